@@ -1,0 +1,74 @@
+#include "gateway/admin_handler.h"
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gateway/jsonrpc_error.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr std::chrono::seconds kWriteTimeout{30};
+
+std::string Iso8601(std::chrono::system_clock::time_point time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromChrono(time),
+                          absl::UTCTimeZone());
+}
+
+nlohmann::json AdminError(std::string_view code, std::string_view message) {
+  return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+}  // namespace
+
+nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
+  return {
+      {"id", instance.id},
+      {"key_prefix", instance.key_prefix},
+      {"target", instance.redacted_target},
+      {"runtime", instance.runtime},
+      {"state", runtime::ToString(instance.state)},
+      {"pid", instance.pid ? nlohmann::json(*instance.pid) : nullptr},
+      {"port", instance.port},
+      {"started_at", Iso8601(instance.started_at)},
+      {"ready_at",
+       instance.ready_at ? nlohmann::json(Iso8601(*instance.ready_at))
+                         : nullptr},
+      {"last_used_at", Iso8601(instance.last_used_at)},
+      {"in_flight", instance.in_flight},
+      {"open_streams", instance.open_streams},
+      {"requests", instance.requests},
+  };
+}
+
+asio::awaitable<bool> AdminHandler::Handle(Request request,
+                                           beast::tcp_stream& stream) {
+  const bool keep_alive = request.keep_alive();
+  const std::string_view target = request.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool is_get = request.method() == http::verb::get;
+
+  http::status status = http::status::ok;
+  nlohmann::json body;
+  if (path == "/healthz") {
+    body = {{"status", "ok"}};
+  } else if (path == "/admin/instances") {
+    body["instances"] = nlohmann::json::array();
+    for (const auto& instance : pool_.Snapshot()) {
+      body["instances"].push_back(InstanceToJson(instance));
+    }
+  } else {
+    status = http::status::not_found;
+    body = AdminError("not_found", "no such admin endpoint");
+  }
+  if (status == http::status::ok && !is_get) {
+    status = http::status::method_not_allowed;
+    body = AdminError("method_not_allowed", "only GET is supported here");
+  }
+  Response response =
+      MakeJsonResponse(status, body, request.version(), keep_alive);
+  const bool written =
+      co_await WriteResponse(stream, std::move(response), kWriteTimeout);
+  co_return written && keep_alive;
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,47 @@
+#pragma once
+// Idle keep-alive connections to instances, per instance, so that a request
+// does not pay for a TCP handshake.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "gateway/http_types.h"
+
+namespace mcpgw::gateway {
+
+struct BackendConnection {
+  explicit BackendConnection(const asio::any_io_executor& executor)
+      : stream(executor) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;  // bytes read past the previous response
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+class BackendConnections {
+ public:
+  // Node closes idle keep-alive sockets after 5 s; reusing one near that
+  // edge races its close, so connections idle longer are dropped.
+  static constexpr std::chrono::milliseconds kMaxIdle{3'000};
+  static constexpr std::size_t kMaxIdlePerInstance = 64;
+
+  // An idle connection to the instance, or nullptr.
+  std::unique_ptr<BackendConnection> Take(const std::string& instance_id);
+  void Give(const std::string& instance_id,
+            std::unique_ptr<BackendConnection> connection);
+  // Drops every idle connection of an instance that is gone.
+  void Forget(const std::string& instance_id);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string,
+                     std::vector<std::unique_ptr<BackendConnection>>>
+      idle_;
+};
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,23 @@
+#pragma once
+// What crosses the gateway in each direction, decided without I/O.
+
+#include "gateway/http_types.h"
+#include "runtime/runtime.h"
+
+namespace mcpgw::gateway {
+
+// The request the instance receives: the client's method, target, body and
+// end-to-end headers, minus its credentials (Authorization, X-DBHub-DSN,
+// Cookie), its Origin and every hop-by-hop header; with Host rewritten for
+// the instance (DBHub refuses hosts it does not know) and the instance's own
+// bearer token.
+Request BuildBackendRequest(const Request& client_request,
+                            const runtime::Endpoint& endpoint);
+
+// Strips from an instance's response what must not reach the client:
+// hop-by-hop headers (framing is redone by the gateway) and headers that
+// describe the instance rather than the gateway (its CORS policy for
+// http://localhost, X-Powered-By).
+void CleanBackendResponseHeaders(http::fields& fields);
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,53 @@
+#include "gateway/jsonrpc_error.h"
+
+namespace mcpgw::gateway {
+
+nlohmann::json RequestIdOf(std::string_view body) {
+  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object()) {
+    auto it = parsed.find("id");
+    if (it != parsed.end() && (it->is_string() || it->is_number_integer())) {
+      return *it;
+    }
+  }
+  return nullptr;
+}
+
+std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
+                             std::string_view message) {
+  nlohmann::json body = {
+      {"jsonrpc", "2.0"},
+      {"id", id},
+      {"error", {{"code", code}, {"message", message}}},
+  };
+  // Replace invalid UTF-8 rather than throw: messages may quote input.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Response MakeJsonResponse(http::status status, const nlohmann::json& body,
+                          unsigned version, bool keep_alive) {
+  Response response{status, version};
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.body() =
+      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+Response MakeErrorResponse(const ErrorReply& reply, const nlohmann::json& id,
+                           unsigned version, bool keep_alive) {
+  Response response{reply.status, version};
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.extra_headers) {
+    response.set(name, value);
+  }
+  response.body() = JsonRpcErrorBody(id, reply.rpc_code, reply.message);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,37 @@
+#pragma once
+// JSON-RPC error objects and the HTTP responses that carry them.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/http_types.h"
+
+namespace mcpgw::gateway {
+
+// The `id` of a JSON-RPC request body, or null when there is none to echo
+// (unparseable, a batch, a notification).
+nlohmann::json RequestIdOf(std::string_view body);
+
+std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
+                             std::string_view message);
+
+struct ErrorReply {
+  http::status status;
+  int rpc_code;
+  std::string message;
+  std::vector<std::pair<std::string, std::string>> extra_headers;
+};
+
+// An application/json response carrying `reply` as a JSON-RPC error.
+Response MakeErrorResponse(const ErrorReply& reply, const nlohmann::json& id,
+                           unsigned version, bool keep_alive);
+
+// A small application/json response.
+Response MakeJsonResponse(http::status status, const nlohmann::json& body,
+                          unsigned version, bool keep_alive);
+
+}  // namespace mcpgw::gateway

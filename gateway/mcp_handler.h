@@ -1,0 +1,29 @@
+#pragma once
+// The MCP listener: resolves the target, leases its instance, relays.
+
+#include <string>
+
+#include "gateway/backend_connections.h"
+#include "gateway/http_server.h"
+#include "gateway/relay.h"
+#include "runtime/instance_pool.h"
+
+namespace mcpgw::gateway {
+
+class McpHandler final : public RequestHandler {
+ public:
+  McpHandler(runtime::InstancePool& pool, std::string key_secret,
+             RelayLimits limits);
+
+  asio::awaitable<bool> Handle(Request request,
+                               beast::tcp_stream& stream) override;
+
+ private:
+  runtime::InstancePool& pool_;
+  const std::string key_secret_;
+  const RelayLimits limits_;
+  // Shared with the pool's gone-listener, which may outlive a request.
+  std::shared_ptr<BackendConnections> connections_;
+};
+
+}  // namespace mcpgw::gateway

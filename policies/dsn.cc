@@ -1,0 +1,157 @@
+#include "policies/dsn.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "policies/text.h"
+
+namespace mcpgw::policies {
+namespace {
+
+struct SchemeInfo {
+  std::string_view name;
+  std::uint16_t default_port;  // 0: file based, no host
+};
+
+constexpr std::array<SchemeInfo, 7> kSchemes{{
+    {"postgres", 5432},
+    {"postgresql", 5432},
+    {"mysql", 3306},
+    {"mariadb", 3306},
+    {"sqlserver", 1433},
+    {"oracle", 1521},
+    {"sqlite", 0},
+}};
+
+const SchemeInfo* FindScheme(std::string_view scheme) {
+  for (const auto& info : kSchemes) {
+    if (info.name == scheme) return &info;
+  }
+  return nullptr;
+}
+
+// Query parameters whose value is a credential and must be hidden.
+bool IsSensitiveParam(std::string_view key) {
+  const std::string lower = text::Lower(key);
+  return lower == "password" || lower == "pwd" || lower == "passwd" ||
+         lower == "sslpassword" || lower == "secret" || lower == "token" ||
+         lower == "access_token" || lower == "api_key" || lower == "apikey";
+}
+
+void AddSecret(std::vector<std::string>& secrets, std::string value) {
+  if (value.empty()) return;
+  if (std::find(secrets.begin(), secrets.end(), value) == secrets.end()) {
+    secrets.push_back(std::move(value));
+  }
+}
+
+std::string SupportedSchemesList() {
+  std::string out;
+  for (const auto& info : kSchemes) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", text::Absl(info.name));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsSupportedScheme(std::string_view scheme) {
+  return FindScheme(scheme) != nullptr;
+}
+
+absl::StatusOr<Dsn> ParseDsn(std::string_view text) {
+  if (text.empty()) return absl::InvalidArgumentError("the DSN is empty");
+  if (text.size() > kMaxDsnLength) {
+    return absl::InvalidArgumentError(text::Cat(
+        "the DSN is longer than ", kMaxDsnLength, " characters"));
+  }
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          "the DSN contains control characters");
+    }
+  }
+  auto parsed = boost::urls::parse_uri(text);
+  if (!parsed) {
+    return absl::InvalidArgumentError(
+        "the DSN is not a valid URL (percent-encode special characters such "
+        "as '@', ':' or '/' in the user name and password)");
+  }
+  boost::urls::url url(*parsed);
+  const std::string scheme = text::Lower(url.scheme());
+  const SchemeInfo* info = FindScheme(scheme);
+  if (info == nullptr) {
+    return absl::InvalidArgumentError(
+        text::Cat("unsupported DSN scheme '", scheme.substr(0, 32),
+                     "'; supported: ", SupportedSchemesList()));
+  }
+  const bool file_based = info->default_port == 0;
+  if (!file_based && url.encoded_host().empty()) {
+    return absl::InvalidArgumentError(
+        text::Cat("a ", scheme, " DSN needs a host"));
+  }
+  if (file_based && (url.encoded_path().empty() || url.encoded_path() == "/")) {
+    return absl::InvalidArgumentError(
+        "a sqlite DSN needs a file path, e.g. sqlite:///path/to/file.db");
+  }
+
+  Dsn dsn;
+  dsn.original = std::string(text);
+  dsn.scheme = scheme;
+  AddSecret(dsn.secrets, std::string(url.encoded_password()));
+  AddSecret(dsn.secrets, std::string(url.password()));
+  for (auto param : url.params()) {
+    if (IsSensitiveParam(param.key)) AddSecret(dsn.secrets, param.value);
+  }
+  for (auto param : url.encoded_params()) {
+    if (IsSensitiveParam(param.key.decode())) {
+      AddSecret(dsn.secrets, std::string(param.value));
+    }
+  }
+
+  // Canonical form: one spelling per database so that equivalent DSNs share
+  // one instance key.
+  boost::urls::url canonical = url;
+  canonical.normalize();
+  canonical.set_scheme(scheme);
+  if (!file_based && !canonical.has_port()) {
+    canonical.set_port_number(info->default_port);
+  }
+  std::vector<std::pair<std::string, std::string>> params;
+  for (auto param : canonical.encoded_params()) {
+    params.emplace_back(std::string(param.key),
+                        param.has_value ? std::string(param.value) : "");
+  }
+  std::sort(params.begin(), params.end());
+  canonical.remove_query();
+  for (const auto& [key, value] : params) {
+    canonical.encoded_params().append({key, value});
+  }
+  canonical.remove_fragment();
+  dsn.canonical = std::string(canonical.buffer());
+
+  // Redacted form: the canonical shape with every credential replaced.
+  boost::urls::url redacted = canonical;
+  if (redacted.has_password()) redacted.set_encoded_password("***");
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (auto param : redacted.encoded_params()) {
+    std::string value(param.value);
+    if (IsSensitiveParam(param.key.decode())) value = "***";
+    shown.emplace_back(std::string(param.key), value);
+  }
+  redacted.remove_query();
+  for (const auto& [key, value] : shown) {
+    redacted.encoded_params().append({key, value});
+  }
+  dsn.redacted = std::string(redacted.buffer());
+  return dsn;
+}
+
+}  // namespace mcpgw::policies

@@ -1,0 +1,446 @@
+#include "runtime/instance_pool.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "policies/instance_key.h"
+#include "policies/random_token.h"
+#include "policies/text.h"
+
+namespace mcpgw::runtime {
+
+const char* ToString(InstanceState state) {
+  switch (state) {
+    case InstanceState::kStarting:
+      return "starting";
+    case InstanceState::kReady:
+      return "ready";
+    case InstanceState::kStopping:
+      return "stopping";
+  }
+  return "unknown";
+}
+
+struct PooledInstance {
+  std::string id;
+  std::string key;
+  std::string redacted_target;
+  InstanceState state = InstanceState::kStarting;
+  std::unique_ptr<RunningInstance> running;  // set once Launch returned
+  bool ready_signalled = false;  // OnReady came, maybe before `running`
+  bool stop_pending = false;     // asked to stop before `running` was set
+  bool exited = false;
+  int in_flight = 0;
+  int open_streams = 0;
+  std::uint64_t requests = 0;
+  std::chrono::steady_clock::time_point last_used;
+  std::chrono::system_clock::time_point started_at;
+  std::chrono::system_clock::time_point last_used_wall;
+  std::optional<std::chrono::system_clock::time_point> ready_at;
+  std::vector<AcquireCallback> waiters;
+};
+
+// ---------------------------------------------------------------- Lease
+
+Lease::Lease(InstancePool* pool, std::shared_ptr<PooledInstance> instance)
+    : pool_(pool),
+      instance_(std::move(instance)),
+      id_(instance_->id),
+      endpoint_(instance_->running->endpoint()) {}
+
+Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_),
+      instance_(std::move(other.instance_)),
+      id_(std::move(other.id_)),
+      endpoint_(std::move(other.endpoint_)),
+      stream_open_(other.stream_open_) {
+  other.instance_.reset();
+}
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release();
+    pool_ = other.pool_;
+    instance_ = std::move(other.instance_);
+    id_ = std::move(other.id_);
+    endpoint_ = std::move(other.endpoint_);
+    stream_open_ = other.stream_open_;
+    other.instance_.reset();
+  }
+  return *this;
+}
+
+Lease::~Lease() { Release(); }
+
+void Lease::Release() {
+  if (instance_ == nullptr) return;
+  pool_->Release(instance_, stream_open_);
+  instance_.reset();
+}
+
+void Lease::StreamOpened() {
+  if (instance_ == nullptr || stream_open_) return;
+  stream_open_ = true;
+  pool_->StreamOpened(instance_);
+}
+
+void Lease::StreamClosed() {
+  if (instance_ == nullptr || !stream_open_) return;
+  stream_open_ = false;
+  pool_->StreamClosed(instance_);
+}
+
+// --------------------------------------------------------------- Events
+
+// Adapts runtime callbacks to the pool. The runtime may call after the pool
+// is gone (a monitor thread outliving a timed-out StopAll), so the pool is
+// reached through a liveness cell that the pool clears on destruction.
+struct PoolLiveness {
+  std::mutex mutex;
+  InstancePool* pool = nullptr;
+};
+
+class InstancePool::Events final : public InstanceEvents {
+ public:
+  Events(std::shared_ptr<PoolLiveness> liveness, std::string id)
+      : liveness_(std::move(liveness)), id_(std::move(id)) {}
+  void OnReady() override {
+    std::lock_guard lock(liveness_->mutex);
+    if (liveness_->pool != nullptr) liveness_->pool->HandleReady(id_);
+  }
+  void OnExit(std::string reason) override {
+    std::lock_guard lock(liveness_->mutex);
+    if (liveness_->pool != nullptr) liveness_->pool->HandleExit(id_, reason);
+  }
+
+ private:
+  std::shared_ptr<PoolLiveness> liveness_;
+  std::string id_;
+};
+
+// ----------------------------------------------------------------- Pool
+
+InstancePool::InstancePool(Runtime& runtime, const Clock& clock,
+                           PoolOptions options)
+    : runtime_(runtime),
+      clock_(clock),
+      options_(options),
+      liveness_(std::make_shared<PoolLiveness>()),
+      id_prefix_(text::Cat("i-", policies::RandomHex(3), "-")) {
+  liveness_->pool = this;
+}
+
+InstancePool::~InstancePool() {
+  StopAll(std::chrono::milliseconds(5'000));
+  std::lock_guard lock(liveness_->mutex);
+  liveness_->pool = nullptr;
+}
+
+std::size_t InstancePool::LiveCountLocked() const { return by_key_.size(); }
+
+std::shared_ptr<PooledInstance> InstancePool::FindEvictableLocked() const {
+  std::shared_ptr<PooledInstance> oldest;
+  for (const auto& [key, instance] : by_key_) {
+    if (instance->state != InstanceState::kReady || instance->in_flight > 0 ||
+        instance->open_streams > 0) {
+      continue;
+    }
+    if (oldest == nullptr || instance->last_used < oldest->last_used) {
+      oldest = instance;
+    }
+  }
+  return oldest;
+}
+
+std::shared_ptr<PooledInstance> InstancePool::BeginStopLocked(
+    const std::shared_ptr<PooledInstance>& instance, const char* why) {
+  if (instance->state == InstanceState::kStopping) return nullptr;
+  spdlog::info("instance {}: stopping ({}) {}", instance->id, why,
+               instance->redacted_target);
+  instance->state = InstanceState::kStopping;
+  auto it = by_key_.find(instance->key);
+  if (it != by_key_.end() && it->second == instance) by_key_.erase(it);
+  if (instance->running == nullptr) instance->stop_pending = true;
+  return instance;
+}
+
+namespace {
+void StopOutsideLock(const std::vector<std::shared_ptr<PooledInstance>>& list) {
+  for (const auto& instance : list) {
+    // `running` is written once, under the pool lock, before any stop can be
+    // scheduled for it with running set; stop_pending covers the other case.
+    if (instance != nullptr && instance->running != nullptr) {
+      instance->running->Stop();
+    }
+  }
+}
+}  // namespace
+
+void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
+  std::vector<std::shared_ptr<PooledInstance>> to_stop;
+  std::shared_ptr<PooledInstance> instance;
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+      lock.unlock();
+      done(absl::AbortedError("the gateway is shutting down"));
+      return;
+    }
+    auto it = by_key_.find(request.key);
+    if (it != by_key_.end()) {
+      auto& existing = it->second;
+      if (existing->state == InstanceState::kReady) {
+        existing->in_flight += 1;
+        existing->requests += 1;
+        existing->last_used = clock_.Now();
+        existing->last_used_wall = clock_.WallNow();
+        Lease lease(this, existing);
+        lock.unlock();
+        done(std::move(lease));
+        return;
+      }
+      existing->waiters.push_back(std::move(done));  // share its start
+      return;
+    }
+    if (LiveCountLocked() >= static_cast<std::size_t>(options_.max_instances)) {
+      auto victim = FindEvictableLocked();
+      if (victim == nullptr) {
+        lock.unlock();
+        done(absl::ResourceExhaustedError(text::Cat(
+            "all ", options_.max_instances,
+            " database instances are busy; retry shortly")));
+        return;
+      }
+      to_stop.push_back(BeginStopLocked(victim, "evicted to make room"));
+    }
+    instance = std::make_shared<PooledInstance>();
+    instance->id = text::Cat(id_prefix_, next_serial_++);
+    instance->key = request.key;
+    instance->redacted_target = request.redacted_target;
+    instance->started_at = clock_.WallNow();
+    instance->last_used = clock_.Now();
+    instance->last_used_wall = instance->started_at;
+    instance->waiters.push_back(std::move(done));
+    by_key_[instance->key] = instance;
+    by_id_[instance->id] = instance;
+  }
+  StopOutsideLock(to_stop);
+
+  LaunchSpec spec{instance->id, std::move(request.dsn),
+                  instance->redacted_target, std::move(request.secrets)};
+  auto launched = runtime_.Launch(
+      spec, std::make_shared<Events>(liveness_, instance->id));
+  if (!launched.ok()) {
+    HandleExit(instance->id, std::string(launched.status().message()));
+    return;
+  }
+  bool stop_now = false;
+  bool ready_now = false;
+  {
+    std::lock_guard lock(mutex_);
+    instance->running = *std::move(launched);
+    stop_now = instance->stop_pending && !instance->exited;
+    ready_now = instance->ready_signalled && !instance->exited;
+  }
+  if (stop_now) instance->running->Stop();
+  if (ready_now && !stop_now) HandleReady(instance->id);
+}
+
+void InstancePool::HandleReady(const std::string& id) {
+  std::vector<AcquireCallback> waiters;
+  std::vector<Lease> leases;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return;
+    auto instance = it->second;
+    instance->ready_signalled = true;
+    // Leases need the endpoint, known once Launch has returned; Acquire
+    // calls back here when it has.
+    if (instance->running == nullptr ||
+        instance->state != InstanceState::kStarting) {
+      return;
+    }
+    instance->state = InstanceState::kReady;
+    instance->ready_at = clock_.WallNow();
+    instance->last_used = clock_.Now();
+    instance->last_used_wall = *instance->ready_at;
+    waiters = std::move(instance->waiters);
+    instance->waiters.clear();
+    for (std::size_t i = 0; i < waiters.size(); ++i) {
+      instance->in_flight += 1;
+      instance->requests += 1;
+      leases.push_back(Lease(this, instance));
+    }
+    spdlog::info("instance {}: ready ({} waiting)", id, waiters.size());
+  }
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    waiters[i](std::move(leases[i]));
+  }
+}
+
+void InstancePool::HandleExit(const std::string& id,
+                              const std::string& reason) {
+  std::vector<AcquireCallback> waiters;
+  std::string target;
+  std::vector<std::function<void(const std::string&)>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return;
+    auto instance = it->second;
+    by_id_.erase(it);
+    auto key_it = by_key_.find(instance->key);
+    if (key_it != by_key_.end() && key_it->second == instance) {
+      by_key_.erase(key_it);
+    }
+    instance->exited = true;
+    target = instance->redacted_target;
+    waiters = std::move(instance->waiters);
+    instance->waiters.clear();
+    switch (instance->state) {
+      case InstanceState::kStarting:
+        spdlog::warn("instance {}: DBHub for {} could not start: {}", id,
+                     target, reason);
+        break;
+      case InstanceState::kReady:
+        spdlog::warn("instance {}: DBHub for {} exited unexpectedly: {}", id,
+                     target, reason);
+        break;
+      case InstanceState::kStopping:
+        spdlog::info("instance {}: stopped", id);
+        break;
+    }
+    listeners = gone_listeners_;
+    changed_.notify_all();
+  }
+  for (auto& waiter : waiters) {
+    waiter(absl::UnavailableError(text::Cat(
+        "the database server (DBHub) for ", target, " could not start: ",
+        reason)));
+  }
+  for (auto& listener : listeners) listener(id);
+}
+
+void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
+                           bool stream) {
+  std::lock_guard lock(mutex_);
+  instance->in_flight -= 1;
+  if (stream) instance->open_streams -= 1;
+  instance->last_used = clock_.Now();
+  instance->last_used_wall = clock_.WallNow();
+}
+
+void InstancePool::StreamOpened(
+    const std::shared_ptr<PooledInstance>& instance) {
+  std::lock_guard lock(mutex_);
+  instance->open_streams += 1;
+}
+
+void InstancePool::StreamClosed(
+    const std::shared_ptr<PooledInstance>& instance) {
+  std::lock_guard lock(mutex_);
+  instance->open_streams -= 1;
+  instance->last_used = clock_.Now();
+  instance->last_used_wall = clock_.WallNow();
+}
+
+int InstancePool::ReapIdle() {
+  std::vector<std::shared_ptr<PooledInstance>> to_stop;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = clock_.Now();
+    std::vector<std::shared_ptr<PooledInstance>> idle;
+    for (const auto& [key, instance] : by_key_) {
+      if (instance->state == InstanceState::kReady &&
+          instance->in_flight == 0 && instance->open_streams == 0 &&
+          now - instance->last_used >= options_.idle_timeout) {
+        idle.push_back(instance);
+      }
+    }
+    for (const auto& instance : idle) {
+      to_stop.push_back(BeginStopLocked(instance, "idle"));
+    }
+  }
+  StopOutsideLock(to_stop);
+  return static_cast<int>(to_stop.size());
+}
+
+void InstancePool::StartReaper() {
+  const auto interval = std::clamp<std::chrono::milliseconds>(
+      options_.idle_timeout / 4, std::chrono::milliseconds(50),
+      std::chrono::milliseconds(1'000));
+  reaper_ = std::thread([this, interval] {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        if (changed_.wait_for(lock, interval, [this] { return stopping_; })) {
+          return;
+        }
+      }
+      ReapIdle();
+    }
+  });
+}
+
+bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
+  std::vector<std::shared_ptr<PooledInstance>> to_stop;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (const auto& [id, instance] : by_id_) {
+      if (auto stopped = BeginStopLocked(instance, "gateway stopping")) {
+        to_stop.push_back(stopped);
+      }
+    }
+    changed_.notify_all();
+  }
+  StopOutsideLock(to_stop);
+  if (reaper_.joinable()) reaper_.join();
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [this] { return by_id_.empty(); });
+}
+
+std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
+  std::vector<InstanceSnapshot> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, instance] : by_id_) {
+    InstanceSnapshot snap;
+    snap.id = instance->id;
+    snap.key_prefix = policies::KeyPrefix(instance->key);
+    snap.redacted_target = instance->redacted_target;
+    snap.runtime = runtime_.name();
+    snap.state = instance->state;
+    if (instance->running != nullptr) {
+      snap.pid = instance->running->pid();
+      snap.port = instance->running->endpoint().port;
+    }
+    snap.started_at = instance->started_at;
+    snap.ready_at = instance->ready_at;
+    snap.last_used_at = instance->last_used_wall;
+    snap.in_flight = instance->in_flight;
+    snap.open_streams = instance->open_streams;
+    snap.requests = instance->requests;
+    out.push_back(std::move(snap));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.started_at < b.started_at;
+  });
+  return out;
+}
+
+std::size_t InstancePool::size() const {
+  std::lock_guard lock(mutex_);
+  return by_id_.size();
+}
+
+void InstancePool::OnInstanceGone(
+    std::function<void(const std::string&)> listener) {
+  std::lock_guard lock(mutex_);
+  gone_listeners_.push_back(std::move(listener));
+}
+
+}  // namespace mcpgw::runtime

@@ -1,0 +1,158 @@
+#pragma once
+// Turns a target key into a lease on a ready instance: reuses the instance
+// for that key, or starts one (concurrent first requests share one start),
+// evicts the least recently used idle instance when full, and reaps idle
+// ones. All state changes happen under one mutex; runtime calls and
+// callbacks happen outside it.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "runtime/clock.h"
+#include "runtime/runtime.h"
+
+namespace mcpgw::runtime {
+
+struct PoolOptions {
+  std::chrono::milliseconds idle_timeout{300'000};
+  int max_instances = 32;
+};
+
+struct AcquireRequest {
+  std::string key;  // instance key (HMAC of the canonical target)
+  std::string dsn;  // secret, only for launching
+  std::string redacted_target;
+  std::vector<std::string> secrets;
+};
+
+enum class InstanceState { kStarting, kReady, kStopping };
+const char* ToString(InstanceState state);
+
+// What the admin API shows of an instance: nothing secret.
+struct InstanceSnapshot {
+  std::string id;
+  std::string key_prefix;
+  std::string redacted_target;
+  std::string runtime;
+  InstanceState state;
+  std::optional<int> pid;
+  std::uint16_t port = 0;
+  std::chrono::system_clock::time_point started_at;
+  std::optional<std::chrono::system_clock::time_point> ready_at;
+  std::chrono::system_clock::time_point last_used_at;
+  int in_flight = 0;
+  int open_streams = 0;
+  std::uint64_t requests = 0;
+};
+
+struct PooledInstance;
+struct PoolLiveness;
+class InstancePool;
+
+// The right to send requests to one ready instance. While any lease is held
+// the instance is neither reaped nor evicted. Move-only.
+class Lease {
+ public:
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+
+  const std::string& instance_id() const { return id_; }
+  const Endpoint& endpoint() const { return endpoint_; }
+
+  // An open response stream (SSE) counts as activity until closed.
+  void StreamOpened();
+  void StreamClosed();
+
+ private:
+  friend class InstancePool;
+  Lease(InstancePool* pool, std::shared_ptr<PooledInstance> instance);
+  void Release();
+
+  InstancePool* pool_ = nullptr;
+  std::shared_ptr<PooledInstance> instance_;
+  std::string id_;
+  Endpoint endpoint_;
+  bool stream_open_ = false;
+};
+
+using AcquireCallback = absl::AnyInvocable<void(absl::StatusOr<Lease>)>;
+
+class InstancePool {
+ public:
+  InstancePool(Runtime& runtime, const Clock& clock, PoolOptions options);
+  ~InstancePool();
+  InstancePool(const InstancePool&) = delete;
+  InstancePool& operator=(const InstancePool&) = delete;
+
+  // Calls `done` exactly once, possibly on another thread, possibly before
+  // returning. Errors: ResourceExhausted (full, nothing idle to evict),
+  // Unavailable (the instance could not start), Aborted (the pool is
+  // stopping).
+  void Acquire(AcquireRequest request, AcquireCallback done);
+
+  // Stops every ready instance idle for at least the idle timeout.
+  // Returns how many were stopped.
+  int ReapIdle();
+
+  // Runs ReapIdle periodically on a thread of its own until StopAll.
+  void StartReaper();
+
+  // Refuses new work, stops every instance and waits up to `timeout` for
+  // them to exit. Returns true when all did.
+  bool StopAll(std::chrono::milliseconds timeout);
+
+  std::vector<InstanceSnapshot> Snapshot() const;
+  std::size_t size() const;
+
+  // Called (outside the pool's lock) with an instance id once that instance
+  // has exited, so that holders of per-instance resources can drop them.
+  void OnInstanceGone(std::function<void(const std::string&)> listener);
+
+ private:
+  friend class Lease;
+  class Events;
+
+  void HandleReady(const std::string& id);
+  void HandleExit(const std::string& id, const std::string& reason);
+  void Release(const std::shared_ptr<PooledInstance>& instance, bool stream);
+  void StreamOpened(const std::shared_ptr<PooledInstance>& instance);
+  void StreamClosed(const std::shared_ptr<PooledInstance>& instance);
+  // Marks an instance stopping and returns it for a Stop() outside the lock.
+  std::shared_ptr<PooledInstance> BeginStopLocked(
+      const std::shared_ptr<PooledInstance>& instance, const char* why);
+  std::shared_ptr<PooledInstance> FindEvictableLocked() const;
+  std::size_t LiveCountLocked() const;
+
+  Runtime& runtime_;
+  const Clock& clock_;
+  const PoolOptions options_;
+  // Lets runtime callbacks that outlive the pool find it gone.
+  const std::shared_ptr<PoolLiveness> liveness_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  // Starting and ready instances by key; stopping ones are only in by_id_.
+  std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_key_;
+  std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_id_;
+  std::vector<std::function<void(const std::string&)>> gone_listeners_;
+  std::uint64_t next_serial_ = 1;
+  const std::string id_prefix_;
+  bool stopping_ = false;
+  std::thread reaper_;
+};
+
+}  // namespace mcpgw::runtime

@@ -1,0 +1,42 @@
+#pragma once
+// The tail of what an instance printed, bounded, line by line, redacted as it
+// arrives so that no secret is ever held in a buffer someone can read.
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policies/redaction.h"
+
+namespace mcpgw::runtime {
+
+class OutputBuffer {
+ public:
+  static constexpr std::size_t kDefaultMaxBytes = 64 * 1024;
+  static constexpr std::size_t kMaxLineBytes = 4 * 1024;
+
+  explicit OutputBuffer(policies::Redactor redactor,
+                        std::size_t max_bytes = kDefaultMaxBytes);
+
+  void Append(std::string_view chunk);
+  // Ends a partial last line (at EOF).
+  void Flush();
+
+  std::vector<std::string> Lines() const;
+  std::string Text() const;
+
+ private:
+  void PushLineLocked(std::string line);
+
+  const policies::Redactor redactor_;
+  const std::size_t max_bytes_;
+  mutable std::mutex mutex_;
+  std::deque<std::string> lines_;
+  std::size_t bytes_ = 0;
+  std::string partial_;
+};
+
+}  // namespace mcpgw::runtime

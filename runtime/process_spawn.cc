@@ -1,0 +1,136 @@
+#include "runtime/process_spawn.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "policies/text.h"
+
+namespace mcpgw::runtime {
+namespace {
+
+absl::Status ErrnoError(std::string_view what, int error) {
+  return absl::InternalError(text::Cat(what, ": ", std::strerror(error)));
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// RAII for the posix_spawn attribute objects.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+}  // namespace
+
+absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request) {
+  if (request.argv.empty()) return absl::InvalidArgumentError("empty argv");
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoError("pipe2", errno);
+
+  SpawnSetup setup;
+  // Own process group (pgid = pid) so that a stop reaches node and anything
+  // it starts; default signal dispositions and an empty mask, whatever the
+  // gateway itself ignores or blocks.
+  sigset_t all_signals;
+  sigset_t no_signals;
+  sigfillset(&all_signals);
+  sigemptyset(&no_signals);
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP |
+                                            POSIX_SPAWN_SETSIGDEF |
+                                            POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&setup.attr, 0);
+  posix_spawnattr_setsigdefault(&setup.attr, &all_signals);
+  posix_spawnattr_setsigmask(&setup.attr, &no_signals);
+
+  posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null",
+                                   O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&setup.actions, pipe_fds[1], STDERR_FILENO);
+  if (!request.working_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&setup.actions,
+                                         request.working_dir.c_str());
+  }
+
+  auto argv = CStrings(request.argv);
+  auto envp = CStrings(request.env);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &setup.actions, &setup.attr,
+                             argv.data(), envp.data());
+  close(pipe_fds[1]);
+  if (rc != 0) {
+    close(pipe_fds[0]);
+    return ErrnoError(text::Cat("cannot start ", request.argv[0]), rc);
+  }
+  return SpawnedProcess{pid, pipe_fds[0]};
+}
+
+std::optional<std::uint64_t> ProcessStartTicks(pid_t pid) {
+  std::ifstream stat(text::Cat("/proc/", pid, "/stat"));
+  if (!stat) return std::nullopt;
+  std::string content((std::istreambuf_iterator<char>(stat)),
+                      std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses: fields are
+  // counted from the last ')'.
+  const auto close_paren = content.rfind(')');
+  if (close_paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(content.substr(close_paren + 2));
+  std::string field;
+  // Field 3 is the first after ')' (the state); start time is field 22.
+  for (int index = 3; index <= 22; ++index) {
+    if (!(fields >> field)) return std::nullopt;
+    if (index == 3 && (field == "Z" || field == "X")) return std::nullopt;
+  }
+  try {
+    return std::stoull(field);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+absl::StatusOr<std::uint16_t> PickFreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoError("socket", errno);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const int error = errno;
+    close(fd);
+    return ErrnoError("cannot find a free port", error);
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace mcpgw::runtime

@@ -1,0 +1,64 @@
+#pragma once
+// The one interface behind which an instance is a process, a container or a
+// pod. The pool only ever talks to this.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace mcpgw::runtime {
+
+struct LaunchSpec {
+  std::string instance_id;
+  // Secret: delivered to the instance only through its environment.
+  std::string dsn;
+  // Shown in logs and errors instead of the DSN.
+  std::string redacted_target;
+  // Spellings of the DSN's secrets, scrubbed from everything the instance prints.
+  std::vector<std::string> secrets;
+};
+
+// Where and how the gateway reaches a launched instance.
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string bearer_token;  // secret, per instance
+};
+
+// Called by the runtime from its own threads, at most once each, OnReady
+// before OnExit. OnExit always comes, whether the instance failed to start,
+// crashed, or was stopped.
+class InstanceEvents {
+ public:
+  virtual ~InstanceEvents() = default;
+  virtual void OnReady() = 0;
+  // `reason`: why it ended, already redacted, e.g. DBHub's fatal error.
+  virtual void OnExit(std::string reason) = 0;
+};
+
+class RunningInstance {
+ public:
+  virtual ~RunningInstance() = default;
+  virtual const Endpoint& endpoint() const = 0;
+  virtual std::optional<int> pid() const = 0;
+  // Asks the instance to stop; returns at once. OnExit follows.
+  virtual void Stop() = 0;
+  // The instance's recent output, redacted.
+  virtual std::string RecentOutput() const = 0;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  virtual std::string name() const = 0;
+  // Starts an instance. An error here means nothing was started and no
+  // event will follow.
+  virtual absl::StatusOr<std::unique_ptr<RunningInstance>> Launch(
+      const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) = 0;
+};
+
+}  // namespace mcpgw::runtime

@@ -1,0 +1,203 @@
+#include "src/config.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "policies/text.h"
+
+namespace mcpgw {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr char kVersion[] = "mcp-gateway 0.1.0";
+
+constexpr char kUsage[] =
+    "mcp-gateway: one URL for every database. Starts a DBHub MCP server per\n"
+    "DSN on demand, proxies MCP (Streamable HTTP) to it, stops it when idle.\n"
+    "\n"
+    "Usage: mcp-gateway [options]\n"
+    "\n"
+    "Example, once started:\n"
+    "  curl -s http://127.0.0.1:8080/mcp \\\n"
+    "    -H 'Content-Type: application/json' \\\n"
+    "    -H 'Accept: application/json, text/event-stream' \\\n"
+    "    -H 'X-DBHub-DSN: sqlite:///path/to/file.db' \\\n"
+    "    -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n";
+
+std::filesystem::path ExecutableDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
+std::filesystem::path DefaultStateDir() {
+  if (geteuid() == 0) return "/var/lib/mcp-gateway";
+  const char* home = getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : ".") / ".local" /
+         "state" / "mcp-gateway";
+}
+
+// "300s", "5m", "1.5s", "250ms"; a bare number is seconds.
+absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
+    std::string_view flag, std::string text) {
+  absl::Duration duration;
+  if (!text.empty() && text.find_first_not_of("0123456789.") == std::string::npos) {
+    text += "s";
+  }
+  if (!absl::ParseDuration(text, &duration) ||
+      duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(text::Cat(
+        "--", flag, "='", text,
+        "' is not a positive duration (e.g. 90s, 5m, 250ms)"));
+  }
+  return std::chrono::milliseconds(absl::ToInt64Milliseconds(duration));
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
+  Config config;
+  std::string state_dir, idle, start, read, backend, grace, node, dbhub;
+  long long max_body = 0, max_header = 0;
+  int threads = 0;
+
+  po::options_description options("Options");
+  options.add_options()
+      ("help,h", "Show this help and exit.")
+      ("version", "Show the version and exit.")
+      ("listen", po::value(&config.listen)->default_value(config.listen),
+       "MCP listener, HOST:PORT (port 0: any free port). Clients POST to "
+       "http://HOST:PORT/mcp with the header X-DBHub-DSN.")
+      ("admin-listen",
+       po::value(&config.admin_listen)->default_value(config.admin_listen),
+       "Admin listener, HOST:PORT (/healthz, /admin/instances). Keep it on "
+       "loopback: it has no authentication yet.")
+      ("state-dir", po::value(&state_dir),
+       "Directory for the gateway's secret, instance records and the "
+       "instances' private working directories (created 0700). Default: "
+       "/var/lib/mcp-gateway as root, else ~/.local/state/mcp-gateway.")
+      ("idle-timeout", po::value(&idle)->default_value("300s"),
+       "Stop an instance after this long with no request in flight and no "
+       "open stream (e.g. 90s, 5m).")
+      ("max-instances",
+       po::value(&config.max_instances)->default_value(config.max_instances),
+       "Most DBHub instances at once. When full, the least recently used "
+       "idle one is stopped; if none is idle, requests get 503.")
+      ("start-timeout", po::value(&start)->default_value("30s"),
+       "How long a new DBHub may take to answer /healthz.")
+      ("node", po::value(&node),
+       "Node.js 22 binary that runs DBHub. Default: "
+       "<binary dir>/../.deps/node_modules/.bin/node.")
+      ("dbhub", po::value(&dbhub),
+       "DBHub's entry script. Default: <binary dir>/../.deps/node_modules/"
+       "@bytebase/dbhub/dist/index.js.")
+      ("max-body-bytes", po::value(&max_body)->default_value(4 * 1024 * 1024),
+       "Largest request body accepted (413 above).")
+      ("max-header-bytes", po::value(&max_header)->default_value(16 * 1024),
+       "Largest request head accepted (431 above).")
+      ("read-timeout", po::value(&read)->default_value("60s"),
+       "Time allowed to receive a request, and to keep an idle client "
+       "connection open.")
+      ("backend-timeout", po::value(&backend)->default_value("300s"),
+       "Longest silence accepted from an instance while it answers.")
+      ("shutdown-grace", po::value(&grace)->default_value("10s"),
+       "On SIGTERM/SIGINT, how long in-flight requests may take to finish.")
+      ("threads", po::value(&threads)->default_value(0),
+       "I/O threads (0: one per core).")
+      ("log-level", po::value(&config.log_level)->default_value("info"),
+       "trace, debug, info, warn, error or off.");
+
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(argc, argv)
+                  .options(options)
+                  .style(po::command_line_style::default_style &
+                         ~po::command_line_style::allow_guessing)
+                  .run(),
+              values);
+    po::notify(values);
+  } catch (const po::error& e) {
+    return absl::InvalidArgumentError(
+        text::Cat(e.what(), " (see --help)"));
+  }
+  if (values.count("help")) {
+    std::cout << kUsage << '\n' << options << '\n';
+    std::exit(0);
+  }
+  if (values.count("version")) {
+    std::cout << kVersion << '\n';
+    std::exit(0);
+  }
+
+  config.state_dir = std::filesystem::absolute(
+      state_dir.empty() ? DefaultStateDir() : std::filesystem::path(state_dir));
+
+  struct DurationFlag {
+    const char* name;
+    const std::string& text;
+    std::chrono::milliseconds& out;
+  };
+  std::chrono::milliseconds read_ms{0}, backend_ms{0};
+  for (const DurationFlag& flag : {
+           DurationFlag{"idle-timeout", idle, config.idle_timeout},
+           DurationFlag{"start-timeout", start, config.start_timeout},
+           DurationFlag{"read-timeout", read, read_ms},
+           DurationFlag{"backend-timeout", backend, backend_ms},
+           DurationFlag{"shutdown-grace", grace, config.shutdown_grace},
+       }) {
+    auto parsed = ParsePositiveDuration(flag.name, flag.text);
+    if (!parsed.ok()) return parsed.status();
+    flag.out = *parsed;
+  }
+  config.read_timeout = std::chrono::seconds(
+      std::max<long long>(1, std::chrono::ceil<std::chrono::seconds>(read_ms).count()));
+  config.backend_timeout = std::chrono::seconds(std::max<long long>(
+      1, std::chrono::ceil<std::chrono::seconds>(backend_ms).count()));
+
+  if (config.max_instances < 1) {
+    return absl::InvalidArgumentError("--max-instances must be at least 1");
+  }
+  if (max_body < 1) {
+    return absl::InvalidArgumentError("--max-body-bytes must be positive");
+  }
+  if (max_header < 1024) {
+    return absl::InvalidArgumentError(
+        "--max-header-bytes must be at least 1024");
+  }
+  config.max_body_bytes = static_cast<std::size_t>(max_body);
+  config.max_header_bytes = static_cast<std::size_t>(max_header);
+  config.threads =
+      threads > 0 ? threads
+                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  const auto deps = ExecutableDir() / ".." / ".deps" / "node_modules";
+  config.node_path =
+      node.empty() ? (deps / ".bin" / "node").lexically_normal().string()
+                   : node;
+  config.dbhub_entry =
+      dbhub.empty() ? (deps / "@bytebase" / "dbhub" / "dist" / "index.js")
+                          .lexically_normal()
+                          .string()
+                    : dbhub;
+  if (access(config.node_path.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        text::Cat("no Node.js binary at ", config.node_path,
+                     " (run deploy/setup.sh install, or pass --node)"));
+  }
+  if (access(config.dbhub_entry.c_str(), R_OK) != 0) {
+    return absl::FailedPreconditionError(
+        text::Cat("no DBHub at ", config.dbhub_entry,
+                     " (run deploy/setup.sh install, or pass --dbhub)"));
+  }
+  return config;
+}
+
+}  // namespace mcpgw

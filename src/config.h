@@ -1,0 +1,35 @@
+#pragma once
+// The gateway's effective configuration, from its command line.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace mcpgw {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string admin_listen = "127.0.0.1:9090";
+  std::filesystem::path state_dir;
+  std::chrono::milliseconds idle_timeout{300'000};
+  int max_instances = 32;
+  std::chrono::milliseconds start_timeout{30'000};
+  std::string node_path;
+  std::string dbhub_entry;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds read_timeout{60};
+  std::chrono::seconds backend_timeout{300};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  int threads = 2;
+  std::string log_level = "info";
+};
+
+// Parses argv (handles --help and --version itself, which exit). Errors name
+// the flag and what is wrong with it.
+absl::StatusOr<Config> ParseCommandLine(int argc, char** argv);
+
+}  // namespace mcpgw

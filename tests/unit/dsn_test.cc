@@ -1,0 +1,99 @@
+#include "policies/dsn.h"
+
+#include <gtest/gtest.h>
+
+namespace mcpgw::policies {
+namespace {
+
+TEST(ParseDsn, PostgresGetsDefaultPortLowerCaseHostAndSortedQuery) {
+  auto dsn = ParseDsn("POSTGRES://alice:pw@DB.Example.COM/sales?sslmode=disable&application_name=x");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  EXPECT_EQ(dsn->scheme, "postgres");
+  EXPECT_EQ(dsn->canonical,
+            "postgres://alice:pw@db.example.com:5432/sales?application_name=x&sslmode=disable");
+  EXPECT_EQ(dsn->redacted,
+            "postgres://alice:***@db.example.com:5432/sales?application_name=x&sslmode=disable");
+  EXPECT_EQ(dsn->original,
+            "POSTGRES://alice:pw@DB.Example.COM/sales?sslmode=disable&application_name=x");
+}
+
+TEST(ParseDsn, EquivalentSpellingsShareOneCanonicalForm) {
+  auto a = ParseDsn("postgres://u:p@h:5432/db?b=2&a=1");
+  auto b = ParseDsn("postgres://u:p@H/db?a=1&b=2");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->canonical, b->canonical);
+}
+
+TEST(ParseDsn, DifferentPasswordsStayDifferent) {
+  auto a = ParseDsn("postgres://u:one@h/db");
+  auto b = ParseDsn("postgres://u:two@h/db");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(a->canonical, b->canonical);
+  EXPECT_EQ(a->redacted, b->redacted);
+}
+
+TEST(ParseDsn, CollectsEverySpellingOfThePassword) {
+  auto dsn = ParseDsn("mysql://root:p%40ss%2Fword@db/x?password=other");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  EXPECT_NE(std::find(dsn->secrets.begin(), dsn->secrets.end(), "p%40ss%2Fword"),
+            dsn->secrets.end());
+  EXPECT_NE(std::find(dsn->secrets.begin(), dsn->secrets.end(), "p@ss/word"),
+            dsn->secrets.end());
+  EXPECT_NE(std::find(dsn->secrets.begin(), dsn->secrets.end(), "other"),
+            dsn->secrets.end());
+  EXPECT_EQ(dsn->redacted.find("other"), std::string::npos);
+  EXPECT_EQ(dsn->redacted.find("p%40ss"), std::string::npos);
+}
+
+TEST(ParseDsn, SqliteFilePath) {
+  auto dsn = ParseDsn("sqlite:///var/data/app.db");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  EXPECT_EQ(dsn->canonical, "sqlite:///var/data/app.db");
+  EXPECT_EQ(dsn->redacted, "sqlite:///var/data/app.db");
+  EXPECT_TRUE(dsn->secrets.empty());
+}
+
+struct BadDsn {
+  const char* dsn;
+  const char* message_part;
+};
+
+class ParseDsnRefuses : public testing::TestWithParam<BadDsn> {};
+
+TEST_P(ParseDsnRefuses, WithAClearMessage) {
+  auto dsn = ParseDsn(GetParam().dsn);
+  ASSERT_FALSE(dsn.ok());
+  EXPECT_EQ(dsn.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(dsn.status().message()).find(GetParam().message_part),
+            std::string::npos)
+      << dsn.status().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ParseDsnRefuses,
+    testing::Values(BadDsn{"", "empty"},
+                    BadDsn{"ftp://x/y", "unsupported DSN scheme 'ftp'"},
+                    BadDsn{"not a url", "not a valid URL"},
+                    BadDsn{"postgres:///db", "needs a host"},
+                    BadDsn{"sqlite://", "needs a file path"},
+                    BadDsn{"postgres://u:p@h/db\r\nX-Evil: 1", "control characters"}));
+
+TEST(ParseDsn, RefusesOverlongDsnWithoutEchoingIt) {
+  const std::string dsn = "postgres://u:secretsecret@h/" + std::string(5000, 'd');
+  auto parsed = ParseDsn(dsn);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(std::string(parsed.status().message()).find("secretsecret"),
+            std::string::npos);
+}
+
+TEST(ParseDsn, BadSchemeMessageNeverCarriesThePassword) {
+  auto parsed = ParseDsn("bogus://user:hunter2@host/db");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(std::string(parsed.status().message()).find("hunter2"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcpgw::policies

@@ -1,0 +1,348 @@
+// The pool's state machine, driven by a fake runtime and a manual clock: no
+// processes, no sleeps.
+
+#include "runtime/instance_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace mcpgw::runtime {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class ManualClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override { return now_; }
+  std::chrono::system_clock::time_point WallNow() const override {
+    return std::chrono::system_clock::time_point(now_.time_since_epoch());
+  }
+  void Advance(std::chrono::steady_clock::duration d) { now_ += d; }
+
+ private:
+  std::chrono::steady_clock::time_point now_{seconds(1000)};
+};
+
+// One launched fake instance; the test decides when it is ready or exits.
+struct FakeLaunch {
+  LaunchSpec spec;
+  std::shared_ptr<InstanceEvents> events;
+  bool stop_requested = false;
+  bool exited = false;
+  void Ready() { events->OnReady(); }
+  void Exit(const std::string& reason) {
+    if (exited) return;
+    exited = true;
+    events->OnExit(reason);
+  }
+};
+
+class FakeRuntime final : public Runtime {
+ public:
+  std::string name() const override { return "fake"; }
+
+  absl::StatusOr<std::unique_ptr<RunningInstance>> Launch(
+      const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) override {
+    if (!launch_error.ok()) return launch_error;
+    auto launch = std::make_shared<FakeLaunch>();
+    launch->spec = spec;
+    launch->events = std::move(events);
+    launches.push_back(launch);
+    return std::unique_ptr<RunningInstance>(
+        new Instance(launch, static_cast<std::uint16_t>(40000 + launches.size()),
+                     exit_on_stop));
+  }
+
+  std::vector<std::shared_ptr<FakeLaunch>> launches;
+  absl::Status launch_error = absl::OkStatus();
+  bool exit_on_stop = true;
+
+ private:
+  class Instance final : public RunningInstance {
+   public:
+    Instance(std::shared_ptr<FakeLaunch> launch, std::uint16_t port,
+             bool exit_on_stop)
+        : launch_(std::move(launch)), exit_on_stop_(exit_on_stop) {
+      endpoint_ = {"127.0.0.1", port, "token"};
+    }
+    const Endpoint& endpoint() const override { return endpoint_; }
+    std::optional<int> pid() const override { return endpoint_.port; }
+    void Stop() override {
+      launch_->stop_requested = true;
+      if (exit_on_stop_) launch_->Exit("stopped by the gateway");
+    }
+    std::string RecentOutput() const override { return ""; }
+
+   private:
+    std::shared_ptr<FakeLaunch> launch_;
+    Endpoint endpoint_;
+    bool exit_on_stop_;
+  };
+};
+
+// Collects what Acquire delivered. The slot is shared with the callback:
+// a start still pending when a test ends is failed later, by the pool's
+// destructor, after the test's locals are gone.
+struct Outcome {
+  using Slot = std::optional<absl::StatusOr<Lease>>;
+  std::shared_ptr<Slot> slot = std::make_shared<Slot>();
+  Slot& result = *slot;
+  AcquireCallback Callback() {
+    return [slot = slot](absl::StatusOr<Lease> r) { slot->emplace(std::move(r)); };
+  }
+  bool done() const { return result.has_value(); }
+  bool ok() const { return result.has_value() && result->ok(); }
+};
+
+AcquireRequest RequestFor(const std::string& key) {
+  return AcquireRequest{key, "sqlite:///" + key + ".db", "sqlite:///" + key,
+                        {}};
+}
+
+class InstancePoolTest : public testing::Test {
+ protected:
+  InstancePool& MakePool(milliseconds idle = milliseconds(10'000),
+                         int max_instances = 4) {
+    pool_ = std::make_unique<InstancePool>(
+        runtime_, clock_, PoolOptions{idle, max_instances});
+    return *pool_;
+  }
+  const InstanceSnapshot* Find(const std::string& id) {
+    snapshot_ = pool_->Snapshot();
+    for (const auto& s : snapshot_) {
+      if (s.id == id) return &s;
+    }
+    return nullptr;
+  }
+
+  FakeRuntime runtime_;
+  ManualClock clock_;
+  std::unique_ptr<InstancePool> pool_;
+  std::vector<InstanceSnapshot> snapshot_;
+};
+
+TEST_F(InstancePoolTest, ConcurrentFirstRequestsShareOneStart) {
+  auto& pool = MakePool();
+  Outcome a, b, c;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  pool.Acquire(RequestFor("k1"), b.Callback());
+  pool.Acquire(RequestFor("k1"), c.Callback());
+  ASSERT_EQ(runtime_.launches.size(), 1u);
+  EXPECT_FALSE(a.done() || b.done() || c.done());
+  EXPECT_EQ(runtime_.launches[0]->spec.dsn, "sqlite:///k1.db");
+
+  runtime_.launches[0]->Ready();
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  const auto& id = (*a.result)->instance_id();
+  EXPECT_EQ((*b.result)->instance_id(), id);
+  EXPECT_EQ(Find(id)->in_flight, 3);
+  EXPECT_EQ(Find(id)->requests, 3u);
+  EXPECT_EQ(Find(id)->state, InstanceState::kReady);
+}
+
+TEST_F(InstancePoolTest, ReadyInstanceIsReusedAndDifferentKeysGetTheirOwn) {
+  auto& pool = MakePool();
+  Outcome first;
+  pool.Acquire(RequestFor("k1"), first.Callback());
+  runtime_.launches[0]->Ready();
+  Outcome again, other;
+  pool.Acquire(RequestFor("k1"), again.Callback());
+  pool.Acquire(RequestFor("k2"), other.Callback());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again.result)->instance_id(), (*first.result)->instance_id());
+  EXPECT_EQ(runtime_.launches.size(), 2u);
+  EXPECT_FALSE(other.done());
+}
+
+TEST_F(InstancePoolTest, LeaseReleaseDropsInFlight) {
+  auto& pool = MakePool();
+  Outcome a;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  runtime_.launches[0]->Ready();
+  const std::string id = (*a.result)->instance_id();
+  a.result.reset();  // destroys the lease
+  EXPECT_EQ(Find(id)->in_flight, 0);
+}
+
+TEST_F(InstancePoolTest, FailedStartFailsEveryWaiterWithTheReason) {
+  auto& pool = MakePool();
+  Outcome a, b;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  pool.Acquire(RequestFor("k1"), b.Callback());
+  runtime_.launches[0]->Exit("connect ECONNREFUSED 127.0.0.1:1");
+  ASSERT_TRUE(a.done() && b.done());
+  EXPECT_EQ(a.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(a.result->status().message()).find("ECONNREFUSED"),
+            std::string::npos);
+  EXPECT_EQ(pool.size(), 0u);
+  // The next request tries again.
+  Outcome c;
+  pool.Acquire(RequestFor("k1"), c.Callback());
+  EXPECT_EQ(runtime_.launches.size(), 2u);
+}
+
+TEST_F(InstancePoolTest, LaunchErrorIsReportedAndNothingIsLeft) {
+  auto& pool = MakePool();
+  runtime_.launch_error = absl::InternalError("cannot start node: ENOENT");
+  Outcome a;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  ASSERT_TRUE(a.done());
+  EXPECT_FALSE(a.ok());
+  EXPECT_NE(std::string(a.result->status().message()).find("ENOENT"),
+            std::string::npos);
+  EXPECT_EQ(pool.size(), 0u);
+}
+
+TEST_F(InstancePoolTest, IdleInstancesAreReapedOnlyAfterTheTimeoutAndWhenUnused) {
+  auto& pool = MakePool(milliseconds(5'000));
+  Outcome busy, idle;
+  pool.Acquire(RequestFor("busy"), busy.Callback());
+  pool.Acquire(RequestFor("idle"), idle.Callback());
+  runtime_.launches[0]->Ready();
+  runtime_.launches[1]->Ready();
+  idle.result.reset();  // release: idle from now on
+
+  clock_.Advance(milliseconds(4'999));
+  EXPECT_EQ(pool.ReapIdle(), 0);
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(pool.ReapIdle(), 1);  // the busy one holds a lease
+  EXPECT_TRUE(runtime_.launches[1]->stop_requested);
+  EXPECT_FALSE(runtime_.launches[0]->stop_requested);
+  EXPECT_EQ(pool.size(), 1u);
+}
+
+TEST_F(InstancePoolTest, AnOpenStreamKeepsAnInstanceFromBeingReaped) {
+  auto& pool = MakePool(milliseconds(1'000));
+  Outcome a;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  runtime_.launches[0]->Ready();
+  Lease lease = *std::move(*a.result);
+  lease.StreamOpened();
+  const std::string id = lease.instance_id();
+  EXPECT_EQ(Find(id)->open_streams, 1);
+  clock_.Advance(seconds(10));
+  EXPECT_EQ(pool.ReapIdle(), 0);
+  lease.StreamClosed();
+  EXPECT_EQ(Find(id)->open_streams, 0);
+  { Lease done = std::move(lease); }
+  clock_.Advance(seconds(2));
+  EXPECT_EQ(pool.ReapIdle(), 1);
+}
+
+TEST_F(InstancePoolTest, WhenFullTheLeastRecentlyUsedIdleInstanceIsEvicted) {
+  auto& pool = MakePool(milliseconds(60'000), 2);
+  Outcome a, b;
+  pool.Acquire(RequestFor("a"), a.Callback());
+  runtime_.launches[0]->Ready();
+  clock_.Advance(seconds(1));
+  pool.Acquire(RequestFor("b"), b.Callback());
+  runtime_.launches[1]->Ready();
+  a.result.reset();
+  clock_.Advance(seconds(1));
+  b.result.reset();  // b used more recently than a
+
+  Outcome c;
+  pool.Acquire(RequestFor("c"), c.Callback());
+  EXPECT_TRUE(runtime_.launches[0]->stop_requested);
+  EXPECT_FALSE(runtime_.launches[1]->stop_requested);
+  ASSERT_EQ(runtime_.launches.size(), 3u);
+}
+
+TEST_F(InstancePoolTest, WhenFullAndNothingIsIdleTheRequestIsRefused) {
+  auto& pool = MakePool(milliseconds(60'000), 1);
+  Outcome a;
+  pool.Acquire(RequestFor("a"), a.Callback());
+  runtime_.launches[0]->Ready();  // `a` keeps its lease
+  Outcome b;
+  pool.Acquire(RequestFor("b"), b.Callback());
+  ASSERT_TRUE(b.done());
+  EXPECT_EQ(b.result->status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(runtime_.launches.size(), 1u);
+  // A starting instance is not idle either.
+  Outcome c;
+  a.result.reset();
+  pool.Acquire(RequestFor("c"), c.Callback());  // evicts a, starts c
+  Outcome d;
+  pool.Acquire(RequestFor("d"), d.Callback());
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.result->status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(InstancePoolTest, ACrashedInstanceIsReplacedOnTheNextRequest) {
+  auto& pool = MakePool();
+  Outcome a;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  runtime_.launches[0]->Ready();
+  a.result.reset();
+  // Shared: the listener is called again when the pool stops, after this
+  // test's locals are gone.
+  auto gone = std::make_shared<std::vector<std::string>>();
+  pool.OnInstanceGone([gone](const std::string& id) { gone->push_back(id); });
+  runtime_.launches[0]->Exit("killed by signal 9");
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_EQ(gone->size(), 1u);
+  Outcome b;
+  pool.Acquire(RequestFor("k1"), b.Callback());
+  ASSERT_EQ(runtime_.launches.size(), 2u);
+  runtime_.launches[1]->Ready();
+  EXPECT_TRUE(b.ok());
+}
+
+TEST_F(InstancePoolTest, ReadyBeforeLaunchReturnsIsHandled) {
+  // A runtime may signal readiness from its own thread before Launch has
+  // returned; the pool must still hand out a lease with the endpoint.
+  class EagerRuntime final : public Runtime {
+   public:
+    std::string name() const override { return "eager"; }
+    absl::StatusOr<std::unique_ptr<RunningInstance>> Launch(
+        const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) override {
+      inner.exit_on_stop = true;
+      auto result = inner.Launch(spec, events);
+      events->OnReady();
+      return result;
+    }
+    FakeRuntime inner;
+  } eager;
+  InstancePool pool(eager, clock_, PoolOptions{});
+  Outcome a;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ((*a.result)->endpoint().port, 40001);
+}
+
+TEST_F(InstancePoolTest, StopAllStopsEverythingAndRefusesNewWork) {
+  auto& pool = MakePool();
+  Outcome a, b;
+  pool.Acquire(RequestFor("a"), a.Callback());
+  pool.Acquire(RequestFor("b"), b.Callback());
+  runtime_.launches[0]->Ready();
+  EXPECT_TRUE(pool.StopAll(milliseconds(100)));
+  EXPECT_TRUE(runtime_.launches[0]->stop_requested);
+  EXPECT_TRUE(runtime_.launches[1]->stop_requested);
+  ASSERT_TRUE(b.done());  // its start was cut short
+  EXPECT_FALSE(b.ok());
+  Outcome c;
+  pool.Acquire(RequestFor("c"), c.Callback());
+  ASSERT_TRUE(c.done());
+  EXPECT_EQ(c.result->status().code(), absl::StatusCode::kAborted);
+}
+
+TEST_F(InstancePoolTest, SnapshotShowsNothingSecret) {
+  auto& pool = MakePool();
+  Outcome a;
+  AcquireRequest request{"0123456789abcdefXYZ", "postgres://u:hunter2@h/db",
+                         "postgres://u:***@h:5432/db", {"hunter2"}};
+  pool.Acquire(request, a.Callback());
+  runtime_.launches[0]->Ready();
+  const auto snapshot = pool.Snapshot();
+  ASSERT_EQ(snapshot.size(), 1u);
+  EXPECT_EQ(snapshot[0].redacted_target, "postgres://u:***@h:5432/db");
+  EXPECT_EQ(snapshot[0].key_prefix, "0123456789ab");
+  EXPECT_EQ(snapshot[0].runtime, "fake");
+  EXPECT_TRUE(snapshot[0].ready_at.has_value());
+}
+
+}  // namespace
+}  // namespace mcpgw::runtime

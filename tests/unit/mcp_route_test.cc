@@ -1,0 +1,74 @@
+#include "gateway/mcp_route.h"
+
+#include <gtest/gtest.h>
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef";
+
+Request Make(http::verb verb, std::string target,
+             std::optional<std::string> dsn = std::nullopt) {
+  Request request{verb, target, 11};
+  if (dsn) request.set("X-DBHub-DSN", *dsn);
+  return request;
+}
+
+TEST(DecideMcpRoute, PostWithDsnIsProxied) {
+  auto route = DecideMcpRoute(Make(http::verb::post, "/mcp", "sqlite:///a.db"), kSecret);
+  ASSERT_TRUE(std::holds_alternative<ProxyTo>(route));
+  EXPECT_EQ(std::get<ProxyTo>(route).target.dsn.original, "sqlite:///a.db");
+  EXPECT_EQ(std::get<ProxyTo>(route).target.key.size(), 64u);
+}
+
+TEST(DecideMcpRoute, HealthCheckNeedsNoCredentials) {
+  EXPECT_TRUE(std::holds_alternative<HealthCheck>(
+      DecideMcpRoute(Make(http::verb::get, "/healthz"), kSecret)));
+}
+
+TEST(DecideMcpRoute, RefusalsCarryStatusAndCode) {
+  struct Case {
+    Request request;
+    http::status status;
+  };
+  std::vector<Case> cases;
+  cases.push_back({Make(http::verb::post, "/mcp"), http::status::unauthorized});
+  cases.push_back({Make(http::verb::post, "/mcp?dsn=sqlite:///x.db", "sqlite:///x.db"),
+                   http::status::bad_request});
+  cases.push_back({Make(http::verb::post, "/mcp", "ftp://x"), http::status::bad_request});
+  cases.push_back({Make(http::verb::post, "/other", "sqlite:///a.db"), http::status::not_found});
+  cases.push_back({Make(http::verb::put, "/mcp", "sqlite:///a.db"),
+                   http::status::method_not_allowed});
+  Request two = Make(http::verb::post, "/mcp", "sqlite:///a.db");
+  two.insert("X-DBHub-DSN", "sqlite:///b.db");
+  cases.push_back({two, http::status::bad_request});
+  for (const auto& c : cases) {
+    auto route = DecideMcpRoute(c.request, kSecret);
+    ASSERT_TRUE(std::holds_alternative<ErrorReply>(route)) << c.request.target();
+    EXPECT_EQ(std::get<ErrorReply>(route).status, c.status) << c.request.target();
+  }
+}
+
+TEST(DecideMcpRoute, UnauthorizedCarriesWwwAuthenticate) {
+  auto route = DecideMcpRoute(Make(http::verb::post, "/mcp"), kSecret);
+  const auto& reply = std::get<ErrorReply>(route);
+  ASSERT_EQ(reply.extra_headers.size(), 1u);
+  EXPECT_EQ(reply.extra_headers[0].first, "WWW-Authenticate");
+}
+
+TEST(AcquireFailureReply, MapsPoolErrors) {
+  auto full = AcquireFailureReply(absl::ResourceExhaustedError("full"));
+  EXPECT_EQ(full.status, http::status::service_unavailable);
+  EXPECT_EQ(full.rpc_code, policies::rpc_code::kNoCapacity);
+  ASSERT_EQ(full.extra_headers.size(), 1u);
+  EXPECT_EQ(full.extra_headers[0].first, "Retry-After");
+  auto start = AcquireFailureReply(absl::UnavailableError("could not start: x"));
+  EXPECT_EQ(start.status, http::status::bad_gateway);
+  EXPECT_EQ(start.rpc_code, policies::rpc_code::kBackendStartFailed);
+  EXPECT_EQ(start.message, "could not start: x");
+  auto stopping = AcquireFailureReply(absl::AbortedError("stopping"));
+  EXPECT_EQ(stopping.status, http::status::service_unavailable);
+}
+
+}  // namespace
+}  // namespace mcpgw::gateway
