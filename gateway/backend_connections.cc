@@ -36,4 +36,12 @@ void BackendConnections::Forget(const std::string& instance_id) {
   }
 }
 
+void BackendConnections::Clear() {
+  std::unordered_map<std::string,
+                     std::vector<std::unique_ptr<BackendConnection>>>
+      dropped;
+  std::lock_guard lock(mutex_);
+  dropped.swap(idle_);
+}
+
 }  // namespace mcpgw::gateway

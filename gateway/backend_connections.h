@@ -36,6 +36,8 @@ class BackendConnections {
             std::unique_ptr<BackendConnection> connection);
   // Drops every idle connection of an instance that is gone.
   void Forget(const std::string& instance_id);
+  // Drops every idle connection.
+  void Clear();
 
  private:
   std::mutex mutex_;

@@ -16,11 +16,16 @@ McpHandler::McpHandler(runtime::InstancePool& pool, std::string key_secret,
       key_secret_(std::move(key_secret)),
       limits_(limits),
       connections_(std::make_shared<BackendConnections>()) {
+  // Weak: the pool outlives this handler, and the sockets inside must not
+  // outlive the io_context they belong to.
   pool_.OnInstanceGone(
-      [connections = connections_](const std::string& instance_id) {
-        connections->Forget(instance_id);
+      [weak = std::weak_ptr<BackendConnections>(connections_)](
+          const std::string& instance_id) {
+        if (auto connections = weak.lock()) connections->Forget(instance_id);
       });
 }
+
+McpHandler::~McpHandler() { connections_->Clear(); }
 
 asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream) {

@@ -14,6 +14,9 @@ class McpHandler final : public RequestHandler {
  public:
   McpHandler(runtime::InstancePool& pool, std::string key_secret,
              RelayLimits limits);
+  // Closes the idle instance connections; must run before the io_context
+  // that owns their sockets is destroyed.
+  ~McpHandler() override;
 
   asio::awaitable<bool> Handle(Request request,
                                beast::tcp_stream& stream) override;
@@ -22,7 +25,7 @@ class McpHandler final : public RequestHandler {
   runtime::InstancePool& pool_;
   const std::string key_secret_;
   const RelayLimits limits_;
-  // Shared with the pool's gone-listener, which may outlive a request.
+  // Also reached, weakly, by the pool's gone-listener.
   std::shared_ptr<BackendConnections> connections_;
 };
 

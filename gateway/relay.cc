@@ -165,7 +165,9 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
         break;
       }
       response.body().size = sizeof(chunk) - response.body().size;
-      response.body().data = chunk;
+      // An empty buffer must be null: an empty non-null one is sent as a
+      // chunk of its own, a second terminating chunk.
+      response.body().data = response.body().size > 0 ? chunk : nullptr;
       response.body().more = !parser->is_done();
       // Nothing parsed yet (a chunk header, say): an empty write would make
       // the chunked serializer emit its terminating chunk.

@@ -115,7 +115,7 @@ std::optional<std::uint64_t> ProcessStartTicks(pid_t pid) {
   }
 }
 
-absl::StatusOr<std::uint16_t> PickFreeLoopbackPort() {
+absl::StatusOr<BoundLoopbackSocket> BindLoopbackSocket() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ErrnoError("socket", errno);
   sockaddr_in addr{};
@@ -127,10 +127,16 @@ absl::StatusOr<std::uint16_t> PickFreeLoopbackPort() {
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     const int error = errno;
     close(fd);
-    return ErrnoError("cannot find a free port", error);
+    return ErrnoError("cannot bind 127.0.0.1:0", error);
   }
-  close(fd);
-  return ntohs(addr.sin_port);
+  return BoundLoopbackSocket{fd, ntohs(addr.sin_port)};
+}
+
+absl::StatusOr<std::uint16_t> PickFreeLoopbackPort() {
+  auto bound = BindLoopbackSocket();
+  if (!bound.ok()) return bound.status();
+  close(bound->fd);
+  return bound->port;
 }
 
 }  // namespace mcpgw::runtime

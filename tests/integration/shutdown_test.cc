@@ -1,0 +1,47 @@
+// SIGTERM: the gateway stops every DBHub it started and exits 0.
+
+#include <chrono>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "test_support/gateway_fixture.h"
+#include "test_support/proc_info.h"
+#include "test_support/wait_until.h"
+
+namespace mcpgw::it {
+namespace {
+
+using ShutdownTest = GatewayTest;
+
+// After the gateway has exited its children should be gone already; allow
+// the kernel a moment to finish them.
+constexpr std::chrono::seconds kChildrenGoneBound{5};
+
+TEST_F(ShutdownTest, SigtermStopsAllInstancesAndExitsZero) {
+  StartGateway();
+  auto first = Client(NewSqliteDsn("a.db"));
+  auto second = Client(NewSqliteDsn("b.db"));
+  ASSERT_EQ(first.ListTools().status, 200);
+  ASSERT_EQ(second.ListTools().status, 200);
+  const auto snapshot = Instances();
+  ASSERT_TRUE(snapshot.parsed) << snapshot.response.Describe();
+  ASSERT_EQ(snapshot.instances.size(), 2u) << snapshot.response.body;
+  std::vector<ProcessIdentity> children;
+  for (const auto& instance : snapshot.instances) {
+    const auto identity = IdentifyProcess(instance.pid);
+    ASSERT_TRUE(identity.has_value()) << snapshot.response.body;
+    children.push_back(*identity);
+  }
+
+  StopGatewayAndExpectCleanExit();
+
+  for (const auto& child : children) {
+    EXPECT_TRUE(WaitUntil([&] { return !IsRunning(child); },
+                          kChildrenGoneBound))
+        << "DBHub pid " << child.pid << " outlived the gateway";
+  }
+}
+
+}  // namespace
+}  // namespace mcpgw::it

@@ -1,0 +1,49 @@
+#include "test_support/admin_api.h"
+
+namespace mcpgw::it {
+namespace {
+
+constexpr std::chrono::milliseconds kAdminTimeout{10000};
+
+template <typename T>
+T NumberOr(const nlohmann::json& object, const char* key, T fallback) {
+  auto it = object.find(key);
+  return (it != object.end() && it->is_number_integer()) ? it->get<T>()
+                                                         : fallback;
+}
+
+std::string StringOr(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return (it != object.end() && it->is_string()) ? it->get<std::string>()
+                                                 : "";
+}
+
+}  // namespace
+
+InstancesSnapshot FetchInstances(HttpClient& http, int admin_port) {
+  InstancesSnapshot snapshot;
+  snapshot.response = http.Get(
+      "http://127.0.0.1:" + std::to_string(admin_port) + "/admin/instances",
+      kAdminTimeout);
+  auto body = nlohmann::json::parse(snapshot.response.body, nullptr,
+                                    /*allow_exceptions=*/false);
+  if (snapshot.response.status != 200 || !body.is_object() ||
+      !body.contains("instances") || !body["instances"].is_array()) {
+    return snapshot;
+  }
+  snapshot.parsed = true;
+  for (const auto& item : body["instances"]) {
+    if (!item.is_object()) continue;
+    InstanceInfo info;
+    info.id = StringOr(item, "id");
+    info.target = StringOr(item, "target");
+    info.state = StringOr(item, "state");
+    info.pid = NumberOr<pid_t>(item, "pid", -1);
+    info.port = NumberOr<int>(item, "port", -1);
+    info.raw = item;
+    snapshot.instances.push_back(std::move(info));
+  }
+  return snapshot;
+}
+
+}  // namespace mcpgw::it

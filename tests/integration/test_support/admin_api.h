@@ -1,0 +1,33 @@
+#pragma once
+// Reads the gateway's admin API (GET /admin/instances).
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support/http_client.h"
+
+namespace mcpgw::it {
+
+struct InstanceInfo {
+  std::string id;
+  std::string target;  // redacted DSN
+  std::string state;   // starting | ready | stopping
+  pid_t pid = -1;
+  int port = -1;
+  nlohmann::json raw;
+};
+
+struct InstancesSnapshot {
+  HttpResponse response;
+  bool parsed = false;  // a JSON object with an "instances" array
+  std::vector<InstanceInfo> instances;
+};
+
+// GET http://127.0.0.1:<admin_port>/admin/instances.
+InstancesSnapshot FetchInstances(HttpClient& http, int admin_port);
+
+}  // namespace mcpgw::it

@@ -1,0 +1,103 @@
+#include "test_support/gateway_fixture.h"
+
+#include <signal.h>
+
+#include <iostream>
+
+#include "test_support/process.h"
+#include "test_support/sqlite_db.h"
+
+namespace mcpgw::it {
+namespace {
+
+constexpr std::size_t kPrintedOutputChars = 12000;
+
+}  // namespace
+
+GatewayProcess& GatewayTest::StartGateway(
+    std::vector<std::string> extra_flags) {
+  GatewayConfig config;
+  config.state_dir = state_dir();
+  config.log_file =
+      temp_ / ("gateway-" + std::to_string(gateways_.size() + 1) + ".log");
+  config.extra_flags = std::move(extra_flags);
+  gateways_.push_back(std::make_unique<GatewayProcess>(std::move(config)));
+  return *gateways_.back();
+}
+
+GatewayProcess& GatewayTest::gateway() {
+  if (gateways_.empty()) throw std::logic_error("no gateway started");
+  return *gateways_.back();
+}
+
+McpClient GatewayTest::Client(std::optional<std::string> dsn) {
+  return McpClient(gateway().mcp_url(), std::move(dsn));
+}
+
+std::string GatewayTest::NewSqliteDsn(const std::string& name) {
+  return CreatePeopleDatabase(temp_ / name);
+}
+
+InstancesSnapshot GatewayTest::Instances() {
+  auto snapshot = FetchInstances(admin_http_, gateway().admin_port());
+  for (const auto& instance : snapshot.instances) {
+    if (auto identity = IdentifyProcess(instance.pid)) {
+      bool known = false;
+      for (const auto& seen : seen_instances_) {
+        known = known || (seen.pid == identity->pid &&
+                          seen.start_ticks == identity->start_ticks);
+      }
+      if (!known) seen_instances_.push_back(*identity);
+    }
+  }
+  return snapshot;
+}
+
+void GatewayTest::StopGatewayAndExpectCleanExit() {
+  auto& gw = gateway();
+  const auto status = gw.Terminate(kStopTimeout);
+  ASSERT_TRUE(status.has_value())
+      << "the gateway did not exit within " << kStopTimeout.count()
+      << " s of SIGTERM";
+  EXPECT_TRUE(ExitedWithCode(*status, 0))
+      << "gateway after SIGTERM: " << DescribeWaitStatus(*status);
+}
+
+std::string GatewayTest::AllGatewayOutput() const {
+  std::string all;
+  for (const auto& gw : gateways_) all += gw->Output();
+  return all;
+}
+
+void GatewayTest::TearDown() {
+  for (auto& gw : gateways_) {
+    if (gw->HasExited()) continue;
+    const auto status = gw->Terminate(kStopTimeout);
+    if (!status.has_value()) {
+      ADD_FAILURE() << "gateway pid " << gw->pid() << " did not exit within "
+                    << kStopTimeout.count() << " s of SIGTERM";
+      gw->Kill();
+    } else {
+      EXPECT_TRUE(ExitedWithCode(*status, 0))
+          << "gateway after SIGTERM: " << DescribeWaitStatus(*status);
+    }
+  }
+  // Whatever a gateway left running goes now (tests that care about it
+  // have checked already).
+  for (const auto& identity : seen_instances_) {
+    if (IsRunning(identity)) kill(identity.pid, SIGKILL);
+  }
+  if (HasFailure()) {
+    for (const auto& gw : gateways_) {
+      std::string output = gw->Output();
+      if (output.size() > kPrintedOutputChars) {
+        output = "..." + output.substr(output.size() - kPrintedOutputChars);
+      }
+      std::cerr << "----- output of gateway pid " << gw->pid() << " ("
+                << gw->config().log_file.string() << ") -----\n"
+                << output << "\n----- end of gateway output -----\n";
+    }
+  }
+}
+
+}  // namespace mcpgw::it

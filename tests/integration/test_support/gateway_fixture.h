@@ -1,0 +1,62 @@
+#pragma once
+// The GoogleTest fixture of the integration tests: a temp directory, the
+// gateway(s) started in it, clients for it, and a clean shutdown at the end
+// (SIGTERM, exit code 0 expected) with the gateway's output printed when the
+// test failed.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "test_support/admin_api.h"
+#include "test_support/gateway_process.h"
+#include "test_support/mcp_client.h"
+#include "test_support/proc_info.h"
+#include "test_support/temp_dir.h"
+
+namespace mcpgw::it {
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  // Generous bound for a graceful stop: --shutdown-grace defaults to 10 s.
+  static constexpr std::chrono::seconds kStopTimeout{30};
+
+  // Starts a gateway on state_dir() (a fresh directory unless a previous
+  // gateway of this test used it) with the base flags plus `extra_flags`.
+  // Throws if it does not come up.
+  GatewayProcess& StartGateway(std::vector<std::string> extra_flags = {});
+  // The most recently started gateway.
+  GatewayProcess& gateway();
+
+  std::filesystem::path state_dir() const { return temp_ / "state"; }
+  const TempDir& temp() const { return temp_; }
+
+  // A client of the current gateway's POST /mcp.
+  McpClient Client(std::optional<std::string> dsn);
+  // A new SQLite file `name` in the temp dir with the people table; its DSN.
+  std::string NewSqliteDsn(const std::string& name);
+
+  // GET /admin/instances of the current gateway. Records every pid seen so
+  // that TearDown can kill DBHub processes a broken gateway left behind.
+  InstancesSnapshot Instances();
+
+  // SIGTERM the current gateway and expect exit code 0 within kStopTimeout.
+  void StopGatewayAndExpectCleanExit();
+
+  // Every gateway's captured output, concatenated.
+  std::string AllGatewayOutput() const;
+
+  void TearDown() override;
+
+ private:
+  TempDir temp_{"mcpgw-it"};
+  std::vector<std::unique_ptr<GatewayProcess>> gateways_;
+  std::vector<ProcessIdentity> seen_instances_;
+  HttpClient admin_http_;
+};
+
+}  // namespace mcpgw::it

@@ -1,0 +1,97 @@
+#include "test_support/mcp_client.h"
+
+namespace mcpgw::it {
+
+McpClient::McpClient(std::string url, std::optional<std::string> dsn)
+    : url_(std::move(url)), dsn_(std::move(dsn)) {}
+
+HttpResponse McpClient::Call(std::string_view method, nlohmann::json params,
+                             std::chrono::milliseconds timeout) {
+  nlohmann::json message = {{"jsonrpc", "2.0"},
+                            {"id", next_id_++},
+                            {"method", std::string(method)},
+                            {"params", std::move(params)}};
+  return PostRaw(message.dump(), "", false, timeout);
+}
+
+HttpResponse McpClient::ListTools() { return Call("tools/list"); }
+
+HttpResponse McpClient::ExecuteSql(std::string_view sql) {
+  return Call("tools/call",
+              {{"name", "execute_sql"},
+               {"arguments", {{"sql", std::string(sql)}}}});
+}
+
+HttpResponse McpClient::PostRaw(std::string body, std::string_view url_suffix,
+                                bool chunked,
+                                std::chrono::milliseconds timeout) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url_ + std::string(url_suffix);
+  request.headers = {"Content-Type: application/json",
+                     "Accept: application/json, text/event-stream"};
+  if (dsn_.has_value()) request.headers.push_back("X-DBHub-DSN: " + *dsn_);
+  request.body = std::move(body);
+  request.chunked = chunked;
+  request.timeout = timeout;
+  return http_.Send(request);
+}
+
+const nlohmann::json* JsonRpcError(const HttpResponse& response) {
+  if (response.messages.empty()) return nullptr;
+  const auto& message = response.messages.front();
+  if (!message.is_object()) return nullptr;
+  auto it = message.find("error");
+  if (it == message.end() || !it->is_object()) return nullptr;
+  return &*it;
+}
+
+std::string JsonRpcErrorMessage(const HttpResponse& response) {
+  const auto* error = JsonRpcError(response);
+  if (error == nullptr) return "";
+  auto it = error->find("message");
+  return (it != error->end() && it->is_string()) ? it->get<std::string>() : "";
+}
+
+int JsonRpcErrorCode(const HttpResponse& response) {
+  const auto* error = JsonRpcError(response);
+  if (error == nullptr) return 0;
+  auto it = error->find("code");
+  return (it != error->end() && it->is_number_integer()) ? it->get<int>() : 0;
+}
+
+std::vector<std::string> ToolNames(const HttpResponse& response) {
+  std::vector<std::string> names;
+  for (const auto& message : response.messages) {
+    if (!message.is_object()) continue;
+    const auto tools = message.value("/result/tools"_json_pointer,
+                                     nlohmann::json::array());
+    if (!tools.is_array()) continue;
+    for (const auto& tool : tools) {
+      if (tool.is_object() && tool.contains("name") &&
+          tool["name"].is_string()) {
+        names.push_back(tool["name"].get<std::string>());
+      }
+    }
+  }
+  return names;
+}
+
+std::optional<nlohmann::json> ExecuteSqlRows(const HttpResponse& response) {
+  for (const auto& message : response.messages) {
+    if (!message.is_object()) continue;
+    const auto text = message.value("/result/content/0/text"_json_pointer,
+                                    nlohmann::json());
+    if (!text.is_string()) continue;
+    auto payload = nlohmann::json::parse(text.get<std::string>(), nullptr,
+                                         /*allow_exceptions=*/false);
+    if (payload.is_discarded() || !payload.is_object()) continue;
+    if (payload.value("success", false) != true) continue;
+    const auto rows = payload.value("/data/statements/0/rows"_json_pointer,
+                                    nlohmann::json());
+    if (rows.is_array()) return rows;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mcpgw::it

@@ -1,0 +1,35 @@
+#pragma once
+// What /proc says about processes that are not the test's own children
+// (DBHub instances started by the gateway, leftovers of a killed gateway).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mcpgw::it {
+
+// A pid plus its start time, so that a reused pid is never mistaken for the
+// process that was observed.
+struct ProcessIdentity {
+  pid_t pid = -1;
+  std::uint64_t start_ticks = 0;
+};
+
+// Reads /proc/<pid>/stat; nullopt if there is no such process.
+std::optional<ProcessIdentity> IdentifyProcess(pid_t pid);
+
+// True while the process exists and is not a zombie. A zombie has ended; it
+// only waits for its parent (possibly pid 1) to reap it.
+bool IsRunning(pid_t pid);
+
+// True while this very process (same start time) is running.
+bool IsRunning(const ProcessIdentity& identity);
+
+// Every readable /proc/<pid>/cmdline, NUL separators turned into spaces.
+std::vector<std::pair<pid_t, std::string>> AllCommandLines();
+
+}  // namespace mcpgw::it
