@@ -56,6 +56,7 @@ TEST(ParseDsn, SqliteFilePath) {
 }
 
 struct BadDsn {
+  const char* name;
   const char* dsn;
   const char* message_part;
 };
@@ -73,12 +74,14 @@ TEST_P(ParseDsnRefuses, WithAClearMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseDsnRefuses,
-    testing::Values(BadDsn{"", "empty"},
-                    BadDsn{"ftp://x/y", "unsupported DSN scheme 'ftp'"},
-                    BadDsn{"not a url", "not a valid URL"},
-                    BadDsn{"postgres:///db", "needs a host"},
-                    BadDsn{"sqlite://", "needs a file path"},
-                    BadDsn{"postgres://u:p@h/db\r\nX-Evil: 1", "control characters"}));
+    testing::Values(BadDsn{"Empty", "", "empty"},
+                    BadDsn{"FtpScheme", "ftp://x/y", "unsupported DSN scheme 'ftp'"},
+                    BadDsn{"NotAUrl", "not a url", "not a valid URL"},
+                    BadDsn{"NoHost", "postgres:///db", "needs a host"},
+                    BadDsn{"SqliteWithoutPath", "sqlite://", "needs a file path"},
+                    BadDsn{"HeaderInjection", "postgres://u:p@h/db\r\nX-Evil: 1",
+                           "control characters"}),
+    [](const testing::TestParamInfo<BadDsn>& info) { return info.param.name; });
 
 TEST(ParseDsn, RefusesOverlongDsnWithoutEchoingIt) {
   const std::string dsn = "postgres://u:secretsecret@h/" + std::string(5000, 'd');
