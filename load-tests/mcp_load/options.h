@@ -1,0 +1,65 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace mcpgw::loadtest {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// Where requests go, split out of --url once at start-up.
+struct Endpoint {
+  std::string host;         // as in the URL, without brackets
+  std::string port;         // "80" when the URL has none
+  std::string target;       // path and query, "/" when empty
+  std::string host_header;  // value of the Host header
+};
+
+struct Options {
+  bool help = false;
+  std::string url;
+  Endpoint endpoint;
+  std::vector<Header> headers;  // --header, in command-line order
+  std::string tool = "execute_sql";
+  std::string sql = "SELECT 1";
+  int concurrency = 8;
+  // Measurement window; with --requests it is only the cap.
+  std::chrono::nanoseconds duration = std::chrono::seconds(10);
+  std::optional<std::uint64_t> requests;
+  std::chrono::nanoseconds warmup = std::chrono::seconds(1);
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+  // Requests per second over all connections; 0 = closed loop.
+  double rate = 0;
+  int threads = 1;
+  std::string label;
+  std::string output;  // also write the JSON result here
+};
+
+// Limits on what the command line may ask for.
+inline constexpr int kMaxConcurrency = 10000;
+inline constexpr int kMaxThreads = 64;
+inline constexpr auto kDefaultDurationCapWithRequests = std::chrono::minutes(10);
+
+// Parses argv (without argv[0]). `--name=value` and `--name value` both work.
+absl::StatusOr<Options> ParseOptions(std::span<const char* const> args);
+
+// "20s", "500ms", "2m", "1m30s" (absl syntax) or a plain number of seconds.
+std::optional<std::chrono::nanoseconds> ParseDuration(const std::string& text);
+
+// Splits "http://host:port/path?query" into an Endpoint; only http:// is supported.
+absl::StatusOr<Endpoint> ParseUrl(const std::string& url);
+
+// "Name: value" -> Header; refuses a missing colon, an empty name or CR/LF.
+absl::StatusOr<Header> ParseHeader(const std::string& text);
+
+std::string Usage();
+
+}  // namespace mcpgw::loadtest

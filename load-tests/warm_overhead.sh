@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# warm_overhead.sh: what the gateway adds to a request once its DBHub instance is warm.
+#
+# On loopback only, in one run, with the same concurrency, duration and SQL:
+#   (a) direct:  mcp-load -> DBHub (started here, Authorization: Bearer <token>)
+#   (b) gateway: mcp-load -> mcp-gateway (X-DBHub-DSN) -> the DBHub the gateway
+#                spawned for that DSN: same node, same DBHub, same DSN, same
+#                environment as (a); it was warmed up by one request first.
+# Prints both results, the requests/s ratio (gateway/direct) and the added p50/p99
+# latency, and writes load-tests/results/warm_overhead-<timestamp>.json.
+# --smoke: 2 s at concurrency 2, checks only that every request is OK.
+# Stops by itself; everything it started is stopped on exit.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: load-tests/warm_overhead.sh [--smoke] [options]
+
+  --duration S     seconds measured per target and round (env DURATION, default 20)
+  --concurrency N  connections, closed loop (env CONCURRENCY, default 8)
+  --warmup S       unrecorded traffic before each measurement (env WARMUP, default 2)
+  --rounds N       direct/gateway pairs, interleaved d,g,d,g,... (env ROUNDS, default 1)
+  --sql SQL        statement sent with execute_sql (env SQL)
+  --rows N         rows in the benchmark table (env ROWS, default 1000)
+  --gateway PATH   mcp-gateway binary (env MCP_GATEWAY_BIN, default build/mcp-gateway)
+  --load PATH      mcp-load binary (env MCP_LOAD_BIN, default build/load-tests/mcp-load)
+  --out FILE       results file (default load-tests/results/warm_overhead-<timestamp>.json;
+                   --smoke writes none unless --out is given)
+  --smoke          2 s, concurrency 2, warm-up 0.5 s, 1 round; fails unless all requests OK
+  -h, --help       this text
+
+Also from the environment: MCP_GATEWAY_NODE (node >= 22), MCP_GATEWAY_DBHUB (DBHub's
+dist/index.js), both defaulting to .deps/node_modules; GATEWAY_ARGS (extra gateway flags);
+KEEP_TMP=1 keeps the temporary directory (logs, database) for inspection.
+EOF
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=${DURATION:-20}
+CONCURRENCY=${CONCURRENCY:-8}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-1}
+ROWS=${ROWS:-1000}
+SQL=${SQL:-"SELECT id, name, qty FROM items WHERE id = 42"}
+NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
+DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
+GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
+LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
+OUT=""
+SMOKE=0
+
+while (($#)); do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --duration) DURATION=$2; shift ;;
+    --concurrency) CONCURRENCY=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --sql) SQL=$2; shift ;;
+    --rows) ROWS=$2; shift ;;
+    --gateway) GATEWAY=$2; shift ;;
+    --load) LOAD=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "warm_overhead: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if ((SMOKE)); then DURATION=2 CONCURRENCY=2 WARMUP=0.5 ROUNDS=1; fi
+
+# Limits on waiting: nothing here waits forever.
+readonly HEALTH_TIMEOUT_S=30      # DBHub /healthz, gateway listen.json
+readonly FIRST_REQUEST_TIMEOUT=60s # the gateway spawns its DBHub on the first request
+readonly STOP_GRACE_S=15          # SIGTERM -> SIGKILL
+
+log() { echo "warm_overhead: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+for f in "$NODE" "$DBHUB" "$GATEWAY" "$LOAD"; do
+  [[ -e $f ]] || die "missing $f (see --help for the env variables and flags)"
+done
+command -v curl >/dev/null || die "curl is needed"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive integer"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/warm_overhead.XXXXXX")
+DBHUB_PID=""
+GATEWAY_PID=""
+INSTANCE_PIDS=""
+LOAD_PID=""
+
+# Sends SIGTERM, waits up to STOP_GRACE_S, then SIGKILL. Only pids we started.
+stop_pid() {
+  local pid=$1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_GRACE_S * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  log "pid $pid ignored SIGTERM for ${STOP_GRACE_S}s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_pid "$LOAD_PID"
+  stop_pid "$GATEWAY_PID"
+  # The gateway stops its DBHub children itself; these are a safety net if it could not.
+  for pid in $INSTANCE_PIDS; do stop_pid "$pid"; done
+  stop_pid "$DBHUB_PID"
+  if ((rc != 0)); then
+    for f in "$TMP/dbhub.log" "$TMP/gateway.log"; do
+      [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
+    done
+  fi
+  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  "$NODE" -e 'const s=require("net").createServer();
+    s.listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close();});'
+}
+
+# wait_for DESCRIPTION PID COMMAND...: polls COMMAND until it succeeds, PID dies, or timeout.
+wait_for() {
+  local what=$1 pid=$2; shift 2
+  for ((i = 0; i < HEALTH_TIMEOUT_S * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || die "$what: process $pid exited"
+    sleep 0.1
+  done
+  die "$what: not ready after ${HEALTH_TIMEOUT_S}s"
+}
+
+# Runs mcp-load in the background and waits, so that a signal is handled at once
+# (bash runs traps only after a foreground child has finished).
+load() {
+  "$LOAD" "$@" &
+  LOAD_PID=$!
+  local rc=0
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=""
+  return "$rc"
+}
+
+# json_field FILE EXPR: prints a value out of a JSON file (EXPR is JS on `j`).
+json_field() {
+  "$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+    const v=(new Function("j","return "+process.argv[2]))(j); process.stdout.write(String(v));' "$1" "$2"
+}
+
+# --- 1. the database --------------------------------------------------------------
+DB=$TMP/bench.db
+"$NODE" --no-warnings -e '
+  const {DatabaseSync} = require("node:sqlite");
+  const db = new DatabaseSync(process.argv[1]);
+  db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL)");
+  const ins = db.prepare("INSERT INTO items (id, name, qty) VALUES (?, ?, ?)");
+  db.exec("BEGIN");
+  for (let i = 1; i <= Number(process.argv[2]); i++) ins.run(i, "item-" + i, (i * 7) % 100);
+  db.exec("COMMIT");
+  db.close();' "$DB" "$ROWS"
+DSN="sqlite://$DB"
+
+# --- 2. DBHub, started the way the gateway starts its instances ---------------------
+# (runtime/process_runtime.cc: clean environment, private empty cwd, same argv)
+DBHUB_PORT=$(free_port)
+TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+mkdir -m 700 "$TMP/dbhub-work"
+(
+  cd "$TMP/dbhub-work"
+  exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$TMP/dbhub-work" LANG=C.UTF-8 \
+    NODE_ENV=production TRANSPORT=http PORT="$DBHUB_PORT" DBHUB_HOST=127.0.0.1 \
+    DSN="$DSN" DBHUB_AUTH_TOKEN="$TOKEN" \
+    "$NODE" "$DBHUB" --transport http --port "$DBHUB_PORT"
+) >"$TMP/dbhub.log" 2>&1 &
+DBHUB_PID=$!
+wait_for "DBHub /healthz" "$DBHUB_PID" curl -sf "http://127.0.0.1:$DBHUB_PORT/healthz"
+log "DBHub (direct) pid $DBHUB_PID on 127.0.0.1:$DBHUB_PORT"
+
+# --- 3. the gateway -------------------------------------------------------------------
+mkdir -m 700 "$TMP/state"
+# shellcheck disable=SC2086  # GATEWAY_ARGS is a list of flags
+"$GATEWAY" --listen=127.0.0.1:0 --admin-listen=127.0.0.1:0 --state-dir="$TMP/state" \
+  --node="$NODE" --dbhub="$DBHUB" --idle-timeout=1h ${GATEWAY_ARGS:-} \
+  >"$TMP/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+listen_ready() { [[ -s $TMP/state/listen.json ]] && json_field "$TMP/state/listen.json" 'j.mcp && j.admin'; }
+wait_for "gateway listen.json" "$GATEWAY_PID" listen_ready
+MCP_ADDR=$(json_field "$TMP/state/listen.json" 'j.mcp')
+ADMIN_ADDR=$(json_field "$TMP/state/listen.json" 'j.admin')
+log "gateway pid $GATEWAY_PID, MCP on $MCP_ADDR, admin on $ADMIN_ADDR"
+
+DIRECT_URL="http://127.0.0.1:$DBHUB_PORT/mcp"
+GATEWAY_URL="http://$MCP_ADDR/mcp"
+
+# --- 4. warm the gateway's instance: the first request spawns its DBHub ------------
+load --url "$GATEWAY_URL" --header "X-DBHub-DSN: $DSN" --sql "$SQL" --concurrency 1 \
+  --requests 1 --warmup 0 --timeout "$FIRST_REQUEST_TIMEOUT" --duration 90s \
+  >"$TMP/first.json" || die "first request through the gateway: mcp-load failed"
+[[ $(json_field "$TMP/first.json" 'j.ok') == 1 ]] ||
+  die "first request through the gateway failed: $(json_field "$TMP/first.json" 'j.sample_error')"
+curl -sf "http://$ADMIN_ADDR/admin/instances" >"$TMP/instances.json" ||
+  die "GET /admin/instances failed"
+INSTANCE_PIDS=$(json_field "$TMP/instances.json" 'j.instances.map(i=>i.pid).join(" ")')
+[[ -n $INSTANCE_PIDS ]] || die "the gateway lists no instance after the first request"
+log "gateway's DBHub instance(s): pid $INSTANCE_PIDS (first request $(json_field "$TMP/first.json" 'j.latency_ms.max') ms)"
+for pid in $INSTANCE_PIDS; do
+  tr '\0' ' ' <"/proc/$pid/cmdline" >"$TMP/instance-$pid.cmdline" 2>/dev/null || true
+done
+tr '\0' ' ' <"/proc/$DBHUB_PID/cmdline" >"$TMP/direct.cmdline" 2>/dev/null || true
+
+# --- 5. measure, interleaved: direct, gateway, direct, gateway, ... ------------------
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+run_load() { # NAME URL HEADER
+  local name=$1 url=$2 header=$3
+  load --url "$url" --header "$header" --sql "$SQL" --concurrency "$CONCURRENCY" \
+    --duration "$DURATION" --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" ||
+    die "$name: mcp-load failed"
+  # shellcheck disable=SC2016  # JavaScript template literal, not shell
+  log "$name: $("$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
+    console.log(`${j.requests} requests, ${j.errors} errors, ${j.rps} req/s, p50 ${j.latency_ms.p50} ms, p99 ${j.latency_ms.p99} ms`)' "$TMP/$name.json")"
+}
+for ((r = 1; r <= ROUNDS; r++)); do
+  run_load "direct-$r" "$DIRECT_URL" "Authorization: Bearer $TOKEN"
+  run_load "gateway-$r" "$GATEWAY_URL" "X-DBHub-DSN: $DSN"
+done
+LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- 6. summary ---------------------------------------------------------------------
+if ((SMOKE == 0)) && [[ -z $OUT ]]; then
+  mkdir -p "$ROOT/load-tests/results"
+  OUT=$ROOT/load-tests/results/warm_overhead-$(date -u +%Y%m%dT%H%M%SZ).json
+fi
+export TMP ROUNDS SMOKE OUT SQL ROWS CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER \
+  DBHUB_PID INSTANCE_PIDS GATEWAY LOAD
+NODE_VERSION=$("$NODE" --version)
+DBHUB_VERSION=$(json_field "$(dirname "$(dirname "$DBHUB")")/package.json" 'j.version' 2>/dev/null ||
+  echo unknown)
+CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
+NPROC=$(nproc)
+KERNEL=$(uname -r)
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo uncommitted)
+export NODE_VERSION DBHUB_VERSION CPU_MODEL NPROC KERNEL GIT_REV
+"$NODE" "$ROOT/load-tests/warm_overhead_summary.mjs"
