@@ -60,6 +60,11 @@ asio::awaitable<void> ServeConnection(
     tcp::socket socket, RequestHandler& handler, ServerLimits limits,
     std::shared_ptr<std::atomic<int>> active_requests) {
   beast::tcp_stream stream(std::move(socket));
+  // The relay writes a response head and then each piece of the body as it
+  // arrives: with Nagle on, the second small write waits for the client's
+  // delayed ACK, some 40 ms per request.
+  beast::error_code nodelay_error;
+  stream.socket().set_option(tcp::no_delay(true), nodelay_error);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;

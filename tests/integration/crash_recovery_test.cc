@@ -32,11 +32,8 @@ TEST_F(CrashRecoveryTest, KilledInstanceIsReplacedOnTheNextRequest) {
   auto client = Client(NewSqliteDsn("crash.db"));
   const auto first = client.ExecuteSql(kPeopleQuery);
   ASSERT_EQ(first.status, 200) << first.Describe();
-  const auto before = Instances();
-  ASSERT_TRUE(before.parsed) << before.response.Describe();
-  ASSERT_EQ(before.instances.size(), 1u) << before.response.body;
-  const auto victim = IdentifyProcess(before.instances[0].pid);
-  ASSERT_TRUE(victim.has_value()) << before.response.body;
+  const auto victim = OnlyInstanceProcess();
+  ASSERT_TRUE(victim.has_value());
 
   ASSERT_EQ(kill(victim->pid, SIGKILL), 0);
   ASSERT_TRUE(WaitUntil([&] { return !IsRunning(*victim); }, seconds(5)));
@@ -65,11 +62,7 @@ TEST_F(CrashRecoveryTest, KilledInstanceIsReplacedOnTheNextRequest) {
   ASSERT_TRUE(recovered) << "no successful request in " << tries
                          << " tries within " << kRecoveryBound.count() << " s";
 
-  const auto after = Instances();
-  ASSERT_TRUE(after.parsed) << after.response.Describe();
-  ASSERT_EQ(after.instances.size(), 1u) << after.response.body;
-  EXPECT_NE(after.instances[0].pid, victim->pid) << after.response.body;
-  EXPECT_TRUE(IsRunning(after.instances[0].pid)) << after.response.body;
+  ExpectOnlyInstanceReplaced(victim->pid);
 }
 
 }  // namespace

@@ -31,12 +31,8 @@ TEST_F(IdleReapingTest, IdleInstanceIsReapedAndRespawnedOnDemand) {
   const auto answered_at = std::chrono::steady_clock::now();
   ASSERT_EQ(first.status, 200) << first.Describe();
   ASSERT_EQ(ExecuteSqlRows(first), PeopleRows()) << first.Describe();
-  const auto before = Instances();
-  ASSERT_TRUE(before.parsed) << before.response.Describe();
-  ASSERT_EQ(before.instances.size(), 1u) << before.response.body;
-  const auto old_process = IdentifyProcess(before.instances[0].pid);
-  ASSERT_TRUE(old_process.has_value())
-      << "no process with the listed pid: " << before.response.body;
+  const auto old_process = OnlyInstanceProcess();
+  ASSERT_TRUE(old_process.has_value());
 
   InstancesSnapshot last;
   const bool reaped = WaitUntil(
@@ -57,11 +53,7 @@ TEST_F(IdleReapingTest, IdleInstanceIsReapedAndRespawnedOnDemand) {
   const auto again = client.ExecuteSql(kPeopleQuery);
   ASSERT_EQ(again.status, 200) << again.Describe();
   EXPECT_EQ(ExecuteSqlRows(again), PeopleRows()) << again.Describe();
-  const auto after = Instances();
-  ASSERT_TRUE(after.parsed) << after.response.Describe();
-  ASSERT_EQ(after.instances.size(), 1u) << after.response.body;
-  EXPECT_NE(after.instances[0].pid, old_process->pid) << after.response.body;
-  EXPECT_TRUE(IsRunning(after.instances[0].pid)) << after.response.body;
+  ExpectOnlyInstanceReplaced(old_process->pid);
 }
 
 }  // namespace

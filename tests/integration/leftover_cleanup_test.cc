@@ -25,11 +25,8 @@ TEST_F(LeftoverCleanupTest, NextGatewayOnTheSameStateDirKillsLeftovers) {
     const auto response = client.ListTools();
     ASSERT_EQ(response.status, 200) << response.Describe();
   }
-  const auto snapshot = Instances();
-  ASSERT_TRUE(snapshot.parsed) << snapshot.response.Describe();
-  ASSERT_EQ(snapshot.instances.size(), 1u) << snapshot.response.body;
-  const auto leftover = IdentifyProcess(snapshot.instances[0].pid);
-  ASSERT_TRUE(leftover.has_value()) << snapshot.response.body;
+  const auto leftover = OnlyInstanceProcess();
+  ASSERT_TRUE(leftover.has_value());
 
   gateway().Kill();
   if (!IsRunning(*leftover)) {
@@ -52,10 +49,7 @@ TEST_F(LeftoverCleanupTest, NextGatewayOnTheSameStateDirKillsLeftovers) {
   const auto response = client.ExecuteSql(kPeopleQuery);
   ASSERT_EQ(response.status, 200) << response.Describe();
   EXPECT_EQ(ExecuteSqlRows(response), PeopleRows()) << response.Describe();
-  const auto after = Instances();
-  ASSERT_TRUE(after.parsed) << after.response.Describe();
-  ASSERT_EQ(after.instances.size(), 1u) << after.response.body;
-  EXPECT_NE(after.instances[0].pid, leftover->pid) << after.response.body;
+  ExpectOnlyInstanceReplaced(leftover->pid);
 }
 
 }  // namespace

@@ -53,6 +53,31 @@ InstancesSnapshot GatewayTest::Instances() {
   return snapshot;
 }
 
+std::optional<ProcessIdentity> GatewayTest::OnlyInstanceProcess() {
+  const auto snapshot = Instances();
+  if (!snapshot.parsed) {
+    ADD_FAILURE() << "admin API: " << snapshot.response.Describe();
+    return std::nullopt;
+  }
+  if (snapshot.instances.size() != 1u) {
+    ADD_FAILURE() << "expected exactly one instance: " << snapshot.response.body;
+    return std::nullopt;
+  }
+  auto identity = IdentifyProcess(snapshot.instances[0].pid);
+  if (!identity) {
+    ADD_FAILURE() << "no process with the listed pid: " << snapshot.response.body;
+  }
+  return identity;
+}
+
+void GatewayTest::ExpectOnlyInstanceReplaced(int replaced_pid) {
+  const auto after = Instances();
+  ASSERT_TRUE(after.parsed) << after.response.Describe();
+  ASSERT_EQ(after.instances.size(), 1u) << after.response.body;
+  EXPECT_NE(after.instances[0].pid, replaced_pid) << after.response.body;
+  EXPECT_TRUE(IsRunning(after.instances[0].pid)) << after.response.body;
+}
+
 void GatewayTest::StopGatewayAndExpectCleanExit() {
   auto& gw = gateway();
   const auto status = gw.Terminate(kStopTimeout);

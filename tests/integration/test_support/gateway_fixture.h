@@ -44,6 +44,13 @@ class GatewayTest : public ::testing::Test {
   // that TearDown can kill DBHub processes a broken gateway left behind.
   InstancesSnapshot Instances();
 
+  // The process of the gateway's only instance; nullopt, with a failure
+  // recorded, when there is not exactly one or its process is gone.
+  std::optional<ProcessIdentity> OnlyInstanceProcess();
+  // Expects exactly one instance, running, in another process than
+  // `replaced_pid`.
+  void ExpectOnlyInstanceReplaced(int replaced_pid);
+
   // SIGTERM the current gateway and expect exit code 0 within kStopTimeout.
   void StopGatewayAndExpectCleanExit();
 
