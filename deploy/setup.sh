@@ -157,6 +157,7 @@ install_npm_packages() {
   log "node $have_node, DBHub $(pinned_version @bytebase/dbhub), MCP SDK $(pinned_version @modelcontextprotocol/sdk)"
 }
 
+# Builds the given targets (default: everything, tests included).
 build_gateway() {
   if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
     log "configuring $BUILD"
@@ -166,7 +167,7 @@ build_gateway() {
     cmake -S "$REPO" -B "$BUILD" >&2   # keeps the generator and build type already cached
   fi
   # Ninja itself decides whether anything needs rebuilding (and re-runs cmake if needed).
-  cmake --build "$BUILD" >&2 || die "build failed"
+  cmake --build "$BUILD" ${1:+--target "$@"} >&2 || die "build failed"
 }
 
 create_sample_db() {
@@ -184,10 +185,11 @@ create_sample_db() {
   mv -f "$tmp" "$SAMPLE_DB"
 }
 
+# Installs, then builds the given targets (default: everything).
 do_install() {
   install_apt_packages
   install_npm_packages
-  build_gateway
+  build_gateway "$@"
   create_sample_db
   log "ready: $BUILD/mcp-gateway"
 }
@@ -214,7 +216,7 @@ case "$SUBCOMMAND" in
     ;;
   start)
     shift
-    do_install
+    do_install mcp-gateway  # the tests are not needed to run it
     mkdir -p "$STATE_DIR"
     chmod 700 "$STATE_DIR"
     addr="$(listen_address "$@")"
@@ -226,7 +228,8 @@ case "$SUBCOMMAND" in
     (($# == 0)) || { usage; exit 2; }
     do_install
     log "running ctest"
-    exec ctest --test-dir "$BUILD" --output-on-failure --timeout 600
+    # Tests use private ports, directories and servers: two run at once.
+    exec ctest --test-dir "$BUILD" --output-on-failure --timeout 600 --parallel 2
     ;;
   -h | --help | help)
     usage
