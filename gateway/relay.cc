@@ -100,9 +100,10 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
       BuildBackendRequest(client_request, lease.endpoint());
   const auto executor = client.get_executor();
 
-  // A pooled connection may have been closed by the instance while idle;
-  // such a failure happens before the instance read anything, so the
-  // request is sent again once on a fresh connection.
+  // A pooled connection may have been closed by the instance while idle.
+  // When such a connection fails before a single byte of answer came back,
+  // the request is sent again once on a fresh connection; a request that got
+  // part of an answer is never replayed.
   std::unique_ptr<BackendConnection> connection;
   std::optional<BackendParser> parser;
   beast::error_code error;
@@ -121,7 +122,7 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
       break;
     }
     connection.reset();
-    if (!reused) break;
+    if (!reused || parser->got_some()) break;
   }
   if (connection == nullptr) {
     co_return co_await ReplyBackendFailure(client_request, client, lease,
