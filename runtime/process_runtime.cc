@@ -26,6 +26,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kProbeTimeout{250};
 constexpr std::size_t kTokenBytes = 32;
+constexpr std::chrono::milliseconds kReadyWakeInterval{250};
 
 // Shared between the handle the pool holds and the monitor thread, so that
 // either may go first.
@@ -72,8 +73,10 @@ void Monitor(std::shared_ptr<ProcessState> state,
   while (!reaped) {
     if (output_open) {
       pollfd pfd{state->output_fd, POLLIN, 0};
-      const int timeout_ms =
-          static_cast<int>(options.probe_interval.count());
+      // Probing while starting; once ready only the stop grace needs a clock
+      // (an exit closes the pipe, which wakes poll at once).
+      const auto wait = ready ? kReadyWakeInterval : options.probe_interval;
+      const int timeout_ms = static_cast<int>(wait.count());
       if (poll(&pfd, 1, timeout_ms) > 0) {
         output_open = ReadAvailable(*state);
       }
