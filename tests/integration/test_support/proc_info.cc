@@ -2,57 +2,29 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 
+#include "runtime/process_spawn.h"
 #include "test_support/process.h"
 
 namespace mcpgw::it {
-namespace {
 
-struct ProcStat {
-  char state = '?';
-  std::uint64_t start_ticks = 0;
-};
-
-std::optional<ProcStat> ReadStat(pid_t pid) {
-  const std::string text =
-      ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/stat");
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-  const auto close_paren = text.rfind(')');
-  if (close_paren == std::string::npos) return std::nullopt;
-  std::istringstream fields(text.substr(close_paren + 1));
-  ProcStat stat;
-  fields >> stat.state;
-  // After the state come fields 4..21; the start time is field 22.
-  std::string skipped;
-  for (int field = 4; field <= 21; ++field) fields >> skipped;
-  fields >> stat.start_ticks;
-  if (!fields) return std::nullopt;
-  return stat;
-}
-
-bool IsLiveState(char state) { return state != 'Z' && state != 'X'; }
-
-}  // namespace
+// /proc/PID/stat is read by the runtime's own ProcessStartTicks: one parser
+// of that format, which also treats a zombie as gone.
 
 std::optional<ProcessIdentity> IdentifyProcess(pid_t pid) {
   if (pid <= 0) return std::nullopt;
-  auto stat = ReadStat(pid);
-  if (!stat.has_value()) return std::nullopt;
-  return ProcessIdentity{pid, stat->start_ticks};
+  auto ticks = runtime::ProcessStartTicks(pid);
+  if (!ticks.has_value()) return std::nullopt;
+  return ProcessIdentity{pid, *ticks};
 }
 
 bool IsRunning(pid_t pid) {
-  if (pid <= 0) return false;
-  auto stat = ReadStat(pid);
-  return stat.has_value() && IsLiveState(stat->state);
+  return pid > 0 && runtime::ProcessStartTicks(pid).has_value();
 }
 
 bool IsRunning(const ProcessIdentity& identity) {
-  if (identity.pid <= 0) return false;
-  auto stat = ReadStat(identity.pid);
-  return stat.has_value() && IsLiveState(stat->state) &&
-         stat->start_ticks == identity.start_ticks;
+  return identity.pid > 0 &&
+         runtime::ProcessStartTicks(identity.pid) == identity.start_ticks;
 }
 
 std::vector<std::pair<pid_t, std::string>> AllCommandLines() {

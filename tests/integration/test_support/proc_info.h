@@ -19,7 +19,8 @@ struct ProcessIdentity {
   std::uint64_t start_ticks = 0;
 };
 
-// Reads /proc/<pid>/stat; nullopt if there is no such process.
+// Reads /proc/<pid>/stat; nullopt if there is no such process or it is a
+// zombie.
 std::optional<ProcessIdentity> IdentifyProcess(pid_t pid);
 
 // True while the process exists and is not a zombie. A zombie has ended; it
