@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mcp_load/text.h"
+#include "policies/text.h"
 
 namespace mcpgw::loadtest {
 namespace {
@@ -56,7 +56,7 @@ Outcome ToOutcome(Match m) {
 }
 
 std::string_view MediaType(std::string_view content_type) {
-  return TrimAscii(content_type.substr(0, content_type.find(';')));
+  return text::StripWhitespace(content_type.substr(0, content_type.find(';')));
 }
 
 }  // namespace
@@ -123,7 +123,7 @@ std::vector<std::string> SseMessageData(std::string_view body) {
 Outcome ClassifyResponse(unsigned status, std::string_view content_type, std::string_view body,
                          std::uint64_t expected_id) {
   if (status < 200 || status > 299) return Outcome::kHttpStatus;
-  std::string media = LowerAscii(MediaType(content_type));
+  std::string media = text::Lower(MediaType(content_type));
   if (media == "application/json") {
     json v = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded()) return Outcome::kBadResponse;

@@ -9,7 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
-#include "mcp_load/text.h"
+#include "policies/text.h"
 
 namespace mcpgw::loadtest {
 namespace {
@@ -112,7 +112,7 @@ absl::Status Apply(Options& o, std::string_view name, const std::string& v, bool
 }  // namespace
 
 std::optional<std::chrono::nanoseconds> ParseDuration(const std::string& text) {
-  const std::string t(TrimAscii(text));
+  const std::string t(text::StripWhitespace(text));
   if (t.empty()) return std::nullopt;
   double seconds = 0;
   if (absl::SimpleAtod(t, &seconds)) {
@@ -130,7 +130,7 @@ absl::StatusOr<Endpoint> ParseUrl(const std::string& url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return absl::InvalidArgumentError("not a URL: '" + url + "'");
   const boost::urls::url_view& u = *parsed;
-  if (LowerAscii(u.scheme()) != "http") {
+  if (text::Lower(u.scheme()) != "http") {
     return absl::InvalidArgumentError("only http:// URLs are supported: '" + url + "'");
   }
   if (!u.has_authority() || u.encoded_host().empty()) {
@@ -159,8 +159,8 @@ absl::StatusOr<Header> ParseHeader(const std::string& text) {
     return absl::InvalidArgumentError("--header wants 'Name: value', got '" + text + "'");
   }
   Header h;
-  h.name = std::string(TrimAscii(std::string_view(text).substr(0, colon)));
-  h.value = std::string(TrimAscii(std::string_view(text).substr(colon + 1)));
+  h.name = std::string(text::StripWhitespace(std::string_view(text).substr(0, colon)));
+  h.value = std::string(text::StripWhitespace(std::string_view(text).substr(colon + 1)));
   if (h.name.empty() || h.name.find_first_of(" \t\r\n") != std::string::npos ||
       h.value.find_first_of("\r\n") != std::string::npos) {
     return absl::InvalidArgumentError("--header: bad header name or value");
