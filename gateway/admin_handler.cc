@@ -40,6 +40,30 @@ nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
   };
 }
 
+nlohmann::json WarmPoolToJson(const runtime::WarmPoolStats& stats) {
+  auto millis = [](const std::optional<std::chrono::milliseconds>& value) {
+    return value ? nlohmann::json(value->count()) : nlohmann::json(nullptr);
+  };
+  return {
+      {"state", runtime::ToString(stats.state)},
+      {"reason", stats.reason.empty() ? nlohmann::json(nullptr)
+                                      : nlohmann::json(stats.reason)},
+      {"size", stats.size},
+      {"idle", stats.idle},
+      {"warming", stats.warming},
+      {"hits", stats.hits},
+      {"misses", stats.misses},
+      {"spawned", stats.spawned},
+      {"replaced", stats.replaced},
+      {"last_refill_ms", millis(stats.last_refill)},
+      {"mean_refill_ms", millis(stats.mean_refill)},
+      {"idle_pids", stats.idle_pids},
+      {"dbhub_version", stats.dbhub_version.empty()
+                            ? nlohmann::json(nullptr)
+                            : nlohmann::json(stats.dbhub_version)},
+  };
+}
+
 asio::awaitable<bool> AdminHandler::Handle(Request request,
                                            beast::tcp_stream& stream) {
   const bool keep_alive = request.keep_alive();
@@ -55,6 +79,12 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
     body["instances"] = nlohmann::json::array();
     for (const auto& instance : pool_.Snapshot()) {
       body["instances"].push_back(InstanceToJson(instance));
+    }
+  } else if (path == "/admin/warm-pool") {
+    if (warm_pool_ != nullptr) {
+      body = WarmPoolToJson(warm_pool_->Stats());
+    } else {
+      body = {{"state", "off"}, {"size", 0}};
     }
   } else {
     status = http::status::not_found;

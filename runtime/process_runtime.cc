@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
 #include "runtime/process_spawn.h"
+#include "runtime/warm_protocol.h"
 #include "policies/text.h"
 
 namespace mcpgw::runtime {
@@ -35,6 +35,10 @@ struct ProcessState {
   std::string redacted_target;
   pid_t pid = -1;
   int output_fd = -1;
+  // A claimed warm worker's stdin (held open: it ends the worker when it
+  // closes) and report channel; -1 for a plain spawn.
+  int stdin_fd = -1;
+  int control_fd = -1;
   Endpoint endpoint;
   std::filesystem::path work_dir;
   OutputBuffer output;
@@ -58,6 +62,28 @@ bool ReadAvailable(ProcessState& state) {
   return n < 0 && (errno == EINTR || errno == EAGAIN);
 }
 
+// Reads a warm worker's reports into `pending`; false at EOF.
+bool ReadControl(ProcessState& state, std::string& pending) {
+  char buffer[512];
+  const ssize_t n = read(state.control_fd, buffer, sizeof(buffer));
+  if (n > 0) {
+    pending.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+  return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+// True when a complete line in `pending` is the worker's ready report.
+// Consumes the complete lines.
+bool ReportsReady(std::string& pending) {
+  bool ready = false;
+  for (const auto& line : TakeLines(pending)) {
+    auto report = ParseWorkerReport(line);
+    ready = ready || (report && std::holds_alternative<ReadyReport>(*report));
+  }
+  return ready;
+}
+
 // Watches one process from spawn to exit: collects its output, decides
 // readiness, enforces the start deadline and the stop grace, reaps it.
 void Monitor(std::shared_ptr<ProcessState> state,
@@ -70,15 +96,23 @@ void Monitor(std::shared_ptr<ProcessState> state,
   int wait_status = 0;
   bool reaped = false;
 
+  bool control_open = state->control_fd >= 0;
+  std::string control;
+
   while (!reaped) {
-    if (output_open) {
-      pollfd pfd{state->output_fd, POLLIN, 0};
-      // Probing while starting; once ready only the stop grace needs a clock
-      // (an exit closes the pipe, which wakes poll at once).
-      const auto wait = ready ? kReadyWakeInterval : options.probe_interval;
-      const int timeout_ms = static_cast<int>(wait.count());
-      if (poll(&pfd, 1, timeout_ms) > 0) {
-        output_open = ReadAvailable(*state);
+    // Probing while starting; once ready only the stop grace needs a clock
+    // (an exit closes the pipe, which wakes poll at once).
+    const auto wait = ready ? kReadyWakeInterval : options.probe_interval;
+    pollfd fds[2] = {{output_open ? state->output_fd : -1, POLLIN, 0},
+                     {control_open ? state->control_fd : -1, POLLIN, 0}};
+    if (output_open || control_open) {
+      poll(fds, 2, static_cast<int>(wait.count()));
+      if (fds[0].revents != 0) output_open = ReadAvailable(*state);
+      if (fds[1].revents != 0) {
+        control_open = ReadControl(*state, control);
+        // A warm worker says when DBHub listens: probe at once instead of
+        // at the next tick.
+        if (ReportsReady(control)) next_probe = Clock::now();
       }
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -116,6 +150,9 @@ void Monitor(std::shared_ptr<ProcessState> state,
   }
   state->output.Flush();
   close(state->output_fd);
+  // Closing a warm worker's stdin ends it if anything of it is left.
+  if (state->stdin_fd >= 0) close(state->stdin_fd);
+  if (state->control_fd >= 0) close(state->control_fd);
   // Anything else left in the process group goes with it.
   kill(-state->pid, SIGKILL);
   state->exited.store(true);
@@ -158,64 +195,106 @@ class ProcessInstance final : public RunningInstance {
 
 ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options)
     : options_(std::move(options)) {
-  std::filesystem::create_directories(options_.work_root);
-  chmod(options_.work_root.c_str(), 0700);
+  MakePrivateDirectory(options_.work_root.string()).IgnoreError();
+}
+
+// A started DBHub, before the monitor takes it over.
+struct ProcessRuntime::Started {
+  pid_t pid = -1;
+  int output_fd = -1;
+  int stdin_fd = -1;
+  int control_fd = -1;
+  std::filesystem::path work_dir;
+  const char* how = "";  // for the log
+};
+
+std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
+    const LaunchSpec& spec, std::uint16_t port, const std::string& token) {
+  if (options_.warm_pool == nullptr) return std::nullopt;
+  auto worker = options_.warm_pool->Claim();
+  if (!worker) return std::nullopt;
+  Started started{worker->pid,        worker->output_fd, worker->stdin_fd,
+                  worker->control_fd, worker->work_dir,  "claimed warm worker"};
+  if (options_.records != nullptr) {
+    options_.records->Add(spec.instance_id, worker->pid,
+                          ProcessStartTicks(worker->pid).value_or(0));
+    options_.records->Remove(worker->record_id);
+  }
+  if (auto status = SendClaim(*worker, {spec.dsn, token, port, ""});
+      !status.ok()) {
+    // The monitor sees it die and reports the launch as failed; the pool
+    // has already refilled.
+    spdlog::warn("instance {}: {}", spec.instance_id,
+                 std::string(status.message()));
+    kill(-worker->pid, SIGKILL);
+  }
+  return started;
+}
+
+absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
+    const LaunchSpec& spec, const std::filesystem::path& work_dir,
+    std::uint16_t port, const std::string& token) {
+  // A private, empty working directory: DBHub reads `.env` and `dbhub.toml`
+  // from its cwd, and must find nothing there but what we put.
+  if (auto status = MakePrivateDirectory(work_dir.string()); !status.ok()) {
+    return status;
+  }
+  SpawnRequest request;
+  // Only non-secret settings in argv: it is world-readable in /proc.
+  request.argv = {options_.node_path, options_.dbhub_entry, "--transport",
+                  "http", "--port", std::to_string(port)};
+  request.env = CleanNodeEnvironment(work_dir.string());
+  request.env.insert(request.env.end(),
+                     {
+                         "TRANSPORT=http",
+                         text::Cat("PORT=", port),
+                         "DBHUB_HOST=127.0.0.1",
+                         text::Cat("DSN=", spec.dsn),
+                         text::Cat("DBHUB_AUTH_TOKEN=", token),
+                     });
+  request.working_dir = work_dir.string();
+  auto spawned = SpawnInOwnGroup(request);
+  if (!spawned.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(work_dir, ignored);
+    return spawned.status();
+  }
+  if (options_.records != nullptr) {
+    options_.records->Add(spec.instance_id, spawned->pid,
+                          ProcessStartTicks(spawned->pid).value_or(0));
+  }
+  return Started{spawned->pid, spawned->output_fd, -1, -1, work_dir,
+                 "started DBHub"};
 }
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> ProcessRuntime::Launch(
     const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
   auto port = PickFreeLoopbackPort();
   if (!port.ok()) return port.status();
+  const std::string token = policies::RandomHex(kTokenBytes);
+
+  std::optional<Started> started = ClaimWarm(spec, *port, token);
+  if (!started) {
+    auto cold = SpawnCold(spec, options_.work_root / spec.instance_id, *port,
+                          token);
+    if (!cold.ok()) return cold.status();
+    started = *std::move(cold);
+  }
 
   auto state = std::make_shared<ProcessState>(policies::Redactor(spec.secrets));
   state->instance_id = spec.instance_id;
   state->redacted_target = spec.redacted_target;
-  state->endpoint = Endpoint{"127.0.0.1", *port,
-                             policies::RandomHex(kTokenBytes)};
+  state->endpoint = Endpoint{"127.0.0.1", *port, token};
   state->events = std::move(events);
   state->records = options_.records;
-  // A private, empty working directory: DBHub reads `.env` and `dbhub.toml`
-  // from its cwd, and must find nothing there but what we put.
-  state->work_dir = options_.work_root / spec.instance_id;
-  std::error_code ec;
-  std::filesystem::create_directories(state->work_dir, ec);
-  if (ec) {
-    return absl::InternalError(text::Cat(
-        "cannot create working directory ", state->work_dir.string(), ": ",
-        ec.message()));
-  }
-  chmod(state->work_dir.c_str(), 0700);
-
-  SpawnRequest request;
-  // Only non-secret settings in argv: it is world-readable in /proc.
-  request.argv = {options_.node_path, options_.dbhub_entry, "--transport",
-                  "http", "--port", std::to_string(*port)};
-  request.env = {
-      "PATH=/usr/local/bin:/usr/bin:/bin",
-      text::Cat("HOME=", state->work_dir.string()),
-      "LANG=C.UTF-8",
-      "NODE_ENV=production",
-      "TRANSPORT=http",
-      text::Cat("PORT=", *port),
-      "DBHUB_HOST=127.0.0.1",
-      text::Cat("DSN=", spec.dsn),
-      text::Cat("DBHUB_AUTH_TOKEN=", state->endpoint.bearer_token),
-  };
-  request.working_dir = state->work_dir.string();
-
-  auto spawned = SpawnInOwnGroup(request);
-  if (!spawned.ok()) {
-    std::filesystem::remove_all(state->work_dir, ec);
-    return spawned.status();
-  }
-  state->pid = spawned->pid;
-  state->output_fd = spawned->output_fd;
-  if (options_.records != nullptr) {
-    options_.records->Add(spec.instance_id, state->pid,
-                          ProcessStartTicks(state->pid).value_or(0));
-  }
-  spdlog::info("instance {}: started DBHub pid {} on 127.0.0.1:{} for {}",
-               spec.instance_id, state->pid, *port, spec.redacted_target);
+  state->work_dir = started->work_dir;
+  state->pid = started->pid;
+  state->output_fd = started->output_fd;
+  state->stdin_fd = started->stdin_fd;
+  state->control_fd = started->control_fd;
+  spdlog::info("instance {}: {} pid {} on 127.0.0.1:{} for {}",
+               spec.instance_id, started->how, state->pid, *port,
+               spec.redacted_target);
   std::thread(Monitor, state, options_).detach();
   return std::make_unique<ProcessInstance>(std::move(state));
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Runs each DBHub as a local child process bound to 127.0.0.1.
+// Runs each DBHub as a local child process bound to 127.0.0.1: a worker
+// claimed from the warm pool when one is idle, a plain spawn otherwise.
 
 #include <chrono>
 #include <filesystem>
@@ -7,6 +8,7 @@
 
 #include "runtime/runtime.h"
 #include "runtime/state_records.h"
+#include "runtime/warm_pool.h"
 
 namespace mcpgw::runtime {
 
@@ -21,6 +23,8 @@ struct ProcessRuntimeOptions {
   // How often readiness is probed while starting.
   std::chrono::milliseconds probe_interval{25};
   StateRecords* records = nullptr;  // optional
+  // Where launches claim pre-started workers; null or empty: plain spawns.
+  WarmPool* warm_pool = nullptr;
 };
 
 class ProcessRuntime final : public Runtime {
@@ -31,6 +35,14 @@ class ProcessRuntime final : public Runtime {
       const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) override;
 
  private:
+  struct Started;
+  absl::StatusOr<Started> SpawnCold(const LaunchSpec& spec,
+                                    const std::filesystem::path& work_dir,
+                                    std::uint16_t port,
+                                    const std::string& token);
+  std::optional<Started> ClaimWarm(const LaunchSpec& spec, std::uint16_t port,
+                                   const std::string& token);
+
   const ProcessRuntimeOptions options_;
 };
 

@@ -6,12 +6,15 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -48,12 +51,47 @@ struct SpawnSetup {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
 
+// A CLOEXEC pipe that closes whatever ends are still open when it goes.
+struct Pipe {
+  int read = -1;
+  int write = -1;
+  ~Pipe() {
+    CloseRead();
+    CloseWrite();
+  }
+  absl::Status Open() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe2", errno);
+    read = fds[0];
+    write = fds[1];
+    return absl::OkStatus();
+  }
+  int ReleaseRead() { return std::exchange(read, -1); }
+  int ReleaseWrite() { return std::exchange(write, -1); }
+  void CloseRead() {
+    if (read >= 0) close(std::exchange(read, -1));
+  }
+  void CloseWrite() {
+    if (write >= 0) close(std::exchange(write, -1));
+  }
+};
+
+constexpr int kControlFd = 3;
+
 }  // namespace
 
 absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request) {
   if (request.argv.empty()) return absl::InvalidArgumentError("empty argv");
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoError("pipe2", errno);
+  Pipe output;
+  Pipe input;
+  Pipe control;
+  if (auto status = output.Open(); !status.ok()) return status;
+  if (request.stdin_pipe) {
+    if (auto status = input.Open(); !status.ok()) return status;
+  }
+  if (request.control_pipe) {
+    if (auto status = control.Open(); !status.ok()) return status;
+  }
 
   SpawnSetup setup;
   // Own process group (pgid = pid) so that a stop reaches node and anything
@@ -70,10 +108,18 @@ absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request) {
   posix_spawnattr_setsigdefault(&setup.attr, &all_signals);
   posix_spawnattr_setsigmask(&setup.attr, &no_signals);
 
-  posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null",
-                                   O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&setup.actions, pipe_fds[1], STDERR_FILENO);
+  // dup2 clears CLOEXEC on the child's copy only.
+  if (request.stdin_pipe) {
+    posix_spawn_file_actions_adddup2(&setup.actions, input.read, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null",
+                                     O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&setup.actions, output.write, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&setup.actions, output.write, STDERR_FILENO);
+  if (request.control_pipe) {
+    posix_spawn_file_actions_adddup2(&setup.actions, control.write, kControlFd);
+  }
   if (!request.working_dir.empty()) {
     posix_spawn_file_actions_addchdir_np(&setup.actions,
                                          request.working_dir.c_str());
@@ -84,12 +130,35 @@ absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request) {
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0], &setup.actions, &setup.attr,
                              argv.data(), envp.data());
-  close(pipe_fds[1]);
   if (rc != 0) {
-    close(pipe_fds[0]);
     return ErrnoError(text::Cat("cannot start ", request.argv[0]), rc);
   }
-  return SpawnedProcess{pid, pipe_fds[0]};
+  // The child's ends: closed here so that EOF means the child is gone.
+  output.CloseWrite();
+  input.CloseRead();
+  control.CloseWrite();
+  return SpawnedProcess{pid, output.ReleaseRead(), input.ReleaseWrite(),
+                        control.ReleaseRead()};
+}
+
+std::vector<std::string> CleanNodeEnvironment(const std::string& home) {
+  return {
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      text::Cat("HOME=", home),
+      "LANG=C.UTF-8",
+      "NODE_ENV=production",
+  };
+}
+
+absl::Status MakePrivateDirectory(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        text::Cat("cannot create directory ", dir, ": ", ec.message()));
+  }
+  if (chmod(dir.c_str(), 0700) != 0) return ErrnoError(text::Cat("chmod ", dir), errno);
+  return absl::OkStatus();
 }
 
 std::optional<std::uint64_t> ProcessStartTicks(pid_t pid) {

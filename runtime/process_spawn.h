@@ -19,14 +19,30 @@ struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is the program path
   std::vector<std::string> env;   // NAME=value, the child's whole environment
   std::string working_dir;
+  // A pipe to the child's stdin instead of /dev/null.
+  bool stdin_pipe = false;
+  // A pipe from the child's fd 3, kept apart from its output: the channel
+  // over which a warm worker reports.
+  bool control_pipe = false;
 };
 
+// The parent's ends of the child's pipes, all CLOEXEC so that no later child
+// inherits them; -1 where not asked for.
 struct SpawnedProcess {
-  pid_t pid = -1;     // also its process group id
-  int output_fd = -1;  // read end of the joined stdout/stderr pipe (CLOEXEC)
+  pid_t pid = -1;      // also its process group id
+  int output_fd = -1;  // read end of the joined stdout/stderr pipe
+  int stdin_fd = -1;   // write end of the child's stdin
+  int control_fd = -1;  // read end of the child's fd 3
 };
 
 absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request);
+
+// The whole environment of a Node child before anything instance-specific
+// is added: nothing of the gateway's own environment leaks into it.
+std::vector<std::string> CleanNodeEnvironment(const std::string& home);
+
+// Creates `dir` (and its parents) and makes it 0700.
+absl::Status MakePrivateDirectory(const std::string& dir);
 
 // Field 22 of /proc/PID/stat: with the pid, identifies a process across pid
 // reuse. nullopt when the process is gone or a zombie.

@@ -19,6 +19,8 @@ struct Config {
   std::chrono::milliseconds start_timeout{30'000};
   std::string node_path;
   std::string dbhub_entry;
+  int warm_pool = 2;              // pre-started workers; 0: off
+  std::string warm_preloader;     // runtime/dbhub_preloader.mjs
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::seconds read_timeout{60};

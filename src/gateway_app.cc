@@ -17,6 +17,7 @@
 #include "runtime/instance_pool.h"
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
+#include "runtime/warm_pool.h"
 #include "src/state_dir.h"
 #include "policies/text.h"
 
@@ -77,12 +78,25 @@ int RunGateway(const Config& config) {
   std::error_code ignored;
   std::filesystem::remove_all(config.state_dir / "run", ignored);
 
+  std::unique_ptr<runtime::WarmPool> warm_pool;
+  if (config.warm_pool > 0) {
+    warm_pool = std::make_unique<runtime::WarmPool>(runtime::WarmPoolOptions{
+        .node_path = config.node_path,
+        .preloader_path = config.warm_preloader,
+        .dbhub_entry = config.dbhub_entry,
+        .work_root = config.state_dir / "run",
+        .size = config.warm_pool,
+        .warm_timeout = config.start_timeout,
+        .records = &records,
+    });
+  }
   runtime::ProcessRuntime process_runtime({
       .node_path = config.node_path,
       .dbhub_entry = config.dbhub_entry,
       .work_root = config.state_dir / "run",
       .start_timeout = config.start_timeout,
       .records = &records,
+      .warm_pool = warm_pool.get(),
   });
   runtime::SystemClock clock;
   runtime::InstancePool pool(process_runtime, clock,
@@ -97,7 +111,7 @@ int RunGateway(const Config& config) {
   };
   gateway::McpHandler mcp_handler(
       pool, *secret, {.backend_idle_timeout = config.backend_timeout});
-  gateway::AdminHandler admin_handler(pool);
+  gateway::AdminHandler admin_handler(pool, warm_pool.get());
   gateway::HttpServer mcp_server(io, "MCP listener", mcp_handler, limits);
   gateway::HttpServer admin_server(io, "admin listener", admin_handler, limits);
 
@@ -114,6 +128,9 @@ int RunGateway(const Config& config) {
   mcp_server.Start();
   admin_server.Start();
   pool.StartReaper();
+  // Started once the listeners are up: the workers' start-up competes with
+  // nothing the gateway itself needs.
+  if (warm_pool) warm_pool->Start();
   if (auto status = WriteListenFile(config.state_dir, Describe(*mcp_endpoint),
                                     Describe(*admin_endpoint));
       !status.ok()) {
@@ -124,9 +141,10 @@ int RunGateway(const Config& config) {
                Describe(*mcp_endpoint));
   spdlog::info("admin API http://{}/admin/instances",
                Describe(*admin_endpoint));
-  spdlog::info("idle timeout {} ms, at most {} instances, state in {}",
-               config.idle_timeout.count(), config.max_instances,
-               config.state_dir.string());
+  spdlog::info(
+      "idle timeout {} ms, at most {} instances, warm pool of {}, state in {}",
+      config.idle_timeout.count(), config.max_instances, config.warm_pool,
+      config.state_dir.string());
 
   std::thread shutdown_thread;
   asio::signal_set signals(io, SIGINT, SIGTERM);

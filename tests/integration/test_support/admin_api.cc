@@ -46,4 +46,13 @@ InstancesSnapshot FetchInstances(HttpClient& http, int admin_port) {
   return snapshot;
 }
 
+nlohmann::json FetchWarmPool(HttpClient& http, int admin_port) {
+  const auto response = http.Get(
+      "http://127.0.0.1:" + std::to_string(admin_port) + "/admin/warm-pool",
+      kAdminTimeout);
+  auto body = nlohmann::json::parse(response.body, nullptr,
+                                    /*allow_exceptions=*/false);
+  return response.status == 200 && body.is_object() ? body : nlohmann::json();
+}
+
 }  // namespace mcpgw::it

@@ -1,5 +1,5 @@
 #pragma once
-// Reads the gateway's admin API (GET /admin/instances).
+// Reads the gateway's admin API (GET /admin/instances, /admin/warm-pool).
 
 #include <sys/types.h>
 
@@ -29,5 +29,9 @@ struct InstancesSnapshot {
 
 // GET http://127.0.0.1:<admin_port>/admin/instances.
 InstancesSnapshot FetchInstances(HttpClient& http, int admin_port);
+
+// GET http://127.0.0.1:<admin_port>/admin/warm-pool: the body, or null when
+// it is not a JSON object answered with 200.
+nlohmann::json FetchWarmPool(HttpClient& http, int admin_port);
 
 }  // namespace mcpgw::it

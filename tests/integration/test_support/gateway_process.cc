@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,12 @@ GatewayProcess::GatewayProcess(GatewayConfig config)
   }
   spec.argv.insert(spec.argv.end(), config_.extra_flags.begin(),
                    config_.extra_flags.end());
+  // The warm pool costs every gateway a few CPU-seconds of Node start-ups
+  // that most tests do not need; the tests about it turn it on.
+  const bool sets_warm_pool = std::any_of(
+      config_.extra_flags.begin(), config_.extra_flags.end(),
+      [](const std::string& flag) { return flag.starts_with("--warm-pool"); });
+  if (!sets_warm_pool) spec.argv.push_back("--warm-pool=0");
   spec.output_file = config_.log_file;
   process_ = std::make_unique<ChildProcess>(spec);
   WaitForListenFile();

@@ -57,7 +57,8 @@ class GatewayProcess {
 };
 
 // The flags every test gateway gets: loopback port 0 listeners, the state
-// directory, node and DBHub paths.
+// directory, node and DBHub paths. (The warm pool is turned off unless the
+// extra flags set --warm-pool.)
 std::vector<std::string> BaseGatewayFlags(
     const std::filesystem::path& state_dir);
 

@@ -1,0 +1,128 @@
+#pragma once
+// A pool of pre-started DBHub workers (runtime/dbhub_preloader.mjs): Node has
+// already loaded DBHub's modules, which is most of a bare start's second, but
+// the worker holds no DSN and listens on nothing. Launch claims one and hands
+// it its DSN over its stdin pipe; DBHub is then ready in tens of
+// milliseconds. A worker serves one target for life and never comes back; a
+// thread of the pool's own refills it in the background.
+//
+// Before trusting the preloader the pool checks it once, end to end: the
+// DBHub version it was tested with, every module loaded, and a claim with an
+// in-memory SQLite DSN that answers /healthz. If that fails, or workers keep
+// dying before they are warm, the pool turns itself off with a warning and
+// every launch is a plain spawn.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/state_records.h"
+#include "runtime/warm_protocol.h"
+
+namespace mcpgw::runtime {
+
+struct WarmPoolOptions {
+  std::string node_path;
+  std::string preloader_path;  // runtime/dbhub_preloader.mjs
+  std::string dbhub_entry;     // DBHub's dist/index.js
+  // Parent of the workers' private working directories.
+  std::filesystem::path work_root;
+  int size = 2;
+  // From spawn to the worker's "warm" report, and from the start-up check's
+  // claim to a ready /healthz.
+  std::chrono::milliseconds warm_timeout{30'000};
+  StateRecords* records = nullptr;  // optional
+};
+
+// A worker taken out of the pool. Whoever claimed it owns its process, its
+// pipes and its working directory.
+struct WarmWorker {
+  std::string record_id;  // its id in StateRecords while unclaimed
+  pid_t pid = -1;
+  int output_fd = -1;   // joined stdout+stderr
+  int stdin_fd = -1;    // where the claim goes; closing it ends the worker
+  int control_fd = -1;  // the worker's reports
+  std::filesystem::path work_dir;
+  std::chrono::steady_clock::time_point spawned_at;
+};
+
+// Hands `claim` to `worker`. On error the worker is unusable: stop it.
+absl::Status SendClaim(const WarmWorker& worker, const WarmClaim& claim);
+
+enum class WarmPoolState { kChecking, kActive, kDisabled, kStopped };
+const char* ToString(WarmPoolState state);
+
+struct WarmPoolStats {
+  WarmPoolState state = WarmPoolState::kChecking;
+  std::string reason;  // why the pool is disabled
+  int size = 0;        // workers it keeps
+  int idle = 0;        // warm, waiting for a claim
+  int warming = 0;     // started, still loading
+  std::uint64_t hits = 0;      // launches that got a worker
+  std::uint64_t misses = 0;    // launches that found none
+  std::uint64_t spawned = 0;   // workers started
+  std::uint64_t replaced = 0;  // workers that died or hung before a claim
+  std::optional<std::chrono::milliseconds> last_refill;  // spawn → warm
+  std::optional<std::chrono::milliseconds> mean_refill;
+  std::vector<int> idle_pids;
+  std::string dbhub_version;
+};
+
+class WarmPool {
+ public:
+  explicit WarmPool(WarmPoolOptions options);
+  ~WarmPool();
+  WarmPool(const WarmPool&) = delete;
+  WarmPool& operator=(const WarmPool&) = delete;
+
+  // Starts the pool's thread: the start-up check, then refills.
+  void Start();
+  // A warm worker if one is idle, at once; nullopt otherwise (never waits,
+  // so no launch waits for another's worker).
+  std::optional<WarmWorker> Claim();
+  // Stops the thread and every unclaimed worker.
+  void Stop();
+
+  WarmPoolStats Stats() const;
+
+ private:
+  struct Slot;
+
+  void Run();
+  absl::Status CheckPreloader();
+  absl::StatusOr<std::unique_ptr<Slot>> SpawnWorker();
+  void FillLocked(std::unique_lock<std::mutex>& lock);
+  // One round of waiting on the workers' pipes and deadlines.
+  void WatchOnce(std::unique_lock<std::mutex>& lock);
+  void HandleControlLocked(Slot& slot);
+  void RetireLocked(std::size_t index, const std::string& why);
+  void DisableLocked(std::string reason);
+  void Wake();
+
+  const WarmPoolOptions options_;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  WarmPoolStats stats_;
+  std::chrono::milliseconds total_refill_{0};
+  std::int64_t warmed_ = 0;
+  int consecutive_failures_ = 0;
+  std::chrono::steady_clock::time_point last_claim_at_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace mcpgw::runtime
