@@ -73,8 +73,9 @@ readonly HEALTH_TIMEOUT_S=30      # DBHub /healthz, gateway listen.json
 readonly FIRST_REQUEST_TIMEOUT=60s # the gateway spawns its DBHub on the first request
 readonly STOP_GRACE_S=15          # SIGTERM -> SIGKILL
 
-log() { echo "warm_overhead: $*" >&2; }
-die() { log "$*"; exit 1; }
+SCRIPT_NAME=warm_overhead
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 
 for f in "$NODE" "$DBHUB" "$GATEWAY" "$LOAD"; do
   [[ -e $f ]] || die "missing $f (see --help for the env variables and flags)"
@@ -87,19 +88,6 @@ DBHUB_PID=""
 GATEWAY_PID=""
 INSTANCE_PIDS=""
 LOAD_PID=""
-
-# Sends SIGTERM, waits up to STOP_GRACE_S, then SIGKILL. Only pids we started.
-stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_GRACE_S * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  log "pid $pid ignored SIGTERM for ${STOP_GRACE_S}s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -121,22 +109,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  "$NODE" -e 'const s=require("net").createServer();
-    s.listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close();});'
-}
-
-# wait_for DESCRIPTION PID COMMAND...: polls COMMAND until it succeeds, PID dies, or timeout.
-wait_for() {
-  local what=$1 pid=$2; shift 2
-  for ((i = 0; i < HEALTH_TIMEOUT_S * 10; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || die "$what: process $pid exited"
-    sleep 0.1
-  done
-  die "$what: not ready after ${HEALTH_TIMEOUT_S}s"
-}
-
 # Runs mcp-load in the background and waits, so that a signal is handled at once
 # (bash runs traps only after a foreground child has finished).
 load() {
@@ -146,12 +118,6 @@ load() {
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
   return "$rc"
-}
-
-# json_field FILE EXPR: prints a value out of a JSON file (EXPR is JS on `j`).
-json_field() {
-  "$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
-    const v=(new Function("j","return "+process.argv[2]))(j); process.stdout.write(String(v));' "$1" "$2"
 }
 
 # --- 1. the database --------------------------------------------------------------
@@ -184,17 +150,9 @@ wait_for "DBHub /healthz" "$DBHUB_PID" curl -sf "http://127.0.0.1:$DBHUB_PORT/he
 log "DBHub (direct) pid $DBHUB_PID on 127.0.0.1:$DBHUB_PORT"
 
 # --- 3. the gateway -------------------------------------------------------------------
-mkdir -m 700 "$TMP/state"
 # shellcheck disable=SC2086  # GATEWAY_ARGS is a list of flags
-"$GATEWAY" --listen=127.0.0.1:0 --admin-listen=127.0.0.1:0 --state-dir="$TMP/state" \
-  --node="$NODE" --dbhub="$DBHUB" --idle-timeout=1h ${GATEWAY_ARGS:-} \
-  >"$TMP/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-listen_ready() { [[ -s $TMP/state/listen.json ]] && json_field "$TMP/state/listen.json" 'j.mcp && j.admin'; }
-wait_for "gateway listen.json" "$GATEWAY_PID" listen_ready
-MCP_ADDR=$(json_field "$TMP/state/listen.json" 'j.mcp')
-ADMIN_ADDR=$(json_field "$TMP/state/listen.json" 'j.admin')
-log "gateway pid $GATEWAY_PID, MCP on $MCP_ADDR, admin on $ADMIN_ADDR"
+# No warm pool: its workers loading DBHub would compete with the measurement.
+start_gateway "$TMP/gateway.log" "$TMP/state" --idle-timeout=1h --warm-pool=0 ${GATEWAY_ARGS:-}
 
 DIRECT_URL="http://127.0.0.1:$DBHUB_PORT/mcp"
 GATEWAY_URL="http://$MCP_ADDR/mcp"
@@ -239,12 +197,5 @@ if ((SMOKE == 0)) && [[ -z $OUT ]]; then
 fi
 export TMP ROUNDS SMOKE OUT SQL ROWS CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER \
   DBHUB_PID INSTANCE_PIDS GATEWAY LOAD
-NODE_VERSION=$("$NODE" --version)
-DBHUB_VERSION=$(json_field "$(dirname "$(dirname "$DBHUB")")/package.json" 'j.version' 2>/dev/null ||
-  echo unknown)
-CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
-NPROC=$(nproc)
-KERNEL=$(uname -r)
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo uncommitted)
-export NODE_VERSION DBHUB_VERSION CPU_MODEL NPROC KERNEL GIT_REV
+export_machine_facts
 "$NODE" "$ROOT/load-tests/warm_overhead_summary.mjs"

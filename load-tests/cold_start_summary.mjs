@@ -1,0 +1,79 @@
+// Summary step of cold_start.sh: reads the per-mode samples (seconds per first request)
+// and the warm pool's counters from $TMP, prints p50/p99 per mode and their ratio,
+// writes the results file ($OUT, if set) and, in smoke mode, fails unless the pool
+// served at least one first request. Inputs come from the environment.
+import { readFileSync, writeFileSync } from "node:fs";
+
+const env = process.env;
+const r1 = (x) => Math.round(x * 10) / 10;
+// Nearest-rank percentile of sorted values.
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+function mode(name) {
+  const ms = readFileSync(`${env.TMP}/${name}.tsv`, "utf8").trim().split("\n")
+    .map((line) => Number(line.split("\t")[1]) * 1000);
+  const sorted = [...ms].sort((a, b) => a - b);
+  const pool = JSON.parse(readFileSync(`${env.TMP}/${name}-pool.json`, "utf8"));
+  return {
+    first_requests: ms.length,
+    latency_ms: {
+      min: r1(sorted[0]), p50: r1(percentile(sorted, 50)), p90: r1(percentile(sorted, 90)),
+      p99: r1(percentile(sorted, 99)), max: r1(sorted[sorted.length - 1]),
+      mean: r1(ms.reduce((a, b) => a + b, 0) / ms.length),
+    },
+    warm_pool: pool,
+    samples_ms: ms.map(r1),
+  };
+}
+
+const pool = mode("pool");
+const bare = mode("bare");
+const result = {
+  benchmark: "cold_start",
+  what: "first request for a DSN the gateway has never seen (tools/call execute_sql on a new " +
+    "SQLite file) -> complete answer, measured by curl on loopback; one request at a time, " +
+    `${env.PACE} s apart; mode 'pool' with a warm pool of ${env.POOL}, mode 'bare' with --warm-pool=0`,
+  smoke: env.SMOKE === "1",
+  started_by: "load-tests/cold_start.sh",
+  finished_at: new Date().toISOString(),
+  git_rev: env.GIT_REV,
+  machine: {
+    nproc: Number(env.NPROC), cpu: env.CPU_MODEL, kernel: env.KERNEL,
+    loadavg_before: env.LOADAVG_BEFORE, loadavg_after: env.LOADAVG_AFTER,
+  },
+  software: { node: env.NODE_VERSION, dbhub: env.DBHUB_VERSION },
+  parameters: { dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE), pool_size: Number(env.POOL) },
+  comparison: {
+    p50_speedup_bare_over_pool: r1(bare.latency_ms.p50 / pool.latency_ms.p50),
+    p99_speedup_bare_over_pool: r1(bare.latency_ms.p99 / pool.latency_ms.p99),
+  },
+  pool,
+  bare,
+};
+
+const line = (name, m) =>
+  `  ${name.padEnd(5)} ${String(m.first_requests).padStart(6)} ${String(m.warm_pool.hits ?? 0).padStart(5)} ` +
+  `${String(m.warm_pool.misses ?? 0).padStart(6)} ` +
+  ["min", "p50", "p90", "p99", "max"].map((k) => m.latency_ms[k].toFixed(1).padStart(8)).join(" ");
+console.log([
+  `cold_start: ${env.DSNS} new DSNs per mode, ${env.PACE} s apart, DBHub ${env.DBHUB_VERSION}, node ${env.NODE_VERSION}`,
+  `  ${"mode".padEnd(5)} ${"DSNs".padStart(6)} ${"hits".padStart(5)} ${"misses".padStart(6)} ` +
+    ["min ms", "p50 ms", "p90 ms", "p99 ms", "max ms"].map((h) => h.padStart(8)).join(" "),
+  line("pool", pool),
+  line("bare", bare),
+  `  p50 bare/pool: ${result.comparison.p50_speedup_bare_over_pool}x   p99 bare/pool: ` +
+    `${result.comparison.p99_speedup_bare_over_pool}x   pool refill mean: ${pool.warm_pool.mean_refill_ms} ms`,
+  `  machine: ${env.NPROC} CPUs (${env.CPU_MODEL}), load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`,
+].join("\n"));
+
+if (env.OUT) {
+  writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
+  console.log(`  results: ${env.OUT}`);
+}
+if (env.SMOKE === "1") {
+  if (!(pool.warm_pool.hits > 0)) {
+    console.error("cold_start: SMOKE FAILED: the warm pool served no first request");
+    process.exit(1);
+  }
+  console.log("cold_start: smoke OK (every first request answered, the pool served some; timings not checked)");
+}
