@@ -2,6 +2,7 @@
 // and the warm pool's counters from $TMP, prints p50/p99 per mode and their ratio,
 // writes the results file ($OUT, if set) and, in smoke mode, fails unless the pool
 // served at least one first request. Inputs come from the environment.
+import { runFacts } from "./lib/run_facts.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const env = process.env;
@@ -33,14 +34,7 @@ const result = {
   what: "first request for a DSN the gateway has never seen (tools/call execute_sql on a new " +
     "SQLite file) -> complete answer, measured by curl on loopback; one request at a time, " +
     `${env.PACE} s apart; mode 'pool' with a warm pool of ${env.POOL}, mode 'bare' with --warm-pool=0`,
-  smoke: env.SMOKE === "1",
-  started_by: "load-tests/cold_start.sh",
-  finished_at: new Date().toISOString(),
-  git_rev: env.GIT_REV,
-  machine: {
-    nproc: Number(env.NPROC), cpu: env.CPU_MODEL, kernel: env.KERNEL,
-    loadavg_before: env.LOADAVG_BEFORE, loadavg_after: env.LOADAVG_AFTER,
-  },
+  ...runFacts(env, "cold_start.sh"),
   software: { node: env.NODE_VERSION, dbhub: env.DBHUB_VERSION },
   parameters: { dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE), pool_size: Number(env.POOL) },
   comparison: {

@@ -1,6 +1,7 @@
 // Summary step of warm_overhead.sh: reads the mcp-load results of every round from
 // $TMP, prints the comparison, writes the results file ($OUT, if set) and, in smoke
 // mode, fails unless every request was OK. Inputs come from the environment.
+import { runFacts } from "./lib/run_facts.mjs";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 
 const env = process.env;
@@ -50,14 +51,7 @@ const result = {
   what: "execute_sql on a warm DBHub: (a) direct to a DBHub started by the script, " +
     "(b) through mcp-gateway (X-DBHub-DSN) to the DBHub the gateway spawned for the same DSN " +
     "(same node binary, same DBHub, same DSN, same environment). Closed loop, loopback only.",
-  smoke: env.SMOKE === "1",
-  started_by: "load-tests/warm_overhead.sh",
-  finished_at: new Date().toISOString(),
-  git_rev: env.GIT_REV,
-  machine: {
-    nproc: Number(env.NPROC), cpu: env.CPU_MODEL, kernel: env.KERNEL,
-    loadavg_before: env.LOADAVG_BEFORE, loadavg_after: env.LOADAVG_AFTER,
-  },
+  ...runFacts(env, "warm_overhead.sh"),
   software: {
     node: env.NODE_VERSION, dbhub: env.DBHUB_VERSION,
     gateway: { path: env.GATEWAY, modified: statSync(env.GATEWAY).mtime.toISOString() },
