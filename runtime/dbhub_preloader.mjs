@@ -3,8 +3,9 @@
 // Started by the gateway as
 //   node --experimental-import-meta-resolve <this file> <DBHub's dist/index.js>
 // it loads every module DBHub's entry point imports (the second or so a bare
-// start spends before any DSN matters), reports on fd 3, then waits holding no
-// DSN and listening on nothing. The gateway claims it with ONE JSON line on
+// start spends before any DSN matters), runs the request path once on a
+// throwaway loopback server (see rehearse()), reports on fd 3, then waits
+// holding no DSN and listening on nothing. The gateway claims it with ONE JSON line on
 // stdin: {"dsn","token","port","config"?}. The worker puts them where DBHub
 // reads them (its environment and argv: never our own argv, which anyone on
 // the machine can read) and runs DBHub's entry point in this process, which
@@ -17,8 +18,8 @@
 // claim end to end at start-up before it trusts this script.
 //
 // Messages on fd 3, one JSON object a line:
-//   {"warm":true,"dbhub_version":"1.4.0","tested_dbhub_version":"1.4.0","failed":[]}
-//                                                       modules loaded
+//   {"warm":true,"dbhub_version":"1.4.0","tested_dbhub_version":"1.4.0",
+//    "failed":[],"rehearsal":"ok"}                      modules loaded
 //   {"ready":true,"port":N}                             DBHub is listening
 //   {"error":"..."}                                     the claim was unusable
 
@@ -108,11 +109,73 @@ function validClaim(claim) {
     (claim.config === undefined || typeof claim.config === 'string');
 }
 
+// The request path's first run costs DBHub's first client tens of
+// milliseconds more than later ones (V8 compiles lazily). Run it once now, on
+// a throwaway server built like DBHub's from the very same modules (express,
+// the MCP SDK, zod), closed again before the worker reports warm: DBHub's
+// first real request then finds that code compiled. Not fatal if it fails:
+// the report says so and the worker is only slower.
+async function rehearse() {
+  const load = (specifier) => import(import.meta.resolve(specifier, entryUrl));
+  const [{ McpServer, createMcpHandler }, { toNodeHandler }, { default: express }, { z }] =
+    await Promise.all([load('@modelcontextprotocol/server'), load('@modelcontextprotocol/node'),
+      load('express'), load('zod')]);
+  const createServer = () => {
+    const server = new McpServer({ name: 'rehearsal', version: '0' });
+    server.registerTool('echo', { description: 'echo', inputSchema: z.object({ sql: z.string() }) },
+      async ({ sql }) => ({
+        content: [{ type: 'text', text: JSON.stringify({ success: true, data: { rows: [{ sql }] } }, null, 2) }],
+      }));
+    return server;
+  };
+  const app = express();
+  app.use(express.json());
+  app.get('/healthz', (req, res) => res.status(200).send('OK'));
+  const handler = toNodeHandler(createMcpHandler(createServer, { onerror() {} }), { onerror() {} });
+  app.all('/mcp', (req, res) => { void handler(req, res, req.body); });
+  const server = http.createServer(app);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address();
+    const send = (method, route, body) => new Promise((resolve, reject) => {
+      const request = http.request({
+        host: '127.0.0.1', port, path: route, method, agent: false,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      }, (response) => { response.resume(); response.on('end', () => resolve(response.statusCode)); });
+      request.on('error', reject);
+      request.end(body);
+    });
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call',
+      params: { name: 'echo', arguments: { sql: 'SELECT 1' } } });
+    for (let round = 0; round < 3; round++) {
+      for (const status of [await send('GET', '/healthz'), await send('POST', '/mcp', call)]) {
+        if (status !== 200) throw new Error(`the rehearsal server answered ${status}`);
+      }
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+async function prepare() {
+  const failed = await preload();
+  let rehearsal = 'ok';
+  if (failed.length === 0) {
+    try {
+      await rehearse();
+    } catch (error) {
+      rehearsal = String(error?.message ?? error);
+    }
+  }
+  return { failed, rehearsal };
+}
+
 // Listen for the claim before preloading: readline drops lines that arrive
 // while nobody listens.
 const input = readline.createInterface({ input: process.stdin });
 input.on('close', () => process.exit(0));
-const preloading = preload();
+const preparing = prepare();
 let claimed = false;
 input.on('line', async (line) => {
   if (claimed) return;
@@ -127,10 +190,11 @@ input.on('line', async (line) => {
     report({ error: 'the claim is not {"dsn","token","port","config"?}' });
     process.exit(2);
   }
-  await preloading;
+  await preparing;
   applyClaim(claim);
   reportWhenListening();
   await import(entryUrl);
 });
+const { failed, rehearsal } = await preparing;
 report({ warm: true, dbhub_version: dbhubVersion(), tested_dbhub_version: TESTED_DBHUB_VERSION,
-         failed: await preloading });
+         failed, rehearsal });

@@ -434,6 +434,12 @@ absl::Status WarmPool::CheckPreloader() {
           "the preloader did not report that it was warm");
     }
     if (auto status = CheckWarmReport(*warm); !status.ok()) return status;
+    if (!warm->rehearsal_error.empty()) {
+      spdlog::warn(
+          "warm pool: the preloader could not warm up DBHub's request path "
+          "({}); claimed workers answer their first request more slowly",
+          warm->rehearsal_error);
+    }
     {
       std::lock_guard lock(mutex_);
       stats_.dbhub_version = warm->dbhub_version;

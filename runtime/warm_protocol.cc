@@ -26,6 +26,8 @@ std::optional<WorkerReport> ParseWorkerReport(std::string_view line) {
     report.dbhub_version = string_at("dbhub_version").value_or("unknown");
     report.tested_dbhub_version =
         string_at("tested_dbhub_version").value_or("unknown");
+    const std::string rehearsal = string_at("rehearsal").value_or("missing");
+    if (rehearsal != "ok") report.rehearsal_error = rehearsal;
     if (auto it = json.find("failed"); it != json.end() && it->is_array()) {
       for (const auto& entry : *it) {
         report.failed.push_back(entry.is_string() ? entry.get<std::string>()

@@ -31,6 +31,9 @@ struct WarmReport {
   std::string dbhub_version;
   std::string tested_dbhub_version;
   std::vector<std::string> failed;  // modules that did not load
+  // Why the warm-up of the request path failed; empty when it worked.
+  // Not fatal: the worker's first request is only slower.
+  std::string rehearsal_error;
 };
 // DBHub listens on `port`.
 struct ReadyReport {

@@ -29,13 +29,25 @@ TEST(ClaimLineTest, LeavesOutAnEmptyConfig) {
 
 TEST(ParseWorkerReportTest, ReadsTheWarmReport) {
   const auto report = ParseWorkerReport(
-      R"({"warm":true,"dbhub_version":"1.4.0","tested_dbhub_version":"1.4.0","failed":["zod: X"]})");
+      R"({"warm":true,"dbhub_version":"1.4.0","tested_dbhub_version":"1.4.0","failed":["zod: X"],"rehearsal":"ok"})");
   ASSERT_TRUE(report.has_value());
   const auto* warm = std::get_if<WarmReport>(&*report);
   ASSERT_NE(warm, nullptr);
   EXPECT_EQ(warm->dbhub_version, "1.4.0");
   EXPECT_EQ(warm->tested_dbhub_version, "1.4.0");
   EXPECT_EQ(warm->failed, std::vector<std::string>{"zod: X"});
+  EXPECT_EQ(warm->rehearsal_error, "");
+}
+
+TEST(ParseWorkerReportTest, KeepsWhyTheRehearsalFailed) {
+  const auto failed = ParseWorkerReport(
+      R"({"warm":true,"dbhub_version":"1.4.0","tested_dbhub_version":"1.4.0","failed":[],"rehearsal":"boom"})");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(std::get<WarmReport>(*failed).rehearsal_error, "boom");
+  // A preloader that does not say counts as not rehearsed.
+  const auto silent = ParseWorkerReport(R"({"warm":true,"failed":[]})");
+  ASSERT_TRUE(silent.has_value());
+  EXPECT_EQ(std::get<WarmReport>(*silent).rehearsal_error, "missing");
 }
 
 TEST(ParseWorkerReportTest, ReadsReadyAndErrorReports) {
@@ -61,11 +73,11 @@ TEST(ParseWorkerReportTest, RejectsWhatIsNotAReport) {
 }
 
 TEST(CheckWarmReportTest, AcceptsTheTestedVersionWithEverythingLoaded) {
-  EXPECT_TRUE(CheckWarmReport({"1.4.0", "1.4.0", {}}).ok());
+  EXPECT_TRUE(CheckWarmReport({"1.4.0", "1.4.0", {}, ""}).ok());
 }
 
 TEST(CheckWarmReportTest, RefusesAnotherDbhubVersion) {
-  const auto status = CheckWarmReport({"1.5.0", "1.4.0", {}});
+  const auto status = CheckWarmReport({"1.5.0", "1.4.0", {}, ""});
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("tested with DBHub 1.4.0"),
             std::string::npos);
@@ -74,7 +86,7 @@ TEST(CheckWarmReportTest, RefusesAnotherDbhubVersion) {
 
 TEST(CheckWarmReportTest, RefusesModulesThatDidNotLoad) {
   const auto status =
-      CheckWarmReport({"1.4.0", "1.4.0", {"express: ERR_MODULE_NOT_FOUND", "x"}});
+      CheckWarmReport({"1.4.0", "1.4.0", {"express: ERR_MODULE_NOT_FOUND", "x"}, ""});
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("2 of DBHub's modules"), std::string::npos);
   EXPECT_NE(status.message().find("express"), std::string::npos);
