@@ -141,6 +141,35 @@ TEST_F(WarmPoolTest, TwoClaimsNeverShareAProcess) {
             "second.db");
 }
 
+TEST_F(WarmPoolTest, MoreFirstRequestsThanWorkersGetPlainSpawnsAtOnce) {
+  StartGateway({"--warm-pool=2"});
+  const auto idle_pids = AwaitFullPool();
+  ASSERT_EQ(idle_pids.size(), 2u);
+
+  // Four new DSNs at once for two workers: two claims, two plain spawns,
+  // every request answered by its own database.
+  constexpr int kFirstRequests = 4;
+  std::vector<std::string> files(kFirstRequests);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kFirstRequests; ++i) {
+    clients.emplace_back([&, i] {
+      auto client = Client(NewSqliteDsn("burst-" + std::to_string(i) + ".db"));
+      files[i] = std::filesystem::path(DatabaseFileBehind(client)).filename();
+    });
+  }
+  for (auto& client : clients) client.join();
+  for (int i = 0; i < kFirstRequests; ++i) {
+    EXPECT_EQ(files[i], "burst-" + std::to_string(i) + ".db");
+  }
+  const auto status = PoolStatus();
+  EXPECT_EQ(status.value("hits", -1), 2) << status.dump();
+  EXPECT_EQ(status.value("misses", -1), 2) << status.dump();
+  std::set<int> pids;
+  for (const auto& instance : Instances().instances) pids.insert(instance.pid);
+  EXPECT_EQ(pids.size(), static_cast<std::size_t>(kFirstRequests))
+      << "every DSN has a process of its own";
+}
+
 TEST_F(WarmPoolTest, WorkerThatDiesBeforeItsClaimIsReplaced) {
   StartGateway({"--warm-pool=2"});
   const auto idle_pids = AwaitFullPool();
