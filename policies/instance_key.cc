@@ -7,15 +7,19 @@
 
 namespace mcpgw::policies {
 
-std::string DeriveInstanceKey(std::string_view secret,
-                              std::string_view canonical_target) {
+std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(canonical_target.data()),
-       canonical_target.size(), digest, &length);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string DeriveInstanceKey(std::string_view secret,
+                              std::string_view canonical_target) {
+  const std::string digest = HmacSha256(secret, canonical_target);
+  return absl::BytesToHexString(absl::string_view(digest.data(), digest.size()));
 }
 
 }  // namespace mcpgw::policies

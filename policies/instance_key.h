@@ -4,6 +4,9 @@
 
 namespace mcpgw::policies {
 
+// HMAC-SHA256(key, data), the 32 raw bytes.
+std::string HmacSha256(std::string_view key, std::string_view data);
+
 // HMAC-SHA256(secret, canonical target) in lower-case hex. Two requests share
 // an instance only if they present the same full credential, and the key
 // reveals nothing about the credential to whoever sees it.

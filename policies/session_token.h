@@ -1,0 +1,50 @@
+#pragma once
+// Gateway-owned MCP sessions as sealed tokens. The Mcp-Session-Id the gateway
+// issues carries everything about the session, encrypted and authenticated
+// with AES-256-GCM under a key derived from the gateway secret: the target
+// key it is bound to, when it was issued and expires, and the client's
+// initialize parameters (so that a backend that keeps state can be
+// re-initialized behind the same session). Nothing is stored per session, so
+// a token is valid on every gateway process holding the same secret and
+// after a restart; it is useless with another DSN or tenant, and a client
+// can neither read nor alter it.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace mcpgw::policies {
+
+struct SessionClaims {
+  std::string target_key;  // the instance key the session is bound to
+  std::string nonce;       // random, makes every session id unique
+  std::int64_t issued_at = 0;   // Unix seconds
+  std::int64_t expires_at = 0;  // Unix seconds
+  std::string protocol_version;   // negotiated at initialize
+  std::string initialize_params;  // the client's params, JSON text
+};
+
+// Longest session id accepted: the initialize parameters are bounded by the
+// caller, and anything longer is not one of ours.
+inline constexpr std::size_t kMaxSessionIdLength = 8192;
+
+// A new session for `target_key`, valid for `ttl` from `now`.
+SessionClaims NewSession(std::string target_key, std::string protocol_version,
+                         std::string initialize_params,
+                         std::chrono::system_clock::time_point now,
+                         std::chrono::seconds ttl);
+
+// The session id: visible ASCII only (base64url), as MCP requires.
+std::string SealSession(const SessionClaims& claims, std::string_view secret);
+
+// The claims of a session id sealed with `secret` for `expected_key` and
+// not expired at `now`. NotFound otherwise, with a message a client may see
+// (it says which check failed, never anything of the token).
+absl::StatusOr<SessionClaims> OpenSession(
+    std::string_view session_id, std::string_view secret,
+    std::string_view expected_key, std::chrono::system_clock::time_point now);
+
+}  // namespace mcpgw::policies
