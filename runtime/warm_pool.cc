@@ -463,6 +463,10 @@ absl::Status WarmPool::CheckPreloader() {
         return absl::DeadlineExceededError(
             "DBHub started by the preloader did not answer /healthz");
       }
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return absl::CancelledError("stopping");
+      }
       std::this_thread::sleep_for(kProbeInterval);
     }
     return absl::OkStatus();
