@@ -23,6 +23,7 @@ inline constexpr int kBackendStartFailed = -32003;
 inline constexpr int kNoCapacity = -32004;
 inline constexpr int kBackendFailed = -32005;
 inline constexpr int kShuttingDown = -32006;
+inline constexpr int kForbidden = -32007;
 }  // namespace rpc_code
 
 struct Target {
