@@ -1,0 +1,221 @@
+#include "runtime/docker_engine.h"
+
+#include <nlohmann/json.hpp>
+
+#include "policies/text.h"
+#include "runtime/container_spec.h"
+
+namespace mcpgw::runtime {
+namespace {
+
+constexpr std::chrono::milliseconds kCallTimeout{30'000};
+constexpr std::chrono::milliseconds kForever{0};
+constexpr std::size_t kMaxMessageChars = 400;
+
+absl::Status HttpError(const char* what, const EngineResponse& response) {
+  const std::string message = text::Cat(
+      "container engine: ", what, ": HTTP ", response.status, ": ",
+      EngineErrorMessage(response.body));
+  if (response.status == 404) return absl::NotFoundError(message);
+  if (response.status == 409) return absl::FailedPreconditionError(message);
+  return absl::InternalError(message);
+}
+
+}  // namespace
+
+std::string EngineErrorMessage(const std::string& body) {
+  const auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_object() && json.contains("message") &&
+      json["message"].is_string()) {
+    return json["message"].get<std::string>();
+  }
+  std::string text = body.substr(0, kMaxMessageChars);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  return text.empty() ? "(no message)" : text;
+}
+
+DockerEngine::DockerEngine(EngineClient client) : client_(std::move(client)) {}
+
+absl::StatusOr<EngineResponse> DockerEngine::Call(
+    const std::string& method, const std::string& path,
+    const std::optional<std::string>& body,
+    std::chrono::milliseconds timeout) const {
+  return client_.Call(method, path, body, timeout);
+}
+
+absl::Status DockerEngine::Ping() const {
+  auto response = Call("GET", "/_ping", std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return HttpError("ping", *response);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> DockerEngine::Create(const std::string& name,
+                                                 const std::string& body,
+                                                 const std::string& image) const {
+  auto response = Call("POST", text::Cat("/containers/create?name=", name),
+                       body, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) {
+    return absl::FailedPreconditionError(text::Cat(
+        "image ", image, " is not on the container engine at ",
+        address().display,
+        " (pull it, or build it offline with deploy/build-dbhub-image.sh): ",
+        EngineErrorMessage(response->body)));
+  }
+  if (response->status != 201) return HttpError("create container", *response);
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_object() || !json.contains("Id") || !json["Id"].is_string()) {
+    return absl::InternalError(
+        "container engine: create container: no Id in the answer");
+  }
+  return json["Id"].get<std::string>();
+}
+
+absl::Status DockerEngine::Start(const std::string& id) const {
+  auto response = Call("POST", text::Cat("/containers/", id, "/start"),
+                       std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  // 304: already started.
+  if (response->status != 204 && response->status != 304) {
+    return HttpError("start container", *response);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DockerEngine::Stop(const std::string& id,
+                                std::chrono::seconds grace) const {
+  auto response = Call(
+      "POST", text::Cat("/containers/", id, "/stop?t=", grace.count()),
+      std::nullopt, kCallTimeout + grace);
+  if (!response.ok()) return response.status();
+  if (response->status != 204 && response->status != 304 &&
+      response->status != 404) {
+    return HttpError("stop container", *response);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DockerEngine::Kill(const std::string& id) const {
+  auto response = Call("POST", text::Cat("/containers/", id, "/kill"),
+                       std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  // 409: not running any more.
+  if (response->status != 204 && response->status != 404 &&
+      response->status != 409) {
+    return HttpError("kill container", *response);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DockerEngine::Remove(const std::string& id) const {
+  auto response = Call("DELETE", text::Cat("/containers/", id, "?force=1&v=1"),
+                       std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (response->status != 204 && response->status != 404) {
+    // 409 "removal already in progress" ends the same way.
+    if (response->status == 409) return absl::OkStatus();
+    return HttpError("remove container", *response);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> DockerEngine::Wait(const std::string& id) const {
+  auto response =
+      Call("POST", text::Cat("/containers/", id, "/wait?condition=not-running"),
+           std::nullopt, kForever);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return HttpError("wait for container", *response);
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_object() || !json.contains("StatusCode") ||
+      !json["StatusCode"].is_number_integer()) {
+    return absl::InternalError(
+        "container engine: wait for container: no StatusCode in the answer");
+  }
+  return json["StatusCode"].get<int>();
+}
+
+absl::StatusOr<std::string> DockerEngine::Logs(const std::string& id,
+                                               int tail) const {
+  auto response = Call(
+      "GET",
+      text::Cat("/containers/", id, "/logs?stdout=1&stderr=1&tail=", tail),
+      std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return HttpError("container logs", *response);
+  return DemuxLogStream(response->body);
+}
+
+absl::StatusOr<ContainerDetails> DockerEngine::Inspect(
+    const std::string& id) const {
+  auto response = Call("GET", text::Cat("/containers/", id, "/json"),
+                       std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return HttpError("inspect container", *response);
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_object()) {
+    return absl::InternalError("container engine: inspect: not JSON");
+  }
+  ContainerDetails details;
+  details.id = json.value("Id", "");
+  const auto& state = json.contains("State") ? json["State"] : nlohmann::json();
+  if (state.is_object()) {
+    details.running = state.value("Running", false);
+    details.exit_code = state.value("ExitCode", 0);
+    details.oom_killed = state.value("OOMKilled", false);
+    const int pid = state.value("Pid", 0);
+    if (pid > 0) details.pid = pid;
+  }
+  const auto& config = json.contains("Config") ? json["Config"] : nlohmann::json();
+  if (config.is_object()) {
+    details.image = config.value("Image", "");
+    if (config.contains("Env") && config["Env"].is_array()) {
+      for (const auto& entry : config["Env"]) {
+        if (entry.is_string()) details.env.push_back(entry.get<std::string>());
+      }
+    }
+    if (config.contains("Labels") && config["Labels"].is_object()) {
+      for (const auto& [name, value] : config["Labels"].items()) {
+        if (value.is_string()) details.labels[name] = value.get<std::string>();
+      }
+    }
+  }
+  if (json.contains("NetworkSettings") && json["NetworkSettings"].is_object() &&
+      json["NetworkSettings"].contains("Networks") &&
+      json["NetworkSettings"]["Networks"].is_object()) {
+    for (const auto& [name, network] :
+         json["NetworkSettings"]["Networks"].items()) {
+      if (network.is_object() && !network.value("IPAddress", "").empty()) {
+        details.network_ip = network.value("IPAddress", "");
+        break;
+      }
+    }
+  }
+  return details;
+}
+
+absl::StatusOr<std::vector<std::string>> DockerEngine::ListByGateway(
+    const std::string& gateway_id) const {
+  auto response = Call(
+      "GET",
+      text::Cat("/containers/json?all=1&filters=",
+                QueryEscape(GatewayLabelFilter(gateway_id))),
+      std::nullopt, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return HttpError("list containers", *response);
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_array()) {
+    return absl::InternalError("container engine: list containers: not a list");
+  }
+  std::vector<std::string> ids;
+  for (const auto& entry : json) {
+    if (entry.is_object() && entry.contains("Id") && entry["Id"].is_string()) {
+      ids.push_back(entry["Id"].get<std::string>());
+    }
+  }
+  return ids;
+}
+
+}  // namespace mcpgw::runtime

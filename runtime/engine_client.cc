@@ -1,0 +1,90 @@
+#include "runtime/engine_client.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "policies/text.h"
+
+namespace mcpgw::runtime {
+namespace {
+
+constexpr std::chrono::milliseconds kConnectTimeout{5'000};
+// Engine answers (inspect, logs tails, lists) are small; anything bigger is
+// cut off rather than held.
+constexpr std::size_t kMaxResponseBytes = 8 * 1024 * 1024;
+
+std::size_t Collect(char* data, std::size_t size, std::size_t count,
+                    void* user) {
+  auto* body = static_cast<std::string*>(user);
+  const std::size_t n = size * count;
+  if (body->size() + n > kMaxResponseBytes) return 0;
+  body->append(data, n);
+  return n;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+}  // namespace
+
+EngineClient::EngineClient(EngineAddress address)
+    : address_(std::move(address)) {}
+
+absl::StatusOr<EngineResponse> EngineClient::Call(
+    const std::string& method, const std::string& path,
+    const std::optional<std::string>& body,
+    std::chrono::milliseconds timeout) const {
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  CURL* c = curl.get();
+  const std::string url =
+      text::Cat(address_.base_url, "/", kApiVersion, path);
+  EngineResponse response;
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(kConnectTimeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  if (!address_.unix_socket.empty()) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, address_.unix_socket.c_str());
+  }
+  if (address_.tls) {
+    const EngineTls& tls = *address_.tls;
+    if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
+    if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
+  }
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  if (body.has_value()) {
+    headers.reset(curl_slist_append(nullptr, "Content-Type: application/json"));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body->size()));
+  }
+  const CURLcode code = curl_easy_perform(c);
+  if (code != CURLE_OK) {
+    const std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
+    return absl::UnavailableError(text::Cat(
+        "cannot reach the container engine at ", address_.display, " (",
+        method, " ", path.substr(0, path.find('?')), "): ", detail));
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace mcpgw::runtime
