@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Podman engine the docker-runtime tests talk to: Podman's Docker-compatible
 # API on a private unix socket, with a private containers.conf (runc, bounded
-# ulimits), so that the machine's own Podman configuration is left alone.
+# ulimits) and a private storage (images, containers, state) under DIR, so that
+# the machine's own Podman configuration and containers are left alone.
 #
 #   podman_service.sh start DIR   write DIR/containers.conf, start the service on
 #                                 DIR/podman.sock, build the offline DBHub image
@@ -14,10 +15,12 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd -P)"
 CMD="${1:-}"
 DIR="${2:-}"
 [[ -n "$CMD" && -n "$DIR" ]] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+DIR="$(mkdir -p "$DIR" && cd "$DIR" && pwd -P)"
 SOCK="$DIR/podman.sock"
 PIDFILE="$DIR/podman.pid"
 IMAGE="${MCP_GATEWAY_TEST_IMAGE:-mcp-gateway/dbhub:1.4.0-offline}"
 export CONTAINERS_CONF="$DIR/containers.conf"
+export CONTAINERS_STORAGE_CONF="$DIR/storage.conf"
 
 log() { printf 'podman_service: %s\n' "$*" >&2; }
 
@@ -26,7 +29,7 @@ api_ping() {
 }
 
 remove_test_containers() {
-  # Every container a test gateway made (they carry this label).
+  # Every container a gateway made in this private storage (they carry this label).
   local ids
   ids="$(podman ps -aq --filter label=mcp-gateway.gateway-id 2>/dev/null || true)"
   [[ -z "$ids" ]] || podman rm -f -t 0 $ids >/dev/null 2>&1 || true
@@ -35,13 +38,20 @@ remove_test_containers() {
 case "$CMD" in
   start)
     command -v podman >/dev/null || { log "podman is not installed (deploy/setup.sh install installs it)"; exit 1; }
-    mkdir -p "$DIR"
-    cat >"$CONTAINERS_CONF" <<'CONF'
+    cat >"$CONTAINERS_CONF" <<CONF
 # Private to the mcp-gateway tests (CONTAINERS_CONF points here).
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [engine]
 runtime = "runc"
+tmp_dir = "$DIR/tmp"
+CONF
+    cat >"$CONTAINERS_STORAGE_CONF" <<CONF
+# Private to the mcp-gateway tests (CONTAINERS_STORAGE_CONF points here).
+[storage]
+driver = "overlay"
+graphroot = "$DIR/storage"
+runroot = "$DIR/run"
 CONF
     if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && api_ping; then
       log "service already running on $SOCK"
