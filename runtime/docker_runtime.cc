@@ -76,6 +76,7 @@ struct Ending {
 // Blocks until the container is not running. Survives an engine that goes
 // away for a while (its wait call fails): looks again every second.
 Ending WaitForExit(ContainerState& state, const std::string& id) {
+  bool warned = false;
   for (;;) {
     auto code = state.engine->Wait(id);
     if (code.ok()) return Ending{*code, true, false};
@@ -85,8 +86,11 @@ Ending WaitForExit(ContainerState& state, const std::string& id) {
       return Ending{details->exit_code, true, details->oom_killed};
     }
     if (!details.ok() && absl::IsNotFound(details.status())) return Ending{};
-    spdlog::warn("instance {}: {}", state.instance_id,
-                 std::string(code.status().message()));
+    if (!warned) {  // once per outage, not every second
+      spdlog::warn("instance {}: {}; retrying", state.instance_id,
+                   std::string(code.status().message()));
+      warned = true;
+    }
     std::this_thread::sleep_for(kEngineRetry);
   }
 }
