@@ -61,6 +61,7 @@ cleanup() {
   [[ "${KEEP_TMP:-0}" == 1 ]] && echo "kept $TMP" >&2 || rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if [[ -z "$DOCKER_HOST_ARG" ]]; then
   # Kept across runs (private storage: the image is built once).

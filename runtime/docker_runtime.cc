@@ -28,6 +28,9 @@ constexpr std::size_t kTokenBytes = 32;
 constexpr int kLogTailLines = 50;
 // How often to look again when the engine itself cannot be reached.
 constexpr std::chrono::milliseconds kEngineRetry{1'000};
+// While a container starts: how often to ask the engine whether it still runs
+// (DBHub that fails to start exits within a second or so).
+constexpr std::chrono::milliseconds kStartInspectInterval{200};
 
 // Shared by the handle the pool holds, the watcher thread and stop threads.
 struct ContainerState {
@@ -188,6 +191,7 @@ void Watch(std::shared_ptr<ContainerState> state, std::string create_body) {
   }
 
   const auto deadline = SteadyClock::now() + state->options.start_timeout;
+  auto next_inspect = SteadyClock::now() + kStartInspectInterval;
   bool ready = false;
   Ending ending;
   while (!state->stop_requested.load()) {
@@ -201,11 +205,16 @@ void Watch(std::shared_ptr<ContainerState> state, std::string create_body) {
       state->events->OnReady();
       break;
     }
-    auto details = state->engine->Inspect(id);
-    if (!details.ok() && absl::IsNotFound(details.status())) break;
-    if (details.ok() && !details->running) {
-      ending = Ending{details->exit_code, true, details->oom_killed};
-      break;
+    // Whether it is still running: an inspect costs the engine far more than
+    // a probe costs DBHub, so it is asked less often.
+    if (SteadyClock::now() >= next_inspect) {
+      next_inspect = SteadyClock::now() + kStartInspectInterval;
+      auto details = state->engine->Inspect(id);
+      if (!details.ok() && absl::IsNotFound(details.status())) break;
+      if (details.ok() && !details->running) {
+        ending = Ending{details->exit_code, true, details->oom_killed};
+        break;
+      }
     }
     if (SteadyClock::now() > deadline) {
       failure = text::Cat("DBHub did not answer /healthz within ",
