@@ -9,7 +9,6 @@ namespace mcpgw::runtime {
 namespace {
 
 constexpr std::chrono::milliseconds kCallTimeout{30'000};
-constexpr std::chrono::milliseconds kForever{0};
 constexpr std::size_t kMaxMessageChars = 400;
 
 absl::Status HttpError(const char* what, const EngineResponse& response) {
@@ -122,19 +121,43 @@ absl::Status DockerEngine::Remove(const std::string& id) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> DockerEngine::Wait(const std::string& id) const {
-  auto response =
-      Call("POST", text::Cat("/containers/", id, "/wait?condition=not-running"),
-           std::nullopt, kForever);
-  if (!response.ok()) return response.status();
-  if (response->status != 200) return HttpError("wait for container", *response);
-  const auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (!json.is_object() || !json.contains("StatusCode") ||
-      !json["StatusCode"].is_number_integer()) {
-    return absl::InternalError(
-        "container engine: wait for container: no StatusCode in the answer");
+absl::Status DockerEngine::StreamContainerEvents(
+    std::int64_t since, const std::function<void(const EngineEvent&)>& on_event,
+    const std::function<bool()>& should_stop) const {
+  // Only the type is filtered by the engine: Podman 4.3 drops every event
+  // when an "event" filter is given; the action is checked here.
+  const std::string path =
+      text::Cat("/events?since=", since, "&filters=",
+                QueryEscape(R"({"type":["container"]})"));
+  return client_.Stream(
+      path,
+      [&on_event](std::string_view line) {
+        if (auto event = ParseEngineEvent(line)) on_event(*event);
+      },
+      should_stop);
+}
+
+std::optional<EngineEvent> ParseEngineEvent(std::string_view line) {
+  const auto json = nlohmann::json::parse(line, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  EngineEvent event;
+  event.type = json.value("Type", "");
+  event.action = json.value("Action", json.value("status", ""));
+  const auto actor = json.contains("Actor") ? json["Actor"] : nlohmann::json();
+  event.id = actor.is_object() ? actor.value("ID", "") : "";
+  if (event.id.empty()) event.id = json.value("id", "");
+  if (event.type.empty() || event.action.empty() || event.id.empty()) {
+    return std::nullopt;
   }
-  return json["StatusCode"].get<int>();
+  if (actor.is_object() && actor.contains("Attributes") &&
+      actor["Attributes"].is_object()) {
+    const std::string code = actor["Attributes"].value("exitCode", "");
+    if (!code.empty() && code.size() < 6 &&
+        code.find_first_not_of("0123456789") == std::string::npos) {
+      event.exit_code = std::stoi(code);
+    }
+  }
+  return event;
 }
 
 absl::StatusOr<std::string> DockerEngine::Logs(const std::string& id,

@@ -4,6 +4,8 @@
 // Works against Docker Engine and Podman's Docker-compatible service.
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +30,17 @@ struct ContainerDetails {
   std::string network_ip;
 };
 
+// One line of GET /events, as far as the runtime cares.
+struct EngineEvent {
+  std::string type;    // "container", ...
+  std::string action;  // "die", "start", ...
+  std::string id;      // the container's id
+  std::optional<int> exit_code;  // for "die"
+};
+
+// Decodes one line of the events stream; nullopt when it is not an event.
+std::optional<EngineEvent> ParseEngineEvent(std::string_view line);
+
 class DockerEngine {
  public:
   explicit DockerEngine(EngineClient client);
@@ -43,9 +56,13 @@ class DockerEngine {
   absl::Status Kill(const std::string& id) const;
   // Removes the container (force: also when running). Gone already is OK.
   absl::Status Remove(const std::string& id) const;
-  // Blocks until the container is not running; its exit code. NotFound when
-  // there is no such container.
-  absl::StatusOr<int> Wait(const std::string& id) const;
+  // Streams container events from `since` (unix seconds) on, each line
+  // decoded, until the stream ends or `should_stop` says so. One stream
+  // serves every container: the engine's wait endpoint costs Podman a busy
+  // poller per waiting container.
+  absl::Status StreamContainerEvents(
+      std::int64_t since, const std::function<void(const EngineEvent&)>& on_event,
+      const std::function<bool()>& should_stop) const;
   // The last `tail` lines of stdout and stderr, demultiplexed.
   absl::StatusOr<std::string> Logs(const std::string& id, int tail) const;
   // NotFound when there is no such container.

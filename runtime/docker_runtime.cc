@@ -13,6 +13,7 @@
 #include "policies/random_token.h"
 #include "policies/redaction.h"
 #include "policies/text.h"
+#include "runtime/container_exits.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
@@ -26,8 +27,6 @@ constexpr std::chrono::milliseconds kProbeTimeout{250};
 constexpr std::size_t kTokenBytes = 32;
 // DBHub's last words, enough for its fatal error and the lines before it.
 constexpr int kLogTailLines = 50;
-// How often to look again when the engine itself cannot be reached.
-constexpr std::chrono::milliseconds kEngineRetry{1'000};
 // While a container starts: how often to ask the engine whether it still runs
 // (DBHub that fails to start exits within a second or so).
 constexpr std::chrono::milliseconds kStartInspectInterval{200};
@@ -35,6 +34,7 @@ constexpr std::chrono::milliseconds kStartInspectInterval{200};
 // Shared by the handle the pool holds, the watcher thread and stop threads.
 struct ContainerState {
   std::shared_ptr<const DockerEngine> engine;
+  std::shared_ptr<ContainerExits> exits;
   DockerRuntimeOptions options;
   std::string instance_id;
   std::string image;
@@ -76,26 +76,11 @@ struct Ending {
   bool oom_killed = false;
 };
 
-// Blocks until the container is not running. Survives an engine that goes
-// away for a while (its wait call fails): looks again every second.
+// Blocks until the container is not running (noticed through the shared
+// engine event stream).
 Ending WaitForExit(ContainerState& state, const std::string& id) {
-  bool warned = false;
-  for (;;) {
-    auto code = state.engine->Wait(id);
-    if (code.ok()) return Ending{*code, true, false};
-    if (absl::IsNotFound(code.status())) return Ending{};
-    auto details = state.engine->Inspect(id);
-    if (details.ok() && !details->running) {
-      return Ending{details->exit_code, true, details->oom_killed};
-    }
-    if (!details.ok() && absl::IsNotFound(details.status())) return Ending{};
-    if (!warned) {  // once per outage, not every second
-      spdlog::warn("instance {}: {}; retrying", state.instance_id,
-                   std::string(code.status().message()));
-      warned = true;
-    }
-    std::this_thread::sleep_for(kEngineRetry);
-  }
+  const ContainerEnding ending = state.exits->WaitForExit(id);
+  return Ending{ending.exit_code, ending.known, false};
 }
 
 void Finish(ContainerState& state, const std::string& id, Ending ending,
@@ -280,11 +265,13 @@ class ContainerInstance final : public RunningInstance {
 
 std::shared_ptr<ContainerState> NewState(
     const std::shared_ptr<const DockerEngine>& engine,
+    const std::shared_ptr<ContainerExits>& exits,
     const DockerRuntimeOptions& options, const LaunchSpec& spec,
     std::shared_ptr<InstanceEvents> events) {
   auto state =
       std::make_shared<ContainerState>(policies::Redactor(spec.secrets));
   state->engine = engine;
+  state->exits = exits;
   state->options = options;
   state->instance_id = spec.instance_id;
   state->image = options.image;
@@ -296,11 +283,13 @@ std::shared_ptr<ContainerState> NewState(
 
 DockerRuntime::DockerRuntime(std::shared_ptr<const DockerEngine> engine,
                              DockerRuntimeOptions options)
-    : engine_(std::move(engine)), options_(std::move(options)) {}
+    : engine_(std::move(engine)),
+      options_(std::move(options)),
+      exits_(std::make_shared<ContainerExits>(engine_)) {}
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
     const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
-  auto state = NewState(engine_, options_, spec, std::move(events));
+  auto state = NewState(engine_, exits_, options_, spec, std::move(events));
   ContainerSpec container;
   container.image = options_.image;
   container.user = options_.user;
@@ -370,7 +359,7 @@ absl::StatusOr<std::vector<LeftoverContainer>> DockerRuntime::FindLeftovers()
 std::unique_ptr<RunningInstance> DockerRuntime::Attach(
     const LeftoverContainer& leftover, const LaunchSpec& spec,
     std::shared_ptr<InstanceEvents> events) {
-  auto state = NewState(engine_, options_, spec, std::move(events));
+  auto state = NewState(engine_, exits_, options_, spec, std::move(events));
   state->image = leftover.image;
   state->endpoint = leftover.endpoint;
   state->container_id = leftover.container_id;

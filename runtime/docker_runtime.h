@@ -2,7 +2,8 @@
 // Runs each DBHub as a container through the Docker Engine API (Docker, or
 // Podman's compatible service): created with the DSN and token in its
 // environment only, isolated and limited, watched from creation to exit by
-// a thread of its own, removed once it has stopped.
+// a thread of its own (its end noticed through one shared engine event
+// stream), removed once it has stopped.
 
 #include <chrono>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/container_exits.h"
 #include "runtime/container_spec.h"
 #include "runtime/docker_engine.h"
 #include "runtime/runtime.h"
@@ -67,6 +69,8 @@ class DockerRuntime final : public Runtime {
  private:
   const std::shared_ptr<const DockerEngine> engine_;
   const DockerRuntimeOptions options_;
+  // Shared with the watchers, which may outlive the runtime briefly.
+  const std::shared_ptr<ContainerExits> exits_;
 };
 
 }  // namespace mcpgw::runtime

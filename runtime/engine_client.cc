@@ -36,6 +36,81 @@ struct SlistDeleter {
 EngineClient::EngineClient(EngineAddress address)
     : address_(std::move(address)) {}
 
+namespace {
+
+struct StreamState {
+  const std::function<void(std::string_view)>* on_line;
+  const std::function<bool()>* should_stop;
+  std::string partial;
+};
+
+std::size_t StreamLines(char* data, std::size_t size, std::size_t count,
+                        void* user) {
+  auto* state = static_cast<StreamState*>(user);
+  const std::size_t n = size * count;
+  state->partial.append(data, n);
+  std::size_t start = 0;
+  for (std::size_t newline = state->partial.find('\n', start);
+       newline != std::string::npos;
+       newline = state->partial.find('\n', start)) {
+    (*state->on_line)(
+        std::string_view(state->partial).substr(start, newline - start));
+    start = newline + 1;
+  }
+  state->partial.erase(0, start);
+  if (state->partial.size() > kMaxResponseBytes) return 0;  // not lines
+  return n;
+}
+
+int StreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t,
+                   curl_off_t) {
+  auto* state = static_cast<StreamState*>(user);
+  return (*state->should_stop)() ? 1 : 0;  // non-zero aborts the transfer
+}
+
+}  // namespace
+
+absl::Status EngineClient::Stream(
+    const std::string& path,
+    const std::function<void(std::string_view)>& on_line,
+    const std::function<bool()>& should_stop) const {
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  CURL* c = curl.get();
+  const std::string url = text::Cat(address_.base_url, "/", kApiVersion, path);
+  StreamState state{&on_line, &should_stop, {}};
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(kConnectTimeout.count()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamLines);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, StreamProgress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &state);
+  if (!address_.unix_socket.empty()) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, address_.unix_socket.c_str());
+  }
+  if (address_.tls) {
+    const EngineTls& tls = *address_.tls;
+    if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
+    if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
+  }
+  const CURLcode code = curl_easy_perform(c);
+  if (code == CURLE_OK || code == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::OkStatus();
+  }
+  const std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
+  return absl::UnavailableError(text::Cat(
+      "container engine event stream at ", address_.display, ": ", detail));
+}
+
 absl::StatusOr<EngineResponse> EngineClient::Call(
     const std::string& method, const std::string& path,
     const std::optional<std::string>& body,

@@ -5,9 +5,12 @@
 // docker_engine's business.
 
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime/docker_host.h"
 
@@ -34,6 +37,14 @@ class EngineClient {
       const std::string& method, const std::string& path,
       const std::optional<std::string>& body,
       std::chrono::milliseconds timeout) const;
+
+  // GET `path` and hand every line of the answer to `on_line` as it comes
+  // (the events endpoint streams newline-delimited JSON). Returns when the
+  // engine ends the answer, the connection breaks (Unavailable), or
+  // `should_stop` returns true (checked at least once a second).
+  absl::Status Stream(const std::string& path,
+                      const std::function<void(std::string_view)>& on_line,
+                      const std::function<bool()>& should_stop) const;
 
   const EngineAddress& address() const { return address_; }
 
