@@ -9,6 +9,31 @@ namespace mcpgw::runtime {
 namespace {
 
 constexpr std::chrono::milliseconds kCallTimeout{30'000};
+
+// Typed fields of engine answers, with a fallback when absent or of another
+// type: nothing an engine sends may throw.
+std::string Str(const nlohmann::json& object, const char* key,
+                const char* fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>()
+                                               : std::string(fallback);
+}
+std::string Str(const nlohmann::json& object, const char* key,
+                const std::string& fallback) {
+  return Str(object, key, fallback.c_str());
+}
+bool Bool(const nlohmann::json& object, const char* key, bool fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+int Int(const nlohmann::json& object, const char* key, int fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_number_integer() ? it->get<int>()
+                                                       : fallback;
+}
 constexpr std::size_t kMaxMessageChars = 400;
 
 absl::Status HttpError(const char* what, const EngineResponse& response) {
@@ -141,17 +166,17 @@ std::optional<EngineEvent> ParseEngineEvent(std::string_view line) {
   const auto json = nlohmann::json::parse(line, nullptr, false);
   if (!json.is_object()) return std::nullopt;
   EngineEvent event;
-  event.type = json.value("Type", "");
-  event.action = json.value("Action", json.value("status", ""));
+  event.type = Str(json, "Type", "");
+  event.action = Str(json, "Action", Str(json, "status", ""));
   const auto actor = json.contains("Actor") ? json["Actor"] : nlohmann::json();
-  event.id = actor.is_object() ? actor.value("ID", "") : "";
-  if (event.id.empty()) event.id = json.value("id", "");
+  event.id = actor.is_object() ? Str(actor, "ID", "") : "";
+  if (event.id.empty()) event.id = Str(json, "id", "");
   if (event.type.empty() || event.action.empty() || event.id.empty()) {
     return std::nullopt;
   }
   if (actor.is_object() && actor.contains("Attributes") &&
       actor["Attributes"].is_object()) {
-    const std::string code = actor["Attributes"].value("exitCode", "");
+    const std::string code = Str(actor["Attributes"], "exitCode", "");
     if (!code.empty() && code.size() < 6 &&
         code.find_first_not_of("0123456789") == std::string::npos) {
       event.exit_code = std::stoi(code);
@@ -182,18 +207,18 @@ absl::StatusOr<ContainerDetails> DockerEngine::Inspect(
     return absl::InternalError("container engine: inspect: not JSON");
   }
   ContainerDetails details;
-  details.id = json.value("Id", "");
+  details.id = Str(json, "Id", "");
   const auto& state = json.contains("State") ? json["State"] : nlohmann::json();
   if (state.is_object()) {
-    details.running = state.value("Running", false);
-    details.exit_code = state.value("ExitCode", 0);
-    details.oom_killed = state.value("OOMKilled", false);
-    const int pid = state.value("Pid", 0);
+    details.running = Bool(state, "Running", false);
+    details.exit_code = Int(state, "ExitCode", 0);
+    details.oom_killed = Bool(state, "OOMKilled", false);
+    const int pid = Int(state, "Pid", 0);
     if (pid > 0) details.pid = pid;
   }
   const auto& config = json.contains("Config") ? json["Config"] : nlohmann::json();
   if (config.is_object()) {
-    details.image = config.value("Image", "");
+    details.image = Str(config, "Image", "");
     if (config.contains("Env") && config["Env"].is_array()) {
       for (const auto& entry : config["Env"]) {
         if (entry.is_string()) details.env.push_back(entry.get<std::string>());
@@ -210,8 +235,8 @@ absl::StatusOr<ContainerDetails> DockerEngine::Inspect(
       json["NetworkSettings"]["Networks"].is_object()) {
     for (const auto& [name, network] :
          json["NetworkSettings"]["Networks"].items()) {
-      if (network.is_object() && !network.value("IPAddress", "").empty()) {
-        details.network_ip = network.value("IPAddress", "");
+      if (network.is_object() && !Str(network, "IPAddress", "").empty()) {
+        details.network_ip = Str(network, "IPAddress", "");
         break;
       }
     }
