@@ -31,6 +31,21 @@ struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 
+// Unix socket or TCP, and the TLS files for an https engine.
+void ApplyTransport(CURL* c, const EngineAddress& address) {
+  if (!address.unix_socket.empty()) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, address.unix_socket.c_str());
+  }
+  if (address.tls) {
+    const EngineTls& tls = *address.tls;
+    if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
+    if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
+  }
+}
+
 }  // namespace
 
 EngineClient::EngineClient(EngineAddress address)
@@ -91,17 +106,7 @@ absl::Status EngineClient::Stream(
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, StreamProgress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &state);
-  if (!address_.unix_socket.empty()) {
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, address_.unix_socket.c_str());
-  }
-  if (address_.tls) {
-    const EngineTls& tls = *address_.tls;
-    if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
-    if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
-    if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
-  }
+  ApplyTransport(c, address_);
   const CURLcode code = curl_easy_perform(c);
   if (code == CURLE_OK || code == CURLE_ABORTED_BY_CALLBACK) {
     return absl::OkStatus();
@@ -132,17 +137,7 @@ absl::StatusOr<EngineResponse> EngineClient::Call(
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-  if (!address_.unix_socket.empty()) {
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, address_.unix_socket.c_str());
-  }
-  if (address_.tls) {
-    const EngineTls& tls = *address_.tls;
-    if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
-    if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
-    if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, tls.verify ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2L : 0L);
-  }
+  ApplyTransport(c, address_);
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   if (body.has_value()) {
     headers.reset(curl_slist_append(nullptr, "Content-Type: application/json"));
