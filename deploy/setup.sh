@@ -29,8 +29,9 @@ APT_PACKAGES=(
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev postgresql-15 nodejs npm
   # The docker-runtime tests: Podman's Docker-compatible service (runc as the OCI
-  # runtime, catatonit as the containers' init, netavark for its networking).
-  podman runc catatonit netavark
+  # runtime, catatonit as the containers' init, netavark and iptables for its
+  # networks).
+  podman runc catatonit netavark iptables
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

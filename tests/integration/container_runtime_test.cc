@@ -2,6 +2,9 @@
 // container is isolated and labelled, and the errors a client gets when the
 // engine is unreachable or the image is missing.
 
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -73,6 +76,40 @@ TEST_F(ContainerRuntimeTest, ContainerIsIsolatedLimitedAndLabelledWithoutSecrets
   EXPECT_TRUE(labels.contains("mcp-gateway.created-at")) << labels.dump();
   EXPECT_TRUE(DoesNotContain(labels.dump(), dsn));
   EXPECT_TRUE(DoesNotContain(config["Cmd"].dump(), dsn));
+}
+
+// --docker-network: DBHub listens on the container's address on that
+// network (what a remote engine needs), not on the host's loopback.
+TEST_F(ContainerRuntimeTest, NamedNetworkServesFromTheContainersAddress) {
+  const std::string network = "mcpgw-it-" + std::to_string(getpid());
+  auto address = runtime::ParseDockerHost(TestDockerHost(), std::nullopt);
+  ASSERT_TRUE(address.ok());
+  const runtime::EngineClient engine(*address);
+  const std::string create = R"({"Name":")" + network + R"("})";
+  auto created = engine.Call("POST", "/networks/create", create,
+                             std::chrono::seconds(30));
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_EQ(created->status, 201) << created->body;
+
+  StartGateway({"--docker-network=" + network});
+  auto client = Client(NewSqliteDsn("network.db"));
+  const auto response = client.ExecuteSql(kPeopleQuery);
+  EXPECT_EQ(response.status, 200) << response.Describe();
+  EXPECT_EQ(ExecuteSqlRows(response), PeopleRows()) << response.Describe();
+  const auto snapshot = Instances();
+  ASSERT_EQ(snapshot.instances.size(), 1u) << snapshot.response.body;
+  EXPECT_EQ(snapshot.instances[0].port, 8080) << snapshot.response.body;
+  const auto inspect = InspectRaw(snapshot.instances[0].container_id);
+  ASSERT_TRUE(inspect.is_object());
+  // (Podman reports NetworkMode "bridge" and the name under Networks.)
+  EXPECT_TRUE(inspect["NetworkSettings"]["Networks"].contains(network))
+      << inspect["NetworkSettings"].dump();
+
+  StopGatewayAndExpectCleanExit();
+  auto removed = engine.Call("DELETE", "/networks/" + network, std::nullopt,
+                             std::chrono::seconds(30));
+  EXPECT_TRUE(removed.ok() && removed->status == 204)
+      << (removed.ok() ? removed->body : std::string(removed.status().message()));
 }
 
 TEST_F(ContainerRuntimeTest, MissingImageIs502NamingTheImage) {
