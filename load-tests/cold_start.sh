@@ -70,7 +70,8 @@ if [[ -z "$DOCKER_HOST_ARG" ]]; then
   DOCKER_HOST_ARG="unix://$PODMAN_DIR/podman.sock"
 fi
 
-# start_gateway NAME FLAGS... : runs a gateway on port 0, echoes "mcp_port"
+# start_gateway NAME FLAGS... : runs a gateway on port 0, sets GATEWAY_PORT.
+# (Not in a $(...) subshell: PIDS must reach the cleanup.)
 start_gateway() {
   local name=$1; shift
   local state="$TMP/state-$name"
@@ -80,7 +81,7 @@ start_gateway() {
   PIDS+=($!)
   for _ in $(seq 1 200); do
     if [[ -s "$state/listen.json" ]]; then
-      sed -n 's/.*"mcp":"[^"]*:\([0-9]*\)".*/\1/p' "$state/listen.json"
+      GATEWAY_PORT=$(sed -n 's/.*"mcp":"[^"]*:\([0-9]*\)".*/\1/p' "$state/listen.json")
       return 0
     fi
     sleep 0.05
@@ -89,9 +90,11 @@ start_gateway() {
   exit 1
 }
 
-PROCESS_PORT=$(start_gateway process --runtime=process)
-DOCKER_PORT=$(start_gateway docker --runtime=docker --docker-host="$DOCKER_HOST_ARG" \
-  --image="$IMAGE" --docker-mount="$DB_DIR:$DB_DIR:ro")
+start_gateway process --runtime=process
+PROCESS_PORT=$GATEWAY_PORT
+start_gateway docker --runtime=docker --docker-host="$DOCKER_HOST_ARG" \
+  --image="$IMAGE" --docker-mount="$DB_DIR:$DB_DIR:ro"
+DOCKER_PORT=$GATEWAY_PORT
 
 BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute_sql","arguments":{"sql":"SELECT id FROM t"}}}'
 # One cold start: a new database file, one request; prints seconds.
