@@ -161,7 +161,8 @@ std::string CreateAndStart(ContainerState& state, std::string body,
 }
 
 // Watches one container from creation (or adoption) to removal: readiness
-// within the start timeout, then the engine's wait, then logs and removal.
+// within the start timeout, then its end (engine events), then logs and
+// removal.
 void Watch(std::shared_ptr<ContainerState> state, std::string create_body) {
   std::string failure;
   std::string id;
