@@ -3,7 +3,8 @@
 #
 #   deploy/setup.sh install              install what is missing, build, create the sample DB
 #   deploy/setup.sh start [gateway flags] install, then run build/mcp-gateway in the foreground
-#   deploy/setup.sh test                 install, then run ctest
+#   deploy/setup.sh test                 install, then run ctest (the docker-runtime
+#                                        tests start a private Podman service themselves)
 #
 # Idempotent: a second run installs nothing, does not call apt-get update or npm, and
 # only lets ninja check that the build is up to date. Runnable from any directory.
@@ -27,6 +28,10 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev postgresql-15 nodejs npm
+  # The docker-runtime tests: Podman's Docker-compatible service (runc as the OCI
+  # runtime, catatonit as the containers' init, netavark and iptables for its
+  # networks).
+  podman runc catatonit netavark iptables
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -39,6 +44,8 @@ usage: deploy/setup.sh install | start [gateway flags...] | test
            build into build/, create var/sample/employees.db
   start    install, then exec build/mcp-gateway --state-dir var/state [flags...]
   test     install, then ctest --test-dir build --output-on-failure
+           (docker.* tests: a private Podman service on build/podman-test/podman.sock,
+           its own containers.conf and storage, the DBHub image built offline)
 EOF
 }
 

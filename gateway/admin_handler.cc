@@ -21,7 +21,7 @@ nlohmann::json AdminError(std::string_view code, std::string_view message) {
 }  // namespace
 
 nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
-  return {
+  nlohmann::json json = {
       {"id", instance.id},
       {"key_prefix", instance.key_prefix},
       {"target", instance.redacted_target},
@@ -38,6 +38,10 @@ nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
       {"open_streams", instance.open_streams},
       {"requests", instance.requests},
   };
+  // Container runtimes only.
+  if (instance.container_id) json["container_id"] = *instance.container_id;
+  if (instance.image) json["image"] = *instance.image;
+  return json;
 }
 
 nlohmann::json WarmPoolToJson(const runtime::WarmPoolStats& stats) {

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # cold_start.sh: how long the first request for a DSN the gateway has never seen takes,
-# with the warm pool and without it, in one run.
+# per runtime and with and without the warm pool, in one run.
 #
-# On loopback only. For each mode (warm pool of --pool workers, then no pool) a fresh
-# gateway is started and sent --dsns first requests, each for a new SQLite file, one
-# at a time, --pace seconds apart: tools/call execute_sql "SELECT <i> AS n". The time
-# is curl's, from connecting to the last byte of the answer; every answer must be 200
-# and hold the row. Instances are reaped after 3 s idle so memory stays flat.
-# Prints p50/p99 per mode and the ratio; writes load-tests/results/cold_start-<ts>.json.
-# --smoke: 3 DSNs per mode; checks only that every request is OK and that the pool
-# served at least one of them.
+# On loopback only. For each mode a fresh gateway is started and sent --dsns first
+# requests, each for a new SQLite file, one at a time, --pace seconds apart:
+# tools/call execute_sql "SELECT <i> AS n". The modes:
+#   pool    process runtime with a warm pool of --pool workers (waited for first)
+#   bare    process runtime, --warm-pool=0: a plain node start per DSN
+#   docker  docker runtime (a private Podman service started here unless
+#           --docker-host names an engine; the offline DBHub image is built once)
+# The time is curl's, from connecting to the last byte of the answer; every answer
+# must be 200 and hold the row. Instances are reaped after 3 s idle so memory stays
+# flat. Prints p50/p99 per mode; writes load-tests/results/cold_start-<ts>.json.
+# --smoke: modes pool and bare, 3 DSNs each; checks only that every request is OK
+# and that the pool served at least one of them.
 # Stops by itself; everything it started is stopped on exit.
 set -euo pipefail
 
@@ -21,10 +25,16 @@ Usage: load-tests/cold_start.sh [--smoke] [options]
   --pace S         seconds between two first requests (env PACE, default 1.5): the
                    pool refills one worker at a time, about a second each here
   --pool N         warm pool size in the pool mode (env POOL, default 2)
+  --modes LIST     comma-separated, of pool,bare,docker (env MODES, default all three;
+                   docker is left out, with a note, when podman is not installed)
+  --docker-host U  engine for the docker mode (default: a private Podman service
+                   started here, storage in build/podman-bench)
+  --image NAME     DBHub image for the docker mode (env IMAGE, default
+                   mcp-gateway/dbhub:1.4.0-offline, built offline when missing)
   --gateway PATH   mcp-gateway binary (env MCP_GATEWAY_BIN, default build/mcp-gateway)
   --out FILE       results file (default load-tests/results/cold_start-<timestamp>.json;
                    --smoke writes none unless --out is given)
-  --smoke          3 DSNs per mode, pace 0.5 s (the pool is waited for first)
+  --smoke          modes pool,bare, 3 DSNs each, pace 0.5 s
   -h, --help       this text
 
 Also from the environment: MCP_GATEWAY_NODE, MCP_GATEWAY_DBHUB (default .deps/);
@@ -36,6 +46,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DSNS=${DSNS:-60}
 PACE=${PACE:-1.5}
 POOL=${POOL:-2}
+MODES=${MODES:-pool,bare,docker}
+IMAGE=${IMAGE:-mcp-gateway/dbhub:1.4.0-offline}
+DOCKER_HOST_ARG=""
 NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
 DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
 GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
@@ -48,6 +61,9 @@ while (($#)); do
     --dsns) DSNS=$2; shift ;;
     --pace) PACE=$2; shift ;;
     --pool) POOL=$2; shift ;;
+    --modes) MODES=$2; shift ;;
+    --docker-host) DOCKER_HOST_ARG=$2; shift ;;
+    --image) IMAGE=$2; shift ;;
     --gateway) GATEWAY=$2; shift ;;
     --out) OUT=$2; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -55,7 +71,7 @@ while (($#)); do
   esac
   shift
 done
-if ((SMOKE)); then DSNS=3 PACE=0.5; fi
+if ((SMOKE)); then DSNS=3 PACE=0.5 MODES=pool,bare; fi
 
 # Limits on waiting: nothing here waits forever.
 readonly HEALTH_TIMEOUT_S=30       # gateway listen.json
@@ -73,14 +89,26 @@ done
 command -v curl >/dev/null || die "curl is needed"
 [[ $DSNS =~ ^[1-9][0-9]*$ ]] || die "--dsns wants a positive integer"
 [[ $POOL =~ ^[1-9][0-9]*$ ]] || die "--pool wants a positive integer"
+IFS=, read -r -a MODE_LIST <<<"$MODES"
+for mode in "${MODE_LIST[@]}"; do
+  [[ $mode =~ ^(pool|bare|docker)$ ]] || die "unknown mode '$mode' (pool, bare, docker)"
+done
+if [[ ,$MODES, == *,docker,* && -z $DOCKER_HOST_ARG ]] && ! command -v podman >/dev/null; then
+  log "podman is not installed: leaving out the docker mode (deploy/setup.sh install installs it)"
+  MODE_LIST=("${MODE_LIST[@]/docker/}")
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cold_start.XXXXXX")
+# Containers run DBHub as a non-root user: it must reach the databases.
+chmod 711 "$TMP"
 GATEWAY_PID=""
+PODMAN_DIR=""
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop_pid "$GATEWAY_PID"
+  [[ -n $PODMAN_DIR ]] && bash "$ROOT/tests/integration/podman/podman_service.sh" stop "$PODMAN_DIR" 2>/dev/null
   if ((rc != 0)); then
     for f in "$TMP"/gateway-*.log; do
       [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
@@ -98,13 +126,22 @@ pool_full() {
     [[ $(json_field "$TMP/pool.json" "j.state === 'active' && j.idle === $POOL") == true ]]
 }
 
-# measure MODE WARM_POOL: one gateway, DSNS first requests; samples in $TMP/MODE.tsv.
+# The flags that make a mode.
+mode_flags() {
+  case "$1" in
+    pool) echo "--warm-pool=$POOL" ;;
+    bare) echo "--warm-pool=0" ;;
+    docker) echo "--runtime=docker --docker-host=$DOCKER_HOST_ARG --image=$IMAGE --docker-mount=$TMP/db:$TMP/db:ro" ;;
+  esac
+}
+
+# measure MODE: one gateway, DSNS first requests; samples in $TMP/MODE.tsv.
 measure() {
-  local mode=$1 warm_pool=$2
-  # shellcheck disable=SC2086  # GATEWAY_ARGS is a list of flags
-  start_gateway "$TMP/gateway-$mode.log" "$TMP/state-$mode" --warm-pool="$warm_pool" \
+  local mode=$1
+  # shellcheck disable=SC2046,SC2086  # the mode's flags and GATEWAY_ARGS are lists
+  start_gateway "$TMP/gateway-$mode.log" "$TMP/state-$mode" $(mode_flags "$mode") \
     --idle-timeout=3s --max-instances=8 ${GATEWAY_ARGS:-}
-  if ((warm_pool > 0)); then
+  if [[ $mode == pool ]]; then
     local i
     for ((i = 0; i < POOL_FILL_TIMEOUT_S * 10; i++)); do
       pool_full && break
@@ -118,6 +155,7 @@ measure() {
   for ((n = 1; n <= DSNS; n++)); do
     db=$TMP/db/$mode-$n.db
     : >"$db"
+    chmod 644 "$db"
     read -r code seconds < <(curl -s -o "$TMP/answer" --max-time "$REQUEST_TIMEOUT_S" \
       -w '%{http_code} %{time_total}\n' "http://$MCP_ADDR/mcp" \
       -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
@@ -136,16 +174,27 @@ measure() {
   log "$mode: $DSNS first requests answered"
 }
 
-mkdir -p "$TMP/db"
+mkdir -p -m 755 "$TMP/db"
+if [[ " ${MODE_LIST[*]} " == *" docker "* && -z $DOCKER_HOST_ARG ]]; then
+  # Kept across runs (private storage: the image is built once).
+  PODMAN_DIR=$ROOT/build/podman-bench
+  MCP_GATEWAY_TEST_IMAGE=$IMAGE bash "$ROOT/tests/integration/podman/podman_service.sh" start "$PODMAN_DIR"
+  DOCKER_HOST_ARG=unix://$PODMAN_DIR/podman.sock
+fi
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-measure pool "$POOL"
-measure bare 0
+MEASURED=()
+for mode in "${MODE_LIST[@]}"; do
+  [[ -n $mode ]] || continue
+  measure "$mode"
+  MEASURED+=("$mode")
+done
+MODES=$(IFS=,; echo "${MEASURED[*]}")
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if ((SMOKE == 0)) && [[ -z $OUT ]]; then
   mkdir -p "$ROOT/load-tests/results"
   OUT=$ROOT/load-tests/results/cold_start-$(date -u +%Y%m%dT%H%M%SZ).json
 fi
-export TMP SMOKE OUT DSNS PACE POOL LOADAVG_BEFORE LOADAVG_AFTER
+export TMP SMOKE OUT DSNS PACE POOL MODES IMAGE DOCKER_HOST_ARG LOADAVG_BEFORE LOADAVG_AFTER
 export_machine_facts
 "$NODE" "$ROOT/load-tests/cold_start_summary.mjs"

@@ -1,5 +1,6 @@
-// Summary step of cold_start.sh: reads the per-mode samples (seconds per first request)
-// and the warm pool's counters from $TMP, prints p50/p99 per mode and their ratio,
+// Summary step of cold_start.sh: reads the samples of every mode in $MODES (seconds per
+// first request) and the warm pool's counters from $TMP, prints p50/p99 per mode and
+// the ratios to the pool mode,
 // writes the results file ($OUT, if set) and, in smoke mode, fails unless the pool
 // served at least one first request. Inputs come from the environment.
 import { runFacts } from "./lib/run_facts.mjs";
@@ -27,45 +28,50 @@ function mode(name) {
   };
 }
 
-const pool = mode("pool");
-const bare = mode("bare");
+const modes = Object.fromEntries(env.MODES.split(",").map((name) => [name, mode(name)]));
+const ratio = (name, key) =>
+  modes.pool && modes[name] ? r1(modes[name].latency_ms[key] / modes.pool.latency_ms[key]) : undefined;
 const result = {
   benchmark: "cold_start",
   what: "first request for a DSN the gateway has never seen (tools/call execute_sql on a new " +
     "SQLite file) -> complete answer, measured by curl on loopback; one request at a time, " +
-    `${env.PACE} s apart; mode 'pool' with a warm pool of ${env.POOL}, mode 'bare' with --warm-pool=0`,
+    `${env.PACE} s apart. Modes: 'pool' = process runtime with a warm pool of ${env.POOL}, ` +
+    "'bare' = process runtime with --warm-pool=0, 'docker' = docker runtime (Podman)",
   ...runFacts(env, "cold_start.sh"),
   software: { node: env.NODE_VERSION, dbhub: env.DBHUB_VERSION },
-  parameters: { dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE), pool_size: Number(env.POOL) },
-  comparison: {
-    p50_speedup_bare_over_pool: r1(bare.latency_ms.p50 / pool.latency_ms.p50),
-    p99_speedup_bare_over_pool: r1(bare.latency_ms.p99 / pool.latency_ms.p99),
+  parameters: {
+    modes: env.MODES.split(","), dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE),
+    pool_size: Number(env.POOL), image: modes.docker ? env.IMAGE : undefined,
+    docker_host: modes.docker ? env.DOCKER_HOST_ARG : undefined,
   },
-  pool,
-  bare,
+  comparison: {
+    p50_bare_over_pool: ratio("bare", "p50"), p99_bare_over_pool: ratio("bare", "p99"),
+    p50_docker_over_pool: ratio("docker", "p50"), p99_docker_over_pool: ratio("docker", "p99"),
+  },
+  ...modes,
 };
 
 const line = (name, m) =>
-  `  ${name.padEnd(5)} ${String(m.first_requests).padStart(6)} ${String(m.warm_pool.hits ?? 0).padStart(5)} ` +
+  `  ${name.padEnd(6)} ${String(m.first_requests).padStart(6)} ${String(m.warm_pool.hits ?? 0).padStart(5)} ` +
   `${String(m.warm_pool.misses ?? 0).padStart(6)} ` +
   ["min", "p50", "p90", "p99", "max"].map((k) => m.latency_ms[k].toFixed(1).padStart(8)).join(" ");
 console.log([
   `cold_start: ${env.DSNS} new DSNs per mode, ${env.PACE} s apart, DBHub ${env.DBHUB_VERSION}, node ${env.NODE_VERSION}`,
-  `  ${"mode".padEnd(5)} ${"DSNs".padStart(6)} ${"hits".padStart(5)} ${"misses".padStart(6)} ` +
+  `  ${"mode".padEnd(6)} ${"DSNs".padStart(6)} ${"hits".padStart(5)} ${"misses".padStart(6)} ` +
     ["min ms", "p50 ms", "p90 ms", "p99 ms", "max ms"].map((h) => h.padStart(8)).join(" "),
-  line("pool", pool),
-  line("bare", bare),
-  `  p50 bare/pool: ${result.comparison.p50_speedup_bare_over_pool}x   p99 bare/pool: ` +
-    `${result.comparison.p99_speedup_bare_over_pool}x   pool refill mean: ${pool.warm_pool.mean_refill_ms} ms`,
+  ...Object.entries(modes).map(([name, m]) => line(name, m)),
+  ...Object.keys(modes).filter((name) => name !== "pool" && modes.pool).map((name) =>
+    `  ${name}/pool: p50 ${ratio(name, "p50")}x, p99 ${ratio(name, "p99")}x`),
+  modes.pool ? `  pool refill mean: ${modes.pool.warm_pool.mean_refill_ms} ms` : "",
   `  machine: ${env.NPROC} CPUs (${env.CPU_MODEL}), load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`,
-].join("\n"));
+].filter(Boolean).join("\n"));
 
 if (env.OUT) {
   writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
   console.log(`  results: ${env.OUT}`);
 }
 if (env.SMOKE === "1") {
-  if (!(pool.warm_pool.hits > 0)) {
+  if (!(modes.pool?.warm_pool.hits > 0)) {
     console.error("cold_start: SMOKE FAILED: the warm pool served no first request");
     process.exit(1);
   }

@@ -230,7 +230,8 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   StopOutsideLock(to_stop);
 
   LaunchSpec spec{instance->id, std::move(request.dsn),
-                  instance->redacted_target, std::move(request.secrets)};
+                  instance->redacted_target, std::move(request.secrets),
+                  policies::KeyPrefix(instance->key)};
   auto launched = runtime_.Launch(
       spec, std::make_shared<Events>(liveness_, instance->id));
   if (!launched.ok()) {
@@ -247,6 +248,49 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   }
   if (stop_now) instance->running->Stop();
   if (ready_now && !stop_now) HandleReady(instance->id);
+}
+
+absl::StatusOr<std::string> InstancePool::Adopt(AcquireRequest request,
+                                                AttachFunction attach) {
+  auto instance = std::make_shared<PooledInstance>();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return absl::AbortedError("the gateway is shutting down");
+    if (by_key_.count(request.key) != 0) {
+      return absl::AlreadyExistsError("an instance for that key exists");
+    }
+    if (LiveCountLocked() >= static_cast<std::size_t>(options_.max_instances)) {
+      return absl::ResourceExhaustedError("the pool is full");
+    }
+    instance->id = text::Cat(id_prefix_, next_serial_++);
+    instance->key = request.key;
+    instance->redacted_target = request.redacted_target;
+    instance->started_at = clock_.WallNow();
+    instance->last_used = clock_.Now();
+    instance->last_used_wall = instance->started_at;
+    by_key_[instance->key] = instance;
+    by_id_[instance->id] = instance;
+  }
+  LaunchSpec spec{instance->id, std::move(request.dsn),
+                  instance->redacted_target, std::move(request.secrets),
+                  policies::KeyPrefix(instance->key)};
+  auto attached =
+      attach(spec, std::make_shared<Events>(liveness_, instance->id));
+  if (!attached.ok()) {
+    HandleExit(instance->id, std::string(attached.status().message()));
+    return attached.status();
+  }
+  bool stop_now = false;
+  bool ready_now = false;
+  {
+    std::lock_guard lock(mutex_);
+    instance->running = *std::move(attached);
+    stop_now = instance->stop_pending && !instance->exited;
+    ready_now = instance->ready_signalled && !instance->exited;
+  }
+  if (stop_now) instance->running->Stop();
+  if (ready_now && !stop_now) HandleReady(instance->id);
+  return instance->id;
 }
 
 void InstancePool::HandleReady(const std::string& id) {
@@ -417,6 +461,10 @@ std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
     if (instance->running != nullptr) {
       snap.pid = instance->running->pid();
       snap.port = instance->running->endpoint().port;
+      if (auto container = instance->running->container()) {
+        snap.container_id = container->id;
+        snap.image = container->image;
+      }
     }
     snap.started_at = instance->started_at;
     snap.ready_at = instance->ready_at;

@@ -54,6 +54,9 @@ struct InstanceSnapshot {
   int in_flight = 0;
   int open_streams = 0;
   std::uint64_t requests = 0;
+  // Set for container instances.
+  std::optional<std::string> container_id;
+  std::optional<std::string> image;
 };
 
 struct PooledInstance;
@@ -91,6 +94,12 @@ class Lease {
 
 using AcquireCallback = absl::AnyInvocable<void(absl::StatusOr<Lease>)>;
 
+// Hands the pool an instance that already runs (a container an earlier run
+// of the gateway left), watched by the runtime like a launched one.
+using AttachFunction =
+    absl::AnyInvocable<absl::StatusOr<std::unique_ptr<RunningInstance>>(
+        const LaunchSpec&, std::shared_ptr<InstanceEvents>)>;
+
 class InstancePool {
  public:
   InstancePool(Runtime& runtime, const Clock& clock, PoolOptions options);
@@ -103,6 +112,14 @@ class InstancePool {
   // Unavailable (the instance could not start), Aborted (the pool is
   // stopping).
   void Acquire(AcquireRequest request, AcquireCallback done);
+
+  // Takes over a running instance for `request.key` (request.dsn may be
+  // empty): `attach` is called with the pool's id and events for it, and the
+  // instance becomes ready once the runtime says so. Returns the pool's id.
+  // Errors: AlreadyExists (that key has an instance), ResourceExhausted
+  // (full), Aborted (stopping), or attach's own error.
+  absl::StatusOr<std::string> Adopt(AcquireRequest request,
+                                    AttachFunction attach);
 
   // Stops every ready instance idle for at least the idle timeout.
   // Returns how many were stopped.

@@ -20,6 +20,8 @@ struct LaunchSpec {
   std::string redacted_target;
   // Spellings of the DSN's secrets, scrubbed from everything the instance prints.
   std::vector<std::string> secrets;
+  // The first characters of the instance key, for labels (not secret).
+  std::string key_prefix;
 };
 
 // Where and how the gateway reaches a launched instance.
@@ -40,6 +42,12 @@ class InstanceEvents {
   virtual void OnExit(std::string reason) = 0;
 };
 
+// What the admin API shows of a container instance.
+struct ContainerInfo {
+  std::string id;
+  std::string image;
+};
+
 class RunningInstance {
  public:
   virtual ~RunningInstance() = default;
@@ -49,6 +57,10 @@ class RunningInstance {
   virtual void Stop() = 0;
   // The instance's recent output, redacted.
   virtual std::string RecentOutput() const = 0;
+  // Set for instances that are containers (id known once created).
+  virtual std::optional<ContainerInfo> container() const {
+    return std::nullopt;
+  }
 };
 
 class Runtime {

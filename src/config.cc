@@ -63,6 +63,69 @@ absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
   return std::chrono::milliseconds(absl::ToInt64Milliseconds(duration));
 }
 
+absl::Status ParseContainerFlags(Config& config, std::string host,
+                                 const std::string& tls_ca,
+                                 const std::string& tls_cert,
+                                 const std::string& tls_key,
+                                 const std::string& memory,
+                                 const std::string& cpus,
+                                 long long pids_limit) {
+  if (host.empty()) {
+    const char* env = getenv("DOCKER_HOST");
+    host = env != nullptr && *env != '\0' ? env : runtime::kDefaultDockerHost;
+  }
+  std::optional<runtime::EngineTls> tls;
+  if (!tls_ca.empty() || !tls_cert.empty() || !tls_key.empty()) {
+    tls = runtime::EngineTls{tls_ca, tls_cert, tls_key, true};
+  } else {
+    tls = runtime::TlsFromDockerEnv(getenv("DOCKER_TLS_VERIFY"),
+                                    getenv("DOCKER_CERT_PATH"), getenv("HOME"));
+  }
+  const bool unix_socket = host.rfind("unix://", 0) == 0 || host.rfind("/", 0) == 0;
+  auto address = runtime::ParseDockerHost(host, unix_socket ? std::nullopt : tls);
+  if (!address.ok()) {
+    return absl::InvalidArgumentError(
+        text::Cat("--docker-host: ", address.status().message()));
+  }
+  if (!address->local && config.docker_network.empty()) {
+    return absl::InvalidArgumentError(text::Cat(
+        "--docker-host=", host, " is not on this machine: its containers "
+        "cannot share the gateway's loopback; pass --docker-network with a "
+        "network the gateway can reach"));
+  }
+  config.docker_engine = *address;
+  auto memory_bytes = runtime::ParseByteSize(memory);
+  if (!memory_bytes.ok()) {
+    return absl::InvalidArgumentError(
+        text::Cat("--container-memory: ", memory_bytes.status().message()));
+  }
+  auto nano_cpus = runtime::ParseCpus(cpus);
+  if (!nano_cpus.ok()) {
+    return absl::InvalidArgumentError(
+        text::Cat("--container-cpus: ", nano_cpus.status().message()));
+  }
+  if (pids_limit < 16) {
+    return absl::InvalidArgumentError(
+        "--container-pids-limit must be at least 16 (node needs threads)");
+  }
+  const auto colon = config.docker_user.find(':');
+  const std::string uid = config.docker_user.substr(0, colon);
+  if (uid.empty() || uid == "0" || uid == "root") {
+    return absl::InvalidArgumentError(
+        "--docker-user must name a non-root uid[:gid]");
+  }
+  for (const auto& mount : config.docker_mounts) {
+    if (mount.find(':') == std::string::npos || mount[0] != '/') {
+      return absl::InvalidArgumentError(text::Cat(
+          "--docker-mount='", mount, "': expected /source:/target[:ro]"));
+    }
+  }
+  config.container_limits.memory_bytes = *memory_bytes;
+  config.container_limits.nano_cpus = *nano_cpus;
+  config.container_limits.pids_limit = pids_limit;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
@@ -71,6 +134,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
       preloader;
   long long max_body = 0, max_header = 0;
   int threads = 0;
+  std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
+  long long pids_limit = 0;
 
   po::options_description options("Options");
   options.add_options()
@@ -125,6 +190,42 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "I/O threads (0: one per core).")
       ("log-level", po::value(&config.log_level)->default_value("info"),
        "trace, debug, info, warn, error or off.");
+
+  po::options_description container_options(
+      "Container runtime (--runtime=docker: Docker Engine or Podman)");
+  container_options.add_options()
+      ("runtime", po::value(&config.runtime)->default_value(config.runtime),
+       "process: DBHub as a local node process. docker: DBHub as a container "
+       "through the Docker Engine API (Docker, or Podman's service).")
+      ("docker-host", po::value(&docker_host),
+       "Engine address: unix:///path or tcp://host:port. Default: $DOCKER_HOST, "
+       "else unix:///var/run/docker.sock.")
+      ("docker-tls-ca", po::value(&tls_ca),
+       "CA certificate to verify a tcp:// engine with (TLS). Default with "
+       "DOCKER_TLS_VERIFY/DOCKER_CERT_PATH: $DOCKER_CERT_PATH/ca.pem.")
+      ("docker-tls-cert", po::value(&tls_cert),
+       "Client certificate for a tcp:// engine (TLS).")
+      ("docker-tls-key", po::value(&tls_key),
+       "Client key for a tcp:// engine (TLS).")
+      ("image", po::value(&config.image)->default_value(config.image),
+       "DBHub image (deploy/build-dbhub-image.sh builds one offline).")
+      ("docker-user",
+       po::value(&config.docker_user)->default_value(config.docker_user),
+       "uid:gid DBHub runs as in its container (never root).")
+      ("docker-network", po::value(&config.docker_network),
+       "Engine network for the containers, which the gateway must be able to "
+       "reach. Default: the host network with DBHub on 127.0.0.1 (a local "
+       "engine only).")
+      ("docker-mount", po::value(&config.docker_mounts)->composing(),
+       "Bind mount SRC:DST[:ro] into every container (e.g. the directory of "
+       "SQLite files). Repeatable.")
+      ("container-memory", po::value(&memory)->default_value("512m"),
+       "Memory limit per container (e.g. 256m, 1g).")
+      ("container-cpus", po::value(&cpus)->default_value("1"),
+       "CPU limit per container (e.g. 0.5, 2).")
+      ("container-pids-limit", po::value(&pids_limit)->default_value(256),
+       "Most processes/threads per container.");
+  options.add(container_options);
 
   po::variables_map values;
   try {
@@ -192,6 +293,17 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   config.threads =
       threads > 0 ? threads
                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  if (config.runtime == "docker") {
+    auto status = ParseContainerFlags(config, docker_host, tls_ca, tls_cert,
+                                      tls_key, memory, cpus, pids_limit);
+    if (!status.ok()) return status;
+    return config;
+  }
+  if (config.runtime != "process") {
+    return absl::InvalidArgumentError(text::Cat(
+        "--runtime='", config.runtime, "': expected process or docker"));
+  }
 
   const auto deps = ExecutableDir() / ".." / ".deps" / "node_modules";
   config.node_path =

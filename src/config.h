@@ -5,8 +5,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "runtime/container_spec.h"
+#include "runtime/docker_host.h"
 
 namespace mcpgw {
 
@@ -28,6 +31,16 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10'000};
   int threads = 2;
   std::string log_level = "info";
+
+  // "process" or "docker" (Docker Engine API: Docker or Podman).
+  std::string runtime = "process";
+  // Docker runtime only.
+  runtime::EngineAddress docker_engine;
+  std::string image = "bytebase/dbhub:1.4.0";
+  std::string docker_user = "10001:10001";
+  std::string docker_network;
+  std::vector<std::string> docker_mounts;
+  runtime::ContainerLimits container_limits;
 };
 
 // Parses argv (handles --help and --version itself, which exit). Errors name

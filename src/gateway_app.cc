@@ -13,7 +13,11 @@
 #include "gateway/admin_handler.h"
 #include "gateway/http_server.h"
 #include "gateway/mcp_handler.h"
+#include "policies/instance_key.h"
+#include "policies/target.h"
 #include "runtime/clock.h"
+#include "runtime/container_adoption.h"
+#include "runtime/docker_runtime.h"
 #include "runtime/instance_pool.h"
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
@@ -59,6 +63,59 @@ void ShutDown(const Config& config, asio::io_context& io,
   io.stop();
 }
 
+// Marks this gateway's containers: stable across restarts on one state
+// directory (it comes from the secret there), different for every other.
+std::string GatewayId(const std::string& secret) {
+  return policies::KeyPrefix(
+      policies::DeriveInstanceKey(secret, "mcp-gateway container label"));
+}
+
+std::unique_ptr<runtime::DockerRuntime> MakeDockerRuntime(
+    const Config& config, const std::string& secret) {
+  auto engine = std::make_shared<runtime::DockerEngine>(
+      runtime::EngineClient(config.docker_engine));
+  // Not fatal: requests fail with a clear error until the engine is back.
+  if (auto ping = engine->Ping(); !ping.ok()) {
+    spdlog::error("{}", std::string(ping.message()));
+  }
+  std::vector<std::string> binds = config.docker_mounts;
+  return std::make_unique<runtime::DockerRuntime>(
+      engine, runtime::DockerRuntimeOptions{
+                  .image = config.image,
+                  .user = config.docker_user,
+                  .limits = config.container_limits,
+                  .network = config.docker_network,
+                  .binds = std::move(binds),
+                  .gateway_id = GatewayId(secret),
+                  .start_timeout = config.start_timeout,
+              });
+}
+
+void AdoptLeftoverContainers(runtime::DockerRuntime& docker,
+                             runtime::InstancePool& pool,
+                             const std::string& secret) {
+  auto result = runtime::AdoptOrRemoveLeftovers(
+      docker, pool,
+      [&secret](const std::string& dsn)
+          -> std::optional<runtime::AdoptionTarget> {
+        policies::RequestCredentials credentials;
+        credentials.dsn_header = dsn;
+        credentials.dsn_header_count = 1;
+        auto decision = policies::ResolveTarget(credentials, secret);
+        auto* target = std::get_if<policies::Target>(&decision);
+        if (target == nullptr) return std::nullopt;
+        return runtime::AdoptionTarget{target->key, target->dsn.redacted,
+                                       target->dsn.secrets};
+      });
+  if (!result.ok()) {
+    spdlog::error("cannot look for containers left by an earlier run: {}",
+                  std::string(result.status().message()));
+  } else if (result->adopted + result->removed > 0) {
+    spdlog::warn("containers left by an earlier run: {} adopted, {} removed",
+                 result->adopted, result->removed);
+  }
+}
+
 }  // namespace
 
 int RunGateway(const Config& config) {
@@ -78,8 +135,9 @@ int RunGateway(const Config& config) {
   std::error_code ignored;
   std::filesystem::remove_all(config.state_dir / "run", ignored);
 
+  // The warm pool serves the process runtime; containers start their own way.
   std::unique_ptr<runtime::WarmPool> warm_pool;
-  if (config.warm_pool > 0) {
+  if (config.runtime == "process" && config.warm_pool > 0) {
     warm_pool = std::make_unique<runtime::WarmPool>(runtime::WarmPoolOptions{
         .node_path = config.node_path,
         .preloader_path = config.warm_preloader,
@@ -90,18 +148,30 @@ int RunGateway(const Config& config) {
         .records = &records,
     });
   }
-  runtime::ProcessRuntime process_runtime({
-      .node_path = config.node_path,
-      .dbhub_entry = config.dbhub_entry,
-      .work_root = config.state_dir / "run",
-      .start_timeout = config.start_timeout,
-      .records = &records,
-      .warm_pool = warm_pool.get(),
-  });
+  std::unique_ptr<runtime::Runtime> instance_runtime;
+  runtime::DockerRuntime* docker_runtime = nullptr;
+  if (config.runtime == "docker") {
+    auto docker = MakeDockerRuntime(config, *secret);
+    docker_runtime = docker.get();
+    instance_runtime = std::move(docker);
+  } else {
+    instance_runtime = std::make_unique<runtime::ProcessRuntime>(
+        runtime::ProcessRuntimeOptions{
+            .node_path = config.node_path,
+            .dbhub_entry = config.dbhub_entry,
+            .work_root = config.state_dir / "run",
+            .start_timeout = config.start_timeout,
+            .records = &records,
+            .warm_pool = warm_pool.get(),
+        });
+  }
   runtime::SystemClock clock;
-  runtime::InstancePool pool(process_runtime, clock,
+  runtime::InstancePool pool(*instance_runtime, clock,
                              {.idle_timeout = config.idle_timeout,
                               .max_instances = config.max_instances});
+  if (docker_runtime != nullptr) {
+    AdoptLeftoverContainers(*docker_runtime, pool, *secret);
+  }
 
   asio::io_context io(config.threads);
   const gateway::ServerLimits limits{
@@ -143,8 +213,12 @@ int RunGateway(const Config& config) {
                Describe(*admin_endpoint));
   spdlog::info(
       "idle timeout {} ms, at most {} instances, warm pool of {}, state in {}",
-      config.idle_timeout.count(), config.max_instances, config.warm_pool,
-      config.state_dir.string());
+      config.idle_timeout.count(), config.max_instances,
+      warm_pool ? config.warm_pool : 0, config.state_dir.string());
+  if (docker_runtime != nullptr) {
+    spdlog::info("runtime docker: engine {}, image {}",
+                 config.docker_engine.display, config.image);
+  }
 
   std::thread shutdown_thread;
   asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -1,13 +1,16 @@
-// A gateway killed with SIGKILL cannot stop its DBHub children; the next
-// gateway on the same --state-dir does.
+// A gateway killed with SIGKILL cannot stop its DBHub instances; the next
+// gateway on the same --state-dir does: it kills leftover processes, and
+// adopts leftover containers that are healthy and removes the others.
 
 #include <chrono>
 
 #include <gtest/gtest.h>
 
+#include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
+#include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
 
 namespace mcpgw::it {
@@ -18,6 +21,10 @@ using LeftoverCleanupTest = GatewayTest;
 constexpr std::chrono::seconds kCleanupBound{10};
 
 TEST_F(LeftoverCleanupTest, NextGatewayOnTheSameStateDirKillsLeftovers) {
+  if (UnderDockerRuntime()) {
+    GTEST_SKIP() << "containers are adopted, not killed: "
+                    "NextGatewayAdoptsHealthyContainersAndRemovesTheRest";
+  }
   StartGateway();
   const std::string dsn = NewSqliteDsn("leftover.db");
   {
@@ -50,6 +57,62 @@ TEST_F(LeftoverCleanupTest, NextGatewayOnTheSameStateDirKillsLeftovers) {
   ASSERT_EQ(response.status, 200) << response.Describe();
   EXPECT_EQ(ExecuteSqlRows(response), PeopleRows()) << response.Describe();
   ExpectOnlyInstanceReplaced(leftover->pid);
+}
+
+// Container runtime: the healthy leftover keeps serving its DSN under the
+// new gateway (same container, no restart); the one that died meanwhile is
+// removed from the engine.
+TEST_F(LeftoverCleanupTest, NextGatewayAdoptsHealthyContainersAndRemovesTheRest) {
+  if (!UnderDockerRuntime()) GTEST_SKIP() << "containers only";
+  StartGateway();
+  const std::string healthy_dsn = NewSqliteDsn("healthy.db");
+  const std::string dead_dsn = NewSqliteDsn("dead.db");
+  ASSERT_EQ(Client(healthy_dsn).ListTools().status, 200);
+  ASSERT_EQ(Client(dead_dsn).ListTools().status, 200);
+  const auto before = Instances();
+  ASSERT_EQ(before.instances.size(), 2u) << before.response.body;
+  std::string healthy_id, dead_id;
+  for (const auto& instance : before.instances) {
+    ASSERT_FALSE(instance.container_id.empty()) << before.response.body;
+    EXPECT_FALSE(instance.image.empty()) << before.response.body;
+    (instance.target.find("healthy.db") != std::string::npos ? healthy_id
+                                                              : dead_id) =
+        instance.container_id;
+  }
+  ASSERT_FALSE(healthy_id.empty());
+  ASSERT_FALSE(dead_id.empty());
+
+  gateway().Kill();
+  auto engine = TestEngine();
+  ASSERT_TRUE(engine.Kill(dead_id).ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto details = engine.Inspect(dead_id);
+        return details.ok() && !details->running;
+      },
+      std::chrono::seconds(10)));
+  ASSERT_TRUE(engine.Inspect(healthy_id).ok()) << "the healthy one is gone";
+
+  StartGateway();
+  EXPECT_TRUE(absl::IsNotFound(engine.Inspect(dead_id).status()))
+      << "the dead leftover container is still on the engine";
+  const auto adopted = Instances();
+  ASSERT_EQ(adopted.instances.size(), 1u) << adopted.response.body;
+  EXPECT_EQ(adopted.instances[0].container_id, healthy_id)
+      << adopted.response.body;
+  EXPECT_EQ(adopted.instances[0].state, "ready") << adopted.response.body;
+
+  auto client = Client(healthy_dsn);
+  const auto response = client.ExecuteSql(kPeopleQuery);
+  ASSERT_EQ(response.status, 200) << response.Describe();
+  EXPECT_EQ(ExecuteSqlRows(response), PeopleRows()) << response.Describe();
+  const auto after = Instances();
+  ASSERT_EQ(after.instances.size(), 1u) << after.response.body;
+  EXPECT_EQ(after.instances[0].container_id, healthy_id)
+      << "the adopted container was replaced: " << after.response.body;
+
+  // The dead one's DSN gets a new container.
+  EXPECT_EQ(Client(dead_dsn).ExecuteSql(kPeopleQuery).status, 200);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "test_support/net_util.h"
 #include "test_support/postgres_server.h"
 #include "test_support/proc_info.h"
+#include "test_support/test_runtime.h"
 
 namespace mcpgw::it {
 namespace {
@@ -65,6 +66,23 @@ TEST_F(SecretHygieneTest, PasswordsNeverShowInOutputAdminApiOrCommandLines) {
     for (const auto& [pid, cmdline] : AllCommandLines()) {
       EXPECT_TRUE(DoesNotContain(cmdline, secret))
           << "in /proc/" << pid << "/cmdline";
+    }
+  }
+
+  // A container holds the DSN in its environment and nowhere else the
+  // engine shows (command, labels, mounts, ...).
+  if (UnderDockerRuntime()) {
+    ASSERT_FALSE(instance->container_id.empty()) << snapshot.response.body;
+    auto inspect = InspectRaw(instance->container_id);
+    ASSERT_TRUE(inspect.is_object()) << "inspect " << instance->container_id;
+    ASSERT_TRUE(inspect["Config"].contains("Env"));
+    EXPECT_FALSE(DoesNotContain(inspect["Config"]["Env"].dump(),
+                                PostgresServer::kPassword))
+        << "the DSN should be in the container's environment";
+    inspect["Config"].erase("Env");
+    for (const auto& secret : secrets) {
+      EXPECT_TRUE(DoesNotContain(inspect.dump(), secret))
+          << "in the container's inspect output outside Config.Env";
     }
   }
 

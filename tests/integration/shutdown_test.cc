@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support/gateway_fixture.h"
+#include "test_support/test_runtime.h"
 #include "test_support/proc_info.h"
 #include "test_support/wait_until.h"
 
@@ -28,7 +29,9 @@ TEST_F(ShutdownTest, SigtermStopsAllInstancesAndExitsZero) {
   ASSERT_TRUE(snapshot.parsed) << snapshot.response.Describe();
   ASSERT_EQ(snapshot.instances.size(), 2u) << snapshot.response.body;
   std::vector<ProcessIdentity> children;
+  std::vector<std::string> containers;
   for (const auto& instance : snapshot.instances) {
+    if (UnderDockerRuntime()) containers.push_back(instance.container_id);
     const auto identity = IdentifyProcess(instance.pid);
     ASSERT_TRUE(identity.has_value()) << snapshot.response.body;
     children.push_back(*identity);
@@ -40,6 +43,13 @@ TEST_F(ShutdownTest, SigtermStopsAllInstancesAndExitsZero) {
     EXPECT_TRUE(WaitUntil([&] { return !IsRunning(child); },
                           kChildrenGoneBound))
         << "DBHub pid " << child.pid << " outlived the gateway";
+  }
+  // Stopping a container removes it.
+  for (const auto& id : containers) {
+    const auto details = TestEngine().Inspect(id);
+    EXPECT_TRUE(absl::IsNotFound(details.status()))
+        << "container " << id << " is still on the engine after the gateway "
+        << "stopped: " << details.status();
   }
 }
 

@@ -40,6 +40,8 @@ InstancesSnapshot FetchInstances(HttpClient& http, int admin_port) {
     info.state = StringOr(item, "state");
     info.pid = NumberOr<pid_t>(item, "pid", -1);
     info.port = NumberOr<int>(item, "port", -1);
+    info.container_id = StringOr(item, "container_id");
+    info.image = StringOr(item, "image");
     info.raw = item;
     snapshot.instances.push_back(std::move(info));
   }

@@ -18,6 +18,8 @@ struct InstanceInfo {
   std::string state;   // starting | ready | stopping
   pid_t pid = -1;
   int port = -1;
+  std::string container_id;  // docker runtime only
+  std::string image;         // docker runtime only
   nlohmann::json raw;
 };
 

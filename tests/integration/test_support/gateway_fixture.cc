@@ -6,6 +6,7 @@
 
 #include "test_support/process.h"
 #include "test_support/sqlite_db.h"
+#include "test_support/test_runtime.h"
 
 namespace mcpgw::it {
 namespace {
@@ -20,7 +21,18 @@ GatewayProcess& GatewayTest::StartGateway(
   config.state_dir = state_dir();
   config.log_file =
       temp_ / ("gateway-" + std::to_string(gateways_.size() + 1) + ".log");
-  config.extra_flags = std::move(extra_flags);
+  // The runtime under test, unless the test sets that option itself (the
+  // gateway refuses an option given twice).
+  for (auto& flag : RuntimeFlags(sqlite_dir())) {
+    const std::string name = flag.substr(0, flag.find('=') + 1);
+    bool overridden = false;
+    for (const auto& own : extra_flags) {
+      overridden = overridden || own.rfind(name, 0) == 0;
+    }
+    if (!overridden) config.extra_flags.push_back(std::move(flag));
+  }
+  config.extra_flags.insert(config.extra_flags.end(), extra_flags.begin(),
+                            extra_flags.end());
   gateways_.push_back(std::make_unique<GatewayProcess>(std::move(config)));
   return *gateways_.back();
 }
@@ -34,8 +46,21 @@ McpClient GatewayTest::Client(std::optional<std::string> dsn) {
   return McpClient(gateway().mcp_url(), std::move(dsn));
 }
 
+std::filesystem::path GatewayTest::sqlite_dir() const {
+  const auto dir = temp_ / "db";
+  if (!std::filesystem::exists(dir)) {
+    std::filesystem::create_directories(dir);
+    ShareWithContainers(temp_.path(), dir);
+  }
+  return dir;
+}
+
 std::string GatewayTest::NewSqliteDsn(const std::string& name) {
-  return CreatePeopleDatabase(temp_ / name);
+  const auto file = sqlite_dir() / name;
+  auto dsn = CreatePeopleDatabase(file);
+  std::filesystem::permissions(file, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  return dsn;
 }
 
 InstancesSnapshot GatewayTest::Instances() {

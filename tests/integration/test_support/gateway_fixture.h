@@ -33,6 +33,8 @@ class GatewayTest : public ::testing::Test {
   GatewayProcess& gateway();
 
   std::filesystem::path state_dir() const { return temp_ / "state"; }
+  // Where NewSqliteDsn puts its files (readable by containers too).
+  std::filesystem::path sqlite_dir() const;
   const TempDir& temp() const { return temp_; }
 
   // A client of the current gateway's POST /mcp.
