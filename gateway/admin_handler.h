@@ -1,11 +1,16 @@
 #pragma once
-// The admin listener: liveness and the list of instances.
+// The admin listener: health, readiness, metrics and the operator's view
+// and levers over instances. Routing (and the token check) is decided by
+// DecideAdminRoute; this class only carries it out.
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/status.h"
 #include "gateway/http_server.h"
+#include "gateway/metrics.h"
 #include "runtime/instance_pool.h"
 
 namespace mcpgw::gateway {
@@ -13,14 +18,32 @@ namespace mcpgw::gateway {
 // The JSON the admin API shows for one instance. Nothing secret.
 nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance);
 
+// GET /admin/scaling: load of this replica against its capacity, and how
+// many replicas would carry it at `target_utilisation`.
+nlohmann::json ScalingToJson(const runtime::PoolStats& stats,
+                             double target_utilisation);
+
+struct AdminOptions {
+  std::string admin_token;  // secret
+  // GET /admin/config: the effective configuration, secrets already hidden.
+  nlohmann::json config;
+  // GET /readyz: OK when the gateway can start instances.
+  std::function<absl::Status()> readiness;
+  double target_utilisation = 0.8;
+};
+
 class AdminHandler final : public RequestHandler {
  public:
-  explicit AdminHandler(runtime::InstancePool& pool) : pool_(pool) {}
+  AdminHandler(runtime::InstancePool& pool, GatewayMetrics& metrics,
+               AdminOptions options)
+      : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
   asio::awaitable<bool> Handle(Request request,
                                beast::tcp_stream& stream) override;
 
  private:
   runtime::InstancePool& pool_;
+  GatewayMetrics& metrics_;
+  const AdminOptions options_;
 };
 
 }  // namespace mcpgw::gateway

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 
@@ -26,7 +29,21 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10'000};
   int threads = 2;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  // Empty: <state-dir>/admin-token, generated at first start.
+  std::filesystem::path admin_token_file;
+  std::vector<std::string> webhooks;
+  // Empty: <state-dir>/webhook-secret, generated at first start.
+  std::filesystem::path webhook_secret_file;
+  std::chrono::milliseconds webhook_timeout{5'000};
+  // Share of --max-instances that counts as capacity pressure (webhooks)
+  // and the target of /admin/scaling's recommended replicas.
+  double capacity_threshold = 0.8;
 };
+
+// GET /admin/config: every setting, with secrets (file contents, URL
+// credentials) left out.
+nlohmann::json EffectiveConfigJson(const Config& config);
 
 // Parses argv (handles --help and --version itself, which exit). Errors name
 // the flag and what is wrong with it.

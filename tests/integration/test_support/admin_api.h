@@ -1,8 +1,9 @@
 #pragma once
-// Reads the gateway's admin API (GET /admin/instances).
+// Reads and drives the gateway's admin API with its admin token.
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,19 @@ struct InstancesSnapshot {
   std::vector<InstanceInfo> instances;
 };
 
-// GET http://127.0.0.1:<admin_port>/admin/instances.
-InstancesSnapshot FetchInstances(HttpClient& http, int admin_port);
+// The admin token a gateway generated at <state_dir>/admin-token ("" if
+// there is none).
+std::string ReadAdminToken(const std::filesystem::path& state_dir);
+
+// METHOD http://127.0.0.1:<admin_port><path>, with `Authorization: Bearer
+// <token>` unless the token is empty.
+HttpResponse AdminRequest(HttpClient& http, int admin_port,
+                          const std::string& token, const std::string& method,
+                          const std::string& path);
+
+// GET /admin/instances<query> (query: "" or "?state=ready" ...).
+InstancesSnapshot FetchInstances(HttpClient& http, int admin_port,
+                                 const std::string& token,
+                                 const std::string& query = "");
 
 }  // namespace mcpgw::it
