@@ -368,31 +368,34 @@ void InstancePool::HandleExit(const std::string& id,
       case InstanceState::kStarting:
         spdlog::warn("instance {}: DBHub for {} could not start: {}", id,
                      target, reason);
-        QueueEventLocked(PoolEvent::Type::kFailed, *instance);
-        pending_events_.back().reason = reason;
+        if (auto* event = QueueEventLocked(PoolEvent::Type::kFailed, *instance)) {
+          event->reason = reason;
+        }
         break;
       case InstanceState::kReady:
         spdlog::warn("instance {}: DBHub for {} exited unexpectedly: {}", id,
                      target, reason);
-        QueueEventLocked(PoolEvent::Type::kFailed, *instance);
-        pending_events_.back().reason = reason;
+        if (auto* event = QueueEventLocked(PoolEvent::Type::kFailed, *instance)) {
+          event->reason = reason;
+        }
         break;
       case InstanceState::kStopping:
         spdlog::info("instance {}: stopped", id);
         break;
     }
     listeners = gone_listeners_;
-    QueueEventLocked(PoolEvent::Type::kExited, *instance);
-    pending_events_.back().reason = reason;
+    if (auto* event = QueueEventLocked(PoolEvent::Type::kExited, *instance)) {
+      event->reason = reason;
+    }
     changed_.notify_all();
   }
-  EmitEvents();
   for (auto& waiter : waiters) {
     waiter(absl::UnavailableError(text::Cat(
         "the database server (DBHub) for ", target, " could not start: ",
         reason)));
   }
   for (auto& listener : listeners) listener(id);
+  EmitEvents();
 }
 
 void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
@@ -536,9 +539,9 @@ void InstancePool::OnInstanceGone(
 
 // ------------------------------------------------------------ Operations
 
-void InstancePool::QueueEventLocked(PoolEvent::Type type,
-                                    const PooledInstance& instance) {
-  if (observers_.empty()) return;
+PoolEvent* InstancePool::QueueEventLocked(PoolEvent::Type type,
+                                          const PooledInstance& instance) {
+  if (observers_.empty()) return nullptr;
   PoolEvent event;
   event.type = type;
   event.instance_id = instance.id;
@@ -555,6 +558,7 @@ void InstancePool::QueueEventLocked(PoolEvent::Type type,
   event.live_instances = LiveCountLocked();
   event.max_instances = options_.max_instances;
   pending_events_.push_back(std::move(event));
+  return &pending_events_.back();
 }
 
 void InstancePool::EmitEvents() {

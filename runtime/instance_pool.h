@@ -216,7 +216,9 @@ class InstancePool {
   std::shared_ptr<PooledInstance> FindEvictableLocked() const;
   std::size_t LiveCountLocked() const;
   // Queues an event under the lock; EmitEvents delivers them after it.
-  void QueueEventLocked(PoolEvent::Type type, const PooledInstance& instance);
+  // Returns the queued event (to add details), nullptr without observers.
+  PoolEvent* QueueEventLocked(PoolEvent::Type type,
+                              const PooledInstance& instance);
   void EmitEvents();
   void CountError(const std::shared_ptr<PooledInstance>& instance);
   // Stops a draining instance once it is idle; returns it for Stop().

@@ -163,6 +163,10 @@ int RunGateway(const Config& config) {
       .start_timeout = config.start_timeout,
       .records = &records,
   });
+  // Before the pool: a runtime thread finishing an instance's exit may still
+  // drop that instance's idle sockets (through the pool's gone-listener)
+  // while the pool is destroyed, and those sockets belong to this context.
+  asio::io_context io(config.threads);
   runtime::SystemClock clock;
   runtime::InstancePool pool(process_runtime, clock,
                              {.idle_timeout = config.idle_timeout,
@@ -175,7 +179,6 @@ int RunGateway(const Config& config) {
   webhooks.Start();
   std::atomic<bool> stopping{false};
 
-  asio::io_context io(config.threads);
   const gateway::ServerLimits limits{
       .max_body_bytes = config.max_body_bytes,
       .max_header_bytes = config.max_header_bytes,
