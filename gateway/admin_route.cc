@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <boost/url/decode_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include "policies/text.h"
 
@@ -35,6 +33,35 @@ bool ValidId(std::string_view id) {
   return true;
 }
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding; nullopt on a bad escape.
+std::optional<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%') {
+      if (i + 2 >= text.size()) {
+        return std::nullopt;
+      }
+      const int hi = HexDigit(text[i + 1]);
+      const int lo = HexDigit(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 bool ValidState(std::string_view state) {
   return state == "starting" || state == "ready" || state == "draining" ||
          state == "stopping";
@@ -44,29 +71,33 @@ bool ValidState(std::string_view state) {
 std::variant<InstanceFilter, AdminError> ParseFilter(std::string_view query) {
   InstanceFilter filter;
   if (query.empty()) return filter;
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed) {
-    return Error(http::status::bad_request, "bad_request",
-                 "the query string is malformed");
-  }
-  for (const auto& param : *parsed) {
-    const auto decoded_key = *param.key;
-    const auto decoded_value = *param.value;
-    const std::string key(decoded_key.begin(), decoded_key.end());
-    const std::string value(decoded_value.begin(), decoded_value.end());
-    if (key == "tenant") {
-      filter.tenant = value;
-    } else if (key == "state") {
-      if (!ValidState(value)) {
+  for (std::string_view rest = query; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view()
+                                         : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = PercentDecode(pair.substr(0, eq));
+    auto value = PercentDecode(
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value) {
+      return Error(http::status::bad_request, "bad_request",
+                   "the query string is malformed");
+    }
+    if (*key == "tenant") {
+      filter.tenant = *value;
+    } else if (*key == "state") {
+      if (!ValidState(*value)) {
         return Error(http::status::bad_request, "bad_request",
                      "state must be starting, ready, draining or stopping");
       }
-      filter.state = value;
-    } else if (key == "runtime") {
-      filter.runtime = value;
+      filter.state = *value;
+    } else if (*key == "runtime") {
+      filter.runtime = *value;
     } else {
       return Error(http::status::bad_request, "bad_request",
-                   text::Cat("unknown filter '", key,
+                   text::Cat("unknown filter '", *key,
                              "' (use tenant, state, runtime)"));
     }
   }

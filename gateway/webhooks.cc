@@ -17,6 +17,17 @@ std::size_t Discard(char*, std::size_t size, std::size_t count, void*) {
   return size * count;
 }
 
+// libcurl calls this about once a second even while nothing moves: a
+// non-zero return aborts the transfer, so that shutdown never waits a whole
+// timeout on a receiver that does not answer.
+int AbortWhenDue(void* clientp, curl_off_t, curl_off_t, curl_off_t,
+                 curl_off_t) {
+  const auto* abort_at =
+      static_cast<const std::atomic<std::int64_t>*>(clientp);
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return now >= abort_at->load() ? 1 : 0;
+}
+
 std::string Now() {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                           absl::UTCTimeZone());
@@ -62,6 +73,7 @@ void WebhookNotifier::Stop(std::chrono::milliseconds flush) {
     if (!stopping_) {
       stopping_ = true;
       flush_deadline_ = std::chrono::steady_clock::now() + flush;
+      abort_at_ = flush_deadline_.time_since_epoch().count();
     }
   }
   wake_.notify_all();
@@ -182,6 +194,9 @@ bool WebhookNotifier::Post(void* handle, const std::string& url,
                    static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "mcp-gateway-webhook");
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortWhenDue);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &abort_at_);
   const CURLcode code = curl_easy_perform(curl);
   long status = 0;
   if (code == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -7,8 +7,11 @@
 // Each POST carries X-MCP-Gateway-Signature: sha256=<hex HMAC-SHA256 of the
 // body> keyed with the webhook secret.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <limits>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -73,6 +76,8 @@ class WebhookNotifier final : public runtime::PoolObserver {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point flush_deadline_{};
   std::thread thread_;
+  // steady_clock ticks after which a transfer in progress is abandoned.
+  std::atomic<std::int64_t> abort_at_{std::numeric_limits<std::int64_t>::max()};
   // Capacity pressure bookkeeping (under mutex_).
   bool above_threshold_ = false;
   std::chrono::steady_clock::time_point last_refusal_event_{};

@@ -92,6 +92,11 @@ TEST(AdminRouteTest, ListFilters) {
   EXPECT_EQ(call.filter.state, "ready");
   EXPECT_EQ(call.filter.runtime, "process");
   EXPECT_EQ(call.filter.tenant, "");
+  auto last = Call(Route(http::verb::get, "/admin/instances?runtime=process&state=ready"));
+  EXPECT_EQ(last.filter.state, "ready");
+  EXPECT_EQ(last.filter.runtime, "process");
+  const std::string owned = "/admin/instances?state=draining";
+  EXPECT_EQ(Call(Route(http::verb::get, owned)).filter.state, "draining");
   EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/instances?state=sleepy")),
             http::status::bad_request);
   EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/instances?colour=red")),
