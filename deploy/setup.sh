@@ -26,7 +26,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
-  libtomlplusplus-dev postgresql-15 nodejs npm
+  libtomlplusplus-dev prometheus-cpp-dev postgresql-15 nodejs npm
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
