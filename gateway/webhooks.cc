@@ -78,6 +78,9 @@ void WebhookNotifier::Stop(std::chrono::milliseconds flush) {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  queue_.clear();
 }
 
 void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
@@ -157,7 +160,7 @@ void WebhookNotifier::Enqueue(nlohmann::json event) {
   bool dropped = false;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (closed_) return;  // nobody would send it
     if (queue_.size() >= options_.queue_capacity) {
       queue_.pop_front();
       dropped = true;

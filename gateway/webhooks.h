@@ -74,6 +74,7 @@ class WebhookNotifier final : public runtime::PoolObserver {
   std::condition_variable wake_;
   std::deque<nlohmann::json> queue_;
   bool stopping_ = false;
+  bool closed_ = false;  // the delivery thread has ended
   std::chrono::steady_clock::time_point flush_deadline_{};
   std::thread thread_;
   // steady_clock ticks after which a transfer in progress is abandoned.

@@ -208,13 +208,14 @@ std::shared_ptr<PooledInstance> InstancePool::BeginStopLocked(
     StopReason reason) {
   if (instance->state == InstanceState::kStopping) return nullptr;
   instance->stop_reason = reason;
-  QueueEventLocked(PoolEvent::Type::kStopping, *instance);
+  PoolEvent* event = QueueEventLocked(PoolEvent::Type::kStopping, *instance);
   spdlog::info("instance {}: stopping ({}) {}", instance->id, why,
                instance->redacted_target);
   instance->state = InstanceState::kStopping;
   auto it = by_key_.find(instance->key);
   if (it != by_key_.end() && it->second == instance) by_key_.erase(it);
   if (instance->running == nullptr) instance->stop_pending = true;
+  if (event != nullptr) event->live_instances = LiveCountLocked();
   return instance;
 }
 

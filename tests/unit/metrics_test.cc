@@ -88,5 +88,18 @@ TEST(WebhookTest, SignatureIsHmacSha256OfTheBody) {
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(WebhookTest, AFullQueueDropsTheOldestAndCountsIt) {
+  GatewayMetrics metrics;
+  WebhookOptions options;
+  options.urls = {"http://127.0.0.1:9/never-started"};
+  options.queue_capacity = 2;
+  WebhookNotifier notifier(options, &metrics);  // not started: nothing sent
+  for (int i = 0; i < 5; ++i) notifier.Enqueue({{"event", "test"}, {"n", i}});
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("mcp_gateway_webhook_events_total{result=\"dropped\"} 3\n"),
+            std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway
