@@ -119,7 +119,8 @@ struct GatewayMetrics::Families {
                      .Register(r)),
         spawns(BuildCounter()
                    .Name("mcp_gateway_spawns_total")
-                   .Help("Instance starts begun, by kind (cold, warm)")
+                   .Help("Instances started and ready, by kind (cold: a new DBHub, "
+                         "warm: a warm-pool worker)")
                    .Register(r)),
         spawn_failures(BuildCounter()
                            .Name("mcp_gateway_spawn_failures_total")
@@ -230,9 +231,9 @@ void GatewayMetrics::OnPoolEvent(const runtime::PoolEvent& event) {
   const std::string kind = runtime::ToString(event.spawn_kind);
   switch (event.type) {
     case Type::kStarting:
-      f.spawns.Add({{"kind", kind}}).Increment();
       break;
     case Type::kReady:
+      f.spawns.Add({{"kind", kind}}).Increment();
       f.spawn_seconds.Add({{"kind", kind}}, kSpawnBuckets)
           .Observe(static_cast<double>(event.spawn_latency.count()) / 1000.0);
       break;

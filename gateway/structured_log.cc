@@ -119,7 +119,6 @@ void LifecycleLogger::OnPoolEvent(const runtime::PoolEvent& event) {
   auto level = spdlog::level::info;
   switch (event.type) {
     case Type::kStarting:
-      fields["kind"] = runtime::ToString(event.spawn_kind);
       break;
     case Type::kReady:
       fields["kind"] = runtime::ToString(event.spawn_kind);

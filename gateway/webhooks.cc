@@ -114,11 +114,11 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
     case Type::kStarting:
       out = Base("instance.started", event);
       out["instance"] = InstanceJson(event);
-      out["kind"] = runtime::ToString(event.spawn_kind);
       break;
     case Type::kReady:
       out = Base("instance.ready", event);
       out["instance"] = InstanceJson(event);
+      out["kind"] = runtime::ToString(event.spawn_kind);
       out["spawn_ms"] = event.spawn_latency.count();
       break;
     case Type::kFailed:

@@ -304,6 +304,9 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   {
     std::lock_guard lock(mutex_);
     instance->running = *std::move(launched);
+    if (instance->running->from_warm_pool()) {
+      instance->spawn_kind = SpawnKind::kWarm;
+    }
     stop_now = instance->stop_pending && !instance->exited;
     ready_now = instance->ready_signalled && !instance->exited;
   }

@@ -44,7 +44,8 @@ enum class StopReason { kIdle, kEvicted, kDrained, kDeleted, kShutdown };
 const char* ToString(StopReason reason);
 
 // How a new instance came to be: a fresh start, or a claimed warm-pool worker
-// (set by whoever adds the warm pool; everything today is cold).
+// (RunningInstance::from_warm_pool). Known once Launch returned: set on
+// kReady events, not on kStarting.
 enum class SpawnKind { kCold, kWarm };
 const char* ToString(SpawnKind kind);
 

@@ -49,6 +49,9 @@ class RunningInstance {
   virtual void Stop() = 0;
   // The instance's recent output, redacted.
   virtual std::string RecentOutput() const = 0;
+  // True when Launch handed out an already started warm-pool worker rather
+  // than starting a new one (metrics label spawns cold or warm).
+  virtual bool from_warm_pool() const { return false; }
 };
 
 class Runtime {

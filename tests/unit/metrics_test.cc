@@ -34,6 +34,9 @@ TEST(MetricsTest, RendersRequestsRefusalsAndPoolEvents) {
   event.type = runtime::PoolEvent::Type::kReady;
   event.spawn_latency = std::chrono::milliseconds(900);
   metrics.OnPoolEvent(event);
+  event.spawn_kind = runtime::SpawnKind::kWarm;
+  event.spawn_latency = std::chrono::milliseconds(5);
+  metrics.OnPoolEvent(event);
   event.type = runtime::PoolEvent::Type::kStopping;
   event.stop_reason = runtime::StopReason::kEvicted;
   metrics.OnPoolEvent(event);
@@ -49,6 +52,8 @@ TEST(MetricsTest, RendersRequestsRefusalsAndPoolEvents) {
   EXPECT_TRUE(Has(text, "mcp_gateway_refusals_total{code=\"-32001\",reason=\"missing_credentials\"} 1")) << text;
   EXPECT_TRUE(Has(text, "mcp_gateway_spawns_total{kind=\"cold\"} 1"));
   EXPECT_TRUE(Has(text, "mcp_gateway_spawn_duration_seconds_count{kind=\"cold\"} 1"));
+  EXPECT_TRUE(Has(text, "mcp_gateway_spawns_total{kind=\"warm\"} 1"));
+  EXPECT_TRUE(Has(text, "mcp_gateway_spawn_duration_seconds_count{kind=\"warm\"} 1"));
   EXPECT_TRUE(Has(text, "mcp_gateway_evictions_total 1"));
   EXPECT_TRUE(Has(text, "mcp_gateway_reaps_total{reason=\"idle\"} 1"));
   EXPECT_TRUE(Has(text, "mcp_gateway_instances{state=\"ready\"} 2"));
