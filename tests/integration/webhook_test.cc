@@ -2,6 +2,7 @@
 // MCP clients.
 
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "test_support/gateway_fixture.h"
 #include "test_support/metrics_text.h"
 #include "test_support/net_util.h"
+#include "test_support/postgres_server.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
 #include "test_support/webhook_receiver.h"
@@ -97,6 +99,57 @@ TEST_F(WebhookTest, AFailedStartIsReported) {
               ExpectedSignature(key, d.body));
     EXPECT_EQ(d.body.find(":p@"), std::string::npos) << d.body;
   }
+  StopGatewayAndExpectCleanExit();
+}
+
+TEST_F(WebhookTest, ARefusalForCapacityIsReportedAndCounted) {
+  auto& postgres = SharedPostgres();
+  WebhookReceiver receiver;
+  StartGateway({"--webhook=" + receiver.url(), "--max-instances=1",
+                "--start-timeout=60s"});
+  auto busy = Client(postgres.Dsn());
+  ASSERT_EQ(busy.ExecuteSql(kProductsQuery).status, 200);
+  const std::string id = Instances().instances.at(0).id;
+  auto slow = std::async(std::launch::async, [&] {
+    auto client = Client(postgres.Dsn());
+    return client.ExecuteSql("SELECT pg_sleep(3)");
+  });
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto body = nlohmann::json::parse(
+            Admin("GET", "/admin/instances/" + id).body, nullptr, false);
+        return body.is_object() && body.value("in_flight", 0) == 1;
+      },
+      kWait));
+  // The only instance is busy: another database is refused, not queued.
+  auto other = Client(NewSqliteDsn("other.db"));
+  const auto refused = other.ExecuteSql(kPeopleQuery);
+  EXPECT_EQ(refused.status, 503) << refused.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(refused), -32004) << refused.Describe();
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  EXPECT_EQ(slow.get().status, 200);
+
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& d : receiver.deliveries()) {
+          auto body = nlohmann::json::parse(d.body, nullptr, false);
+          if (body.is_object() && body.value("event", "") == "capacity.pressure" &&
+              body.value("cause", "") == "refused") {
+            return true;
+          }
+        }
+        return false;
+      },
+      kWait))
+      << ::testing::PrintToString(EventNames(receiver));
+  const auto metrics = Admin("GET", "/metrics");
+  EXPECT_EQ(MetricValue(metrics.body, "mcp_gateway_refusals_total",
+                        {{"code", "-32004"}, {"reason", "capacity"}}),
+            1)
+      << metrics.body;
+  EXPECT_EQ(MetricValue(metrics.body, "mcp_gateway_requests_total",
+                        {{"method", "tools/call"}, {"outcome", "refused"}}),
+            1);
   StopGatewayAndExpectCleanExit();
 }
 
