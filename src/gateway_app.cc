@@ -50,8 +50,9 @@ void ShutDown(const Config& config, asio::io_context& io,
               gateway::HttpServer& mcp_server,
               gateway::HttpServer& admin_server, runtime::InstancePool& pool,
               gateway::WebhookNotifier& webhooks) {
+  // The admin listener stays up while requests drain, so that /readyz can
+  // say 503 and operators can watch; it closes once the instances go.
   mcp_server.StopAccepting();
-  admin_server.StopAccepting();
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + config.shutdown_grace;
   auto next_report = start;
@@ -73,6 +74,7 @@ void ShutDown(const Config& config, asio::io_context& io,
     spdlog::warn("{} requests still in flight after the grace period",
                  mcp_server.active_requests());
   }
+  admin_server.StopAccepting();
   logs::Event(spdlog::level::info, "shutdown",
               {{"phase", "stopping_instances"}, {"instances", pool.size()}});
   if (!pool.StopAll(kInstanceStopWait)) {

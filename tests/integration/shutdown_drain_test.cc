@@ -2,6 +2,8 @@
 // progress in the log, and never takes longer than --shutdown-grace (plus
 // the instances' stop) to exit.
 
+#include <signal.h>
+
 #include <future>
 #include <string>
 
@@ -40,6 +42,10 @@ TEST_F(ShutdownDrainTest, TheRequestInFlightFinishesAndProgressIsLogged) {
     return client.ExecuteSql("SELECT pg_sleep(3)");
   });
   ASSERT_TRUE(WaitUntil([&] { return InFlight(id); }, kWait));
+  // While it drains, the admin listener still answers: not ready.
+  ASSERT_EQ(kill(gateway().pid(), SIGTERM), 0);
+  EXPECT_TRUE(WaitUntil([&] { return Admin("GET", "/readyz", "").status == 503; },
+                        kWait));
   StopGatewayAndExpectCleanExit();
 
   const auto answer = slow.get();
