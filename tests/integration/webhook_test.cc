@@ -118,7 +118,9 @@ TEST_F(WebhookTest, ARefusalForCapacityIsReportedAndCounted) {
       [&] {
         auto body = nlohmann::json::parse(
             Admin("GET", "/admin/instances/" + id).body, nullptr, false);
-        return body.is_object() && body.value("in_flight", 0) == 1;
+        // The second request (after the warm-up) holds the instance.
+        return body.is_object() && body.value("requests", 0) == 2 &&
+               body.value("in_flight", 0) == 1;
       },
       kWait));
   // The only instance is busy: another database is refused, not queued.
