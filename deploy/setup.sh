@@ -27,7 +27,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
-  libtomlplusplus-dev postgresql-15 nodejs npm
+  libtomlplusplus-dev prometheus-cpp-dev postgresql-15 nodejs npm
   # The docker-runtime tests: Podman's Docker-compatible service (runc as the OCI
   # runtime, catatonit as the containers' init, netavark and iptables for its
   # networks).

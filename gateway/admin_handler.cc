@@ -1,8 +1,14 @@
 #include "gateway/admin_handler.h"
 
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gateway/admin_route.h"
 #include "gateway/jsonrpc_error.h"
+#include "runtime/process_memory.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -14,20 +20,45 @@ std::string Iso8601(std::chrono::system_clock::time_point time) {
                           absl::UTCTimeZone());
 }
 
-nlohmann::json AdminError(std::string_view code, std::string_view message) {
+nlohmann::json ErrorJson(std::string_view code, std::string_view message) {
   return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+struct Answer {
+  http::status status = http::status::ok;
+  nlohmann::json body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set for /metrics: a text body instead of JSON.
+  std::optional<std::string> text;
+};
+
+Answer FromError(const AdminError& error) {
+  return Answer{error.status, ErrorJson(error.code, error.message),
+                error.extra_headers, std::nullopt};
+}
+
+Answer NotFound(const std::string& id) {
+  return Answer{http::status::not_found,
+                ErrorJson("not_found", "no instance " + id), {}, std::nullopt};
 }
 
 }  // namespace
 
 nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
-  nlohmann::json json = {
+  std::optional<std::uint64_t> memory;
+  if (instance.pid) memory = runtime::ResidentBytes(*instance.pid);
+  return {
       {"id", instance.id},
       {"key_prefix", instance.key_prefix},
       {"target", instance.redacted_target},
+      {"tenant", nullptr},  // tenants come with the tenant registry
       {"runtime", instance.runtime},
-      {"state", runtime::ToString(instance.state)},
+      {"state", VisibleState(instance)},
       {"pid", instance.pid ? nlohmann::json(*instance.pid) : nullptr},
+      {"container_id", instance.container_id
+                           ? nlohmann::json(*instance.container_id)
+                           : nullptr},  // the process runtime has none
+      {"image", instance.image ? nlohmann::json(*instance.image) : nullptr},
       {"port", instance.port},
       {"started_at", Iso8601(instance.started_at)},
       {"ready_at",
@@ -37,11 +68,9 @@ nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
       {"in_flight", instance.in_flight},
       {"open_streams", instance.open_streams},
       {"requests", instance.requests},
+      {"errors", instance.errors},
+      {"memory_bytes", memory ? nlohmann::json(*memory) : nullptr},
   };
-  // Container runtimes only.
-  if (instance.container_id) json["container_id"] = *instance.container_id;
-  if (instance.image) json["image"] = *instance.image;
-  return json;
 }
 
 nlohmann::json WarmPoolToJson(const runtime::WarmPoolStats& stats) {
@@ -68,38 +97,139 @@ nlohmann::json WarmPoolToJson(const runtime::WarmPoolStats& stats) {
   };
 }
 
+nlohmann::json ScalingToJson(const runtime::PoolStats& stats,
+                             double target_utilisation) {
+  const int live = stats.starting + stats.ready + stats.draining;
+  const double capacity = std::max(1, stats.max_instances);
+  const double utilisation = live / capacity;
+  const double target = target_utilisation > 0 ? target_utilisation : 1.0;
+  const int recommended =
+      std::max(1, static_cast<int>(std::ceil(utilisation / target - 1e-9)));
+  return {
+      {"instances", live},
+      {"ready", stats.ready},
+      {"pending_spawns", stats.starting},
+      {"draining", stats.draining},
+      {"in_flight", stats.in_flight},
+      {"open_streams", stats.open_streams},
+      {"max_instances", stats.max_instances},
+      {"utilisation", utilisation},
+      {"target_utilisation", target},
+      {"recommended_replicas", recommended},
+  };
+}
+
 asio::awaitable<bool> AdminHandler::Handle(Request request,
                                            beast::tcp_stream& stream) {
   const bool keep_alive = request.keep_alive();
-  const std::string_view target = request.target();
-  const std::string_view path = target.substr(0, target.find('?'));
-  const bool is_get = request.method() == http::verb::get;
+  std::optional<std::string_view> authorization;
+  if (auto it = request.find(http::field::authorization); it != request.end()) {
+    authorization = it->value();
+  }
+  auto route = DecideAdminRoute(request.method(), request.target(),
+                                authorization, options_.admin_token);
 
-  http::status status = http::status::ok;
-  nlohmann::json body;
-  if (path == "/healthz") {
-    body = {{"status", "ok"}};
-  } else if (path == "/admin/instances") {
-    body["instances"] = nlohmann::json::array();
-    for (const auto& instance : pool_.Snapshot()) {
-      body["instances"].push_back(InstanceToJson(instance));
-    }
-  } else if (path == "/admin/warm-pool") {
-    if (warm_pool_ != nullptr) {
-      body = WarmPoolToJson(warm_pool_->Stats());
-    } else {
-      body = {{"state", "off"}, {"size", 0}};
-    }
+  Answer answer;
+  if (auto* error = std::get_if<AdminError>(&route)) {
+    answer = FromError(*error);
   } else {
-    status = http::status::not_found;
-    body = AdminError("not_found", "no such admin endpoint");
+    const auto& call = std::get<AdminCall>(route);
+    switch (call.endpoint) {
+      case AdminEndpoint::kHealthz:
+        answer.body = {{"status", "ok"}};
+        break;
+      case AdminEndpoint::kReadyz: {
+        const absl::Status ready =
+            options_.readiness ? options_.readiness() : absl::OkStatus();
+        if (ready.ok()) {
+          answer.body = {{"status", "ready"}};
+        } else {
+          answer.status = http::status::service_unavailable;
+          answer.body = ErrorJson("not_ready", std::string(ready.message()));
+        }
+        break;
+      }
+      case AdminEndpoint::kMetrics:
+        answer.text = metrics_.Render();
+        break;
+      case AdminEndpoint::kListInstances:
+        answer.body["instances"] = nlohmann::json::array();
+        for (const auto& instance : pool_.Snapshot()) {
+          if (MatchesFilter(instance, call.filter)) {
+            answer.body["instances"].push_back(InstanceToJson(instance));
+          }
+        }
+        break;
+      case AdminEndpoint::kGetInstance:
+        if (auto snap = pool_.SnapshotOf(call.instance_id)) {
+          answer.body = InstanceToJson(*snap);
+        } else {
+          answer = NotFound(call.instance_id);
+        }
+        break;
+      case AdminEndpoint::kDrainInstance:
+      case AdminEndpoint::kDeleteInstance: {
+        const bool drain = call.endpoint == AdminEndpoint::kDrainInstance;
+        const absl::Status status = drain ? pool_.Drain(call.instance_id)
+                                          : pool_.StopInstance(call.instance_id);
+        if (absl::IsNotFound(status)) {
+          answer = NotFound(call.instance_id);
+          break;
+        }
+        spdlog::info("admin: {} instance {}", drain ? "drain" : "delete",
+                     call.instance_id);
+        // Accepted: the stop itself completes asynchronously.
+        answer.status = http::status::accepted;
+        auto snap = pool_.SnapshotOf(call.instance_id);
+        answer.body = snap ? InstanceToJson(*snap)
+                           : nlohmann::json{{"id", call.instance_id},
+                                            {"state", "stopped"}};
+        break;
+      }
+      case AdminEndpoint::kInstanceLogs:
+        if (auto output = pool_.RecentOutput(call.instance_id)) {
+          answer.body = {{"id", call.instance_id}, {"output", *output}};
+        } else {
+          answer = NotFound(call.instance_id);
+        }
+        break;
+      case AdminEndpoint::kSessions:
+        // The gateway has no sessions of its own yet (DBHub's transport is
+        // stateless and the gateway passes requests through); this endpoint
+        // keeps its shape for when it does.
+        answer.body = {{"count", 0},
+                       {"targets", nlohmann::json::array()},
+                       {"note", "the gateway does not keep MCP sessions yet"}};
+        break;
+      case AdminEndpoint::kConfig:
+        answer.body = options_.config;
+        break;
+      case AdminEndpoint::kScaling:
+        answer.body =
+            ScalingToJson(pool_.Stats(), options_.target_utilisation);
+        break;
+      case AdminEndpoint::kWarmPool:
+        if (options_.warm_pool != nullptr) {
+          answer.body = WarmPoolToJson(options_.warm_pool->Stats());
+        } else {
+          answer.body = {{"state", "off"}, {"size", 0}};
+        }
+        break;
+    }
   }
-  if (status == http::status::ok && !is_get) {
-    status = http::status::method_not_allowed;
-    body = AdminError("method_not_allowed", "only GET is supported here");
+
+  Response response;
+  if (answer.text.has_value()) {
+    response = Response(answer.status, request.version());
+    response.set(http::field::content_type, kMetricsContentType);
+    response.body() = std::move(*answer.text);
+    response.keep_alive(keep_alive);
+    response.prepare_payload();
+  } else {
+    response =
+        MakeJsonResponse(answer.status, answer.body, request.version(), keep_alive);
   }
-  Response response =
-      MakeJsonResponse(status, body, request.version(), keep_alive);
+  for (const auto& [name, value] : answer.headers) response.set(name, value);
   const bool written =
       co_await WriteResponse(stream, std::move(response), kWriteTimeout);
   co_return written && keep_alive;

@@ -1,11 +1,16 @@
 #pragma once
-// The admin listener: liveness, the list of instances, the warm pool.
+// The admin listener: health, readiness, metrics and the operator's view
+// and levers over instances. Routing (and the token check) is decided by
+// DecideAdminRoute; this class only carries it out.
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/status.h"
 #include "gateway/http_server.h"
+#include "gateway/metrics.h"
 #include "runtime/instance_pool.h"
 #include "runtime/warm_pool.h"
 
@@ -13,20 +18,37 @@ namespace mcpgw::gateway {
 
 // The JSON the admin API shows for one instance. Nothing secret.
 nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance);
-// The warm pool's state and counters.
+// GET /admin/warm-pool: the warm pool's state and counters.
 nlohmann::json WarmPoolToJson(const runtime::WarmPoolStats& stats);
+
+// GET /admin/scaling: load of this replica against its capacity, and how
+// many replicas would carry it at `target_utilisation`.
+nlohmann::json ScalingToJson(const runtime::PoolStats& stats,
+                             double target_utilisation);
+
+struct AdminOptions {
+  std::string admin_token;  // secret
+  // GET /admin/config: the effective configuration, secrets already hidden.
+  nlohmann::json config;
+  // GET /readyz: OK when the gateway can start instances.
+  std::function<absl::Status()> readiness;
+  double target_utilisation = 0.8;
+  // Null when there is none (--warm-pool 0, or the docker runtime).
+  const runtime::WarmPool* warm_pool = nullptr;
+};
 
 class AdminHandler final : public RequestHandler {
  public:
-  // `warm_pool` may be null (turned off).
-  AdminHandler(runtime::InstancePool& pool, const runtime::WarmPool* warm_pool)
-      : pool_(pool), warm_pool_(warm_pool) {}
+  AdminHandler(runtime::InstancePool& pool, GatewayMetrics& metrics,
+               AdminOptions options)
+      : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
   asio::awaitable<bool> Handle(Request request,
                                beast::tcp_stream& stream) override;
 
  private:
   runtime::InstancePool& pool_;
-  const runtime::WarmPool* warm_pool_;
+  GatewayMetrics& metrics_;
+  const AdminOptions options_;
 };
 
 }  // namespace mcpgw::gateway

@@ -5,6 +5,7 @@
 
 #include "gateway/backend_connections.h"
 #include "gateway/http_server.h"
+#include "gateway/metrics.h"
 #include "gateway/relay.h"
 #include "runtime/instance_pool.h"
 
@@ -12,8 +13,10 @@ namespace mcpgw::gateway {
 
 class McpHandler final : public RequestHandler {
  public:
+  // `metrics` (optional) counts every request; every request is also
+  // written to the access log.
   McpHandler(runtime::InstancePool& pool, std::string key_secret,
-             RelayLimits limits);
+             RelayLimits limits, GatewayMetrics* metrics = nullptr);
   // Closes the idle instance connections; must run before the io_context
   // that owns their sockets is destroyed.
   ~McpHandler() override;
@@ -25,6 +28,7 @@ class McpHandler final : public RequestHandler {
   runtime::InstancePool& pool_;
   const std::string key_secret_;
   const RelayLimits limits_;
+  GatewayMetrics* const metrics_;
   // Also reached, weakly, by the pool's gone-listener.
   std::shared_ptr<BackendConnections> connections_;
 };

@@ -95,7 +95,11 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
                                       beast::tcp_stream& client,
                                       runtime::Lease& lease,
                                       BackendConnections& connections,
-                                      const RelayLimits& limits) {
+                                      const RelayLimits& limits,
+                                      RelayStats* stats) {
+  RelayStats ignored_stats;
+  if (stats == nullptr) stats = &ignored_stats;
+  const auto backend_start = std::chrono::steady_clock::now();
   Request backend_request =
       BuildBackendRequest(client_request, lease.endpoint());
   const auto executor = client.get_executor();
@@ -125,6 +129,10 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
     if (!reused || parser->got_some()) break;
   }
   if (connection == nullptr) {
+    stats->status = static_cast<unsigned>(http::status::bad_gateway);
+    stats->backend_failed = true;
+    stats->backend_time = std::chrono::steady_clock::now() - backend_start;
+    lease.CountError();
     co_return co_await ReplyBackendFailure(client_request, client, lease,
                                            error, limits);
   }
@@ -133,6 +141,7 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
   const bool backend_keep_alive = response.keep_alive();
   const bool is_stream = text::StartsWithIgnoreCase(
       response[http::field::content_type], "text/event-stream");
+  stats->status = response.result_int();
   CleanBackendResponseHeaders(response.base());
   response.keep_alive(client_request.keep_alive());
   if (is_stream) lease.StreamOpened();
@@ -163,9 +172,11 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
         spdlog::warn("instance {}: answer cut short: {}", lease.instance_id(),
                      read_ec.message());
         backend_ok = false;
+        lease.CountError();
         break;
       }
       response.body().size = sizeof(chunk) - response.body().size;
+      stats->bytes_out += response.body().size;
       // An empty buffer must be null: an empty non-null one is sent as a
       // chunk of its own, a second terminating chunk.
       response.body().data = response.body().size > 0 ? chunk : nullptr;
@@ -186,6 +197,9 @@ asio::awaitable<bool> RelayToInstance(const Request& client_request,
   }
   client.expires_never();
   if (is_stream) lease.StreamClosed();
+  stats->backend_time = std::chrono::steady_clock::now() - backend_start;
+  stats->backend_failed = !backend_ok;
+  stats->client_gone = !client_ok;
 
   if (backend_ok && parser->is_done() && backend_keep_alive) {
     connection->stream.expires_never();

@@ -19,11 +19,22 @@ struct RelayLimits {
   std::chrono::seconds client_write_timeout{30};
 };
 
+// What happened while relaying, for the access log and the metrics.
+struct RelayStats {
+  unsigned status = 0;          // HTTP status sent to the client
+  std::size_t bytes_out = 0;    // body bytes sent to the client
+  bool backend_failed = false;  // no answer, or an answer cut short
+  bool client_gone = false;
+  // From sending the request to the instance to its answer's last byte.
+  std::chrono::steady_clock::duration backend_time{};
+};
+
 // Returns whether the client connection may carry another request.
 asio::awaitable<bool> RelayToInstance(const Request& client_request,
                                       beast::tcp_stream& client,
                                       runtime::Lease& lease,
                                       BackendConnections& connections,
-                                      const RelayLimits& limits);
+                                      const RelayLimits& limits,
+                                      RelayStats* stats = nullptr);
 
 }  // namespace mcpgw::gateway

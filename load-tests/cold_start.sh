@@ -122,7 +122,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 pool_full() {
-  curl -sf "http://$ADMIN_ADDR/admin/warm-pool" >"$TMP/pool.json" &&
+  admin_get /admin/warm-pool >"$TMP/pool.json" &&
     [[ $(json_field "$TMP/pool.json" "j.state === 'active' && j.idle === $POOL") == true ]]
 }
 
@@ -168,7 +168,7 @@ measure() {
     printf '%s\t%s\n' "$n" "$seconds" >>"$TMP/$mode.tsv"
     sleep "$PACE"
   done
-  curl -sf "http://$ADMIN_ADDR/admin/warm-pool" >"$TMP/$mode-pool.json" || die "GET /admin/warm-pool failed"
+  admin_get /admin/warm-pool >"$TMP/$mode-pool.json" || die "GET /admin/warm-pool failed"
   stop_pid "$GATEWAY_PID"
   GATEWAY_PID=""
   log "$mode: $DSNS first requests answered"

@@ -163,7 +163,7 @@ load --url "$GATEWAY_URL" --header "X-DBHub-DSN: $DSN" --sql "$SQL" --concurrenc
   >"$TMP/first.json" || die "first request through the gateway: mcp-load failed"
 [[ $(json_field "$TMP/first.json" 'j.ok') == 1 ]] ||
   die "first request through the gateway failed: $(json_field "$TMP/first.json" 'j.sample_error')"
-curl -sf "http://$ADMIN_ADDR/admin/instances" >"$TMP/instances.json" ||
+admin_get /admin/instances >"$TMP/instances.json" ||
   die "GET /admin/instances failed"
 INSTANCE_PIDS=$(json_field "$TMP/instances.json" 'j.instances.map(i=>i.pid).join(" ")')
 [[ -n $INSTANCE_PIDS ]] || die "the gateway lists no instance after the first request"

@@ -24,6 +24,44 @@ const char* ToString(InstanceState state) {
   return "unknown";
 }
 
+const char* ToString(StopReason reason) {
+  switch (reason) {
+    case StopReason::kIdle:
+      return "idle";
+    case StopReason::kEvicted:
+      return "evicted";
+    case StopReason::kDrained:
+      return "drained";
+    case StopReason::kDeleted:
+      return "deleted";
+    case StopReason::kShutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
+const char* ToString(SpawnKind kind) {
+  return kind == SpawnKind::kWarm ? "warm" : "cold";
+}
+
+const char* ToString(PoolEvent::Type type) {
+  switch (type) {
+    case PoolEvent::Type::kStarting:
+      return "starting";
+    case PoolEvent::Type::kReady:
+      return "ready";
+    case PoolEvent::Type::kFailed:
+      return "failed";
+    case PoolEvent::Type::kStopping:
+      return "stopping";
+    case PoolEvent::Type::kExited:
+      return "exited";
+    case PoolEvent::Type::kCapacityRefused:
+      return "capacity_refused";
+  }
+  return "unknown";
+}
+
 struct PooledInstance {
   std::string id;
   std::string key;
@@ -41,6 +79,11 @@ struct PooledInstance {
   std::chrono::system_clock::time_point last_used_wall;
   std::optional<std::chrono::system_clock::time_point> ready_at;
   std::vector<AcquireCallback> waiters;
+  // Operations.
+  std::uint64_t errors = 0;
+  bool draining = false;
+  StopReason stop_reason = StopReason::kIdle;
+  SpawnKind spawn_kind = SpawnKind::kCold;
 };
 
 // ---------------------------------------------------------------- Lease
@@ -93,6 +136,10 @@ void Lease::StreamClosed() {
   pool_->StreamClosed(instance_);
 }
 
+void Lease::CountError() {
+  if (instance_ != nullptr) pool_->CountError(instance_);
+}
+
 // --------------------------------------------------------------- Events
 
 // Adapts runtime callbacks to the pool. The runtime may call after the pool
@@ -129,7 +176,8 @@ InstancePool::InstancePool(Runtime& runtime, const Clock& clock,
       clock_(clock),
       options_(options),
       liveness_(std::make_shared<PoolLiveness>()),
-      id_prefix_(text::Cat("i-", policies::RandomHex(3), "-")) {
+      id_prefix_(text::Cat("i-", policies::RandomHex(3), "-")),
+      runtime_name_(runtime.name()) {
   liveness_->pool = this;
 }
 
@@ -156,14 +204,18 @@ std::shared_ptr<PooledInstance> InstancePool::FindEvictableLocked() const {
 }
 
 std::shared_ptr<PooledInstance> InstancePool::BeginStopLocked(
-    const std::shared_ptr<PooledInstance>& instance, const char* why) {
+    const std::shared_ptr<PooledInstance>& instance, const char* why,
+    StopReason reason) {
   if (instance->state == InstanceState::kStopping) return nullptr;
+  instance->stop_reason = reason;
+  PoolEvent* event = QueueEventLocked(PoolEvent::Type::kStopping, *instance);
   spdlog::info("instance {}: stopping ({}) {}", instance->id, why,
                instance->redacted_target);
   instance->state = InstanceState::kStopping;
   auto it = by_key_.find(instance->key);
   if (it != by_key_.end() && it->second == instance) by_key_.erase(it);
   if (instance->running == nullptr) instance->stop_pending = true;
+  if (event != nullptr) event->live_instances = LiveCountLocked();
   return instance;
 }
 
@@ -208,13 +260,21 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
     if (LiveCountLocked() >= static_cast<std::size_t>(options_.max_instances)) {
       auto victim = FindEvictableLocked();
       if (victim == nullptr) {
+        PoolEvent refused;
+        refused.type = PoolEvent::Type::kCapacityRefused;
+        refused.runtime = runtime_name_;
+        refused.live_instances = LiveCountLocked();
+        refused.max_instances = options_.max_instances;
+        pending_events_.push_back(std::move(refused));
         lock.unlock();
+        EmitEvents();
         done(absl::ResourceExhaustedError(text::Cat(
             "all ", options_.max_instances,
             " database instances are busy; retry shortly")));
         return;
       }
-      to_stop.push_back(BeginStopLocked(victim, "evicted to make room"));
+      to_stop.push_back(
+          BeginStopLocked(victim, "evicted to make room", StopReason::kEvicted));
     }
     instance = std::make_shared<PooledInstance>();
     instance->id = text::Cat(id_prefix_, next_serial_++);
@@ -226,7 +286,9 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
     instance->waiters.push_back(std::move(done));
     by_key_[instance->key] = instance;
     by_id_[instance->id] = instance;
+    QueueEventLocked(PoolEvent::Type::kStarting, *instance);
   }
+  EmitEvents();
   StopOutsideLock(to_stop);
 
   LaunchSpec spec{instance->id, std::move(request.dsn),
@@ -243,6 +305,9 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   {
     std::lock_guard lock(mutex_);
     instance->running = *std::move(launched);
+    if (instance->running->from_warm_pool()) {
+      instance->spawn_kind = SpawnKind::kWarm;
+    }
     stop_now = instance->stop_pending && !instance->exited;
     ready_now = instance->ready_signalled && !instance->exited;
   }
@@ -320,7 +385,9 @@ void InstancePool::HandleReady(const std::string& id) {
       leases.push_back(Lease(this, instance));
     }
     spdlog::info("instance {}: ready ({} waiting)", id, waiters.size());
+    QueueEventLocked(PoolEvent::Type::kReady, *instance);
   }
+  EmitEvents();
   for (std::size_t i = 0; i < waiters.size(); ++i) {
     waiters[i](std::move(leases[i]));
   }
@@ -349,16 +416,25 @@ void InstancePool::HandleExit(const std::string& id,
       case InstanceState::kStarting:
         spdlog::warn("instance {}: DBHub for {} could not start: {}", id,
                      target, reason);
+        if (auto* event = QueueEventLocked(PoolEvent::Type::kFailed, *instance)) {
+          event->reason = reason;
+        }
         break;
       case InstanceState::kReady:
         spdlog::warn("instance {}: DBHub for {} exited unexpectedly: {}", id,
                      target, reason);
+        if (auto* event = QueueEventLocked(PoolEvent::Type::kFailed, *instance)) {
+          event->reason = reason;
+        }
         break;
       case InstanceState::kStopping:
         spdlog::info("instance {}: stopped", id);
         break;
     }
     listeners = gone_listeners_;
+    if (auto* event = QueueEventLocked(PoolEvent::Type::kExited, *instance)) {
+      event->reason = reason;
+    }
     changed_.notify_all();
   }
   for (auto& waiter : waiters) {
@@ -367,15 +443,24 @@ void InstancePool::HandleExit(const std::string& id,
         reason)));
   }
   for (auto& listener : listeners) listener(id);
+  EmitEvents();
 }
 
 void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
                            bool stream) {
-  std::lock_guard lock(mutex_);
-  instance->in_flight -= 1;
-  if (stream) instance->open_streams -= 1;
-  instance->last_used = clock_.Now();
-  instance->last_used_wall = clock_.WallNow();
+  std::shared_ptr<PooledInstance> drained;
+  {
+    std::lock_guard lock(mutex_);
+    instance->in_flight -= 1;
+    if (stream) instance->open_streams -= 1;
+    instance->last_used = clock_.Now();
+    instance->last_used_wall = clock_.WallNow();
+    drained = StopIfDrainedLocked(instance);
+  }
+  if (drained != nullptr) {
+    EmitEvents();
+    StopOutsideLock({drained});
+  }
 }
 
 void InstancePool::StreamOpened(
@@ -386,10 +471,18 @@ void InstancePool::StreamOpened(
 
 void InstancePool::StreamClosed(
     const std::shared_ptr<PooledInstance>& instance) {
-  std::lock_guard lock(mutex_);
-  instance->open_streams -= 1;
-  instance->last_used = clock_.Now();
-  instance->last_used_wall = clock_.WallNow();
+  std::shared_ptr<PooledInstance> drained;
+  {
+    std::lock_guard lock(mutex_);
+    instance->open_streams -= 1;
+    instance->last_used = clock_.Now();
+    instance->last_used_wall = clock_.WallNow();
+    drained = StopIfDrainedLocked(instance);
+  }
+  if (drained != nullptr) {
+    EmitEvents();
+    StopOutsideLock({drained});
+  }
 }
 
 int InstancePool::ReapIdle() {
@@ -406,9 +499,10 @@ int InstancePool::ReapIdle() {
       }
     }
     for (const auto& instance : idle) {
-      to_stop.push_back(BeginStopLocked(instance, "idle"));
+      to_stop.push_back(BeginStopLocked(instance, "idle", StopReason::kIdle));
     }
   }
+  EmitEvents();
   StopOutsideLock(to_stop);
   return static_cast<int>(to_stop.size());
 }
@@ -436,12 +530,14 @@ bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     for (const auto& [id, instance] : by_id_) {
-      if (auto stopped = BeginStopLocked(instance, "gateway stopping")) {
+      if (auto stopped = BeginStopLocked(instance, "gateway stopping",
+                                         StopReason::kShutdown)) {
         to_stop.push_back(stopped);
       }
     }
     changed_.notify_all();
   }
+  EmitEvents();
   StopOutsideLock(to_stop);
   if (reaper_.joinable()) reaper_.join();
   std::unique_lock lock(mutex_);
@@ -472,6 +568,8 @@ std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
     snap.in_flight = instance->in_flight;
     snap.open_streams = instance->open_streams;
     snap.requests = instance->requests;
+    snap.errors = instance->errors;
+    snap.draining = instance->draining;
     out.push_back(std::move(snap));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -489,6 +587,147 @@ void InstancePool::OnInstanceGone(
     std::function<void(const std::string&)> listener) {
   std::lock_guard lock(mutex_);
   gone_listeners_.push_back(std::move(listener));
+}
+
+// ------------------------------------------------------------ Operations
+
+PoolEvent* InstancePool::QueueEventLocked(PoolEvent::Type type,
+                                          const PooledInstance& instance) {
+  if (observers_.empty()) return nullptr;
+  PoolEvent event;
+  event.type = type;
+  event.instance_id = instance.id;
+  event.key_prefix = policies::KeyPrefix(instance.key);
+  event.redacted_target = instance.redacted_target;
+  event.runtime = runtime_name_;
+  event.state = instance.state;
+  event.stop_reason = instance.stop_reason;
+  event.spawn_kind = instance.spawn_kind;
+  if (type == PoolEvent::Type::kReady && instance.ready_at.has_value()) {
+    event.spawn_latency = std::chrono::duration_cast<std::chrono::milliseconds>(
+        *instance.ready_at - instance.started_at);
+  }
+  event.live_instances = LiveCountLocked();
+  event.max_instances = options_.max_instances;
+  pending_events_.push_back(std::move(event));
+  return &pending_events_.back();
+}
+
+void InstancePool::EmitEvents() {
+  std::lock_guard emit_lock(emit_mutex_);
+  std::vector<PoolEvent> events;
+  std::vector<PoolObserver*> observers;
+  {
+    std::lock_guard lock(mutex_);
+    events.swap(pending_events_);
+    observers = observers_;
+  }
+  for (const auto& event : events) {
+    for (auto* observer : observers) observer->OnPoolEvent(event);
+  }
+}
+
+void InstancePool::AddObserver(PoolObserver* observer) {
+  std::lock_guard lock(mutex_);
+  observers_.push_back(observer);
+}
+
+void InstancePool::CountError(const std::shared_ptr<PooledInstance>& instance) {
+  std::lock_guard lock(mutex_);
+  instance->errors += 1;
+}
+
+std::shared_ptr<PooledInstance> InstancePool::StopIfDrainedLocked(
+    const std::shared_ptr<PooledInstance>& instance) {
+  if (!instance->draining || instance->state != InstanceState::kReady ||
+      instance->in_flight > 0 || instance->open_streams > 0) {
+    return nullptr;
+  }
+  return BeginStopLocked(instance, "drained", StopReason::kDrained);
+}
+
+absl::Status InstancePool::Drain(const std::string& id) {
+  std::shared_ptr<PooledInstance> to_stop;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) {
+      return absl::NotFoundError(text::Cat("no instance ", id));
+    }
+    auto instance = it->second;
+    if (instance->state == InstanceState::kStopping) return absl::OkStatus();
+    if (!instance->draining) {
+      spdlog::info("instance {}: draining", id);
+      instance->draining = true;
+      // Out of routing: the next request for this key starts a new instance.
+      auto key_it = by_key_.find(instance->key);
+      if (key_it != by_key_.end() && key_it->second == instance) {
+        by_key_.erase(key_it);
+      }
+    }
+    to_stop = StopIfDrainedLocked(instance);
+  }
+  EmitEvents();
+  if (to_stop != nullptr) StopOutsideLock({to_stop});
+  return absl::OkStatus();
+}
+
+absl::Status InstancePool::StopInstance(const std::string& id) {
+  std::shared_ptr<PooledInstance> to_stop;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) {
+      return absl::NotFoundError(text::Cat("no instance ", id));
+    }
+    to_stop = BeginStopLocked(it->second, "deleted by an operator",
+                              StopReason::kDeleted);
+  }
+  EmitEvents();
+  if (to_stop != nullptr) StopOutsideLock({to_stop});
+  return absl::OkStatus();
+}
+
+std::optional<std::string> InstancePool::RecentOutput(
+    const std::string& id) const {
+  std::shared_ptr<PooledInstance> instance;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    instance = it->second;
+    if (instance->running == nullptr) return std::string();
+  }
+  // `running` is set once and lives as long as the instance record.
+  return instance->running->RecentOutput();
+}
+
+std::optional<InstanceSnapshot> InstancePool::SnapshotOf(
+    const std::string& id) const {
+  for (auto& snap : Snapshot()) {
+    if (snap.id == id) return std::move(snap);
+  }
+  return std::nullopt;
+}
+
+PoolStats InstancePool::Stats() const {
+  PoolStats stats;
+  stats.max_instances = options_.max_instances;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, instance] : by_id_) {
+    if (instance->state == InstanceState::kStopping) {
+      stats.stopping += 1;
+    } else if (instance->draining) {
+      stats.draining += 1;
+    } else if (instance->state == InstanceState::kStarting) {
+      stats.starting += 1;
+    } else {
+      stats.ready += 1;
+    }
+    stats.in_flight += instance->in_flight;
+    stats.open_streams += instance->open_streams;
+  }
+  return stats;
 }
 
 }  // namespace mcpgw::runtime

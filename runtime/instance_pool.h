@@ -39,6 +39,64 @@ struct AcquireRequest {
 enum class InstanceState { kStarting, kReady, kStopping };
 const char* ToString(InstanceState state);
 
+// Why the pool stopped an instance (metrics, logs, webhooks).
+enum class StopReason { kIdle, kEvicted, kDrained, kDeleted, kShutdown };
+const char* ToString(StopReason reason);
+
+// How a new instance came to be: a fresh start, or a claimed warm-pool worker
+// (RunningInstance::from_warm_pool). Known once Launch returned: set on
+// kReady events, not on kStarting.
+enum class SpawnKind { kCold, kWarm };
+const char* ToString(SpawnKind kind);
+
+// A lifecycle event, delivered to PoolObservers outside the pool's lock.
+// Nothing secret: the target is redacted, the key shortened.
+struct PoolEvent {
+  enum class Type {
+    kStarting,          // a spawn began
+    kReady,             // it answers; spawn_latency is set
+    kFailed,            // could not start, or died while ready; reason set
+    kStopping,          // the pool asked it to stop; stop_reason set
+    kExited,            // it is gone (after kStopping or kFailed)
+    kCapacityRefused,   // a request was refused: full, nothing idle
+  };
+  Type type = Type::kStarting;
+  std::string instance_id;
+  std::string key_prefix;
+  std::string redacted_target;
+  std::string runtime;
+  // The instance's state when the event happened (kFailed: kStarting means
+  // it never came up, kReady that it died).
+  InstanceState state = InstanceState::kStarting;
+  StopReason stop_reason = StopReason::kIdle;
+  std::string reason;  // redacted
+  SpawnKind spawn_kind = SpawnKind::kCold;
+  std::chrono::milliseconds spawn_latency{0};
+  // Live (starting + ready, not draining) instances after the event.
+  std::size_t live_instances = 0;
+  int max_instances = 0;
+};
+const char* ToString(PoolEvent::Type type);
+
+// Subscribes metrics, logs and webhooks to the pool. Called from whichever
+// thread caused the event, never under the pool's lock; must be quick.
+class PoolObserver {
+ public:
+  virtual ~PoolObserver() = default;
+  virtual void OnPoolEvent(const PoolEvent& event) = 0;
+};
+
+// Counts for autoscalers and the metrics endpoint.
+struct PoolStats {
+  int starting = 0;
+  int ready = 0;
+  int draining = 0;
+  int stopping = 0;
+  int in_flight = 0;
+  int open_streams = 0;
+  int max_instances = 0;
+};
+
 // What the admin API shows of an instance: nothing secret.
 struct InstanceSnapshot {
   std::string id;
@@ -57,6 +115,8 @@ struct InstanceSnapshot {
   // Set for container instances.
   std::optional<std::string> container_id;
   std::optional<std::string> image;
+  std::uint64_t errors = 0;  // requests the gateway saw fail at the instance
+  bool draining = false;     // takes no new requests; stops once idle
 };
 
 struct PooledInstance;
@@ -79,6 +139,8 @@ class Lease {
   // An open response stream (SSE) counts as activity until closed.
   void StreamOpened();
   void StreamClosed();
+  // The instance failed this request (no or a cut-short answer).
+  void CountError();
 
  private:
   friend class InstancePool;
@@ -139,6 +201,23 @@ class InstancePool {
   // has exited, so that holders of per-instance resources can drop them.
   void OnInstanceGone(std::function<void(const std::string&)> listener);
 
+  // --- Operations (admin API, metrics, autoscaler hooks) ---
+  // Registers an observer for lifecycle events; call before traffic starts.
+  // The observer must outlive the pool's activity (StopAll).
+  void AddObserver(PoolObserver* observer);
+  // Takes the instance out of routing (new requests for its key get a new
+  // instance) and stops it once nothing is in flight. NotFound if unknown.
+  absl::Status Drain(const std::string& id);
+  // Stops the instance now; requests in flight on it fail. NotFound if
+  // unknown; OK if it is already stopping.
+  absl::Status StopInstance(const std::string& id);
+  // The instance's recent output (already redacted); nullopt if unknown.
+  std::optional<std::string> RecentOutput(const std::string& id) const;
+  std::optional<InstanceSnapshot> SnapshotOf(const std::string& id) const;
+  PoolStats Stats() const;
+  const std::string& runtime_name() const { return runtime_name_; }
+  int max_instances() const { return options_.max_instances; }
+
  private:
   friend class Lease;
   class Events;
@@ -150,9 +229,19 @@ class InstancePool {
   void StreamClosed(const std::shared_ptr<PooledInstance>& instance);
   // Marks an instance stopping and returns it for a Stop() outside the lock.
   std::shared_ptr<PooledInstance> BeginStopLocked(
-      const std::shared_ptr<PooledInstance>& instance, const char* why);
+      const std::shared_ptr<PooledInstance>& instance, const char* why,
+      StopReason reason = StopReason::kIdle);
   std::shared_ptr<PooledInstance> FindEvictableLocked() const;
   std::size_t LiveCountLocked() const;
+  // Queues an event under the lock; EmitEvents delivers them after it.
+  // Returns the queued event (to add details), nullptr without observers.
+  PoolEvent* QueueEventLocked(PoolEvent::Type type,
+                              const PooledInstance& instance);
+  void EmitEvents();
+  void CountError(const std::shared_ptr<PooledInstance>& instance);
+  // Stops a draining instance once it is idle; returns it for Stop().
+  std::shared_ptr<PooledInstance> StopIfDrainedLocked(
+      const std::shared_ptr<PooledInstance>& instance);
 
   Runtime& runtime_;
   const Clock& clock_;
@@ -170,6 +259,10 @@ class InstancePool {
   const std::string id_prefix_;
   bool stopping_ = false;
   std::thread reaper_;
+  const std::string runtime_name_;
+  std::vector<PoolObserver*> observers_;
+  std::vector<PoolEvent> pending_events_;  // under mutex_
+  std::mutex emit_mutex_;  // keeps events in order across threads
 };
 
 }  // namespace mcpgw::runtime

@@ -180,6 +180,7 @@ class ProcessInstance final : public RunningInstance {
   const Endpoint& endpoint() const override { return state_->endpoint; }
   std::optional<int> pid() const override { return state_->pid; }
   std::string RecentOutput() const override { return state_->output.Text(); }
+  bool from_warm_pool() const override { return state_->stdin_fd >= 0; }
 
   void Stop() override {
     if (state_->exited.load() || state_->stop_requested.exchange(true)) return;

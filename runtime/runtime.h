@@ -61,6 +61,9 @@ class RunningInstance {
   virtual std::optional<ContainerInfo> container() const {
     return std::nullopt;
   }
+  // True when Launch handed out an already started warm-pool worker rather
+  // than starting a new one (metrics label spawns cold or warm).
+  virtual bool from_warm_pool() const { return false; }
 };
 
 class Runtime {

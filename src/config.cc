@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "policies/redaction.h"
 #include "policies/text.h"
 
 namespace mcpgw {
@@ -132,6 +133,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   Config config;
   std::string state_dir, idle, start, read, backend, grace, node, dbhub,
       preloader;
+  std::string admin_token_file, webhook_secret_file, webhook_timeout;
   long long max_body = 0, max_header = 0;
   int threads = 0;
   std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
@@ -146,8 +148,12 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "http://HOST:PORT/mcp with the header X-DBHub-DSN.")
       ("admin-listen",
        po::value(&config.admin_listen)->default_value(config.admin_listen),
-       "Admin listener, HOST:PORT (/healthz, /admin/instances). Keep it on "
-       "loopback: it has no authentication yet.")
+       "Admin listener, HOST:PORT: /healthz and /readyz, and with the admin "
+       "token /metrics and /admin/... (instances, sessions, config, "
+       "scaling).")
+      ("admin-token-file", po::value(&admin_token_file),
+       "File holding the admin bearer token. Default: <state-dir>/admin-token, "
+       "generated (0600) at first start.")
       ("state-dir", po::value(&state_dir),
        "Directory for the gateway's secret, instance records and the "
        "instances' private working directories (created 0700). Default: "
@@ -189,7 +195,20 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
       ("threads", po::value(&threads)->default_value(0),
        "I/O threads (0: one per core).")
       ("log-level", po::value(&config.log_level)->default_value("info"),
-       "trace, debug, info, warn, error or off.");
+       "trace, debug, info, warn, error or off.")
+      ("log-format", po::value(&config.log_format)->default_value("text"),
+       "text (human-readable) or json (one JSON object per line).")
+      ("webhook", po::value(&config.webhooks)->composing(),
+       "URL to POST instance and capacity events to (repeatable).")
+      ("webhook-secret-file", po::value(&webhook_secret_file),
+       "File holding the key of the webhooks' HMAC-SHA256 signature. "
+       "Default: <state-dir>/webhook-secret, generated (0600) when needed.")
+      ("webhook-timeout", po::value(&webhook_timeout)->default_value("5s"),
+       "Time allowed for one webhook delivery attempt.")
+      ("capacity-threshold",
+       po::value(&config.capacity_threshold)->default_value(0.8, "0.8"),
+       "Share of --max-instances at which a capacity.pressure webhook fires; "
+       "also the target utilisation behind /admin/scaling.");
 
   po::options_description container_options(
       "Container runtime (--runtime=docker: Docker Engine or Podman)");
@@ -264,6 +283,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
            DurationFlag{"read-timeout", read, read_ms},
            DurationFlag{"backend-timeout", backend, backend_ms},
            DurationFlag{"shutdown-grace", grace, config.shutdown_grace},
+           DurationFlag{"webhook-timeout", webhook_timeout,
+                        config.webhook_timeout},
        }) {
     auto parsed = ParsePositiveDuration(flag.name, flag.text);
     if (!parsed.ok()) return parsed.status();
@@ -274,6 +295,27 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   config.backend_timeout = std::chrono::seconds(std::max<long long>(
       1, std::chrono::ceil<std::chrono::seconds>(backend_ms).count()));
 
+  if (config.log_format != "text" && config.log_format != "json") {
+    return absl::InvalidArgumentError("--log-format must be text or json");
+  }
+  if (!(config.capacity_threshold > 0 && config.capacity_threshold <= 1)) {
+    return absl::InvalidArgumentError(
+        "--capacity-threshold must be in (0, 1]");
+  }
+  for (const auto& url : config.webhooks) {
+    if (!text::StartsWithIgnoreCase(url, "http://") &&
+        !text::StartsWithIgnoreCase(url, "https://")) {
+      return absl::InvalidArgumentError(text::Cat(
+          "--webhook='", policies::RedactUrlCredentials(url),
+          "' is not an http:// or https:// URL"));
+    }
+  }
+  if (!admin_token_file.empty()) {
+    config.admin_token_file = std::filesystem::absolute(admin_token_file);
+  }
+  if (!webhook_secret_file.empty()) {
+    config.webhook_secret_file = std::filesystem::absolute(webhook_secret_file);
+  }
   if (config.max_instances < 1) {
     return absl::InvalidArgumentError("--max-instances must be at least 1");
   }
@@ -329,6 +371,58 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
                      " (run deploy/setup.sh install, or pass --dbhub)"));
   }
   return config;
+}
+
+nlohmann::json EffectiveConfigJson(const Config& config) {
+  auto ms = [](std::chrono::milliseconds d) { return d.count(); };
+  nlohmann::json webhooks = nlohmann::json::array();
+  for (const auto& url : config.webhooks) {
+    // A URL may carry credentials or a token in its query: show neither.
+    std::string shown = policies::RedactUrlCredentials(url);
+    if (auto q = shown.find('?'); q != std::string::npos) {
+      shown = shown.substr(0, q) + "?***";
+    }
+    webhooks.push_back(shown);
+  }
+  return {
+      {"listen", config.listen},
+      {"admin_listen", config.admin_listen},
+      {"state_dir", config.state_dir.string()},
+      {"idle_timeout_ms", ms(config.idle_timeout)},
+      {"max_instances", config.max_instances},
+      {"start_timeout_ms", ms(config.start_timeout)},
+      {"node", config.node_path},
+      {"dbhub", config.dbhub_entry},
+      {"max_body_bytes", config.max_body_bytes},
+      {"max_header_bytes", config.max_header_bytes},
+      {"read_timeout_ms", config.read_timeout.count() * 1000},
+      {"backend_timeout_ms", config.backend_timeout.count() * 1000},
+      {"shutdown_grace_ms", ms(config.shutdown_grace)},
+      {"threads", config.threads},
+      {"log_level", config.log_level},
+      {"log_format", config.log_format},
+      {"admin_token_file", config.admin_token_file.string()},
+      {"webhooks", webhooks},
+      {"webhook_secret_file", config.webhook_secret_file.string()},
+      {"webhook_timeout_ms", ms(config.webhook_timeout)},
+      {"capacity_threshold", config.capacity_threshold},
+      {"runtime", config.runtime},
+      {"warm_pool", config.runtime == "process" ? config.warm_pool : 0},
+      {"warm_preloader", config.warm_preloader},
+      {"docker",
+       config.runtime != "docker"
+           ? nlohmann::json(nullptr)
+           : nlohmann::json{
+                 {"engine", config.docker_engine.display},
+                 {"image", config.image},
+                 {"user", config.docker_user},
+                 {"network", config.docker_network},
+                 {"mounts", config.docker_mounts},
+                 {"memory_bytes", config.container_limits.memory_bytes},
+                 {"nano_cpus", config.container_limits.nano_cpus},
+                 {"pids_limit", config.container_limits.pids_limit},
+             }},
+  };
 }
 
 }  // namespace mcpgw

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/statusor.h"
 #include "runtime/container_spec.h"
 #include "runtime/docker_host.h"
@@ -31,6 +33,16 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10'000};
   int threads = 2;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  // Empty: <state-dir>/admin-token, generated at first start.
+  std::filesystem::path admin_token_file;
+  std::vector<std::string> webhooks;
+  // Empty: <state-dir>/webhook-secret, generated at first start.
+  std::filesystem::path webhook_secret_file;
+  std::chrono::milliseconds webhook_timeout{5'000};
+  // Share of --max-instances that counts as capacity pressure (webhooks)
+  // and the target of /admin/scaling's recommended replicas.
+  double capacity_threshold = 0.8;
 
   // "process" or "docker" (Docker Engine API: Docker or Podman).
   std::string runtime = "process";
@@ -42,6 +54,10 @@ struct Config {
   std::vector<std::string> docker_mounts;
   runtime::ContainerLimits container_limits;
 };
+
+// GET /admin/config: every setting, with secrets (file contents, URL
+// credentials) left out.
+nlohmann::json EffectiveConfigJson(const Config& config);
 
 // Parses argv (handles --help and --version itself, which exit). Errors name
 // the flag and what is wrong with it.

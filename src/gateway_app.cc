@@ -3,6 +3,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <thread>
 #include <vector>
@@ -15,6 +18,9 @@
 #include "gateway/mcp_handler.h"
 #include "policies/instance_key.h"
 #include "policies/target.h"
+#include "gateway/metrics.h"
+#include "gateway/structured_log.h"
+#include "gateway/webhooks.h"
 #include "runtime/clock.h"
 #include "runtime/container_adoption.h"
 #include "runtime/docker_runtime.h"
@@ -32,6 +38,8 @@ namespace asio = boost::asio;
 
 constexpr std::chrono::milliseconds kLeftoverGrace{3'000};
 constexpr std::chrono::milliseconds kInstanceStopWait{8'000};
+constexpr std::chrono::milliseconds kWebhookFlush{2'000};
+constexpr std::chrono::seconds kDrainReportEvery{1};
 
 std::string Describe(const gateway::tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
@@ -40,26 +48,48 @@ std::string Describe(const gateway::tcp::endpoint& endpoint) {
              : text::Cat(address.to_string(), ":", endpoint.port());
 }
 
-// Stops accepting, lets in-flight requests finish within the grace period,
-// stops every instance, then ends the event loop.
+// Stops accepting, lets in-flight requests finish within the grace period
+// (reporting progress every second), stops every instance, sends what the
+// webhooks still have queued, then ends the event loop.
 void ShutDown(const Config& config, asio::io_context& io,
               gateway::HttpServer& mcp_server,
-              gateway::HttpServer& admin_server, runtime::InstancePool& pool) {
+              gateway::HttpServer& admin_server, runtime::InstancePool& pool,
+              gateway::WebhookNotifier& webhooks) {
+  // The admin listener stays up while requests drain, so that /readyz can
+  // say 503 and operators can watch; it closes once the instances go.
   mcp_server.StopAccepting();
-  admin_server.StopAccepting();
-  const auto deadline =
-      std::chrono::steady_clock::now() + config.shutdown_grace;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + config.shutdown_grace;
+  auto next_report = start;
   while (mcp_server.active_requests() > 0 &&
          std::chrono::steady_clock::now() < deadline) {
+    if (std::chrono::steady_clock::now() >= next_report) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      logs::Event(spdlog::level::info, "shutdown",
+                  {{"phase", "draining"},
+                   {"requests_in_flight", mcp_server.active_requests()},
+                   {"instances", pool.size()},
+                   {"grace_left_ms", left.count()}});
+      next_report += kDrainReportEvery;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (mcp_server.active_requests() > 0) {
     spdlog::warn("{} requests still in flight after the grace period",
                  mcp_server.active_requests());
   }
+  admin_server.StopAccepting();
+  logs::Event(spdlog::level::info, "shutdown",
+              {{"phase", "stopping_instances"}, {"instances", pool.size()}});
   if (!pool.StopAll(kInstanceStopWait)) {
     spdlog::warn("some instances did not stop in time");
   }
+  webhooks.Stop(kWebhookFlush);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  logs::Event(spdlog::level::info, "shutdown",
+              {{"phase", "done"}, {"took_ms", took.count()}});
   io.stop();
 }
 
@@ -116,6 +146,24 @@ void AdoptLeftoverContainers(runtime::DockerRuntime& docker,
   }
 }
 
+// Ready when not shutting down and DBHub can be started.
+absl::Status Readiness(const Config& config, const std::atomic<bool>& stopping) {
+  if (stopping.load()) return absl::UnavailableError("shutting down");
+  if (config.runtime == "process" &&
+      access(config.node_path.c_str(), X_OK) != 0) {
+    return absl::UnavailableError("the Node.js binary is not executable");
+  }
+  if (config.runtime == "process" &&
+      access(config.dbhub_entry.c_str(), R_OK) != 0) {
+    return absl::UnavailableError("DBHub's entry script is not readable");
+  }
+  if (access((config.state_dir / "run").c_str(), W_OK) != 0 &&
+      access(config.state_dir.c_str(), W_OK) != 0) {
+    return absl::UnavailableError("the state directory is not writable");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunGateway(const Config& config) {
@@ -128,6 +176,41 @@ int RunGateway(const Config& config) {
     spdlog::critical("{}", std::string(secret.status().message()));
     return 1;
   }
+  Config effective = config;
+  const bool generate_admin_token = config.admin_token_file.empty();
+  if (generate_admin_token) {
+    effective.admin_token_file = config.state_dir / "admin-token";
+  }
+  auto admin_token =
+      LoadOrCreateTokenFile(effective.admin_token_file, generate_admin_token);
+  if (!admin_token.ok()) {
+    spdlog::critical("{}", std::string(admin_token.status().message()));
+    return 1;
+  }
+  std::string webhook_secret;
+  if (!config.webhooks.empty()) {
+    const bool generate = config.webhook_secret_file.empty();
+    if (generate) {
+      effective.webhook_secret_file = config.state_dir / "webhook-secret";
+    }
+    auto loaded = LoadOrCreateTokenFile(effective.webhook_secret_file, generate);
+    if (!loaded.ok()) {
+      spdlog::critical("{}", std::string(loaded.status().message()));
+      return 1;
+    }
+    webhook_secret = *std::move(loaded);
+  }
+
+  // Observers of the pool: declared before it so that they outlive it.
+  gateway::GatewayMetrics metrics;
+  logs::LifecycleLogger lifecycle_log;
+  gateway::WebhookNotifier webhooks(
+      {.urls = config.webhooks,
+       .secret = webhook_secret,
+       .timeout = config.webhook_timeout,
+       .capacity_threshold = config.capacity_threshold},
+      &metrics);
+
   runtime::StateRecords records(config.state_dir / "instances");
   if (int stopped = records.StopLeftovers(kLeftoverGrace); stopped > 0) {
     spdlog::warn("stopped {} DBHub process(es) left by an earlier run", stopped);
@@ -165,6 +248,10 @@ int RunGateway(const Config& config) {
             .warm_pool = warm_pool.get(),
         });
   }
+  // Before the pool: a runtime thread finishing an instance's exit may still
+  // drop that instance's idle sockets (through the pool's gone-listener)
+  // while the pool is destroyed, and those sockets belong to this context.
+  asio::io_context io(config.threads);
   runtime::SystemClock clock;
   runtime::InstancePool pool(*instance_runtime, clock,
                              {.idle_timeout = config.idle_timeout,
@@ -173,15 +260,31 @@ int RunGateway(const Config& config) {
     AdoptLeftoverContainers(*docker_runtime, pool, *secret);
   }
 
-  asio::io_context io(config.threads);
+  metrics.SetPoolStats([&pool] { return pool.Stats(); });
+  if (warm_pool) {
+    metrics.SetWarmPoolStats([&warm_pool] { return warm_pool->Stats(); });
+  }
+  pool.AddObserver(&metrics);
+  pool.AddObserver(&lifecycle_log);
+  pool.AddObserver(&webhooks);
+  webhooks.Start();
+  std::atomic<bool> stopping{false};
+
   const gateway::ServerLimits limits{
       .max_body_bytes = config.max_body_bytes,
       .max_header_bytes = config.max_header_bytes,
       .read_timeout = config.read_timeout,
   };
   gateway::McpHandler mcp_handler(
-      pool, *secret, {.backend_idle_timeout = config.backend_timeout});
-  gateway::AdminHandler admin_handler(pool, warm_pool.get());
+      pool, *secret, {.backend_idle_timeout = config.backend_timeout},
+      &metrics);
+  gateway::AdminHandler admin_handler(
+      pool, metrics,
+      {.admin_token = *admin_token,
+       .config = EffectiveConfigJson(effective),
+       .readiness = [&config, &stopping] { return Readiness(config, stopping); },
+       .target_utilisation = config.capacity_threshold,
+       .warm_pool = warm_pool.get()});
   gateway::HttpServer mcp_server(io, "MCP listener", mcp_handler, limits);
   gateway::HttpServer admin_server(io, "admin listener", admin_handler, limits);
 
@@ -209,8 +312,8 @@ int RunGateway(const Config& config) {
   }
   spdlog::info("MCP endpoint http://{}/mcp (send the DSN in X-DBHub-DSN)",
                Describe(*mcp_endpoint));
-  spdlog::info("admin API http://{}/admin/instances",
-               Describe(*admin_endpoint));
+  spdlog::info("admin API http://{}/admin/instances (token in {})",
+               Describe(*admin_endpoint), effective.admin_token_file.string());
   spdlog::info(
       "idle timeout {} ms, at most {} instances, warm pool of {}, state in {}",
       config.idle_timeout.count(), config.max_instances,
@@ -224,9 +327,11 @@ int RunGateway(const Config& config) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    spdlog::info("signal {}: stopping", signal);
+    spdlog::info("signal {}: stopping (grace {} ms)", signal,
+                 config.shutdown_grace.count());
+    stopping = true;
     shutdown_thread = std::thread([&] {
-      ShutDown(config, io, mcp_server, admin_server, pool);
+      ShutDown(config, io, mcp_server, admin_server, pool, webhooks);
     });
   });
 

@@ -5,9 +5,9 @@
 #include <csignal>
 #include <iostream>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/structured_log.h"
 #include "src/config.h"
 #include "src/gateway_app.h"
 
@@ -19,10 +19,9 @@ int main(int argc, char** argv) {
     std::cerr << "mcp-gateway: " << config.status().message() << '\n';
     return 2;
   }
-  auto logger = spdlog::stderr_color_mt("mcp-gateway");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  // Every log line goes through the redacting sink.
+  mcpgw::logs::Install(*mcpgw::logs::ParseFormat(config->log_format),
+                       spdlog::level::from_str(config->log_level));
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const int code = mcpgw::RunGateway(*config);
   curl_global_cleanup();

@@ -74,6 +74,31 @@ absl::StatusOr<std::string> LoadOrCreateSecret(
   return secret;
 }
 
+absl::StatusOr<std::string> LoadOrCreateTokenFile(
+    const std::filesystem::path& path, bool generate, std::size_t bytes) {
+  std::ifstream in(path);
+  if (in) {
+    std::string token;
+    std::getline(in, token);
+    token = std::string(text::StripWhitespace(token));
+    if (token.size() < 32) {
+      return absl::FailedPreconditionError(text::Cat(
+          path.string(), " must hold a token of at least 32 characters"));
+    }
+    return token;
+  }
+  if (!generate) {
+    return absl::FailedPreconditionError(
+        text::Cat("cannot read ", path.string(), ": ", std::strerror(errno)));
+  }
+  std::string token = policies::RandomHex(bytes);
+  if (auto status = WriteFileAtomically(path, token + "\n", 0600);
+      !status.ok()) {
+    return status;
+  }
+  return token;
+}
+
 absl::Status WriteListenFile(const std::filesystem::path& dir,
                              const std::string& mcp, const std::string& admin) {
   nlohmann::json listen = {{"mcp", mcp}, {"admin", admin}, {"pid", getpid()}};

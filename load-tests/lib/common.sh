@@ -41,7 +41,8 @@ json_field() {
 }
 
 # start_gateway LOG_FILE STATE_DIR FLAGS...: starts mcp-gateway on loopback port 0
-# listeners and waits for its listen.json; sets GATEWAY_PID, MCP_ADDR and ADMIN_ADDR.
+# listeners and waits for its listen.json; sets GATEWAY_PID, MCP_ADDR, ADMIN_ADDR and
+# ADMIN_TOKEN (the token the gateway generated in its state directory).
 start_gateway() {
   local log_file=$1 state=$2; shift 2
   mkdir -p -m 700 "$state"
@@ -52,7 +53,13 @@ start_gateway() {
   wait_for "gateway listen.json" "$GATEWAY_PID" listen_ready
   MCP_ADDR=$(json_field "$state/listen.json" 'j.mcp')
   ADMIN_ADDR=$(json_field "$state/listen.json" 'j.admin')
+  ADMIN_TOKEN=$(cat "$state/admin-token")
   log "gateway pid $GATEWAY_PID, MCP on $MCP_ADDR, admin on $ADMIN_ADDR"
+}
+
+# admin_get PATH: GET http://$ADMIN_ADDR/PATH with the admin token, body on stdout.
+admin_get() {
+  curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" "http://$ADMIN_ADDR$1"
 }
 
 # Exports what the summaries print about the machine and the versions measured.

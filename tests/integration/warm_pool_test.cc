@@ -20,6 +20,7 @@
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/http_client.h"
+#include "test_support/metrics_text.h"
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
@@ -52,7 +53,7 @@ class WarmPoolTest : public GatewayTest {
   }
 
   nlohmann::json PoolStatus() {
-    return FetchWarmPool(admin_http_, gateway().admin_port());
+    return FetchWarmPool(admin_http_, gateway().admin_port(), AdminToken());
   }
 
   // Waits until the pool is active with all its workers idle; returns their
@@ -113,6 +114,23 @@ TEST_F(WarmPoolTest, ClaimedWorkerServesTheDatabaseItWasHanded) {
   const auto status = PoolStatus();
   EXPECT_EQ(status.value("hits", -1), 1) << status.dump();
   EXPECT_EQ(status.value("misses", -1), 0) << status.dump();
+
+  // The same in the metrics: one claim, one warm spawn, none cold.
+  const auto scrape = Admin("GET", "/metrics");
+  ASSERT_EQ(scrape.status, 200) << scrape.Describe();
+  EXPECT_EQ(MetricValue(scrape.body, "mcp_gateway_warm_pool_claims_total",
+                        {{"result", "hit"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(scrape.body, "mcp_gateway_warm_pool_claims_total",
+                        {{"result", "miss"}}),
+            0.0);
+  EXPECT_EQ(MetricValue(scrape.body, "mcp_gateway_spawns_total",
+                        {{"kind", "warm"}}),
+            1.0);
+  EXPECT_EQ(MetricValue(scrape.body, "mcp_gateway_spawns_total",
+                        {{"kind", "cold"}}),
+            0.0);
+  EXPECT_EQ(MetricValue(scrape.body, "mcp_gateway_warm_pool_size"), 2.0);
 
   // The DSN reached the worker by pipe: no process shows it in its argv.
   const std::string db_path = dsn.substr(std::string("sqlite://").size());

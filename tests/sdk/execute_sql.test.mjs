@@ -148,7 +148,11 @@ function parseExecuteSql(result) {
 }
 
 async function adminInstances() {
-  const res = await fetch(`${gateway.adminUrl}/admin/instances`);
+  // The admin API wants the token the gateway generated into its state dir.
+  const token = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
+  const res = await fetch(`${gateway.adminUrl}/admin/instances`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   assert.equal(res.status, 200);
   const body = await res.json();
   assert.ok(Array.isArray(body.instances), JSON.stringify(body));

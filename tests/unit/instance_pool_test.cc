@@ -344,5 +344,145 @@ TEST_F(InstancePoolTest, SnapshotShowsNothingSecret) {
   EXPECT_TRUE(snapshot[0].ready_at.has_value());
 }
 
+
+// ------------------------------------------------- Operations (issue 7)
+
+namespace ops {
+
+struct Recorder final : PoolObserver {
+  void OnPoolEvent(const PoolEvent& event) override { events.push_back(event); }
+  std::vector<std::string> Types() const {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(ToString(e.type));
+    return out;
+  }
+  std::vector<PoolEvent> events;
+};
+
+class PoolOperationsTest : public InstancePoolTest {
+ protected:
+  InstancePool& MakeObservedPool(milliseconds idle = milliseconds(10'000),
+                                 int max_instances = 4) {
+    auto& pool = MakePool(idle, max_instances);
+    pool.AddObserver(&recorder_);
+    return pool;
+  }
+  // The pool reports to the recorder until it is gone.
+  void TearDown() override { pool_.reset(); }
+
+  std::string ReadyInstance(InstancePool& pool, Outcome& lease,
+                            const std::string& key = "k1") {
+    pool.Acquire(RequestFor(key), lease.Callback());
+    runtime_.launches.back()->Ready();
+    EXPECT_TRUE(lease.ok());
+    return lease.ok() ? (*lease.result)->instance_id() : "";
+  }
+
+  Recorder recorder_;
+};
+
+TEST_F(PoolOperationsTest, LifecycleEventsReachObservers) {
+  auto& pool = MakeObservedPool(milliseconds(1'000));
+  Outcome a;
+  const auto id = ReadyInstance(pool, a);
+  clock_.Advance(milliseconds(250));
+  a.result.reset();
+  clock_.Advance(milliseconds(1'000));
+  EXPECT_EQ(pool.ReapIdle(), 1);
+  EXPECT_EQ(recorder_.Types(),
+            (std::vector<std::string>{"starting", "ready", "stopping", "exited"}));
+  const auto& stopping = recorder_.events[2];
+  EXPECT_EQ(stopping.instance_id, id);
+  EXPECT_EQ(stopping.stop_reason, StopReason::kIdle);
+  EXPECT_EQ(stopping.runtime, "fake");
+  EXPECT_EQ(stopping.redacted_target, "sqlite:///k1");
+  EXPECT_EQ(stopping.key_prefix, "k1");
+  EXPECT_EQ(recorder_.events[1].spawn_kind, SpawnKind::kCold);
+}
+
+TEST_F(PoolOperationsTest, FailedStartAndEvictionAndRefusalAreReported) {
+  auto& pool = MakeObservedPool(milliseconds(10'000), 1);
+  Outcome a;
+  pool.Acquire(RequestFor("k1"), a.Callback());
+  runtime_.launches[0]->Exit("boom");
+  ASSERT_GE(recorder_.events.size(), 2u);
+  EXPECT_EQ(recorder_.events[1].type, PoolEvent::Type::kFailed);
+  EXPECT_EQ(recorder_.events[1].state, InstanceState::kStarting);
+  EXPECT_EQ(recorder_.events[1].reason, "boom");
+
+  Outcome b, c;
+  ReadyInstance(pool, b, "k2");
+  pool.Acquire(RequestFor("k3"), c.Callback());  // k2 busy: refused
+  ASSERT_TRUE(c.done());
+  EXPECT_EQ(recorder_.events.back().type, PoolEvent::Type::kCapacityRefused);
+  EXPECT_EQ(recorder_.events.back().max_instances, 1);
+
+  b.result.reset();
+  Outcome d;
+  pool.Acquire(RequestFor("k4"), d.Callback());  // k2 idle: evicted
+  bool evicted = false;
+  for (const auto& e : recorder_.events) {
+    evicted = evicted || (e.type == PoolEvent::Type::kStopping &&
+                          e.stop_reason == StopReason::kEvicted);
+  }
+  EXPECT_TRUE(evicted);
+}
+
+TEST_F(PoolOperationsTest, DrainTakesNoNewRequestsAndStopsWhenIdle) {
+  auto& pool = MakeObservedPool();
+  Outcome a;
+  const auto id = ReadyInstance(pool, a);
+  ASSERT_TRUE(pool.Drain(id).ok());
+  ASSERT_NE(Find(id), nullptr);
+  EXPECT_TRUE(Find(id)->draining);
+  EXPECT_FALSE(runtime_.launches[0]->stop_requested);  // a lease is held
+  EXPECT_EQ(pool.Stats().draining, 1);
+
+  Outcome b;  // same key: a new instance, not the draining one
+  pool.Acquire(RequestFor("k1"), b.Callback());
+  EXPECT_EQ(runtime_.launches.size(), 2u);
+
+  a.result.reset();  // the last request ends: the instance stops
+  EXPECT_TRUE(runtime_.launches[0]->stop_requested);
+  EXPECT_EQ(Find(id), nullptr);
+  bool drained = false;
+  for (const auto& e : recorder_.events) {
+    drained = drained || (e.type == PoolEvent::Type::kStopping &&
+                          e.stop_reason == StopReason::kDrained);
+  }
+  EXPECT_TRUE(drained);
+  EXPECT_TRUE(absl::IsNotFound(pool.Drain("i-nope")));
+}
+
+TEST_F(PoolOperationsTest, StopInstanceStopsAtOnceEvenWithRequestsInFlight) {
+  auto& pool = MakeObservedPool();
+  Outcome a;
+  const auto id = ReadyInstance(pool, a);
+  ASSERT_TRUE(pool.StopInstance(id).ok());
+  EXPECT_TRUE(runtime_.launches[0]->stop_requested);
+  EXPECT_TRUE(pool.StopInstance(id).ok() ||
+              absl::IsNotFound(pool.StopInstance(id)));
+  EXPECT_TRUE(absl::IsNotFound(pool.StopInstance("i-nope")));
+  EXPECT_FALSE(pool.RecentOutput("i-nope").has_value());
+}
+
+TEST_F(PoolOperationsTest, StatsAndErrors) {
+  auto& pool = MakeObservedPool();
+  Outcome a, b;
+  const auto id = ReadyInstance(pool, a);
+  pool.Acquire(RequestFor("k2"), b.Callback());
+  (*a.result)->CountError();
+  const auto stats = pool.Stats();
+  EXPECT_EQ(stats.ready, 1);
+  EXPECT_EQ(stats.starting, 1);
+  EXPECT_EQ(stats.in_flight, 1);
+  EXPECT_EQ(stats.max_instances, 4);
+  ASSERT_TRUE(pool.SnapshotOf(id).has_value());
+  EXPECT_EQ(pool.SnapshotOf(id)->errors, 1u);
+  EXPECT_EQ(pool.RecentOutput(id), "");
+}
+
+}  // namespace ops
+
 }  // namespace
 }  // namespace mcpgw::runtime

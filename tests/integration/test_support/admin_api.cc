@@ -1,5 +1,7 @@
 #include "test_support/admin_api.h"
 
+#include <fstream>
+
 namespace mcpgw::it {
 namespace {
 
@@ -20,11 +22,30 @@ std::string StringOr(const nlohmann::json& object, const char* key) {
 
 }  // namespace
 
-InstancesSnapshot FetchInstances(HttpClient& http, int admin_port) {
+std::string ReadAdminToken(const std::filesystem::path& state_dir) {
+  std::ifstream in(state_dir / "admin-token");
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+HttpResponse AdminRequest(HttpClient& http, int admin_port,
+                          const std::string& token, const std::string& method,
+                          const std::string& path) {
+  HttpRequest request;
+  request.method = method;
+  request.url = "http://127.0.0.1:" + std::to_string(admin_port) + path;
+  if (!token.empty()) request.headers.push_back("Authorization: Bearer " + token);
+  request.timeout = kAdminTimeout;
+  return http.Send(request);
+}
+
+InstancesSnapshot FetchInstances(HttpClient& http, int admin_port,
+                                 const std::string& token,
+                                 const std::string& query) {
   InstancesSnapshot snapshot;
-  snapshot.response = http.Get(
-      "http://127.0.0.1:" + std::to_string(admin_port) + "/admin/instances",
-      kAdminTimeout);
+  snapshot.response = AdminRequest(http, admin_port, token, "GET",
+                                   "/admin/instances" + query);
   auto body = nlohmann::json::parse(snapshot.response.body, nullptr,
                                     /*allow_exceptions=*/false);
   if (snapshot.response.status != 200 || !body.is_object() ||
@@ -48,10 +69,10 @@ InstancesSnapshot FetchInstances(HttpClient& http, int admin_port) {
   return snapshot;
 }
 
-nlohmann::json FetchWarmPool(HttpClient& http, int admin_port) {
-  const auto response = http.Get(
-      "http://127.0.0.1:" + std::to_string(admin_port) + "/admin/warm-pool",
-      kAdminTimeout);
+nlohmann::json FetchWarmPool(HttpClient& http, int admin_port,
+                             const std::string& token) {
+  const auto response =
+      AdminRequest(http, admin_port, token, "GET", "/admin/warm-pool");
   auto body = nlohmann::json::parse(response.body, nullptr,
                                     /*allow_exceptions=*/false);
   return response.status == 200 && body.is_object() ? body : nlohmann::json();

@@ -1,8 +1,9 @@
 #pragma once
-// Reads the gateway's admin API (GET /admin/instances, /admin/warm-pool).
+// Reads and drives the gateway's admin API with its admin token.
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,24 @@ struct InstancesSnapshot {
   std::vector<InstanceInfo> instances;
 };
 
-// GET http://127.0.0.1:<admin_port>/admin/instances.
-InstancesSnapshot FetchInstances(HttpClient& http, int admin_port);
+// The admin token a gateway generated at <state_dir>/admin-token ("" if
+// there is none).
+std::string ReadAdminToken(const std::filesystem::path& state_dir);
 
-// GET http://127.0.0.1:<admin_port>/admin/warm-pool: the body, or null when
-// it is not a JSON object answered with 200.
-nlohmann::json FetchWarmPool(HttpClient& http, int admin_port);
+// METHOD http://127.0.0.1:<admin_port><path>, with `Authorization: Bearer
+// <token>` unless the token is empty.
+HttpResponse AdminRequest(HttpClient& http, int admin_port,
+                          const std::string& token, const std::string& method,
+                          const std::string& path);
+
+// GET /admin/warm-pool: the body, or null when it is not a JSON object
+// answered with 200.
+nlohmann::json FetchWarmPool(HttpClient& http, int admin_port,
+                             const std::string& token);
+
+// GET /admin/instances<query> (query: "" or "?state=ready" ...).
+InstancesSnapshot FetchInstances(HttpClient& http, int admin_port,
+                                 const std::string& token,
+                                 const std::string& query = "");
 
 }  // namespace mcpgw::it

@@ -63,8 +63,20 @@ std::string GatewayTest::NewSqliteDsn(const std::string& name) {
   return dsn;
 }
 
-InstancesSnapshot GatewayTest::Instances() {
-  auto snapshot = FetchInstances(admin_http_, gateway().admin_port());
+std::string GatewayTest::AdminToken() const {
+  return ReadAdminToken(state_dir());
+}
+
+HttpResponse GatewayTest::Admin(const std::string& method,
+                                const std::string& path,
+                                std::optional<std::string> token) {
+  return AdminRequest(admin_http_, gateway().admin_port(),
+                      token.value_or(AdminToken()), method, path);
+}
+
+InstancesSnapshot GatewayTest::Instances(const std::string& query) {
+  auto snapshot = FetchInstances(admin_http_, gateway().admin_port(),
+                                 AdminToken(), query);
   for (const auto& instance : snapshot.instances) {
     if (auto identity = IdentifyProcess(instance.pid)) {
       bool known = false;

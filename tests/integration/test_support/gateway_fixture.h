@@ -44,7 +44,13 @@ class GatewayTest : public ::testing::Test {
 
   // GET /admin/instances of the current gateway. Records every pid seen so
   // that TearDown can kill DBHub processes a broken gateway left behind.
-  InstancesSnapshot Instances();
+  InstancesSnapshot Instances(const std::string& query = "");
+
+  // The current gateway's admin token (from its state directory).
+  std::string AdminToken() const;
+  // An admin API call with the token (or with `token` when given).
+  HttpResponse Admin(const std::string& method, const std::string& path,
+                     std::optional<std::string> token = std::nullopt);
 
   // The process of the gateway's only instance; nullopt, with a failure
   // recorded, when there is not exactly one or its process is gone.
