@@ -45,8 +45,11 @@ Answer NotFound(const std::string& id) {
 }  // namespace
 
 nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
+  // A container's pid is its init's, whose memory is not DBHub's.
   std::optional<std::uint64_t> memory;
-  if (instance.pid) memory = runtime::ResidentBytes(*instance.pid);
+  if (instance.pid && !instance.container_id) {
+    memory = runtime::ResidentBytes(*instance.pid);
+  }
   return {
       {"id", instance.id},
       {"key_prefix", instance.key_prefix},

@@ -291,20 +291,30 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   EmitEvents();
   StopOutsideLock(to_stop);
 
+  Start(instance, std::move(request),
+        [this](const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
+          return runtime_.Launch(spec, std::move(events));
+        })
+      .IgnoreError();  // the waiters have heard it through HandleExit
+}
+
+absl::Status InstancePool::Start(const std::shared_ptr<PooledInstance>& instance,
+                                 AcquireRequest request, AttachFunction start) {
   LaunchSpec spec{instance->id, std::move(request.dsn),
                   instance->redacted_target, std::move(request.secrets),
                   policies::KeyPrefix(instance->key)};
-  auto launched = runtime_.Launch(
-      spec, std::make_shared<Events>(liveness_, instance->id));
-  if (!launched.ok()) {
-    HandleExit(instance->id, std::string(launched.status().message()));
-    return;
+  auto started = start(spec, std::make_shared<Events>(liveness_, instance->id));
+  if (!started.ok()) {
+    HandleExit(instance->id, std::string(started.status().message()));
+    return started.status();
   }
+  // The runtime may have signalled ready, or the pool been asked to stop
+  // the instance, before `start` returned the handle: finish that now.
   bool stop_now = false;
   bool ready_now = false;
   {
     std::lock_guard lock(mutex_);
-    instance->running = *std::move(launched);
+    instance->running = *std::move(started);
     if (instance->running->from_warm_pool()) {
       instance->spawn_kind = SpawnKind::kWarm;
     }
@@ -313,6 +323,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   }
   if (stop_now) instance->running->Stop();
   if (ready_now && !stop_now) HandleReady(instance->id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> InstancePool::Adopt(AcquireRequest request,
@@ -336,25 +347,10 @@ absl::StatusOr<std::string> InstancePool::Adopt(AcquireRequest request,
     by_key_[instance->key] = instance;
     by_id_[instance->id] = instance;
   }
-  LaunchSpec spec{instance->id, std::move(request.dsn),
-                  instance->redacted_target, std::move(request.secrets),
-                  policies::KeyPrefix(instance->key)};
-  auto attached =
-      attach(spec, std::make_shared<Events>(liveness_, instance->id));
-  if (!attached.ok()) {
-    HandleExit(instance->id, std::string(attached.status().message()));
-    return attached.status();
+  if (auto status = Start(instance, std::move(request), std::move(attach));
+      !status.ok()) {
+    return status;
   }
-  bool stop_now = false;
-  bool ready_now = false;
-  {
-    std::lock_guard lock(mutex_);
-    instance->running = *std::move(attached);
-    stop_now = instance->stop_pending && !instance->exited;
-    ready_now = instance->ready_signalled && !instance->exited;
-  }
-  if (stop_now) instance->running->Stop();
-  if (ready_now && !stop_now) HandleReady(instance->id);
   return instance->id;
 }
 

@@ -222,6 +222,10 @@ class InstancePool {
   friend class Lease;
   class Events;
 
+  // Gives a new instance its runtime handle through `start` (a launch or an
+  // attach) and catches up on events that came before the handle did.
+  absl::Status Start(const std::shared_ptr<PooledInstance>& instance,
+                     AcquireRequest request, AttachFunction start);
   void HandleReady(const std::string& id);
   void HandleExit(const std::string& id, const std::string& reason);
   void Release(const std::shared_ptr<PooledInstance>& instance, bool stream);

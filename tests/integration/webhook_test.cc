@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support/gateway_fixture.h"
+#include "test_support/test_runtime.h"
 #include "test_support/metrics_text.h"
 #include "test_support/net_util.h"
 #include "test_support/postgres_server.h"
@@ -73,7 +74,8 @@ TEST_F(WebhookTest, LifecycleAndCapacityEventsArriveSigned) {
     EXPECT_EQ(body["pool"]["max_instances"], 1);
     if (body["event"] != "capacity.pressure") {
       EXPECT_TRUE(body["instance"]["id"].is_string());
-      EXPECT_EQ(body["instance"]["runtime"], "process");
+      EXPECT_EQ(body["instance"]["runtime"],
+                UnderDockerRuntime() ? "docker" : "process");
     }
   }
   StopGatewayAndExpectCleanExit();
