@@ -21,8 +21,6 @@
 namespace mcpgw::it {
 namespace {
 
-using AdminApiTest = GatewayTest;
-
 constexpr std::chrono::seconds kWait{30};
 // Long enough to be seen in flight, short enough for the suite.
 constexpr const char* kSlowQuery = "SELECT pg_sleep(4)";
@@ -39,6 +37,41 @@ bool SlowRequestInFlight(const HttpResponse& response) {
   return body.is_object() && body.value("requests", 0) == 2 &&
          body.value("in_flight", 0) == 1;
 }
+
+class AdminApiTest : public GatewayTest {
+ protected:
+  // One instance for the shared PostgreSQL, warmed up, with a slow request
+  // in flight on it: what drain and delete act on.
+  struct BusyInstance {
+    std::string id;
+    int pid = -1;
+    std::future<HttpResponse> slow_answer;
+  };
+  BusyInstance StartGatewayWithABusyInstance() {
+    auto& postgres = SharedPostgres();
+    StartGateway({"--start-timeout=60s"});
+    auto warm = Client(postgres.Dsn());
+    EXPECT_EQ(warm.ExecuteSql(kProductsQuery).status, 200);
+    const auto before = Instances();
+    BusyInstance busy;
+    if (before.instances.size() != 1u) {
+      ADD_FAILURE() << "expected one instance: " << before.response.body;
+      return busy;
+    }
+    busy.id = before.instances[0].id;
+    busy.pid = before.instances[0].pid;
+    busy.slow_answer = std::async(std::launch::async, [this, dsn = postgres.Dsn()] {
+      auto client = Client(dsn);
+      return client.ExecuteSql(kSlowQuery);
+    });
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return SlowRequestInFlight(Admin("GET", "/admin/instances/" + busy.id));
+        },
+        kWait));
+    return busy;
+  }
+};
 
 // {"error":{"code":...,"message":...}} with `code`.
 void ExpectAdminError(const HttpResponse& response, long status,
@@ -169,22 +202,11 @@ TEST_F(AdminApiTest, InstancesFiltersDetailsLogsConfigSessionsScaling) {
 
 
 TEST_F(AdminApiTest, DrainLetsTheRequestInFlightFinishThenStops) {
+  auto busy = StartGatewayWithABusyInstance();
+  ASSERT_FALSE(busy.id.empty());
+  const std::string& id = busy.id;
+  const int pid = busy.pid;
   auto& postgres = SharedPostgres();
-  StartGateway({"--start-timeout=60s"});
-  auto warm = Client(postgres.Dsn());
-  ASSERT_EQ(warm.ExecuteSql(kProductsQuery).status, 200);
-  const auto before = Instances();
-  ASSERT_EQ(before.instances.size(), 1u) << before.response.body;
-  const std::string id = before.instances[0].id;
-  const int pid = before.instances[0].pid;
-
-  auto slow = std::async(std::launch::async, [&] {
-    auto client = Client(postgres.Dsn());
-    return client.ExecuteSql(kSlowQuery);
-  });
-  ASSERT_TRUE(WaitUntil(
-      [&] { return SlowRequestInFlight(Admin("GET", "/admin/instances/" + id)); },
-      kWait));
 
   const auto drain = Admin("POST", "/admin/instances/" + id + "/drain");
   ASSERT_EQ(drain.status, 202) << drain.Describe();
@@ -199,7 +221,7 @@ TEST_F(AdminApiTest, DrainLetsTheRequestInFlightFinishThenStops) {
   EXPECT_NE(ready.instances[0].id, id);
 
   // The request in flight completes normally; then the instance stops.
-  const auto answer = slow.get();
+  const auto answer = busy.slow_answer.get();
   EXPECT_EQ(answer.status, 200) << answer.Describe();
   EXPECT_EQ(JsonRpcError(answer), nullptr) << answer.Describe();
   EXPECT_TRUE(WaitUntil(
@@ -210,26 +232,14 @@ TEST_F(AdminApiTest, DrainLetsTheRequestInFlightFinishThenStops) {
 }
 
 TEST_F(AdminApiTest, DeleteStopsNowAndTheRequestInFlightGetsAJsonRpcError) {
-  auto& postgres = SharedPostgres();
-  StartGateway({"--start-timeout=60s"});
-  auto warm = Client(postgres.Dsn());
-  ASSERT_EQ(warm.ExecuteSql(kProductsQuery).status, 200);
-  const auto before = Instances();
-  ASSERT_EQ(before.instances.size(), 1u) << before.response.body;
-  const std::string id = before.instances[0].id;
-  const int pid = before.instances[0].pid;
-
-  auto slow = std::async(std::launch::async, [&] {
-    auto client = Client(postgres.Dsn());
-    return client.ExecuteSql(kSlowQuery);
-  });
-  ASSERT_TRUE(WaitUntil(
-      [&] { return SlowRequestInFlight(Admin("GET", "/admin/instances/" + id)); },
-      kWait));
+  auto busy = StartGatewayWithABusyInstance();
+  ASSERT_FALSE(busy.id.empty());
+  const std::string& id = busy.id;
+  const int pid = busy.pid;
 
   const auto deleted = Admin("DELETE", "/admin/instances/" + id);
   EXPECT_EQ(deleted.status, 202) << deleted.Describe();
-  const auto answer = slow.get();
+  const auto answer = busy.slow_answer.get();
   EXPECT_EQ(answer.status, 502) << answer.Describe();
   EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
   EXPECT_TRUE(WaitUntil([&] { return !IsRunning(pid); }, kWait));
@@ -239,7 +249,8 @@ TEST_F(AdminApiTest, DeleteStopsNowAndTheRequestInFlightGetsAJsonRpcError) {
   ExpectAdminError(Admin("DELETE", "/admin/instances/" + id), 404, "not_found");
 
   // The next request simply starts a new instance.
-  ASSERT_EQ(warm.ExecuteSql(kProductsQuery).status, 200);
+  auto next = Client(SharedPostgres().Dsn());
+  ASSERT_EQ(next.ExecuteSql(kProductsQuery).status, 200);
   StopGatewayAndExpectCleanExit();
 }
 
