@@ -400,6 +400,10 @@ void InstancePool::HandleExit(const std::string& id,
     if (it == by_id_.end()) return;
     auto instance = it->second;
     by_id_.erase(it);
+    // StopAll waits for this exit's callbacks too, not only for by_id_ to
+    // empty: they may hold resources (a handler's backend sockets) that must
+    // not outlive what the gateway destroys once StopAll returns.
+    exits_in_progress_ += 1;
     auto key_it = by_key_.find(instance->key);
     if (key_it != by_key_.end() && key_it->second == instance) {
       by_key_.erase(key_it);
@@ -440,6 +444,9 @@ void InstancePool::HandleExit(const std::string& id,
   }
   for (auto& listener : listeners) listener(id);
   EmitEvents();
+  std::lock_guard lock(mutex_);
+  exits_in_progress_ -= 1;
+  changed_.notify_all();
 }
 
 void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
@@ -537,7 +544,9 @@ bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
   StopOutsideLock(to_stop);
   if (reaper_.joinable()) reaper_.join();
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [this] { return by_id_.empty(); });
+  return changed_.wait_for(lock, timeout, [this] {
+    return by_id_.empty() && exits_in_progress_ == 0;
+  });
 }
 
 std::vector<InstanceSnapshot> InstancePool::Snapshot() const {

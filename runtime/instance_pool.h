@@ -191,7 +191,8 @@ class InstancePool {
   void StartReaper();
 
   // Refuses new work, stops every instance and waits up to `timeout` for
-  // them to exit. Returns true when all did.
+  // them to exit and for their exit callbacks (waiters, gone-listeners,
+  // observers) to return. Returns true when all did.
   bool StopAll(std::chrono::milliseconds timeout);
 
   std::vector<InstanceSnapshot> Snapshot() const;
@@ -258,6 +259,8 @@ class InstancePool {
   // Starting and ready instances by key; stopping ones are only in by_id_.
   std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_key_;
   std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_id_;
+  // Exits whose waiters, listeners and events are still being called.
+  int exits_in_progress_ = 0;
   std::vector<std::function<void(const std::string&)>> gone_listeners_;
   std::uint64_t next_serial_ = 1;
   const std::string id_prefix_;

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <map>
+#include <thread>
 
 namespace mcpgw::runtime {
 namespace {
@@ -310,6 +313,36 @@ TEST_F(InstancePoolTest, ReadyBeforeLaunchReturnsIsHandled) {
   pool.Acquire(RequestFor("k1"), a.Callback());
   ASSERT_TRUE(a.ok());
   EXPECT_EQ((*a.result)->endpoint().port, 40001);
+}
+
+TEST_F(InstancePoolTest, StopAllWaitsForExitCallbacksToReturn) {
+  // What the gateway destroys once StopAll returns (a handler and its
+  // sockets) must not still be in use by an exit callback.
+  runtime_.exit_on_stop = false;
+  auto& pool = MakePool();
+  Outcome a;
+  pool.Acquire(RequestFor("a"), a.Callback());
+  runtime_.launches[0]->Ready();
+  a.result.reset();
+
+  auto entered = std::make_shared<std::promise<void>>();
+  auto release = std::make_shared<std::promise<void>>();
+  auto released = release->get_future().share();
+  auto first = std::make_shared<std::atomic<bool>>(true);
+  pool.OnInstanceGone([entered, released, first](const std::string&) {
+    if (!first->exchange(false)) return;
+    entered->set_value();
+    released.wait();
+  });
+  std::thread exiter([&] { runtime_.launches[0]->Exit("killed by signal 9"); });
+  entered->get_future().wait();
+
+  // The instance is gone from the pool, but its exit callback still runs.
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_FALSE(pool.StopAll(milliseconds(50)));
+  release->set_value();
+  exiter.join();
+  EXPECT_TRUE(pool.StopAll(milliseconds(1000)));
 }
 
 TEST_F(InstancePoolTest, StopAllStopsEverythingAndRefusesNewWork) {
