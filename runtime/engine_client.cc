@@ -46,6 +46,19 @@ void ApplyTransport(CURL* c, const EngineAddress& address) {
   }
 }
 
+// What every engine request sets: where it goes and how, no signals, no
+// proxy, curl's own error text into `error`, a bound on connecting.
+void PrepareEngineRequest(CURL* c, const EngineAddress& address,
+                          const std::string& url, char* error) {
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(kConnectTimeout.count()));
+  ApplyTransport(c, address);
+}
+
 }  // namespace
 
 EngineClient::EngineClient(EngineAddress address)
@@ -95,18 +108,12 @@ absl::Status EngineClient::Stream(
   const std::string url = text::Cat(address_.base_url, "/", kApiVersion, path);
   StreamState state{&on_line, &should_stop, {}};
   char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(kConnectTimeout.count()));
+  PrepareEngineRequest(c, address_, url, error);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamLines);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, StreamProgress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &state);
-  ApplyTransport(c, address_);
   const CURLcode code = curl_easy_perform(c);
   if (code == CURLE_OK || code == CURLE_ABORTED_BY_CALLBACK) {
     return absl::OkStatus();
@@ -127,17 +134,11 @@ absl::StatusOr<EngineResponse> EngineClient::Call(
       text::Cat(address_.base_url, "/", kApiVersion, path);
   EngineResponse response;
   char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  PrepareEngineRequest(c, address_, url, error);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(kConnectTimeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-  ApplyTransport(c, address_);
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   if (body.has_value()) {
     headers.reset(curl_slist_append(nullptr, "Content-Type: application/json"));
