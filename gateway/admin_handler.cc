@@ -197,12 +197,8 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
         }
         break;
       case AdminEndpoint::kSessions:
-        // The gateway has no sessions of its own yet (DBHub's transport is
-        // stateless and the gateway passes requests through); this endpoint
-        // keeps its shape for when it does.
-        answer.body = {{"count", 0},
-                       {"targets", nlohmann::json::array()},
-                       {"note", "the gateway does not keep MCP sessions yet"}};
+        answer.body = options_.sessions ? options_.sessions()
+                                        : nlohmann::json::object();
         break;
       case AdminEndpoint::kConfig:
         answer.body = options_.config;

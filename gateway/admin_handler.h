@@ -35,6 +35,8 @@ struct AdminOptions {
   double target_utilisation = 0.8;
   // Null when there is none (--warm-pool 0, or the docker runtime).
   const runtime::WarmPool* warm_pool = nullptr;
+  // GET /admin/sessions.
+  std::function<nlohmann::json()> sessions;
 };
 
 class AdminHandler final : public RequestHandler {

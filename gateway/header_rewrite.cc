@@ -46,8 +46,13 @@ bool IsListed(const std::vector<std::string>& listed, std::string_view name) {
   return false;
 }
 
+// Credentials and Origin stay with the gateway; so do the session id and
+// the event id, which are the gateway's own (the instance's session, if it
+// has one, is set by the caller).
 bool IsClientCredentialOrOrigin(std::string_view name) {
-  return text::EqualsIgnoreCase(name, "authorization") ||
+  return text::EqualsIgnoreCase(name, "mcp-session-id") ||
+         text::EqualsIgnoreCase(name, "last-event-id") ||
+         text::EqualsIgnoreCase(name, "authorization") ||
          text::EqualsIgnoreCase(name, policies::kDsnHeader) ||
          text::EqualsIgnoreCase(name, "cookie") ||
          text::EqualsIgnoreCase(name, "origin") ||
@@ -74,6 +79,24 @@ Request BuildBackendRequest(const Request& client_request,
           text::Cat("Bearer ", endpoint.bearer_token));
   out.keep_alive(true);
   out.body() = client_request.body();
+  out.prepare_payload();
+  return out;
+}
+
+Request NewBackendRequest(http::verb method, std::string body,
+                          std::string_view protocol_version,
+                          const runtime::Endpoint& endpoint) {
+  Request out{method, "/mcp", 11};
+  out.set(http::field::host, text::Cat(endpoint.host, ":", endpoint.port));
+  out.set(http::field::authorization,
+          text::Cat("Bearer ", endpoint.bearer_token));
+  out.set(http::field::content_type, "application/json");
+  out.set(http::field::accept, "application/json, text/event-stream");
+  if (!protocol_version.empty()) {
+    out.set("MCP-Protocol-Version", protocol_version);
+  }
+  out.keep_alive(true);
+  out.body() = std::move(body);
   out.prepare_payload();
   return out;
 }

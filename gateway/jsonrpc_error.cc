@@ -13,15 +13,20 @@ nlohmann::json RequestIdOf(std::string_view body) {
   return nullptr;
 }
 
-std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
-                             std::string_view message) {
-  nlohmann::json body = {
+nlohmann::json JsonRpcErrorObject(const nlohmann::json& id, int code,
+                                 std::string_view message) {
+  return {
       {"jsonrpc", "2.0"},
       {"id", id},
       {"error", {{"code", code}, {"message", message}}},
   };
+}
+
+std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
+                             std::string_view message) {
   // Replace invalid UTF-8 rather than throw: messages may quote input.
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return JsonRpcErrorObject(id, code, message)
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Response MakeJsonResponse(http::status status, const nlohmann::json& body,

@@ -16,6 +16,8 @@ namespace mcpgw::gateway {
 // (unparseable, a batch, a notification).
 nlohmann::json RequestIdOf(std::string_view body);
 
+nlohmann::json JsonRpcErrorObject(const nlohmann::json& id, int code,
+                                 std::string_view message);
 std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
                              std::string_view message);
 

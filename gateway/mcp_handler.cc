@@ -1,62 +1,29 @@
 #include "gateway/mcp_handler.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include "gateway/async_acquire.h"
-#include "gateway/jsonrpc_error.h"
-#include "gateway/mcp_request_info.h"
-#include "gateway/mcp_route.h"
-#include "gateway/structured_log.h"
+#include "gateway/header_rewrite.h"
+#include "gateway/instance_exchange.h"
+#include "gateway/instance_messenger.h"
+#include "gateway/protocol_version.h"
+#include "gateway/relay.h"
+#include "gateway/sse_relay.h"
 #include "policies/instance_key.h"
+#include "policies/text.h"
 
 namespace mcpgw::gateway {
 namespace {
 
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// What the access log and the metrics learn about one request.
-struct Accounting {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  McpRequestInfo info;
-  std::string key_prefix;
-  std::string instance_id;
-  std::string_view outcome = outcome::kOk;
-  unsigned status = 0;
-  std::size_t bytes_in = 0;
-  std::size_t bytes_out = 0;
-  double backend_seconds = -1;
-  std::optional<int> refusal_code;
-};
-
-void Account(const Accounting& a, GatewayMetrics* metrics) {
-  const double seconds = Seconds(std::chrono::steady_clock::now() - a.start);
-  if (metrics != nullptr) {
-    metrics->RecordRequest({MethodLabel(a.info.method), a.outcome, seconds,
-                            a.backend_seconds, a.bytes_in, a.bytes_out});
-    if (a.refusal_code) {
-      metrics->RecordRefusal(*a.refusal_code, static_cast<int>(a.status));
-    }
-  }
-  nlohmann::json fields = {
-      {"method", a.info.method},
-      {"tool", a.info.tool.empty() ? nlohmann::json(nullptr)
-                                   : nlohmann::json(a.info.tool)},
-      {"key", a.key_prefix.empty() ? nlohmann::json(nullptr)
-                                   : nlohmann::json(a.key_prefix)},
-      {"instance", a.instance_id.empty() ? nlohmann::json(nullptr)
-                                         : nlohmann::json(a.instance_id)},
-      {"status", a.status},
-      {"outcome", a.outcome},
-      {"duration_ms", std::round(seconds * 10000.0) / 10.0},
-      {"bytes_in", a.bytes_in},
-      {"bytes_out", a.bytes_out},
-  };
-  if (a.refusal_code) fields["rpc_code"] = *a.refusal_code;
-  logs::Event(spdlog::level::info, "access", fields);
+std::optional<std::string_view> Header(const Request& request,
+                                       std::string_view name) {
+  const auto it = request.find(name);
+  if (it == request.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
 }
 
 std::string_view AcquireOutcome(const absl::Status& status) {
@@ -65,92 +32,476 @@ std::string_view AcquireOutcome(const absl::Status& status) {
              : outcome::kStartFailed;
 }
 
+ErrorReply BadRequest(int code, std::string message) {
+  return ErrorReply{http::status::bad_request, code, std::move(message), {}};
+}
+
+ErrorReply BackendFailed(std::string message) {
+  return ErrorReply{http::status::bad_gateway,
+                    policies::rpc_code::kBackendFailed, std::move(message), {}};
+}
+
+std::string SupportedVersionsList() {
+  std::string list;
+  for (const auto version : SupportedProtocolVersions()) {
+    if (!list.empty()) list += ", ";
+    list += version;
+  }
+  return list;
+}
+
 }  // namespace
 
-McpHandler::McpHandler(runtime::InstancePool& pool, std::string key_secret,
-                       RelayLimits limits, GatewayMetrics* metrics)
+McpHandler::McpHandler(runtime::InstancePool& pool, McpHandlerOptions options,
+                       GatewayMetrics* metrics)
     : pool_(pool),
-      key_secret_(std::move(key_secret)),
-      limits_(limits),
+      options_(std::move(options)),
       metrics_(metrics),
-      connections_(std::make_shared<BackendConnections>()) {
+      connections_(std::make_shared<BackendConnections>()),
+      sessions_(std::make_shared<SessionManager>(options_.key_secret,
+                                                 options_.session_ttl)),
+      streams_(options_.replay),
+      legacy_(options_.replay) {
   // Weak: the pool outlives this handler, and the sockets inside must not
   // outlive the io_context they belong to.
   pool_.OnInstanceGone(
-      [weak = std::weak_ptr<BackendConnections>(connections_)](
+      [connections = std::weak_ptr<BackendConnections>(connections_),
+       sessions = std::weak_ptr<SessionManager>(sessions_)](
           const std::string& instance_id) {
-        if (auto connections = weak.lock()) connections->Forget(instance_id);
+        if (auto alive = connections.lock()) alive->Forget(instance_id);
+        if (auto alive = sessions.lock()) alive->ForgetInstance(instance_id);
       });
 }
 
 McpHandler::~McpHandler() { connections_->Clear(); }
 
+void McpHandler::FinishStreams() { legacy_.FinishAll(); }
+
+nlohmann::json McpHandler::SessionsJson() {
+  const auto sessions = sessions_->stats();
+  const auto streams = streams_.stats();
+  return {
+      {"sessions_issued", sessions.issued},
+      {"sessions_ended", sessions.ended},
+      {"sessions_rejected", sessions.rejected},
+      {"backend_sessions", sessions.backend_sessions},
+      {"session_ttl_seconds", sessions_->ttl().count()},
+      {"legacy_sse_sessions", legacy_.size()},
+      {"resumable_streams", streams.streams},
+      {"replay_buffer_bytes", streams.bytes},
+  };
+}
+
+asio::awaitable<bool> McpHandler::Answer(const Request& request,
+                                         beast::tcp_stream& client,
+                                         Response response,
+                                         Accounting& accounting) {
+  accounting.status = response.result_int();
+  accounting.bytes_out = response.body().size();
+  const bool written = co_await WriteResponse(
+      client, std::move(response), options_.limits.client_write_timeout);
+  Account(accounting, metrics_);
+  co_return written && request.keep_alive();
+}
+
+asio::awaitable<bool> McpHandler::Refuse(const Request& request,
+                                         beast::tcp_stream& client,
+                                         const ErrorReply& reply,
+                                         Accounting& accounting,
+                                         std::string_view outcome) {
+  accounting.outcome = outcome;
+  accounting.refusal_code = reply.rpc_code;
+  Response response = MakeErrorResponse(reply, RequestIdOf(request.body()),
+                                        request.version(),
+                                        request.keep_alive());
+  co_return co_await Answer(request, client, std::move(response), accounting);
+}
+
+asio::awaitable<absl::StatusOr<runtime::Lease>> McpHandler::Acquire(
+    const policies::Target& target) {
+  runtime::AcquireRequest acquire{target.key, target.dsn.original,
+                                  target.dsn.redacted, target.dsn.secrets};
+  co_return co_await AsyncAcquire(pool_, std::move(acquire),
+                                  asio::use_awaitable);
+}
+
 asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream) {
-  const bool keep_alive = request.keep_alive();
   Accounting accounting;
   accounting.info = DescribeMcpRequest(request.method(), request.body());
   accounting.bytes_in = request.body().size();
-  auto route = DecideMcpRoute(request, key_secret_);
-
-  // Answers the gateway gives itself. (Built outside the co_await
-  // expressions: GCC 12 mishandles braced temporaries inside them.)
-  std::optional<Response> own_answer;
+  auto route = DecideMcpRoute(request, options_.key_secret,
+                              options_.origin_policy);
   if (auto* error = std::get_if<ErrorReply>(&route)) {
-    own_answer = MakeErrorResponse(*error, RequestIdOf(request.body()),
-                                   request.version(), keep_alive);
-    accounting.outcome = outcome::kRefused;
-    accounting.refusal_code = error->rpc_code;
-  } else if (std::holds_alternative<HealthCheck>(route)) {
-    const nlohmann::json healthy = {{"status", "ok"}};
-    own_answer = MakeJsonResponse(http::status::ok, healthy,
-                                  request.version(), keep_alive);
-    accounting.info.method = "healthz";
+    co_return co_await Refuse(request, stream, *error, accounting,
+                              outcome::kRefused);
   }
-  if (own_answer.has_value()) {
-    accounting.status = own_answer->result_int();
-    accounting.bytes_out = own_answer->body().size();
-    const bool written = co_await WriteResponse(
-        stream, std::move(*own_answer), limits_.client_write_timeout);
-    if (accounting.info.method != "healthz") Account(accounting, metrics_);
-    co_return written && keep_alive;
+  if (std::holds_alternative<HealthCheck>(route)) {
+    const nlohmann::json healthy = {{"status", "ok"}};
+    Response response = MakeJsonResponse(http::status::ok, healthy,
+                                         request.version(),
+                                         request.keep_alive());
+    co_return co_await WriteResponse(stream, std::move(response),
+                                     options_.limits.client_write_timeout) &&
+        request.keep_alive();
+  }
+  const auto& proxy = std::get<ProxyTo>(route);
+  accounting.key_prefix = policies::KeyPrefix(proxy.target.key);
+  switch (proxy.endpoint) {
+    case McpEndpoint::kLegacyStream:
+      co_return co_await ServeLegacyStream(request, stream, proxy, accounting);
+    case McpEndpoint::kLegacyMessage:
+      co_return co_await AcceptLegacyMessage(request, stream, proxy,
+                                             accounting);
+    case McpEndpoint::kStreamableHttp:
+      break;
+  }
+  co_return co_await HandleStreamableHttp(request, stream, proxy, accounting);
+}
+
+asio::awaitable<bool> McpHandler::HandleStreamableHttp(
+    Request& request, beast::tcp_stream& client, const ProxyTo& route,
+    Accounting& accounting) {
+  const auto version_header = Header(request, kProtocolVersionHeader);
+  if (version_header && !IsSupportedProtocolVersion(*version_header)) {
+    co_return co_await Refuse(
+        request, client,
+        BadRequest(policies::rpc_code::kUnsupportedProtocolVersion,
+                   text::Cat("unsupported MCP-Protocol-Version '",
+                             version_header->substr(0, 40),
+                             "'; this gateway speaks ",
+                             SupportedVersionsList())),
+        accounting, outcome::kRefused);
+  }
+  JsonRpcBody body;
+  if (request.method() == http::verb::post) {
+    body = ParseJsonRpcBody(request.body());
+  }
+  const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
+                          IsInitialize(body.messages.front());
+
+  // A session id is checked on everything but initialize, which starts a
+  // new session whatever the client still holds.
+  std::optional<policies::SessionClaims> session;
+  if (const auto session_id = Header(request, kSessionHeader);
+      session_id && !initialize) {
+    auto claims = sessions_->Open(*session_id, route.target.key);
+    if (!claims.ok()) {
+      const ErrorReply reply{http::status::not_found,
+                             policies::rpc_code::kUnknownSession,
+                             std::string(claims.status().message()),
+                             {}};
+      co_return co_await Refuse(request, client, reply, accounting,
+                                outcome::kRefused);
+    }
+    session = std::move(*claims);
   }
 
-  auto& target = std::get<ProxyTo>(route).target;
-  accounting.key_prefix = policies::KeyPrefix(target.key);
-  runtime::AcquireRequest acquire{target.key, target.dsn.original,
-                                  target.dsn.redacted, target.dsn.secrets};
-  auto lease = co_await AsyncAcquire(pool_, std::move(acquire),
-                                     asio::use_awaitable);
+  if (request.method() == http::verb::delete_) {
+    if (!session) {
+      co_return co_await Refuse(
+          request, client,
+          BadRequest(policies::rpc_code::kInvalidRequest,
+                     "DELETE /mcp ends a session: send its Mcp-Session-Id"),
+          accounting, outcome::kRefused);
+    }
+    sessions_->End(*session);
+    Response ended{http::status::no_content, request.version()};
+    ended.keep_alive(request.keep_alive());
+    ended.prepare_payload();
+    accounting.info.method = "DELETE";
+    co_return co_await Answer(request, client, std::move(ended), accounting);
+  }
+  if (request.method() == http::verb::get) {
+    if (const auto last_event_id = Header(request, "Last-Event-ID")) {
+      if (!session) {
+        co_return co_await Refuse(
+            request, client,
+            BadRequest(policies::rpc_code::kInvalidRequest,
+                       "resuming a stream (Last-Event-ID) needs the "
+                       "session's Mcp-Session-Id"),
+            accounting, outcome::kRefused);
+      }
+      co_return co_await Resume(request, client, *session, *last_event_id,
+                                accounting);
+    }
+  }
+  if (body.shape == JsonRpcBody::Shape::kBatch) {
+    co_return co_await HandleBatch(request, client, route.target, session,
+                                   std::move(body), accounting);
+  }
+  co_return co_await Forward(request, client, route.target, session, body,
+                             accounting);
+}
+
+asio::awaitable<bool> McpHandler::Forward(
+    Request& request, beast::tcp_stream& client,
+    const policies::Target& target,
+    const std::optional<policies::SessionClaims>& session,
+    const JsonRpcBody& body, Accounting& accounting) {
+  const bool keep_alive = request.keep_alive();
+  const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
+                          IsInitialize(body.messages.front());
+  auto lease = co_await Acquire(target);
   if (!lease.ok()) {
-    const ErrorReply reply = AcquireFailureReply(lease.status());
-    Response refusal =
-        MakeErrorResponse(reply, RequestIdOf(request.body()), request.version(),
-                          keep_alive);
-    accounting.outcome = AcquireOutcome(lease.status());
-    accounting.refusal_code = reply.rpc_code;
-    accounting.status = refusal.result_int();
-    accounting.bytes_out = refusal.body().size();
-    const bool written = co_await WriteResponse(
-        stream, std::move(refusal), limits_.client_write_timeout);
-    Account(accounting, metrics_);
-    co_return written && keep_alive;
+    co_return co_await Refuse(request, client,
+                              AcquireFailureReply(lease.status()), accounting,
+                              AcquireOutcome(lease.status()));
   }
   accounting.instance_id = lease->instance_id();
+  const auto backend_start = std::chrono::steady_clock::now();
+
+  Request backend_request = BuildBackendRequest(request, lease->endpoint());
+  std::string backend_session;
+  if (session) {
+    auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
+                                            *connections_, options_.limits);
+    if (!known.ok()) {
+      lease->CountError();
+      co_return co_await Refuse(request, client,
+                                BackendFailed(std::string(known.status().message())),
+                                accounting, outcome::kBackendError);
+    }
+    backend_session = std::move(*known);
+    if (!backend_session.empty()) {
+      backend_request.set(kSessionHeader, backend_session);
+    }
+  }
+  std::optional<policies::SessionClaims> new_session;
+  if (initialize) {
+    const auto& message = body.messages.front();
+    nlohmann::json params = message.contains("params") ? message["params"]
+                                                       : nlohmann::json::object();
+    std::string requested_version =
+        params.is_object() ? params.value("protocolVersion", "") : "";
+    new_session = sessions_->NewClaims(
+        target.key, std::move(requested_version),
+        params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
+  auto exchange = co_await SendToInstance(backend_request, *lease,
+                                          *connections_, options_.limits);
+  if (exchange.connection != nullptr && !backend_session.empty() &&
+      exchange.parser->get().result() == http::status::not_found) {
+    // The instance no longer knows its session (restarted in place, or
+    // expired it): initialize it again and send the request once more.
+    exchange = OpenExchange{};
+    sessions_->TakeBackendSession(session->nonce, lease->instance_id());
+    auto again = co_await BackendSessionFor(*session, *lease, *sessions_,
+                                            *connections_, options_.limits);
+    if (again.ok()) {
+      backend_request.set(kSessionHeader, *again);
+      exchange = co_await SendToInstance(backend_request, *lease,
+                                         *connections_, options_.limits);
+    }
+  }
+  if (exchange.connection == nullptr) {
+    lease->CountError();
+    accounting.backend_seconds =
+        Seconds(std::chrono::steady_clock::now() - backend_start);
+    co_return co_await Refuse(request, client,
+                              BackendFailed(BackendFailureMessage(exchange.error)),
+                              accounting, outcome::kBackendError);
+  }
+
+  auto& head = exchange.parser->get();
+  CleanBackendResponseHeaders(head.base());
+  const std::string instance_session(head[kSessionHeader]);
+  head.erase(kSessionHeader);
+  if (new_session && head.result() == http::status::ok) {
+    new_session->backend_sessions = !instance_session.empty();
+    if (new_session->backend_sessions) {
+      sessions_->SetBackendSession(new_session->nonce, lease->instance_id(),
+                                   instance_session);
+    }
+    head.set(kSessionHeader, sessions_->Issue(*new_session));
+  }
+  accounting.status = head.result_int();
+
+  if (IsEventStream(head[http::field::content_type])) {
+    // Answers to POSTs can be resumed within their session; a GET stream
+    // (server-to-client messages) ends with its client's connection.
+    const bool post = request.method() == http::verb::post;
+    const std::string owner = !post         ? std::string()
+                              : session     ? session->nonce
+                              : new_session ? new_session->nonce
+                                            : std::string();
+    auto stream = streams_.Create(owner);
+    // 2025-11-25: an event with an id and no data first, so that a client
+    // whose connection breaks before the answer can still resume.
+    if (session && !owner.empty() &&
+        session->protocol_version >= std::string_view("2025-11-25")) {
+      stream->Append("", "");
+    }
+    http::response_header<> out_head = head.base();
+    auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(*lease),
+                                         stream, connections_, options_.limits);
+    if (post && body.shape == JsonRpcBody::Shape::kSingle &&
+        IsJsonRpcRequest(body.messages.front())) {
+      job->awaited_id = body.messages.front()["id"];
+    }
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   PumpInstanceEvents(job), asio::detached);
+    const bool delivered = co_await WriteEventStream(
+        client, std::move(out_head), request.version(), keep_alive, *stream,
+        1, options_.limits, &accounting.bytes_out);
+    if (!delivered && stream->session().empty()) AbandonPump(*job);
+    // Delivered whole: nothing left to resume.
+    if (delivered && !owner.empty()) streams_.Remove(stream->id());
+    accounting.backend_seconds = Seconds(job->backend_time);
+    accounting.outcome = !delivered            ? outcome::kClientGone
+                         : job->backend_failed ? outcome::kBackendError
+                                               : outcome::kOk;
+    Account(accounting, metrics_);
+    co_return delivered && keep_alive && request.version() >= 11;
+  }
+
   RelayStats relay;
-  const bool reusable = co_await RelayToInstance(
-      request, stream, *lease, *connections_, limits_, &relay);
+  const bool reusable =
+      co_await RelayAnswer(exchange, client, keep_alive, *lease, *connections_,
+                           options_.limits, relay);
   accounting.status = relay.status;
   accounting.bytes_out = relay.bytes_out;
-  accounting.backend_seconds = Seconds(relay.backend_time);
+  accounting.backend_seconds =
+      Seconds(std::chrono::steady_clock::now() - backend_start);
   accounting.outcome = relay.backend_failed ? outcome::kBackendError
                        : relay.client_gone  ? outcome::kClientGone
                                             : outcome::kOk;
-  if (relay.backend_failed && relay.status == 502) {
-    accounting.refusal_code = policies::rpc_code::kBackendFailed;
-  }
   Account(accounting, metrics_);
   co_return reusable;
+}
+
+asio::awaitable<bool> McpHandler::Resume(Request& request,
+                                         beast::tcp_stream& client,
+                                         const policies::SessionClaims& session,
+                                         std::string_view last_event_id,
+                                         Accounting& accounting) {
+  accounting.info.method = "resume";
+  const auto id = ParseEventId(last_event_id);
+  auto stream = id ? streams_.Find(id->stream_id) : nullptr;
+  const auto gone = [&](std::string why) {
+    return ErrorReply{http::status::gone, policies::rpc_code::kStreamGone,
+                      text::Cat("cannot resume after event '",
+                                last_event_id.substr(0, 80), "': ", why,
+                                "; send the request again"),
+                      {}};
+  };
+  if (stream == nullptr || stream->session() != session.nonce) {
+    co_return co_await Refuse(
+        request, client,
+        gone("this gateway holds no such stream of this session (streams "
+             "are kept " +
+             std::to_string(options_.replay.max_age.count()) +
+             " s after they end, in the gateway process that sent them)"),
+        accounting, outcome::kRefused);
+  }
+  if (stream->ReadFrom(id->sequence + 1).gone) {
+    co_return co_await Refuse(
+        request, client,
+        gone("its events were dropped (the replay buffer keeps " +
+             std::to_string(options_.replay.max_bytes) + " bytes and " +
+             std::to_string(options_.replay.max_age.count()) +
+             " s per stream)"),
+        accounting, outcome::kRefused);
+  }
+  http::response_header<> head;
+  head.result(http::status::ok);
+  accounting.status = 200;
+  const bool delivered = co_await WriteEventStream(
+      client, std::move(head), request.version(), request.keep_alive(),
+      *stream, id->sequence + 1, options_.limits, &accounting.bytes_out);
+  accounting.outcome = delivered ? outcome::kOk : outcome::kClientGone;
+  Account(accounting, metrics_);
+  co_return delivered && request.keep_alive() && request.version() >= 11;
+}
+
+asio::awaitable<bool> McpHandler::HandleBatch(
+    Request& request, beast::tcp_stream& client,
+    const policies::Target& target,
+    const std::optional<policies::SessionClaims>& session, JsonRpcBody body,
+    Accounting& accounting) {
+  const auto version = EffectiveProtocolVersion(
+      Header(request, kProtocolVersionHeader),
+      session ? std::string_view(session->protocol_version)
+              : std::string_view());
+  if (!AllowsBatches(version)) {
+    co_return co_await Refuse(
+        request, client,
+        BadRequest(policies::rpc_code::kInvalidRequest,
+                   text::Cat("JSON-RPC batches are not part of MCP ", version,
+                             " (they were removed in 2025-06-18); send one "
+                             "message per request")),
+        accounting, outcome::kRefused);
+  }
+  if (body.messages.empty()) {
+    co_return co_await Refuse(
+        request, client,
+        BadRequest(policies::rpc_code::kInvalidRequest,
+                   "an empty JSON-RPC batch is not a request"),
+        accounting, outcome::kRefused);
+  }
+  for (const auto& message : body.messages) {
+    if (IsInitialize(message)) {
+      co_return co_await Refuse(
+          request, client,
+          BadRequest(policies::rpc_code::kInvalidRequest,
+                     "initialize must not be part of a JSON-RPC batch"),
+          accounting, outcome::kRefused);
+    }
+  }
+  auto lease = co_await Acquire(target);
+  if (!lease.ok()) {
+    co_return co_await Refuse(request, client,
+                              AcquireFailureReply(lease.status()), accounting,
+                              AcquireOutcome(lease.status()));
+  }
+  accounting.instance_id = lease->instance_id();
+  std::string backend_session;
+  if (session) {
+    auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
+                                            *connections_, options_.limits);
+    if (!known.ok()) {
+      co_return co_await Refuse(request, client,
+                                BackendFailed(std::string(known.status().message())),
+                                accounting, outcome::kBackendError);
+    }
+    backend_session = std::move(*known);
+  }
+  // Each message goes to the instance on its own (not every server takes
+  // batches, and 2025-06-18 servers must not), in order; the answers are
+  // gathered into one array.
+  nlohmann::json answers = nlohmann::json::array();
+  for (const auto& message : body.messages) {
+    const std::string problem = JsonRpcShapeProblem(message);
+    const nlohmann::json id =
+        message.is_object() && message.contains("id") ? message["id"]
+                                                      : nlohmann::json();
+    if (!problem.empty()) {
+      answers.push_back(JsonRpcErrorObject(
+          id, policies::rpc_code::kInvalidRequest, problem));
+      continue;
+    }
+    auto answer = co_await PostToInstance(message, std::string(version),
+                                          backend_session, *lease,
+                                          *connections_, options_.limits);
+    if (IsJsonRpcRequest(message)) {
+      answers.push_back(AnswerFor(id, answer.messages, answer.failure));
+    }
+  }
+  if (answers.empty()) {
+    // Notifications and responses only: nothing to answer (as a single
+    // message would get).
+    Response accepted{http::status::accepted, request.version()};
+    accepted.keep_alive(request.keep_alive());
+    accepted.prepare_payload();
+    co_return co_await Answer(request, client, std::move(accepted),
+                              accounting);
+  }
+  co_return co_await Answer(
+      request, client,
+      MakeJsonResponse(http::status::ok, answers, request.version(),
+                       request.keep_alive()),
+      accounting);
 }
 
 }  // namespace mcpgw::gateway

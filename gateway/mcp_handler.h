@@ -1,22 +1,46 @@
 #pragma once
-// The MCP listener: resolves the target, leases its instance, relays.
+// The MCP listener: Streamable HTTP on /mcp (every revision from 2025-03-26
+// on) and the 2024-11-05 HTTP+SSE transport on /sse and /messages. Resolves
+// the target, checks the session, leases the target's instance and relays.
 
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "gateway/access_accounting.h"
 #include "gateway/backend_connections.h"
+#include "gateway/event_stream.h"
 #include "gateway/http_server.h"
+#include "gateway/jsonrpc_body.h"
+#include "gateway/jsonrpc_error.h"
+#include "gateway/legacy_sessions.h"
+#include "gateway/mcp_route.h"
 #include "gateway/metrics.h"
-#include "gateway/relay.h"
+#include "gateway/relay_limits.h"
+#include "gateway/sessions.h"
+#include "policies/origin.h"
 #include "runtime/instance_pool.h"
 
 namespace mcpgw::gateway {
+
+struct McpHandlerOptions {
+  std::string key_secret;
+  RelayLimits limits;
+  policies::OriginPolicy origin_policy;
+  std::chrono::seconds session_ttl{std::chrono::hours(24)};
+  ReplayLimits replay;
+};
 
 class McpHandler final : public RequestHandler {
  public:
   // `metrics` (optional) counts every request; every request is also
   // written to the access log.
-  McpHandler(runtime::InstancePool& pool, std::string key_secret,
-             RelayLimits limits, GatewayMetrics* metrics = nullptr);
+  McpHandler(runtime::InstancePool& pool, McpHandlerOptions options,
+             GatewayMetrics* metrics = nullptr);
   // Closes the idle instance connections; must run before the io_context
   // that owns their sockets is destroyed.
   ~McpHandler() override;
@@ -24,13 +48,66 @@ class McpHandler final : public RequestHandler {
   asio::awaitable<bool> Handle(Request request,
                                beast::tcp_stream& stream) override;
 
+  // Shutdown: ends the legacy transport's streams, which have no end of
+  // their own.
+  void FinishStreams();
+  // For GET /admin/sessions.
+  nlohmann::json SessionsJson();
+  std::size_t LegacySessionCount() { return legacy_.size(); }
+
  private:
+  asio::awaitable<bool> HandleStreamableHttp(Request& request,
+                                             beast::tcp_stream& client,
+                                             const ProxyTo& route,
+                                             Accounting& accounting);
+  asio::awaitable<bool> HandleBatch(
+      Request& request, beast::tcp_stream& client,
+      const policies::Target& target,
+      const std::optional<policies::SessionClaims>& session,
+      JsonRpcBody body, Accounting& accounting);
+  asio::awaitable<bool> Resume(Request& request, beast::tcp_stream& client,
+                               const policies::SessionClaims& session,
+                               std::string_view last_event_id,
+                               Accounting& accounting);
+  asio::awaitable<bool> Forward(
+      Request& request, beast::tcp_stream& client,
+      const policies::Target& target,
+      const std::optional<policies::SessionClaims>& session,
+      const JsonRpcBody& body, Accounting& accounting);
+
+  asio::awaitable<bool> ServeLegacyStream(Request& request,
+                                          beast::tcp_stream& client,
+                                          const ProxyTo& route,
+                                          Accounting& accounting);
+  asio::awaitable<bool> AcceptLegacyMessage(Request& request,
+                                            beast::tcp_stream& client,
+                                            const ProxyTo& route,
+                                            Accounting& accounting);
+  asio::awaitable<void> ProcessLegacyMessages(
+      std::shared_ptr<LegacySession> session,
+      std::vector<nlohmann::json> messages);
+
+  asio::awaitable<absl::StatusOr<runtime::Lease>> Acquire(
+      const policies::Target& target);
+  // Writes the gateway's own error answer and accounts for the request.
+  asio::awaitable<bool> Refuse(const Request& request,
+                               beast::tcp_stream& client,
+                               const ErrorReply& reply,
+                               Accounting& accounting,
+                               std::string_view outcome);
+  // Writes a small answer of the gateway's own and accounts for it.
+  asio::awaitable<bool> Answer(const Request& request,
+                               beast::tcp_stream& client, Response response,
+                               Accounting& accounting);
+
   runtime::InstancePool& pool_;
-  const std::string key_secret_;
-  const RelayLimits limits_;
+  const McpHandlerOptions options_;
   GatewayMetrics* const metrics_;
   // Also reached, weakly, by the pool's gone-listener.
   std::shared_ptr<BackendConnections> connections_;
+  std::shared_ptr<SessionManager> sessions_;
+  EventStreams streams_;
+  LegacySessions legacy_;
 };
 
 }  // namespace mcpgw::gateway

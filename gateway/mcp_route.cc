@@ -16,9 +16,39 @@ ErrorReply FromRefusal(const policies::Refusal& refusal) {
   return reply;
 }
 
+// The value of `name` in a query string, percent-decoding left out: the
+// gateway's own session ids are plain hex.
+std::optional<std::string_view> QueryParameter(std::string_view query,
+                                               std::string_view name) {
+  for (auto pair : text::SplitList(query, '&')) {
+    const auto equals = pair.find('=');
+    if (pair.substr(0, equals) == name) {
+      return equals == std::string_view::npos ? std::string_view()
+                                              : pair.substr(equals + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> HeaderValue(const Request& request,
+                                            http::field field) {
+  const auto it = request.find(field);
+  if (it == request.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+ErrorReply MethodNotAllowed(std::string_view path, std::string_view allow) {
+  return ErrorReply{http::status::method_not_allowed,
+                    policies::rpc_code::kInvalidRequest,
+                    text::Cat("method not allowed on ", path, " (use ",
+                              allow, ")"),
+                    {{"Allow", std::string(allow)}}};
+}
+
 }  // namespace
 
-McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret) {
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::OriginPolicy& origin_policy) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -29,20 +59,42 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret) {
   if (path == "/healthz" && request.method() == http::verb::get) {
     return HealthCheck{};
   }
-  if (path != kMcpPath) {
+  ProxyTo proxy;
+  const auto method = request.method();
+  if (path == kMcpPath) {
+    if (method != http::verb::post && method != http::verb::get &&
+        method != http::verb::delete_) {
+      return MethodNotAllowed(path, "GET, POST, DELETE");
+    }
+  } else if (path == kLegacySsePath) {
+    if (method != http::verb::get) return MethodNotAllowed(path, "GET");
+    proxy.endpoint = McpEndpoint::kLegacyStream;
+  } else if (path == kLegacyMessagesPath) {
+    if (method != http::verb::post) return MethodNotAllowed(path, "POST");
+    proxy.endpoint = McpEndpoint::kLegacyMessage;
+  } else {
     return ErrorReply{http::status::not_found,
                       policies::rpc_code::kInvalidRequest,
                       text::Cat("no such endpoint; the MCP endpoint is ",
-                                   kMcpPath),
+                                kMcpPath, " (", kLegacySsePath,
+                                " for the 2024-11-05 HTTP+SSE transport)"),
                       {}};
   }
-  const auto method = request.method();
-  if (method != http::verb::post && method != http::verb::get &&
-      method != http::verb::delete_) {
-    return ErrorReply{http::status::method_not_allowed,
-                      policies::rpc_code::kInvalidRequest,
-                      "method not allowed on /mcp (use POST, GET or DELETE)",
-                      {{"Allow", "GET, POST, DELETE"}}};
+  if (auto refusal = policies::CheckHostAndOrigin(
+          HeaderValue(request, http::field::host),
+          HeaderValue(request, http::field::origin), origin_policy)) {
+    return FromRefusal(*refusal);
+  }
+  if (proxy.endpoint == McpEndpoint::kLegacyMessage) {
+    const auto session = QueryParameter(query, "sessionId");
+    if (!session || session->empty()) {
+      return ErrorReply{http::status::bad_request,
+                        policies::rpc_code::kInvalidRequest,
+                        "POST /messages needs ?sessionId= (from the endpoint "
+                        "event of GET /sse)",
+                        {}};
+    }
+    proxy.legacy_session = std::string(*session);
   }
   policies::RequestCredentials credentials;
   credentials.query = query;
@@ -55,7 +107,8 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret) {
   if (auto* refusal = std::get_if<policies::Refusal>(&decision)) {
     return FromRefusal(*refusal);
   }
-  return ProxyTo{std::get<policies::Target>(std::move(decision))};
+  proxy.target = std::get<policies::Target>(std::move(decision));
+  return proxy;
 }
 
 ErrorReply AcquireFailureReply(const absl::Status& status) {

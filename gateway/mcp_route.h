@@ -7,19 +7,35 @@
 #include "absl/status/status.h"
 #include "gateway/http_types.h"
 #include "gateway/jsonrpc_error.h"
+#include "policies/origin.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {
 
 inline constexpr std::string_view kMcpPath = "/mcp";
+// The 2024-11-05 HTTP+SSE transport, served by the gateway itself.
+inline constexpr std::string_view kLegacySsePath = "/sse";
+inline constexpr std::string_view kLegacyMessagesPath = "/messages";
+
+enum class McpEndpoint {
+  kStreamableHttp,  // /mcp: POST, GET, DELETE
+  kLegacyStream,    // GET /sse
+  kLegacyMessage,   // POST /messages?sessionId=...
+};
 
 struct HealthCheck {};
 struct ProxyTo {
   policies::Target target;
+  McpEndpoint endpoint = McpEndpoint::kStreamableHttp;
+  // The legacy transport's session, from /messages?sessionId=.
+  std::string legacy_session;
 };
 using McpRoute = std::variant<ErrorReply, HealthCheck, ProxyTo>;
 
-McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret);
+// Host and Origin are checked before anything else is looked at (DNS
+// rebinding, cross-site requests), credentials next.
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::OriginPolicy& origin_policy = {});
 
 // How a failure to obtain an instance is told to the client.
 ErrorReply AcquireFailureReply(const absl::Status& status);

@@ -116,7 +116,9 @@ struct GatewayMetrics::Families {
                          .Register(r)),
         sessions(BuildGauge()
                      .Name("mcp_gateway_sessions")
-                     .Help("Gateway MCP sessions (0 until sessions exist)")
+                     .Help("MCP sessions holding state in this gateway process: open "
+                           "legacy HTTP+SSE sessions (Streamable HTTP sessions "
+                           "are sealed tokens and hold none)")
                      .Register(r)),
         warm_workers(BuildGauge()
                          .Name("mcp_gateway_warm_pool_workers")
@@ -231,6 +233,10 @@ void GatewayMetrics::SetPoolStats(std::function<runtime::PoolStats()> stats) {
   pool_stats_ = std::move(stats);
 }
 
+void GatewayMetrics::SetSessionCount(std::function<std::size_t()> count) {
+  session_count_ = std::move(count);
+}
+
 void GatewayMetrics::SetWarmPoolStats(
     std::function<runtime::WarmPoolStats()> stats) {
   warm_pool_stats_ = std::move(stats);
@@ -303,6 +309,9 @@ void GatewayMetrics::OnPoolEvent(const runtime::PoolEvent& event) {
 
 std::string GatewayMetrics::Render() const {
   auto& f = *families_;
+  if (session_count_) {
+    f.sessions.Add({}).Set(static_cast<double>(session_count_()));
+  }
   if (pool_stats_) {
     const auto stats = pool_stats_();
     f.instances.Add({{"state", "starting"}}).Set(stats.starting);

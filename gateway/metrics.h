@@ -54,6 +54,9 @@ class GatewayMetrics final : public runtime::PoolObserver {
   void SetPoolStats(std::function<runtime::PoolStats()> stats);
   // The warm pool's workers, claims and refill times, read at scrape time.
   void SetWarmPoolStats(std::function<runtime::WarmPoolStats()> stats);
+  // Sessions with state in this process (the legacy transport's), read at
+  // scrape time.
+  void SetSessionCount(std::function<std::size_t()> count);
 
   void RecordRequest(const RequestRecord& record);
   void RecordRefusal(int rpc_code, int http_status);
@@ -71,6 +74,7 @@ class GatewayMetrics final : public runtime::PoolObserver {
   std::unique_ptr<Families> families_;
   std::function<runtime::PoolStats()> pool_stats_;
   std::function<runtime::WarmPoolStats()> warm_pool_stats_;
+  std::function<std::size_t()> session_count_;
 };
 
 inline constexpr std::string_view kMetricsContentType =

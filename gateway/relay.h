@@ -1,23 +1,17 @@
 #pragma once
-// Forwards one request to an instance and streams the answer back to the
-// client as it arrives: each SSE event is flushed on its own, nothing is
-// buffered whole.
+// Streams the rest of an instance's answer (one that is not an event
+// stream: JSON, an error, a 202) to the client as it arrives, nothing
+// buffered whole. Event streams go through sse_relay.h instead.
 
 #include <chrono>
 
 #include "gateway/backend_connections.h"
 #include "gateway/http_types.h"
+#include "gateway/instance_exchange.h"
+#include "gateway/relay_limits.h"
 #include "runtime/instance_pool.h"
 
 namespace mcpgw::gateway {
-
-struct RelayLimits {
-  std::chrono::seconds connect_timeout{5};
-  // Longest silence from an instance, while waiting for its answer or
-  // between two pieces of a stream.
-  std::chrono::seconds backend_idle_timeout{300};
-  std::chrono::seconds client_write_timeout{30};
-};
 
 // What happened while relaying, for the access log and the metrics.
 struct RelayStats {
@@ -29,12 +23,18 @@ struct RelayStats {
   std::chrono::steady_clock::duration backend_time{};
 };
 
-// Returns whether the client connection may carry another request.
-asio::awaitable<bool> RelayToInstance(const Request& client_request,
-                                      beast::tcp_stream& client,
-                                      runtime::Lease& lease,
-                                      BackendConnections& connections,
-                                      const RelayLimits& limits,
-                                      RelayStats* stats = nullptr);
+// `exchange` has its head read, and its headers already cleaned for the
+// client. Returns whether the client connection may carry another request.
+asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
+                                  beast::tcp_stream& client,
+                                  bool client_keep_alive,
+                                  runtime::Lease& lease,
+                                  BackendConnections& connections,
+                                  const RelayLimits& limits,
+                                  RelayStats& stats);
+
+// The JSON-RPC error a client gets when its instance could not be reached
+// or did not answer.
+std::string BackendFailureMessage(const beast::error_code& error);
 
 }  // namespace mcpgw::gateway

@@ -128,6 +128,7 @@ std::string SealSession(const SessionClaims& claims, std::string_view secret) {
       {"k", claims.target_key},       {"n", claims.nonce},
       {"iat", claims.issued_at},      {"exp", claims.expires_at},
       {"v", claims.protocol_version}, {"init", claims.initialize_params},
+      {"bs", claims.backend_sessions},
   };
   const std::string box = Seal(plaintext.dump(), secret);
   return text::Cat(kPrefix, absl::WebSafeBase64Escape(text::Absl(box)));
@@ -161,6 +162,7 @@ absl::StatusOr<SessionClaims> OpenSession(
   claims.expires_at = json.value("exp", std::int64_t{0});
   claims.protocol_version = json.value("v", "");
   claims.initialize_params = json.value("init", "");
+  claims.backend_sessions = json.value("bs", false);
   if (claims.target_key != expected_key) {
     return UnknownSession(
         "the session belongs to other credentials than this request's");

@@ -25,6 +25,10 @@ struct SessionClaims {
   std::int64_t expires_at = 0;  // Unix seconds
   std::string protocol_version;   // negotiated at initialize
   std::string initialize_params;  // the client's params, JSON text
+  // The backend answered initialize with a session of its own: after a reap
+  // or crash the gateway must initialize the new instance again with
+  // `initialize_params` before it forwards anything else.
+  bool backend_sessions = false;
 };
 
 // Longest session id accepted: the initialize parameters are bounded by the

@@ -24,6 +24,10 @@ inline constexpr int kNoCapacity = -32004;
 inline constexpr int kBackendFailed = -32005;
 inline constexpr int kShuttingDown = -32006;
 inline constexpr int kForbidden = -32007;
+inline constexpr int kUnknownSession = -32008;
+inline constexpr int kUnsupportedProtocolVersion = -32009;
+inline constexpr int kStreamGone = -32010;
+inline constexpr int kParseError = -32700;
 }  // namespace rpc_code
 
 struct Target {

@@ -12,6 +12,8 @@
 #include "absl/time/time.h"
 #include "policies/redaction.h"
 #include "policies/text.h"
+#include "src/duration_flag.h"
+#include "src/protocol_options.h"
 
 namespace mcpgw {
 namespace {
@@ -46,22 +48,6 @@ std::filesystem::path DefaultStateDir() {
   const char* home = getenv("HOME");
   return std::filesystem::path(home != nullptr ? home : ".") / ".local" /
          "state" / "mcp-gateway";
-}
-
-// "300s", "5m", "1.5s", "250ms"; a bare number is seconds.
-absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
-    std::string_view flag, std::string text) {
-  absl::Duration duration;
-  if (!text.empty() && text.find_first_not_of("0123456789.") == std::string::npos) {
-    text += "s";
-  }
-  if (!absl::ParseDuration(text, &duration) ||
-      duration <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(text::Cat(
-        "--", flag, "='", text,
-        "' is not a positive duration (e.g. 90s, 5m, 250ms)"));
-  }
-  return std::chrono::milliseconds(absl::ToInt64Milliseconds(duration));
 }
 
 absl::Status ParseContainerFlags(Config& config, std::string host,
@@ -245,6 +231,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
       ("container-pids-limit", po::value(&pids_limit)->default_value(256),
        "Most processes/threads per container.");
   options.add(container_options);
+  ProtocolOptions protocol_options;
+  options.add(protocol_options.Describe());
 
   po::variables_map values;
   try {
@@ -290,10 +278,12 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     if (!parsed.ok()) return parsed.status();
     flag.out = *parsed;
   }
-  config.read_timeout = std::chrono::seconds(
-      std::max<long long>(1, std::chrono::ceil<std::chrono::seconds>(read_ms).count()));
-  config.backend_timeout = std::chrono::seconds(std::max<long long>(
-      1, std::chrono::ceil<std::chrono::seconds>(backend_ms).count()));
+  config.read_timeout = CeilSeconds(read_ms);
+  config.backend_timeout = CeilSeconds(backend_ms);
+  if (auto status = protocol_options.Finish(config.listen, config.protocol);
+      !status.ok()) {
+    return status;
+  }
 
   if (config.log_format != "text" && config.log_format != "json") {
     return absl::InvalidArgumentError("--log-format must be text or json");
@@ -406,6 +396,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"webhook_secret_file", config.webhook_secret_file.string()},
       {"webhook_timeout_ms", ms(config.webhook_timeout)},
       {"capacity_threshold", config.capacity_threshold},
+      {"protocol", ProtocolConfigJson(config.protocol)},
       {"runtime", config.runtime},
       {"warm_pool", config.runtime == "process" ? config.warm_pool : 0},
       {"warm_preloader", config.warm_preloader},

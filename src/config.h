@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "runtime/container_spec.h"
 #include "runtime/docker_host.h"
+#include "src/protocol_options.h"
 
 namespace mcpgw {
 
@@ -43,6 +44,8 @@ struct Config {
   // Share of --max-instances that counts as capacity pressure (webhooks)
   // and the target of /admin/scaling's recommended replicas.
   double capacity_threshold = 0.8;
+  // MCP sessions, Origin/Host checks, SSE streams.
+  ProtocolConfig protocol;
 
   // "process" or "docker" (Docker Engine API: Docker or Podman).
   std::string runtime = "process";

@@ -52,12 +52,14 @@ std::string Describe(const gateway::tcp::endpoint& endpoint) {
 // (reporting progress every second), stops every instance, sends what the
 // webhooks still have queued, then ends the event loop.
 void ShutDown(const Config& config, asio::io_context& io,
-              gateway::HttpServer& mcp_server,
+              gateway::HttpServer& mcp_server, gateway::McpHandler& mcp_handler,
               gateway::HttpServer& admin_server, runtime::InstancePool& pool,
               gateway::WebhookNotifier& webhooks) {
   // The admin listener stays up while requests drain, so that /readyz can
   // say 503 and operators can watch; it closes once the instances go.
   mcp_server.StopAccepting();
+  // Streams that only end when their client goes: end them now.
+  mcp_handler.FinishStreams();
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + config.shutdown_grace;
   auto next_report = start;
@@ -276,7 +278,15 @@ int RunGateway(const Config& config) {
       .read_timeout = config.read_timeout,
   };
   gateway::McpHandler mcp_handler(
-      pool, *secret, {.backend_idle_timeout = config.backend_timeout},
+      pool,
+      {.key_secret = *secret,
+       .limits = {.backend_idle_timeout = config.backend_timeout,
+                  .sse_keepalive = config.protocol.sse_keepalive},
+       .origin_policy = {.allowed_hosts = config.protocol.allowed_hosts,
+                         .allowed_origins = config.protocol.allowed_origins},
+       .session_ttl = config.protocol.session_ttl,
+       .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
+                  .max_age = config.protocol.replay_buffer_age}},
       &metrics);
   gateway::AdminHandler admin_handler(
       pool, metrics,
@@ -284,7 +294,10 @@ int RunGateway(const Config& config) {
        .config = EffectiveConfigJson(effective),
        .readiness = [&config, &stopping] { return Readiness(config, stopping); },
        .target_utilisation = config.capacity_threshold,
-       .warm_pool = warm_pool.get()});
+       .warm_pool = warm_pool.get(),
+       .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); }});
+  metrics.SetSessionCount(
+      [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   gateway::HttpServer mcp_server(io, "MCP listener", mcp_handler, limits);
   gateway::HttpServer admin_server(io, "admin listener", admin_handler, limits);
 
@@ -331,7 +344,8 @@ int RunGateway(const Config& config) {
                  config.shutdown_grace.count());
     stopping = true;
     shutdown_thread = std::thread([&] {
-      ShutDown(config, io, mcp_server, admin_server, pool, webhooks);
+      ShutDown(config, io, mcp_server, mcp_handler, admin_server, pool,
+               webhooks);
     });
   });
 

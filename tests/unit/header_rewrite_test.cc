@@ -15,7 +15,10 @@ Request ClientRequest() {
   request.set(http::field::cookie, "session=1");
   request.set("X-DBHub-DSN", "postgres://u:secret@h/db");
   request.set("Mcp-Session-Id", "abc");
+  request.set("Last-Event-ID", "s1-2");
   request.set("MCP-Protocol-Version", "2025-06-18");
+  request.set("Mcp-Method", "tools/call");
+  request.set("Mcp-Name", "execute_sql");
   request.set(http::field::connection, "keep-alive, X-Hop");
   request.set("X-Hop", "1");
   request.set(http::field::te, "trailers");
@@ -37,6 +40,18 @@ TEST(BuildBackendRequest, DropsCredentialsOriginAndHopByHopHeaders) {
   EXPECT_EQ(out.count(http::field::te), 0u);
   EXPECT_EQ(out.count("Proxy-Authorization"), 0u);
   EXPECT_EQ(out.count(http::field::authorization), 1u);
+  // Session and event ids are the gateway's own; the caller sets the
+  // instance's session when it has one.
+  EXPECT_EQ(out.count("Mcp-Session-Id"), 0u);
+  EXPECT_EQ(out.count("Last-Event-ID"), 0u);
+}
+
+TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
+  const auto out = BuildBackendRequest(ClientRequest(),
+                                       {"127.0.0.1", 41234, "instance-token"});
+  EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
+  EXPECT_EQ(out["Mcp-Method"], "tools/call");
+  EXPECT_EQ(out["Mcp-Name"], "execute_sql");
 }
 
 TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {
@@ -44,7 +59,6 @@ TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {
   const auto out = BuildBackendRequest(client, {"127.0.0.1", 1, "t"});
   EXPECT_EQ(out.method(), http::verb::post);
   EXPECT_EQ(out.target(), "/mcp");
-  EXPECT_EQ(out["Mcp-Session-Id"], "abc");
   EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
   EXPECT_EQ(out[http::field::accept], "application/json, text/event-stream");
   EXPECT_EQ(out.body(), client.body());

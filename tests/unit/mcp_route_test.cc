@@ -10,6 +10,7 @@ constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef";
 Request Make(http::verb verb, std::string target,
              std::optional<std::string> dsn = std::nullopt) {
   Request request{verb, target, 11};
+  request.set(http::field::host, "127.0.0.1:8080");
   if (dsn) request.set("X-DBHub-DSN", *dsn);
   return request;
 }
@@ -68,6 +69,47 @@ TEST(AcquireFailureReply, MapsPoolErrors) {
   EXPECT_EQ(start.message, "could not start: x");
   auto stopping = AcquireFailureReply(absl::AbortedError("stopping"));
   EXPECT_EQ(stopping.status, http::status::service_unavailable);
+}
+
+
+TEST(DecideMcpRoute, LegacyTransportEndpoints) {
+  auto stream = DecideMcpRoute(Make(http::verb::get, "/sse", "sqlite:///a.db"), kSecret);
+  ASSERT_TRUE(std::holds_alternative<ProxyTo>(stream));
+  EXPECT_EQ(std::get<ProxyTo>(stream).endpoint, McpEndpoint::kLegacyStream);
+
+  auto message = DecideMcpRoute(
+      Make(http::verb::post, "/messages?sessionId=abc123", "sqlite:///a.db"), kSecret);
+  ASSERT_TRUE(std::holds_alternative<ProxyTo>(message));
+  EXPECT_EQ(std::get<ProxyTo>(message).endpoint, McpEndpoint::kLegacyMessage);
+  EXPECT_EQ(std::get<ProxyTo>(message).legacy_session, "abc123");
+
+  auto no_session = DecideMcpRoute(
+      Make(http::verb::post, "/messages", "sqlite:///a.db"), kSecret);
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(no_session));
+  EXPECT_EQ(std::get<ErrorReply>(no_session).status, http::status::bad_request);
+
+  auto wrong_method = DecideMcpRoute(Make(http::verb::post, "/sse", "sqlite:///a.db"), kSecret);
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(wrong_method));
+  EXPECT_EQ(std::get<ErrorReply>(wrong_method).status, http::status::method_not_allowed);
+}
+
+TEST(DecideMcpRoute, ForeignHostAndOriginAreRefusedBeforeCredentials) {
+  Request rebinding = Make(http::verb::post, "/mcp", "sqlite:///a.db");
+  rebinding.set(http::field::host, "evil.example:8080");
+  auto route = DecideMcpRoute(rebinding, kSecret);
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(route));
+  EXPECT_EQ(std::get<ErrorReply>(route).status, http::status::forbidden);
+
+  Request cross_site = Make(http::verb::post, "/mcp");  // no DSN either
+  cross_site.set(http::field::origin, "http://evil.example");
+  route = DecideMcpRoute(cross_site, kSecret);
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(route));
+  EXPECT_EQ(std::get<ErrorReply>(route).status, http::status::forbidden);
+
+  policies::OriginPolicy allow{.allowed_hosts = {}, .allowed_origins = {"http://evil.example"}};
+  Request allowed = Make(http::verb::post, "/mcp", "sqlite:///a.db");
+  allowed.set(http::field::origin, "http://evil.example");
+  EXPECT_TRUE(std::holds_alternative<ProxyTo>(DecideMcpRoute(allowed, kSecret, allow)));
 }
 
 }  // namespace

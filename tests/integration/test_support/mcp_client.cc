@@ -28,13 +28,49 @@ HttpResponse McpClient::PostRaw(std::string body, std::string_view url_suffix,
   HttpRequest request;
   request.method = "POST";
   request.url = url_ + std::string(url_suffix);
-  request.headers = {"Content-Type: application/json",
-                     "Accept: application/json, text/event-stream"};
-  if (dsn_.has_value()) request.headers.push_back("X-DBHub-DSN: " + *dsn_);
+  request.headers = BaseHeaders();
   request.body = std::move(body);
   request.chunked = chunked;
   request.timeout = timeout;
   return http_.Send(request);
+}
+
+std::vector<std::string> McpClient::BaseHeaders() const {
+  std::vector<std::string> headers = {
+      "Content-Type: application/json",
+      "Accept: application/json, text/event-stream"};
+  if (dsn_.has_value()) headers.push_back("X-DBHub-DSN: " + *dsn_);
+  if (!session_id_.empty()) headers.push_back("Mcp-Session-Id: " + session_id_);
+  headers.insert(headers.end(), headers_.begin(), headers_.end());
+  return headers;
+}
+
+HttpResponse McpClient::Send(std::string method, std::string body,
+                             std::vector<std::string> extra_headers,
+                             std::chrono::milliseconds timeout) {
+  HttpRequest request;
+  request.method = std::move(method);
+  request.url = url_;
+  request.headers = BaseHeaders();
+  request.headers.insert(request.headers.end(), extra_headers.begin(),
+                         extra_headers.end());
+  request.body = std::move(body);
+  request.timeout = timeout;
+  return http_.Send(request);
+}
+
+HttpResponse McpClient::Initialize(std::string_view protocol_version) {
+  session_id_.clear();
+  auto answer = Call("initialize",
+                     {{"protocolVersion", std::string(protocol_version)},
+                      {"capabilities", nlohmann::json::object()},
+                      {"clientInfo", {{"name", "integration-test"},
+                                      {"version", "1.0"}}}});
+  session_id_ = answer.Header("mcp-session-id");
+  if (answer.status == 200) {
+    PostRaw(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  }
+  return answer;
 }
 
 const nlohmann::json* JsonRpcError(const HttpResponse& response) {

@@ -33,9 +33,25 @@ class McpClient {
 
   int last_id() const { return next_id_ - 1; }
 
+  // Sends initialize (then notifications/initialized) and keeps the
+  // Mcp-Session-Id the answer carries: every later request sends it.
+  HttpResponse Initialize(std::string_view protocol_version = "2025-06-18");
+  const std::string& session_id() const { return session_id_; }
+  void set_session_id(std::string id) { session_id_ = std::move(id); }
+  // Extra "Name: value" headers sent with every request.
+  void AddHeader(std::string header) { headers_.push_back(std::move(header)); }
+  // Any method on the endpoint, with this client's headers.
+  HttpResponse Send(std::string method, std::string body = "",
+                    std::vector<std::string> extra_headers = {},
+                    std::chrono::milliseconds timeout = kDefaultRequestTimeout);
+
  private:
+  std::vector<std::string> BaseHeaders() const;
+
   std::string url_;
   std::optional<std::string> dsn_;
+  std::string session_id_;
+  std::vector<std::string> headers_;
   HttpClient http_;
   int next_id_ = 1;
 };

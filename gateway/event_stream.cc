@@ -1,0 +1,215 @@
+#include "gateway/event_stream.h"
+
+#include <charconv>
+
+#include "gateway/sse.h"
+#include "policies/random_token.h"
+#include "policies/text.h"
+
+namespace mcpgw::gateway {
+
+std::optional<EventId> ParseEventId(std::string_view id) {
+  const auto dash = id.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 >= id.size()) {
+    return std::nullopt;
+  }
+  EventId parsed;
+  parsed.stream_id = std::string(id.substr(0, dash));
+  const auto digits = id.substr(dash + 1);
+  const auto [end, ec] = std::from_chars(
+      digits.data(), digits.data() + digits.size(), parsed.sequence);
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+EventStream::EventStream(std::string stream_id, std::string session,
+                         ReplayLimits limits)
+    : id_(std::move(stream_id)), session_(std::move(session)), limits_(limits) {}
+
+void EventStream::Append(std::string_view type, std::string_view data) {
+  std::vector<std::function<void()>> wakers;
+  {
+    std::lock_guard lock(mutex_);
+    const auto sequence = next_sequence_++;
+    const auto now = Clock::now();
+    std::string wire =
+        FormatSseEvent(text::Cat(id_, "-", sequence), type, data);
+    bytes_ += wire.size();
+    undelivered_bytes_ += wire.size();
+    events_.push_back(Stored{sequence, std::move(wire), now});
+    DropOldLocked(now);
+    wakers = TakeWakersLocked();
+  }
+  for (auto& wake : wakers) wake();
+}
+
+void EventStream::Finish() {
+  std::vector<std::function<void()>> wakers;
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    finished_at_ = Clock::now();
+    wakers = TakeWakersLocked();
+  }
+  for (auto& wake : wakers) wake();
+}
+
+EventStream::Batch EventStream::ReadFrom(std::uint64_t cursor) {
+  Batch batch;
+  std::vector<std::function<void()>> drain_wakers;
+  {
+    std::lock_guard lock(mutex_);
+    batch.next = std::max<std::uint64_t>(cursor, 1);
+    const std::uint64_t first =
+        events_.empty() ? next_sequence_ : events_.front().sequence;
+    if (batch.next < first) {
+      batch.gone = true;
+      return batch;
+    }
+    for (const auto& event : events_) {
+      if (event.sequence < batch.next) continue;
+      batch.wire.push_back(event.wire);
+      if (event.sequence >= delivered_) {
+        undelivered_bytes_ -= event.wire.size();
+      }
+    }
+    batch.next = next_sequence_;
+    delivered_ = std::max(delivered_, batch.next);
+    batch.finished = finished_;
+    DropOldLocked(Clock::now());
+    if (!ShouldPauseLocked()) drain_wakers = TakeDrainWakersLocked();
+  }
+  for (auto& wake : drain_wakers) wake();
+  return batch;
+}
+
+void EventStream::AttachWriter() {
+  std::lock_guard lock(mutex_);
+  ++writers_;
+}
+
+void EventStream::DetachWriter() {
+  std::vector<std::function<void()>> drain_wakers;
+  {
+    std::lock_guard lock(mutex_);
+    --writers_;
+    if (!ShouldPauseLocked()) drain_wakers = TakeDrainWakersLocked();
+  }
+  for (auto& wake : drain_wakers) wake();
+}
+
+bool EventStream::ShouldPause() const {
+  std::lock_guard lock(mutex_);
+  return ShouldPauseLocked();
+}
+
+bool EventStream::ShouldPauseLocked() const {
+  return writers_ > 0 && undelivered_bytes_ > limits_.max_bytes;
+}
+
+void EventStream::OnDrained(std::function<void()> wake) {
+  {
+    std::lock_guard lock(mutex_);
+    if (ShouldPauseLocked()) {
+      drain_wakers_.push_back(std::move(wake));
+      return;
+    }
+  }
+  wake();
+}
+
+void EventStream::OnNextChange(std::uint64_t cursor,
+                               std::function<void()> wake) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!finished_ && next_sequence_ <= std::max<std::uint64_t>(cursor, 1)) {
+      wakers_.push_back(std::move(wake));
+      return;
+    }
+  }
+  wake();  // already changed
+}
+
+std::size_t EventStream::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+bool EventStream::finished() const {
+  std::lock_guard lock(mutex_);
+  return finished_;
+}
+
+bool EventStream::Expired(Clock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  return finished_ && now - finished_at_ > limits_.max_age;
+}
+
+void EventStream::DropOldLocked(Clock::time_point now) {
+  // Keep the newest event even when it alone is over the byte limit: a
+  // reader that is behind by only that event can still get it. Never drop
+  // what an attached writer has yet to send.
+  while (events_.size() > 1 && (bytes_ > limits_.max_bytes ||
+                                now - events_.front().at > limits_.max_age)) {
+    auto& oldest = events_.front();
+    const bool undelivered = oldest.sequence >= delivered_;
+    if (undelivered && writers_ > 0) break;
+    if (undelivered) undelivered_bytes_ -= oldest.wire.size();
+    bytes_ -= oldest.wire.size();
+    events_.pop_front();
+  }
+}
+
+std::vector<std::function<void()>> EventStream::TakeDrainWakersLocked() {
+  std::vector<std::function<void()>> wakers;
+  wakers.swap(drain_wakers_);
+  return wakers;
+}
+
+std::vector<std::function<void()>> EventStream::TakeWakersLocked() {
+  std::vector<std::function<void()>> wakers;
+  wakers.swap(wakers_);
+  return wakers;
+}
+
+std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
+  auto stream = std::make_shared<EventStream>(
+      text::Cat("s", policies::RandomHex(12)), session, limits_);
+  if (session.empty()) return stream;
+  std::lock_guard lock(mutex_);
+  PruneLocked();
+  streams_.emplace(stream->id(), stream);
+  return stream;
+}
+
+std::shared_ptr<EventStream> EventStreams::Find(const std::string& stream_id) {
+  std::lock_guard lock(mutex_);
+  PruneLocked();
+  const auto it = streams_.find(stream_id);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+void EventStreams::Remove(const std::string& stream_id) {
+  std::lock_guard lock(mutex_);
+  streams_.erase(stream_id);
+}
+
+EventStreams::Stats EventStreams::stats() {
+  std::lock_guard lock(mutex_);
+  PruneLocked();
+  Stats stats;
+  stats.streams = streams_.size();
+  for (const auto& [id, stream] : streams_) stats.bytes += stream->bytes();
+  return stats;
+}
+
+void EventStreams::PruneLocked() {
+  const auto now = EventStream::Clock::now();
+  std::erase_if(streams_,
+                [now](const auto& entry) { return entry.second->Expired(now); });
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,63 @@
+#include "gateway/legacy_sessions.h"
+
+#include "policies/random_token.h"
+
+namespace mcpgw::gateway {
+
+policies::SessionClaims LegacySession::Claims() {
+  std::lock_guard lock(mutex_);
+  return claims_;
+}
+
+void LegacySession::SetClaims(policies::SessionClaims claims) {
+  std::lock_guard lock(mutex_);
+  claims_ = std::move(claims);
+}
+
+std::shared_ptr<LegacySession> LegacySessions::Open(policies::Target target) {
+  auto id = policies::RandomHex(16);
+  auto stream = std::make_shared<EventStream>(id, "", limits_);
+  auto session =
+      std::make_shared<LegacySession>(id, std::move(target), std::move(stream));
+  policies::SessionClaims claims;
+  claims.nonce = id;
+  claims.target_key = session->target.key;
+  session->SetClaims(std::move(claims));
+  std::lock_guard lock(mutex_);
+  sessions_.emplace(id, session);
+  return session;
+}
+
+std::shared_ptr<LegacySession> LegacySessions::Find(
+    const std::string& id, const std::string& target_key) {
+  std::lock_guard lock(mutex_);
+  const auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second->target.key != target_key) {
+    return nullptr;
+  }
+  return it->second;
+}
+
+void LegacySessions::Close(const std::string& id) {
+  std::shared_ptr<LegacySession> closed;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    closed = std::move(it->second);
+    sessions_.erase(it);
+  }
+  closed->stream->Finish();
+}
+
+void LegacySessions::FinishAll() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, session] : sessions_) session->stream->Finish();
+}
+
+std::size_t LegacySessions::size() {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+}  // namespace mcpgw::gateway

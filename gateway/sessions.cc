@@ -1,0 +1,111 @@
+#include "gateway/sessions.h"
+
+#include "policies/text.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+std::int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SessionManager::SessionManager(std::string secret, std::chrono::seconds ttl)
+    : secret_(std::move(secret)), ttl_(ttl) {}
+
+policies::SessionClaims SessionManager::NewClaims(
+    std::string target_key, std::string protocol_version,
+    std::string initialize_params) const {
+  return policies::NewSession(std::move(target_key),
+                              std::move(protocol_version),
+                              std::move(initialize_params),
+                              std::chrono::system_clock::now(), ttl_);
+}
+
+std::string SessionManager::Issue(const policies::SessionClaims& claims) {
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.issued;
+  }
+  return policies::SealSession(claims, secret_);
+}
+
+absl::StatusOr<policies::SessionClaims> SessionManager::Open(
+    std::string_view session_id, std::string_view target_key) {
+  auto claims = policies::OpenSession(session_id, secret_, target_key,
+                                      std::chrono::system_clock::now());
+  std::lock_guard lock(mutex_);
+  if (claims.ok() && ended_.contains(claims->nonce)) {
+    claims = absl::NotFoundError(
+        "unknown session: the session was ended (DELETE); start a new one "
+        "with initialize");
+  }
+  if (!claims.ok()) ++stats_.rejected;
+  return claims;
+}
+
+void SessionManager::End(const policies::SessionClaims& claims) {
+  std::lock_guard lock(mutex_);
+  PruneEndedLocked(NowSeconds());
+  if (ended_.emplace(claims.nonce, claims.expires_at).second) ++stats_.ended;
+  const std::string prefix = text::Cat(claims.nonce, "/");
+  std::erase_if(backend_, [&prefix](const auto& entry) {
+    return entry.first.starts_with(prefix);
+  });
+}
+
+std::string SessionManager::BackendKey(const std::string& nonce,
+                                       const std::string& instance_id) {
+  return text::Cat(nonce, "/", instance_id);
+}
+
+std::optional<std::string> SessionManager::BackendSession(
+    const std::string& nonce, const std::string& instance_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = backend_.find(BackendKey(nonce, instance_id));
+  if (it == backend_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> SessionManager::TakeBackendSession(
+    const std::string& nonce, const std::string& instance_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = backend_.find(BackendKey(nonce, instance_id));
+  if (it == backend_.end()) return std::nullopt;
+  std::string id = std::move(it->second);
+  backend_.erase(it);
+  return id;
+}
+
+void SessionManager::SetBackendSession(const std::string& nonce,
+                                       const std::string& instance_id,
+                                       std::string backend_session) {
+  std::lock_guard lock(mutex_);
+  backend_[BackendKey(nonce, instance_id)] = std::move(backend_session);
+}
+
+void SessionManager::ForgetInstance(const std::string& instance_id) {
+  const std::string suffix = text::Cat("/", instance_id);
+  std::lock_guard lock(mutex_);
+  std::erase_if(backend_, [&suffix](const auto& entry) {
+    return entry.first.ends_with(suffix);
+  });
+}
+
+SessionManager::Stats SessionManager::stats() {
+  std::lock_guard lock(mutex_);
+  PruneEndedLocked(NowSeconds());
+  Stats stats = stats_;
+  stats.backend_sessions = backend_.size();
+  return stats;
+}
+
+void SessionManager::PruneEndedLocked(std::int64_t now) {
+  std::erase_if(ended_,
+                [now](const auto& entry) { return entry.second <= now; });
+}
+
+}  // namespace mcpgw::gateway

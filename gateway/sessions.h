@@ -1,0 +1,76 @@
+#pragma once
+// Gateway-owned MCP sessions. A session id is a sealed token
+// (policies/session_token.h): nothing is stored to make it valid, so it
+// holds on every gateway process with the same secret and after a restart.
+// What is stored here is only what cannot live in the token:
+//  - sessions ended with DELETE, until they would have expired anyway;
+//  - for backends that keep sessions of their own, the backend's session id
+//    per (gateway session, instance), so that a new instance behind an old
+//    session is initialized again before it is used.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "policies/session_token.h"
+
+namespace mcpgw::gateway {
+
+inline constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
+
+class SessionManager {
+ public:
+  SessionManager(std::string secret, std::chrono::seconds ttl);
+
+  // Claims for a new session of `target_key`.
+  policies::SessionClaims NewClaims(std::string target_key,
+                                    std::string protocol_version,
+                                    std::string initialize_params) const;
+  // The id a client gets for `claims`; counts the session as issued.
+  std::string Issue(const policies::SessionClaims& claims);
+
+  // The claims of `session_id` if it is valid for `target_key` and not
+  // ended; NotFound with a message a client may see otherwise.
+  absl::StatusOr<policies::SessionClaims> Open(std::string_view session_id,
+                                               std::string_view target_key);
+  // DELETE: the session id stops working here.
+  void End(const policies::SessionClaims& claims);
+
+  std::optional<std::string> BackendSession(const std::string& nonce,
+                                            const std::string& instance_id);
+  void SetBackendSession(const std::string& nonce,
+                         const std::string& instance_id,
+                         std::string backend_session);
+  // The instance is gone: its backend sessions with it.
+  void ForgetInstance(const std::string& instance_id);
+  std::optional<std::string> TakeBackendSession(const std::string& nonce,
+                                                const std::string& instance_id);
+
+  struct Stats {
+    std::uint64_t issued = 0;
+    std::uint64_t ended = 0;
+    std::uint64_t rejected = 0;
+    std::size_t backend_sessions = 0;
+  };
+  Stats stats();
+  std::chrono::seconds ttl() const { return ttl_; }
+
+ private:
+  static std::string BackendKey(const std::string& nonce,
+                                const std::string& instance_id);
+  void PruneEndedLocked(std::int64_t now);
+
+  const std::string secret_;
+  const std::chrono::seconds ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::int64_t> ended_;  // nonce -> expiry
+  std::unordered_map<std::string, std::string> backend_;  // nonce/instance
+  Stats stats_;
+};
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,277 @@
+// The MCP protocol at the gateway (issue 3): revisions and their rules,
+// batches, the GET stream, resumable streams, Origin/Host, the 2024-11-05
+// HTTP+SSE transport, and a request in flight when its instance dies.
+
+#include <signal.h>
+
+#include <chrono>
+#include <future>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test_support/expectations.h"
+#include "test_support/gateway_fixture.h"
+#include "test_support/proc_info.h"
+#include "test_support/raw_connection.h"
+#include "test_support/sqlite_db.h"
+#include "test_support/wait_until.h"
+
+namespace mcpgw::it {
+namespace {
+
+using McpProtocolTest = GatewayTest;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const nlohmann::json* AnswerWithId(const HttpResponse& response, int id) {
+  for (const auto& message : response.messages) {
+    if (message.is_object() && message.value("id", -1) == id) return &message;
+  }
+  return nullptr;
+}
+
+TEST_F(McpProtocolTest, UnsupportedProtocolVersionIs400AndSupportedOnesPass) {
+  StartGateway();
+  auto client = Client(NewSqliteDsn("versions.db"));
+  for (const char* version : {"2025-03-26", "2025-06-18", "2025-11-25"}) {
+    const auto answer = client.Send(
+        "POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+        {std::string("MCP-Protocol-Version: ") + version});
+    EXPECT_EQ(answer.status, 200) << version << ": " << answer.Describe();
+  }
+  const auto refused =
+      client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                  {"MCP-Protocol-Version: 1999-01-01"});
+  EXPECT_EQ(refused.status, 400) << refused.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(refused), -32009);
+  EXPECT_NE(JsonRpcErrorMessage(refused).find("2025-06-18"), std::string::npos)
+      << "the error should list the supported revisions";
+}
+
+TEST_F(McpProtocolTest, BatchesWhereTheRevisionAllowsThem) {
+  StartGateway();
+  auto client = Client(NewSqliteDsn("batch.db"));
+  const std::string batch =
+      R"([{"jsonrpc":"2.0","id":1,"method":"ping"},)"
+      R"({"jsonrpc":"2.0","method":"notifications/initialized"},)"
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/list"},)"
+      R"({"jsonrpc":"2.0","id":3,"method":7}])";
+  const auto answered =
+      client.Send("POST", batch, {"MCP-Protocol-Version: 2025-03-26"});
+  ASSERT_EQ(answered.status, 200) << answered.Describe();
+  EXPECT_EQ(answered.Header("content-type"), "application/json");
+  ASSERT_EQ(answered.messages.size(), 3u) << answered.Describe();
+  ASSERT_NE(AnswerWithId(answered, 1), nullptr);
+  EXPECT_TRUE(AnswerWithId(answered, 1)->contains("result"));
+  ASSERT_NE(AnswerWithId(answered, 2), nullptr);
+  EXPECT_TRUE((*AnswerWithId(answered, 2))["result"].contains("tools"));
+  ASSERT_NE(AnswerWithId(answered, 3), nullptr);
+  EXPECT_EQ((*AnswerWithId(answered, 3))["error"]["code"], -32600);
+
+  const auto refused =
+      client.Send("POST", batch, {"MCP-Protocol-Version: 2025-06-18"});
+  EXPECT_EQ(refused.status, 400) << refused.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(refused).find("batches"), std::string::npos);
+
+  const auto only_notifications = client.Send(
+      "POST", R"([{"jsonrpc":"2.0","method":"notifications/initialized"}])",
+      {"MCP-Protocol-Version: 2025-03-26"});
+  EXPECT_EQ(only_notifications.status, 202) << only_notifications.Describe();
+}
+
+TEST_F(McpProtocolTest, GetStreamIs405WhereTheBackendOffersNone) {
+  StartGateway();
+  auto client = Client(NewSqliteDsn("get.db"));
+  ASSERT_EQ(client.Initialize().status, 200);
+  const auto answer = client.Send("GET", "", {}, milliseconds(15000));
+  EXPECT_EQ(answer.status, 405) << answer.Describe();
+}
+
+TEST_F(McpProtocolTest, ForeignOriginAndHostAreRefused) {
+  StartGateway();
+  const auto dsn = NewSqliteDsn("origin.db");
+  auto client = Client(dsn);
+  const auto cross_site =
+      client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                  {"Origin: http://evil.example"});
+  EXPECT_EQ(cross_site.status, 403) << cross_site.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(cross_site).find("--allowed-origins"),
+            std::string::npos);
+  const auto rebinding =
+      client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                  {"Host: evil.example"});
+  EXPECT_EQ(rebinding.status, 403) << rebinding.Describe();
+  const std::string same_host =
+      "Origin: http://127.0.0.1:" + std::to_string(gateway().mcp_port());
+  EXPECT_EQ(client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                        {same_host})
+                .status,
+            200);
+
+  StopGatewayAndExpectCleanExit();
+  StartGateway({"--allowed-origins=http://evil.example"});
+  auto allowed = Client(dsn);
+  EXPECT_EQ(allowed.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                         {"Origin: http://evil.example"})
+                .status,
+            200);
+}
+
+// A query that keeps DBHub busy for a few seconds.
+constexpr const char* kSlowQuery =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    "WHERE x < 30000000) SELECT count(*) AS n FROM c";
+
+std::string RawPost(const std::string& dsn, const std::string& session,
+                    const std::string& body) {
+  return "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+         "Content-Type: application/json\r\n"
+         "Accept: application/json, text/event-stream\r\n"
+         "MCP-Protocol-Version: 2025-11-25\r\n"
+         "Mcp-Session-Id: " + session + "\r\n"
+         "X-DBHub-DSN: " + dsn + "\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST_F(McpProtocolTest, BrokenStreamIsResumedWithLastEventId) {
+  StartGateway();
+  const auto dsn = NewSqliteDsn("resume.db");
+  auto client = Client(dsn);
+  ASSERT_EQ(client.Initialize("2025-11-25").status, 200);
+
+  // The client's connection breaks while the answer is still being computed:
+  // it has seen only the priming event (an id, no data).
+  std::string stream_id;
+  {
+    RawConnection connection(gateway().mcp_port());
+    ASSERT_TRUE(connection.connected());
+    const nlohmann::json call = {
+        {"jsonrpc", "2.0"}, {"id", 41}, {"method", "tools/call"},
+        {"params", {{"name", "execute_sql"}, {"arguments", {{"sql", kSlowQuery}}}}}};
+    ASSERT_TRUE(connection.Send(RawPost(dsn, client.session_id(), call.dump())));
+    const std::string seen = connection.ReadUntilContains("\n\n", 15000);
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(seen, match,
+                                  std::regex("id: (s[0-9a-f]+)-1\r?\ndata: \r?\n")))
+        << "no priming event in: " << seen;
+    stream_id = match[1];
+    EXPECT_EQ(seen.find("\"result\""), std::string::npos)
+        << "the answer came before the connection broke";
+  }
+
+  // Reconnecting after the priming event gets the answer the gateway kept
+  // reading meanwhile.
+  const auto resumed = client.Send("GET", "", {"Last-Event-ID: " + stream_id + "-1"},
+                                   milliseconds(60000));
+  ASSERT_EQ(resumed.status, 200) << resumed.Describe();
+  EXPECT_EQ(resumed.Header("content-type"), "text/event-stream");
+  ASSERT_EQ(resumed.messages.size(), 1u) << resumed.Describe();
+  EXPECT_EQ(resumed.messages[0]["id"], 41) << resumed.Describe();
+  EXPECT_TRUE(resumed.messages[0].contains("result")) << resumed.Describe();
+  EXPECT_NE(resumed.body.find("id: " + stream_id + "-2"), std::string::npos);
+
+  // Replaying again from the start still works within the buffer's age.
+  const auto again = client.Send("GET", "", {"Last-Event-ID: " + stream_id + "-0"});
+  EXPECT_EQ(again.status, 200) << again.Describe();
+  EXPECT_EQ(again.messages.size(), 1u) << again.Describe();
+
+  const auto unknown = client.Send("GET", "", {"Last-Event-ID: s0000-3"});
+  EXPECT_EQ(unknown.status, 410) << unknown.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(unknown), -32010);
+
+  // Another session cannot read this session's stream.
+  auto other = Client(dsn);
+  ASSERT_EQ(other.Initialize("2025-11-25").status, 200);
+  EXPECT_EQ(other.Send("GET", "", {"Last-Event-ID: " + stream_id + "-0"}).status,
+            410);
+  // Without a session there is nothing to resume.
+  auto anonymous = Client(dsn);
+  EXPECT_EQ(anonymous.Send("GET", "", {"Last-Event-ID: " + stream_id + "-0"}).status,
+            400);
+}
+
+TEST_F(McpProtocolTest, LegacySseTransportIsBridged) {
+  StartGateway();
+  const auto dsn = NewSqliteDsn("legacy.db");
+  RawConnection stream(gateway().mcp_port());
+  ASSERT_TRUE(stream.connected());
+  ASSERT_TRUE(stream.Send("GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Accept: text/event-stream\r\nX-DBHub-DSN: " +
+                          dsn + "\r\n\r\n"));
+  const std::string opening = stream.ReadUntilContains("\n\n", 15000);
+  ASSERT_NE(opening.find("200 OK"), std::string::npos) << opening;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(opening, match,
+                                std::regex("event: endpoint\r?\ndata: (\\S+)")))
+      << opening;
+  const std::string endpoint = match[1];
+  ASSERT_EQ(endpoint.rfind("/messages?sessionId=", 0), 0u) << endpoint;
+
+  HttpClient http;
+  const auto post = [&](const std::string& body) {
+    HttpRequest request;
+    request.method = "POST";
+    request.url = "http://127.0.0.1:" + std::to_string(gateway().mcp_port()) +
+                  endpoint;
+    request.headers = {"Content-Type: application/json", "X-DBHub-DSN: " + dsn};
+    request.body = body;
+    return http.Send(request);
+  };
+  const auto accepted = post(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"legacy","version":"1"}}})");
+  EXPECT_EQ(accepted.status, 202) << accepted.Describe();
+  const std::string initialized = stream.ReadUntilContains("\"id\":1", 20000);
+  EXPECT_NE(initialized.find("protocolVersion"), std::string::npos) << initialized;
+
+  EXPECT_EQ(post(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").status, 202);
+  EXPECT_EQ(post(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute_sql","arguments":{"sql":"SELECT name FROM people ORDER BY id"}}})")
+                .status,
+            202);
+  const std::string called = stream.ReadUntilContains("\"id\":2", 20000);
+  EXPECT_NE(called.find("Ada"), std::string::npos) << called;
+
+  // Another DSN cannot post into this session.
+  HttpRequest foreign;
+  foreign.method = "POST";
+  foreign.url = "http://127.0.0.1:" + std::to_string(gateway().mcp_port()) + endpoint;
+  foreign.headers = {"Content-Type: application/json",
+                     "X-DBHub-DSN: " + NewSqliteDsn("intruder.db")};
+  foreign.body = R"({"jsonrpc":"2.0","id":3,"method":"ping"})";
+  EXPECT_EQ(http.Send(foreign).status, 404);
+}
+
+TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
+  StartGateway();
+  auto client = Client(NewSqliteDsn("inflight.db"));
+  ASSERT_EQ(client.ExecuteSql(kPeopleQuery).status, 200);
+  const auto victim = OnlyInstanceProcess();
+  ASSERT_TRUE(victim.has_value());
+  // A query that keeps DBHub busy for seconds.
+  auto slow = std::async(std::launch::async, [&] {
+    auto own = Client(NewSqliteDsn("inflight.db"));
+    return own.ExecuteSql(kSlowQuery);
+  });
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto snapshot = Instances();
+        return snapshot.parsed && !snapshot.instances.empty() &&
+               snapshot.instances.front().raw.value("in_flight", 0) > 0;
+      },
+      seconds(10), milliseconds(20)));
+  std::this_thread::sleep_for(milliseconds(200));  // into the query
+  ASSERT_EQ(kill(victim->pid, SIGKILL), 0);
+  // Far sooner than --backend-timeout (300 s): the gateway notices the
+  // instance is gone, it does not wait for an answer.
+  ASSERT_EQ(slow.wait_for(seconds(30)), std::future_status::ready)
+      << "the request still hangs after its instance died";
+  const auto answer = slow.get();
+  EXPECT_TRUE(CarriesJsonRpcError(answer)) << answer.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
+  // And the gateway goes on serving.
+  EXPECT_EQ(client.ExecuteSql(kPeopleQuery).status, 200);
+}
+
+}  // namespace
+}  // namespace mcpgw::it

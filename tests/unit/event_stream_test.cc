@@ -1,0 +1,99 @@
+#include "gateway/event_stream.h"
+
+#include <gtest/gtest.h>
+
+namespace mcpgw::gateway {
+namespace {
+
+TEST(ParseEventId, ReadsStreamAndSequence) {
+  const auto id = ParseEventId("s0a1b2-17");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->stream_id, "s0a1b2");
+  EXPECT_EQ(id->sequence, 17u);
+  EXPECT_FALSE(ParseEventId("nodash").has_value());
+  EXPECT_FALSE(ParseEventId("s-").has_value());
+  EXPECT_FALSE(ParseEventId("-5").has_value());
+  EXPECT_FALSE(ParseEventId("s-5x").has_value());
+  EXPECT_FALSE(ParseEventId("s-99999999999999999999999").has_value());
+}
+
+TEST(EventStream, EventsGetIdsOfTheStreamInOrder) {
+  EventStream stream("sabc", "session", {});
+  stream.Append("message", "{\"n\":1}");
+  stream.Append("message", "{\"n\":2}");
+  auto batch = stream.ReadFrom(1);
+  ASSERT_EQ(batch.wire.size(), 2u);
+  EXPECT_EQ(batch.wire[0], "id: sabc-1\ndata: {\"n\":1}\n\n");
+  EXPECT_EQ(batch.wire[1], "id: sabc-2\ndata: {\"n\":2}\n\n");
+  EXPECT_EQ(batch.next, 3u);
+  EXPECT_FALSE(batch.finished);
+  // Resuming after event 1 replays event 2 only.
+  batch = stream.ReadFrom(2);
+  ASSERT_EQ(batch.wire.size(), 1u);
+  EXPECT_EQ(batch.wire[0], "id: sabc-2\ndata: {\"n\":2}\n\n");
+  stream.Finish();
+  EXPECT_TRUE(stream.ReadFrom(3).finished);
+}
+
+TEST(EventStream, DeliveredEventsBeyondTheByteLimitAreDropped) {
+  EventStream stream("s", "session", {.max_bytes = 100, .max_age = std::chrono::seconds(60)});
+  const std::string data(40, 'x');
+  for (int i = 0; i < 5; ++i) stream.Append("message", data);
+  EXPECT_LE(stream.bytes(), 100u + 64u);
+  const auto batch = stream.ReadFrom(1);
+  EXPECT_TRUE(batch.gone);
+  EXPECT_FALSE(stream.ReadFrom(5).gone);
+}
+
+TEST(EventStream, AnAttachedWriterKeepsItsEventsAndPausesTheAppender) {
+  EventStream stream("s", "session", {.max_bytes = 100, .max_age = std::chrono::seconds(60)});
+  stream.AttachWriter();
+  const std::string data(40, 'x');
+  for (int i = 0; i < 5; ++i) stream.Append("message", data);
+  EXPECT_TRUE(stream.ShouldPause());
+  bool drained = false;
+  stream.OnDrained([&drained] { drained = true; });
+  EXPECT_FALSE(drained);
+  const auto batch = stream.ReadFrom(1);
+  EXPECT_FALSE(batch.gone);
+  EXPECT_EQ(batch.wire.size(), 5u);  // nothing the writer had not sent was lost
+  EXPECT_TRUE(drained);
+  EXPECT_FALSE(stream.ShouldPause());
+  stream.DetachWriter();
+}
+
+TEST(EventStream, WakesReadersOnAppendAndFinish) {
+  EventStream stream("s", "", {});
+  int woken = 0;
+  stream.OnNextChange(1, [&woken] { ++woken; });
+  EXPECT_EQ(woken, 0);
+  stream.Append("message", "{}");
+  EXPECT_EQ(woken, 1);
+  // Already past the cursor: woken at once.
+  stream.OnNextChange(1, [&woken] { ++woken; });
+  EXPECT_EQ(woken, 2);
+  stream.OnNextChange(2, [&woken] { ++woken; });
+  stream.Finish();
+  EXPECT_EQ(woken, 3);
+}
+
+TEST(EventStreams, OnlySessionStreamsAreFoundAgain) {
+  EventStreams streams({});
+  auto anonymous = streams.Create("");
+  auto owned = streams.Create("nonce");
+  EXPECT_EQ(streams.Find(anonymous->id()), nullptr);
+  EXPECT_EQ(streams.Find(owned->id()), owned);
+  EXPECT_NE(anonymous->id(), owned->id());
+  EXPECT_EQ(streams.stats().streams, 1u);
+}
+
+TEST(EventStreams, FinishedStreamsExpireAfterTheAgeLimit) {
+  EventStreams streams({.max_bytes = 1024, .max_age = std::chrono::seconds(1)});
+  auto owned = streams.Create("nonce");
+  owned->Finish();
+  EXPECT_FALSE(owned->Expired(EventStream::Clock::now()));
+  EXPECT_TRUE(owned->Expired(EventStream::Clock::now() + std::chrono::seconds(2)));
+}
+
+}  // namespace
+}  // namespace mcpgw::gateway
