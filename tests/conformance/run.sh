@@ -8,7 +8,8 @@
 #   tests/conformance/run.sh [path/to/mcp-gateway]   (default: $MCP_GATEWAY_BIN or build/mcp-gateway)
 #
 # Env: MCP_GATEWAY_DEPS (default <repo>/.deps), CONFORMANCE_KEEP=1 keeps the
-# results directory, CONFORMANCE_SCENARIO=<name> runs one scenario only.
+# results directory, CONFORMANCE_SCENARIO=<name> runs one scenario only,
+# CONFORMANCE_SUITE=all|pending another suite than the runner's default (active).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO="$(cd "$HERE/../.." && pwd -P)"
@@ -58,6 +59,7 @@ wait_http() {
 run_suite() {  # url out_dir log
   local args=(server --url "$1" -o "$2")
   [[ -n "${CONFORMANCE_SCENARIO:-}" ]] && args+=(--scenario "$CONFORMANCE_SCENARIO")
+  [[ -n "${CONFORMANCE_SUITE:-}" ]] && args+=(--suite "$CONFORMANCE_SUITE")
   mkdir -p "$2"
   # The runner exits non-zero when any scenario fails: the comparison decides.
   (cd "$WORK" && "$NODE" "$CONFORMANCE" "${args[@]}") >"$3" 2>&1 || true
