@@ -13,6 +13,7 @@
 #include "test_support/gateway_fixture.h"
 #include "test_support/http_client.h"
 #include "test_support/paths.h"
+#include "test_support/process.h"
 #include "test_support/sqlite_db.h"
 
 namespace mcpgw::it {
@@ -166,6 +167,49 @@ TEST_F(LaunchSpecTest, DefaultDsnFileServesRequestsWithoutCredentials) {
   const auto refused = http.Send(request);
   EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, -32001));
   EXPECT_EQ(Instances().instances.size(), 2u);
+}
+
+// Launch-spec flags the gateway refuses at start (exit code 2), with a
+// message naming the flag and never echoing a secret.
+TEST_F(LaunchSpecTest, BadLaunchSpecFlagsAreRefusedAtStart) {
+  const auto dsn_file = temp().path() / "bad-dsn";
+  std::ofstream(dsn_file) << "ftp://u:Hidden-77@host/db\n";
+  const auto empty_file = temp().path() / "empty-dsn";
+  std::ofstream(empty_file) << "\n";
+  struct Case {
+    std::vector<std::string> flags;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--server-env=DSN=sqlite:///x"}, "DSN is set by the gateway"},
+      {{"--server-env=PORT=1"}, "PORT is set by the gateway"},
+      {{"--server-env=NO_EQUALS"}, "NAME=VALUE"},
+      {{"--server-arg=x"}, "--server-arg needs --server-command"},
+      {{"--server-command=/nonexistent/server"}, "not an executable"},
+      {{"--server-command=no-such-program-anywhere"}, "not found in $PATH"},
+      {{"--server-readiness-path=healthz"}, "must start with /"},
+      {{"--server-readiness-status=maybe"}, "ok or any"},
+      {{"--runtime=docker", "--server-command=" + NodeBinary()},
+       "--runtime=process only"},
+      {{"--default-dsn-file=" + (temp().path() / "missing").string()},
+       "cannot read"},
+      {{"--default-dsn-file=" + empty_file.string()}, "holds no DSN"},
+      {{"--default-dsn-file=" + dsn_file.string()}, "--default-dsn-file: "},
+  };
+  for (const auto& c : cases) {
+    SpawnSpec spec;
+    spec.argv = {GatewayBinary(), "--listen=127.0.0.1:0",
+                 "--admin-listen=127.0.0.1:0",
+                 "--state-dir=" + state_dir().string()};
+    spec.argv.insert(spec.argv.end(), c.flags.begin(), c.flags.end());
+    spec.output_file = temp().path() / "refused.log";
+    const auto result = RunCommand(spec, std::chrono::seconds(30));
+    SCOPED_TRACE(c.flags.back());
+    ASSERT_TRUE(result.wait_status.has_value()) << result.Describe();
+    EXPECT_TRUE(ExitedWithCode(*result.wait_status, 2)) << result.Describe();
+    EXPECT_NE(result.output.find(c.says), std::string::npos) << result.output;
+    EXPECT_TRUE(DoesNotContain(result.output, "Hidden-77"));
+  }
 }
 
 }  // namespace
