@@ -316,8 +316,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "Path the gateway GETs on a starting instance until it is ready.")
       ("server-readiness-status", po::value(&readiness_status),
        "ok: ready when the readiness path answers 200 (default for DBHub). "
-       "any: ready on any HTTP answer, e.g. 400 from GET /mcp for a server "
-       "without a health endpoint (default with --server-command).")
+       "any: ready on any HTTP answer, e.g. a 404 from a server without a "
+       "health endpoint (default with --server-command).")
       ("default-dsn-file", po::value(&default_dsn_file),
        "File whose first line is a DSN used for requests that carry no "
        "credentials (no X-DBHub-DSN, no Authorization), for clients that "
