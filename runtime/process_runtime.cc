@@ -27,6 +27,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kProbeTimeout{250};
 constexpr std::size_t kTokenBytes = 32;
 constexpr std::chrono::milliseconds kReadyWakeInterval{250};
+constexpr char kLoopbackHost[] = "127.0.0.1";
 
 // Shared between the handle the pool holds and the monitor thread, so that
 // either may go first.
@@ -131,13 +132,16 @@ void Monitor(std::shared_ptr<ProcessState> state,
     }
     if (!ready && now >= next_probe) {
       next_probe = now + options.probe_interval;
-      if (ProbeHealthz(state->endpoint.host, state->endpoint.port,
-                       kProbeTimeout)) {
+      if (ProbeReadiness(state->endpoint.host, state->endpoint.port,
+                         options.readiness.path, options.readiness.any_status,
+                         kProbeTimeout)) {
         ready = true;
         state->events->OnReady();
       } else if (now > start_deadline) {
-        failure = text::Cat("DBHub did not answer /healthz within ",
-                               options.start_timeout.count(), " ms");
+        failure = text::Cat(options.server_command ? "the server" : "DBHub",
+                            " did not answer ", options.readiness.path,
+                            options.readiness.any_status ? "" : " with 200",
+                            " within ", options.start_timeout.count(), " ms");
         kill(-state->pid, SIGKILL);
       }
     }
@@ -211,7 +215,10 @@ struct ProcessRuntime::Started {
 
 std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
     const LaunchSpec& spec, std::uint16_t port, const std::string& token) {
-  if (options_.warm_pool == nullptr) return std::nullopt;
+  // Warm workers are pre-loaded DBHubs: of no use for another server.
+  if (options_.warm_pool == nullptr || options_.server_command) {
+    return std::nullopt;
+  }
   auto worker = options_.warm_pool->Claim();
   if (!worker) return std::nullopt;
   Started started{worker->pid,        worker->output_fd, worker->stdin_fd,
@@ -240,19 +247,18 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
   if (auto status = MakePrivateDirectory(work_dir.string()); !status.ok()) {
     return status;
   }
+  const InstanceLaunch instance{kLoopbackHost, port, spec.dsn, token};
+  CommandLine line =
+      options_.server_command
+          ? CustomCommandLine(*options_.server_command,
+                              CleanNodeEnvironment(work_dir.string()),
+                              options_.extra_env, instance)
+          : DbhubCommandLine(options_.node_path, options_.dbhub_entry,
+                             CleanNodeEnvironment(work_dir.string()),
+                             options_.extra_env, instance);
   SpawnRequest request;
-  // Only non-secret settings in argv: it is world-readable in /proc.
-  request.argv = {options_.node_path, options_.dbhub_entry, "--transport",
-                  "http", "--port", std::to_string(port)};
-  request.env = CleanNodeEnvironment(work_dir.string());
-  request.env.insert(request.env.end(),
-                     {
-                         "TRANSPORT=http",
-                         text::Cat("PORT=", port),
-                         "DBHUB_HOST=127.0.0.1",
-                         text::Cat("DSN=", spec.dsn),
-                         text::Cat("DBHUB_AUTH_TOKEN=", token),
-                     });
+  request.argv = std::move(line.argv);
+  request.env = std::move(line.env);
   request.working_dir = work_dir.string();
   auto spawned = SpawnInOwnGroup(request);
   if (!spawned.ok()) {
@@ -265,7 +271,7 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
                           ProcessStartTicks(spawned->pid).value_or(0));
   }
   return Started{spawned->pid, spawned->output_fd, -1, -1, work_dir,
-                 "started DBHub"};
+                 options_.server_command ? "started server" : "started DBHub"};
 }
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> ProcessRuntime::Launch(
@@ -285,7 +291,7 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> ProcessRuntime::Launch(
   auto state = std::make_shared<ProcessState>(policies::Redactor(spec.secrets));
   state->instance_id = spec.instance_id;
   state->redacted_target = spec.redacted_target;
-  state->endpoint = Endpoint{"127.0.0.1", *port, token};
+  state->endpoint = Endpoint{kLoopbackHost, *port, token};
   state->events = std::move(events);
   state->records = options_.records;
   state->work_dir = started->work_dir;

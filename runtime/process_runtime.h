@@ -1,11 +1,16 @@
 #pragma once
 // Runs each DBHub as a local child process bound to 127.0.0.1: a worker
 // claimed from the warm pool when one is idle, a plain spawn otherwise.
+// Or, configured with a ServerCommand, any MCP server that speaks
+// Streamable HTTP on /mcp (plain spawns only).
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "runtime/launch_command.h"
 #include "runtime/runtime.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
@@ -24,7 +29,14 @@ struct ProcessRuntimeOptions {
   std::chrono::milliseconds probe_interval{25};
   StateRecords* records = nullptr;  // optional
   // Where launches claim pre-started workers; null or empty: plain spawns.
+  // Only for DBHub: ignored when `server_command` is set.
   WarmPool* warm_pool = nullptr;
+  // Set: run this MCP server instead of DBHub (node_path and dbhub_entry
+  // are then unused).
+  std::optional<ServerCommand> server_command;
+  // NAME=VALUE added to every instance's environment (--server-env).
+  std::vector<std::string> extra_env;
+  ReadinessCheck readiness;
 };
 
 class ProcessRuntime final : public Runtime {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -10,7 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "policies/dsn.h"
 #include "policies/redaction.h"
+#include "runtime/launch_command.h"
 #include "policies/text.h"
 #include "src/duration_flag.h"
 #include "src/protocol_options.h"
@@ -113,6 +116,50 @@ absl::Status ParseContainerFlags(Config& config, std::string host,
   return absl::OkStatus();
 }
 
+// An executable named with a '/' is taken as a path; a bare name is looked
+// up in $PATH, as a shell would.
+absl::StatusOr<std::string> ResolveExecutable(const std::string& command) {
+  if (command.find('/') != std::string::npos) {
+    const auto path = std::filesystem::absolute(command).lexically_normal();
+    if (access(path.c_str(), X_OK) != 0) {
+      return absl::FailedPreconditionError(text::Cat(
+          "--server-command='", command, "' is not an executable file"));
+    }
+    return path.string();
+  }
+  const char* path_env = getenv("PATH");
+  for (const auto& dir : text::SplitList(path_env != nullptr ? path_env : "", ':')) {
+    const auto candidate = std::filesystem::path(dir) / command;
+    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) {
+      return std::filesystem::absolute(candidate).string();
+    }
+  }
+  return absl::FailedPreconditionError(text::Cat(
+      "--server-command='", command, "' was not found in $PATH"));
+}
+
+// The file's first line, trimmed, checked to be a DSN. Errors never show
+// the file's content.
+absl::StatusOr<std::string> ReadDefaultDsn(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        text::Cat("--default-dsn-file: cannot read ", file.string()));
+  }
+  std::string line;
+  std::getline(in, line);
+  const std::string dsn(text::StripWhitespace(line));
+  if (dsn.empty()) {
+    return absl::InvalidArgumentError(text::Cat(
+        "--default-dsn-file: ", file.string(), " holds no DSN on its first line"));
+  }
+  if (auto parsed = policies::ParseDsn(dsn); !parsed.ok()) {
+    return absl::InvalidArgumentError(text::Cat(
+        "--default-dsn-file: ", file.string(), ": ", parsed.status().message()));
+  }
+  return dsn;
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
@@ -123,6 +170,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   long long max_body = 0, max_header = 0;
   int threads = 0;
   std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
+  std::string server_command, readiness_status, default_dsn_file;
   long long pids_limit = 0;
 
   po::options_description options("Options");
@@ -234,6 +282,36 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   ProtocolOptions protocol_options;
   options.add(protocol_options.Describe());
 
+  po::options_description server_options(
+      "Any MCP server instead of DBHub (process runtime)");
+  server_options.add_options()
+      ("server-command", po::value(&server_command),
+       "Run this program for every instance instead of DBHub: any MCP server "
+       "that serves Streamable HTTP on /mcp. It gets PORT, HOST (127.0.0.1), "
+       "DSN and MCP_GATEWAY_AUTH_TOKEN in its environment. Turns the warm "
+       "pool off. A bare name is looked up in $PATH.")
+      ("server-arg", po::value(&config.server_args)->composing(),
+       "Argument for --server-command (repeatable, in order; write "
+       "--server-arg=--flag for one that starts with -). {port} and {host} "
+       "are replaced by the instance's; the DSN never goes in argv.")
+      ("server-env", po::value(&config.server_env)->composing(),
+       "NAME=VALUE added to every instance's environment, DBHub's too "
+       "(repeatable; {port} and {host} replaced). PORT, HOST, DSN and the "
+       "token variables are the gateway's own.")
+      ("server-readiness-path",
+       po::value(&config.server_readiness_path)
+           ->default_value(config.server_readiness_path),
+       "Path the gateway GETs on a starting instance until it is ready.")
+      ("server-readiness-status", po::value(&readiness_status),
+       "ok: ready when the readiness path answers 200 (default for DBHub). "
+       "any: ready on any HTTP answer, e.g. a 404 from a server without a "
+       "health endpoint (default with --server-command).")
+      ("default-dsn-file", po::value(&default_dsn_file),
+       "File whose first line is a DSN used for requests that carry no "
+       "credentials (no X-DBHub-DSN, no Authorization), for clients that "
+       "cannot send headers. Default: none, such requests get 401.");
+  options.add(server_options);
+
   po::variables_map values;
   try {
     po::store(po::command_line_parser(argc, argv)
@@ -326,7 +404,39 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
       threads > 0 ? threads
                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
+  if (!default_dsn_file.empty()) {
+    config.default_dsn_file = std::filesystem::absolute(default_dsn_file);
+    auto dsn = ReadDefaultDsn(config.default_dsn_file);
+    if (!dsn.ok()) return dsn.status();
+    config.default_dsn = *std::move(dsn);
+  }
+  if (auto status = runtime::ValidateExtraEnv(config.server_env); !status.ok()) {
+    return status;
+  }
+  if (config.server_readiness_path.empty() ||
+      config.server_readiness_path[0] != '/') {
+    return absl::InvalidArgumentError(
+        "--server-readiness-path must start with /");
+  }
+  if (readiness_status.empty()) {
+    config.server_readiness_any_status = !server_command.empty();
+  } else if (readiness_status == "ok" || readiness_status == "any") {
+    config.server_readiness_any_status = readiness_status == "any";
+  } else {
+    return absl::InvalidArgumentError(
+        "--server-readiness-status must be ok or any");
+  }
+  if (server_command.empty() && !config.server_args.empty()) {
+    return absl::InvalidArgumentError(
+        "--server-arg needs --server-command");
+  }
+
   if (config.runtime == "docker") {
+    if (!server_command.empty()) {
+      return absl::InvalidArgumentError(
+          "--server-command works with --runtime=process only (the docker "
+          "runtime runs the DBHub image)");
+    }
     auto status = ParseContainerFlags(config, docker_host, tls_ca, tls_cert,
                                       tls_key, memory, cpus, pids_limit);
     if (!status.ok()) return status;
@@ -335,6 +445,13 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (config.runtime != "process") {
     return absl::InvalidArgumentError(text::Cat(
         "--runtime='", config.runtime, "': expected process or docker"));
+  }
+
+  if (!server_command.empty()) {
+    auto program = ResolveExecutable(server_command);
+    if (!program.ok()) return program.status();
+    config.server_command = *std::move(program);
+    return config;
   }
 
   const auto deps = ExecutableDir() / ".." / ".deps" / "node_modules";
@@ -362,6 +479,14 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   }
   return config;
 }
+
+namespace {
+nlohmann::json EnvNames(const std::vector<std::string>& entries) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& entry : entries) names.push_back(entry.substr(0, entry.find('=')));
+  return names;
+}
+}  // namespace
 
 nlohmann::json EffectiveConfigJson(const Config& config) {
   auto ms = [](std::chrono::milliseconds d) { return d.count(); };
@@ -398,7 +523,24 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"capacity_threshold", config.capacity_threshold},
       {"protocol", ProtocolConfigJson(config.protocol)},
       {"runtime", config.runtime},
-      {"warm_pool", config.runtime == "process" ? config.warm_pool : 0},
+      {"warm_pool", config.runtime == "process" && config.server_command.empty()
+                        ? config.warm_pool
+                        : 0},
+      {"server",
+       {
+           {"command", config.server_command.empty()
+                           ? nlohmann::json(nullptr)
+                           : nlohmann::json(config.server_command)},
+           {"args", config.server_args},
+           // Names only: values may be secrets.
+           {"env_names", EnvNames(config.server_env)},
+           {"readiness_path", config.server_readiness_path},
+           {"readiness_status",
+            config.server_readiness_any_status ? "any" : "ok"},
+       }},
+      {"default_dsn_file", config.default_dsn_file.empty()
+                               ? nlohmann::json(nullptr)
+                               : nlohmann::json(config.default_dsn_file.string())},
       {"warm_preloader", config.warm_preloader},
       {"docker",
        config.runtime != "docker"

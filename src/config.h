@@ -25,6 +25,17 @@ struct Config {
   std::chrono::milliseconds start_timeout{30'000};
   std::string node_path;
   std::string dbhub_entry;
+  // Any MCP server instead of DBHub (process runtime): empty: DBHub.
+  std::string server_command;     // absolute path
+  std::vector<std::string> server_args;
+  std::vector<std::string> server_env;  // NAME=VALUE
+  std::string server_readiness_path = "/healthz";
+  // Ready on any HTTP answer to the readiness path, not only 200.
+  bool server_readiness_any_status = false;
+  // Secret: the DSN used for requests that carry no credentials (read from
+  // --default-dsn-file); empty: such requests are refused.
+  std::string default_dsn;
+  std::filesystem::path default_dsn_file;
   int warm_pool = 2;              // pre-started workers; 0: off
   std::string warm_preloader;     // runtime/dbhub_preloader.mjs
   std::size_t max_body_bytes = 4 * 1024 * 1024;

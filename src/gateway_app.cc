@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/admin_handler.h"
+#include "gateway/default_credentials.h"
 #include "gateway/http_server.h"
 #include "gateway/mcp_handler.h"
 #include "policies/instance_key.h"
@@ -148,14 +149,19 @@ void AdoptLeftoverContainers(runtime::DockerRuntime& docker,
   }
 }
 
-// Ready when not shutting down and DBHub can be started.
+// Ready when not shutting down and DBHub (or the --server-command) can be
+// started.
 absl::Status Readiness(const Config& config, const std::atomic<bool>& stopping) {
   if (stopping.load()) return absl::UnavailableError("shutting down");
-  if (config.runtime == "process" &&
+  if (config.runtime == "process" && !config.server_command.empty()) {
+    if (access(config.server_command.c_str(), X_OK) != 0) {
+      return absl::UnavailableError("the --server-command is not executable");
+    }
+  } else if (config.runtime == "process" &&
       access(config.node_path.c_str(), X_OK) != 0) {
     return absl::UnavailableError("the Node.js binary is not executable");
   }
-  if (config.runtime == "process" &&
+  if (config.runtime == "process" && config.server_command.empty() &&
       access(config.dbhub_entry.c_str(), R_OK) != 0) {
     return absl::UnavailableError("DBHub's entry script is not readable");
   }
@@ -221,8 +227,14 @@ int RunGateway(const Config& config) {
   std::filesystem::remove_all(config.state_dir / "run", ignored);
 
   // The warm pool serves the process runtime; containers start their own way.
+  // Its workers are pre-loaded DBHubs: no use for another server.
+  const bool custom_server = !config.server_command.empty();
+  if (custom_server && config.warm_pool > 0) {
+    spdlog::info("warm pool off: --server-command {} is not DBHub",
+                 config.server_command);
+  }
   std::unique_ptr<runtime::WarmPool> warm_pool;
-  if (config.runtime == "process" && config.warm_pool > 0) {
+  if (config.runtime == "process" && config.warm_pool > 0 && !custom_server) {
     warm_pool = std::make_unique<runtime::WarmPool>(runtime::WarmPoolOptions{
         .node_path = config.node_path,
         .preloader_path = config.warm_preloader,
@@ -248,6 +260,15 @@ int RunGateway(const Config& config) {
             .start_timeout = config.start_timeout,
             .records = &records,
             .warm_pool = warm_pool.get(),
+            .server_command =
+                custom_server
+                    ? std::optional<runtime::ServerCommand>(
+                          runtime::ServerCommand{config.server_command,
+                                                 config.server_args})
+                    : std::nullopt,
+            .extra_env = config.server_env,
+            .readiness = {.path = config.server_readiness_path,
+                          .any_status = config.server_readiness_any_status},
         });
   }
   // Before the pool: a runtime thread finishing an instance's exit may still
@@ -298,7 +319,14 @@ int RunGateway(const Config& config) {
        .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); }});
   metrics.SetSessionCount(
       [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
-  gateway::HttpServer mcp_server(io, "MCP listener", mcp_handler, limits);
+  // Requests without credentials reach the --default-dsn-file backend.
+  gateway::DefaultCredentialsHandler default_credentials(mcp_handler,
+                                                         config.default_dsn);
+  gateway::RequestHandler& mcp_entry =
+      config.default_dsn.empty()
+          ? static_cast<gateway::RequestHandler&>(mcp_handler)
+          : default_credentials;
+  gateway::HttpServer mcp_server(io, "MCP listener", mcp_entry, limits);
   gateway::HttpServer admin_server(io, "admin listener", admin_handler, limits);
 
   auto mcp_endpoint = mcp_server.Listen(config.listen);
@@ -331,6 +359,15 @@ int RunGateway(const Config& config) {
       "idle timeout {} ms, at most {} instances, warm pool of {}, state in {}",
       config.idle_timeout.count(), config.max_instances,
       warm_pool ? config.warm_pool : 0, config.state_dir.string());
+  if (custom_server) {
+    spdlog::info("instances run {} (ready on GET {} answering {})",
+                 config.server_command, config.server_readiness_path,
+                 config.server_readiness_any_status ? "anything" : "200");
+  }
+  if (!config.default_dsn.empty()) {
+    spdlog::info("requests without credentials use the DSN in {}",
+                 config.default_dsn_file.string());
+  }
   if (docker_runtime != nullptr) {
     spdlog::info("runtime docker: engine {}, image {}",
                  config.docker_engine.display, config.image);
