@@ -125,6 +125,30 @@ asio::awaitable<absl::StatusOr<runtime::Lease>> McpHandler::Acquire(
                                   asio::use_awaitable);
 }
 
+asio::awaitable<std::optional<std::pair<ErrorReply, std::string_view>>>
+McpHandler::Bind(const policies::Target& target,
+                 const std::optional<policies::SessionClaims>& session,
+                 std::optional<runtime::Lease>& lease,
+                 std::string& backend_session) {
+  auto acquired = co_await Acquire(target);
+  if (!acquired.ok()) {
+    co_return std::make_pair(AcquireFailureReply(acquired.status()),
+                             AcquireOutcome(acquired.status()));
+  }
+  lease.emplace(std::move(*acquired));
+  if (!session) co_return std::nullopt;
+  auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
+                                          *connections_, options_.limits);
+  if (!known.ok()) {
+    lease->CountError();
+    co_return std::make_pair(
+        BackendFailed(std::string(known.status().message())),
+        outcome::kBackendError);
+  }
+  backend_session = std::move(*known);
+  co_return std::nullopt;
+}
+
 asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream) {
   Accounting accounting;
@@ -242,30 +266,19 @@ asio::awaitable<bool> McpHandler::Forward(
   const bool keep_alive = request.keep_alive();
   const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
                           IsInitialize(body.messages.front());
-  auto lease = co_await Acquire(target);
-  if (!lease.ok()) {
-    co_return co_await Refuse(request, client,
-                              AcquireFailureReply(lease.status()), accounting,
-                              AcquireOutcome(lease.status()));
+  std::optional<runtime::Lease> lease;
+  std::string backend_session;
+  if (auto refusal = co_await Bind(target, session, lease, backend_session)) {
+    accounting.instance_id = lease ? lease->instance_id() : std::string();
+    co_return co_await Refuse(request, client, refusal->first, accounting,
+                              refusal->second);
   }
   accounting.instance_id = lease->instance_id();
   const auto backend_start = std::chrono::steady_clock::now();
 
   Request backend_request = BuildBackendRequest(request, lease->endpoint());
-  std::string backend_session;
-  if (session) {
-    auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
-                                            *connections_, options_.limits);
-    if (!known.ok()) {
-      lease->CountError();
-      co_return co_await Refuse(request, client,
-                                BackendFailed(std::string(known.status().message())),
-                                accounting, outcome::kBackendError);
-    }
-    backend_session = std::move(*known);
-    if (!backend_session.empty()) {
-      backend_request.set(kSessionHeader, backend_session);
-    }
+  if (!backend_session.empty()) {
+    backend_request.set(kSessionHeader, backend_session);
   }
   std::optional<policies::SessionClaims> new_session;
   if (initialize) {
@@ -449,24 +462,13 @@ asio::awaitable<bool> McpHandler::HandleBatch(
           accounting, outcome::kRefused);
     }
   }
-  auto lease = co_await Acquire(target);
-  if (!lease.ok()) {
-    co_return co_await Refuse(request, client,
-                              AcquireFailureReply(lease.status()), accounting,
-                              AcquireOutcome(lease.status()));
+  std::optional<runtime::Lease> lease;
+  std::string backend_session;
+  if (auto refusal = co_await Bind(target, session, lease, backend_session)) {
+    co_return co_await Refuse(request, client, refusal->first, accounting,
+                              refusal->second);
   }
   accounting.instance_id = lease->instance_id();
-  std::string backend_session;
-  if (session) {
-    auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
-                                            *connections_, options_.limits);
-    if (!known.ok()) {
-      co_return co_await Refuse(request, client,
-                                BackendFailed(std::string(known.status().message())),
-                                accounting, outcome::kBackendError);
-    }
-    backend_session = std::move(*known);
-  }
   // Each message goes to the instance on its own (not every server takes
   // batches, and 2025-06-18 servers must not), in order; the answers are
   // gathered into one array.

@@ -89,6 +89,13 @@ class McpHandler final : public RequestHandler {
 
   asio::awaitable<absl::StatusOr<runtime::Lease>> Acquire(
       const policies::Target& target);
+  // A lease on the target's instance and, within a session, the instance's
+  // own session (initializing it again when it is new); else the refusal
+  // for the client and the outcome to account.
+  asio::awaitable<std::optional<std::pair<ErrorReply, std::string_view>>> Bind(
+      const policies::Target& target,
+      const std::optional<policies::SessionClaims>& session,
+      std::optional<runtime::Lease>& lease, std::string& backend_session);
   // Writes the gateway's own error answer and accounts for the request.
   asio::awaitable<bool> Refuse(const Request& request,
                                beast::tcp_stream& client,

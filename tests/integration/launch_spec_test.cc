@@ -11,6 +11,7 @@
 
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
+#include "test_support/mcp_client.h"
 #include "test_support/http_client.h"
 #include "test_support/paths.h"
 #include "test_support/process.h"
@@ -20,73 +21,6 @@ namespace mcpgw::it {
 namespace {
 
 using LaunchSpecTest = GatewayTest;
-
-// server-everything is installed beside DBHub by deploy/setup.sh:
-// <deps>/node_modules/.bin/node -> <deps>/node_modules/@modelcontextprotocol/...
-std::string ServerEverythingEntry() {
-  if (const char* env = std::getenv("MCP_GATEWAY_SERVER_EVERYTHING")) return env;
-  const auto node_modules =
-      std::filesystem::path(NodeBinary()).parent_path().parent_path();
-  return (node_modules / "@modelcontextprotocol" / "server-everything" /
-          "dist" / "index.js")
-      .string();
-}
-
-// A Streamable HTTP client that keeps the Mcp-Session-Id the server hands
-// out: server-everything, unlike DBHub, holds per-session state.
-class SessionClient {
- public:
-  SessionClient(std::string url, std::string dsn)
-      : url_(std::move(url)), dsn_(std::move(dsn)) {}
-
-  HttpResponse Post(const nlohmann::json& message) {
-    HttpRequest request;
-    request.method = "POST";
-    request.url = url_;
-    request.headers = {"Content-Type: application/json",
-                       "Accept: application/json, text/event-stream",
-                       "X-DBHub-DSN: " + dsn_};
-    if (!session_.empty()) request.headers.push_back("Mcp-Session-Id: " + session_);
-    if (!protocol_.empty()) {
-      request.headers.push_back("MCP-Protocol-Version: " + protocol_);
-    }
-    request.body = message.dump();
-    auto response = http_.Send(request);
-    if (auto id = response.Header("mcp-session-id"); !id.empty()) session_ = id;
-    return response;
-  }
-
-  HttpResponse Call(const std::string& method, nlohmann::json params) {
-    return Post({{"jsonrpc", "2.0"},
-                 {"id", ++next_id_},
-                 {"method", method},
-                 {"params", std::move(params)}});
-  }
-
-  // initialize + notifications/initialized, as every client does first.
-  HttpResponse Initialize() {
-    auto response = Call(
-        "initialize",
-        {{"protocolVersion", "2025-06-18"},
-         {"capabilities", nlohmann::json::object()},
-         {"clientInfo", {{"name", "launch-spec-test"}, {"version", "1"}}}});
-    if (response.status == 200 && !response.messages.empty()) {
-      protocol_ = response.messages[0]["result"].value("protocolVersion", "");
-      Post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-    }
-    return response;
-  }
-
-  const std::string& session() const { return session_; }
-
- private:
-  std::string url_;
-  std::string dsn_;
-  std::string session_;
-  std::string protocol_;
-  HttpClient http_;
-  int next_id_ = 0;
-};
 
 std::vector<std::string> Names(const HttpResponse& response) {
   std::vector<std::string> names;
@@ -103,7 +37,7 @@ TEST_F(LaunchSpecTest, ServerEverythingBehindTheGatewayListsToolsAndEchoes) {
                 "--server-arg=" + ServerEverythingEntry(),
                 "--server-arg=streamableHttp"});
   // The DSN only names the backend instance; server-everything ignores it.
-  SessionClient client(gateway().mcp_url(), "sqlite:///tmp/everything.db");
+  McpClient client(gateway().mcp_url(), "sqlite:///tmp/everything.db");
 
   const auto init = client.Initialize();
   ASSERT_EQ(init.status, 200) << init.Describe();
@@ -111,7 +45,7 @@ TEST_F(LaunchSpecTest, ServerEverythingBehindTheGatewayListsToolsAndEchoes) {
   EXPECT_EQ(init.messages[0]["result"]["serverInfo"].value("name", ""),
             "mcp-servers/everything")
       << init.Describe();
-  EXPECT_FALSE(client.session().empty()) << init.Describe();
+  EXPECT_FALSE(client.session_id().empty()) << init.Describe();
 
   const auto tools = client.Call("tools/list", nlohmann::json::object());
   ASSERT_EQ(tools.status, 200) << tools.Describe();

@@ -13,6 +13,8 @@
 
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
+#include "test_support/mcp_client.h"
+#include "test_support/paths.h"
 #include "test_support/proc_info.h"
 #include "test_support/raw_connection.h"
 #include "test_support/sqlite_db.h"
@@ -135,61 +137,25 @@ std::string RawPost(const std::string& dsn, const std::string& session,
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-TEST_F(McpProtocolTest, BrokenStreamIsResumedWithLastEventId) {
+TEST_F(McpProtocolTest, ResumingRefusesWhatItCannotReplay) {
   StartGateway();
   const auto dsn = NewSqliteDsn("resume.db");
   auto client = Client(dsn);
   ASSERT_EQ(client.Initialize("2025-11-25").status, 200);
-
-  // The client's connection breaks while the answer is still being computed:
-  // it has seen only the priming event (an id, no data).
-  std::string stream_id;
-  {
-    RawConnection connection(gateway().mcp_port());
-    ASSERT_TRUE(connection.connected());
-    const nlohmann::json call = {
-        {"jsonrpc", "2.0"}, {"id", 41}, {"method", "tools/call"},
-        {"params", {{"name", "execute_sql"}, {"arguments", {{"sql", kSlowQuery}}}}}};
-    ASSERT_TRUE(connection.Send(RawPost(dsn, client.session_id(), call.dump())));
-    const std::string seen = connection.ReadUntilContains("\n\n", 15000);
-    std::smatch match;
-    ASSERT_TRUE(std::regex_search(seen, match,
-                                  std::regex("id: (s[0-9a-f]+)-1\r?\ndata: \r?\n")))
-        << "no priming event in: " << seen;
-    stream_id = match[1];
-    EXPECT_EQ(seen.find("\"result\""), std::string::npos)
-        << "the answer came before the connection broke";
-  }
-
-  // Reconnecting after the priming event gets the answer the gateway kept
-  // reading meanwhile.
-  const auto resumed = client.Send("GET", "", {"Last-Event-ID: " + stream_id + "-1"},
-                                   milliseconds(60000));
-  ASSERT_EQ(resumed.status, 200) << resumed.Describe();
-  EXPECT_EQ(resumed.Header("content-type"), "text/event-stream");
-  ASSERT_EQ(resumed.messages.size(), 1u) << resumed.Describe();
-  EXPECT_EQ(resumed.messages[0]["id"], 41) << resumed.Describe();
-  EXPECT_TRUE(resumed.messages[0].contains("result")) << resumed.Describe();
-  EXPECT_NE(resumed.body.find("id: " + stream_id + "-2"), std::string::npos);
-
-  // Replaying again from the start still works within the buffer's age.
-  const auto again = client.Send("GET", "", {"Last-Event-ID: " + stream_id + "-0"});
-  EXPECT_EQ(again.status, 200) << again.Describe();
-  EXPECT_EQ(again.messages.size(), 1u) << again.Describe();
-
+  // A stream this gateway never sent.
   const auto unknown = client.Send("GET", "", {"Last-Event-ID: s0000-3"});
   EXPECT_EQ(unknown.status, 410) << unknown.Describe();
   EXPECT_EQ(JsonRpcErrorCode(unknown), -32010);
-
-  // Another session cannot read this session's stream.
-  auto other = Client(dsn);
-  ASSERT_EQ(other.Initialize("2025-11-25").status, 200);
-  EXPECT_EQ(other.Send("GET", "", {"Last-Event-ID: " + stream_id + "-0"}).status,
-            410);
+  EXPECT_NE(JsonRpcErrorMessage(unknown).find("send the request again"),
+            std::string::npos);
+  // Not an event id of the gateway's at all.
+  EXPECT_EQ(client.Send("GET", "", {"Last-Event-ID: 42"}).status, 410);
   // Without a session there is nothing to resume.
   auto anonymous = Client(dsn);
-  EXPECT_EQ(anonymous.Send("GET", "", {"Last-Event-ID: " + stream_id + "-0"}).status,
-            400);
+  const auto no_session = anonymous.Send("GET", "", {"Last-Event-ID: s0000-3"});
+  EXPECT_EQ(no_session.status, 400) << no_session.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(no_session).find("Mcp-Session-Id"),
+            std::string::npos);
 }
 
 TEST_F(McpProtocolTest, LegacySseTransportIsBridged) {
@@ -271,6 +237,106 @@ TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
   EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
   // And the gateway goes on serving.
   EXPECT_EQ(client.ExecuteSql(kPeopleQuery).status, 200);
+}
+
+
+// server-everything keeps sessions of its own: the gateway hides them behind
+// its own, and initializes a new instance again behind an old session.
+std::vector<std::string> EverythingFlags(std::vector<std::string> more = {}) {
+  std::vector<std::string> flags = {"--server-command=" + NodeBinary(),
+                                    "--server-arg=" + ServerEverythingEntry(),
+                                    "--server-arg=streamableHttp"};
+  flags.insert(flags.end(), more.begin(), more.end());
+  return flags;
+}
+
+HttpResponse Echo(McpClient& client, const std::string& text) {
+  return client.Call("tools/call",
+                     {{"name", "echo"}, {"arguments", {{"message", text}}}});
+}
+
+void ExpectEcho(const HttpResponse& response, const std::string& text) {
+  ASSERT_EQ(response.status, 200) << response.Describe();
+  ASSERT_FALSE(response.messages.empty()) << response.Describe();
+  EXPECT_NE(response.messages[0].dump().find(text), std::string::npos)
+      << response.Describe();
+}
+
+TEST_F(McpProtocolTest, StatefulBackendIsInitializedAgainBehindTheSession) {
+  StartGateway(EverythingFlags({"--idle-timeout=1s"}));
+  McpClient client(gateway().mcp_url(), "sqlite:///tmp/everything-a.db");
+  ASSERT_EQ(client.Initialize("2025-11-25").status, 200);
+  ASSERT_EQ(client.session_id().rfind("mcps1_", 0), 0u)
+      << "the backend's own session id reached the client: "
+      << client.session_id();
+  ExpectEcho(Echo(client, "first"), "first");
+
+  // Reaped: a new server-everything knows nothing of the session.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto snapshot = Instances();
+        return snapshot.parsed && snapshot.instances.empty();
+      },
+      seconds(20), milliseconds(200)));
+  ExpectEcho(Echo(client, "after reap"), "after reap");
+
+  // Killed: same.
+  const auto victim = OnlyInstanceProcess();
+  ASSERT_TRUE(victim.has_value());
+  ASSERT_EQ(kill(victim->pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto snapshot = Instances();
+        return snapshot.parsed && snapshot.instances.empty();
+      },
+      seconds(10), milliseconds(100)));
+  ExpectEcho(Echo(client, "after crash"), "after crash");
+  EXPECT_NE(gateway().Output().find("initialized again"), std::string::npos);
+}
+
+TEST_F(McpProtocolTest, ProgressStreamIsResumedAfterABrokenConnection) {
+  StartGateway(EverythingFlags());
+  const std::string dsn = "sqlite:///tmp/everything-b.db";
+  McpClient client(gateway().mcp_url(), dsn);
+  ASSERT_EQ(client.Initialize("2025-11-25").status, 200);
+
+  std::string last_seen;
+  {
+    RawConnection connection(gateway().mcp_port());
+    ASSERT_TRUE(connection.connected());
+    const nlohmann::json call = {
+        {"jsonrpc", "2.0"}, {"id", 77}, {"method", "tools/call"},
+        {"params", {{"name", "trigger-long-running-operation"},
+                    {"arguments", {{"duration", 3}, {"steps", 3}}},
+                    {"_meta", {{"progressToken", "p1"}}}}}};
+    ASSERT_TRUE(connection.Send(RawPost(dsn, client.session_id(), call.dump())));
+    const std::string seen =
+        connection.ReadUntilContains("notifications/progress", 20000);
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(
+        seen, match, std::regex("id: (s[0-9a-f]+-[0-9]+)\r?\ndata: [^\n]*notifications/progress")))
+        << seen;
+    last_seen = match[1];
+    EXPECT_EQ(seen.find("\"id\":77"), std::string::npos) << seen;
+  }  // the connection breaks here, mid-answer
+
+  const auto resumed = client.Send("GET", "", {"Last-Event-ID: " + last_seen},
+                                   milliseconds(30000));
+  ASSERT_EQ(resumed.status, 200) << resumed.Describe();
+  int progress = 0;
+  bool answered = false;
+  for (const auto& message : resumed.messages) {
+    if (message.value("method", "") == "notifications/progress") ++progress;
+    if (message.value("id", 0) == 77 && message.contains("result")) answered = true;
+  }
+  EXPECT_EQ(progress, 2) << "the two progress events after the first: "
+                         << resumed.Describe();
+  EXPECT_TRUE(answered) << resumed.Describe();
+
+  // Another session of the same credentials cannot read this stream.
+  McpClient other(gateway().mcp_url(), dsn);
+  ASSERT_EQ(other.Initialize("2025-11-25").status, 200);
+  EXPECT_EQ(other.Send("GET", "", {"Last-Event-ID: " + last_seen}).status, 410);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { INSPECTOR, NODE, createStaffDatabase, startGateway, tempDir } from './lib/gateway.mjs';
+import { INSPECTOR, NODE, createStaffDatabase, startGateway, tempDir, gatewayTestWith } from './lib/gateway.mjs';
 
 const run = promisify(execFile);
 const TEST_TIMEOUT_MS = 120_000;
@@ -21,16 +21,7 @@ const tmp = tempDir('mcpgw-inspector-');
 let dsn;
 let gateway;
 
-function gatewayTest(name, fn) {
-  test(name, { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    try {
-      await fn(t);
-    } catch (err) {
-      gateway?.dump(`test "${name}" failed`);
-      throw err;
-    }
-  });
-}
+const gatewayTest = gatewayTestWith(() => gateway, TEST_TIMEOUT_MS);
 
 // Runs the inspector CLI against the gateway; resolves to { code, stdout, stderr }.
 async function inspector(args, { header = true } = {}) {

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { depsRequire, serverEverythingFlags, startGateway, tempDir } from './lib/gateway.mjs';
+import { depsRequire, serverEverythingFlags, startGateway, tempDir, gatewayTestWith } from './lib/gateway.mjs';
 
 const { Client } = depsRequire('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = depsRequire('@modelcontextprotocol/sdk/client/streamableHttp.js');
@@ -19,16 +19,7 @@ const tmp = tempDir('mcpgw-sdk-everything-');
 let gateway;
 const clients = [];
 
-function gatewayTest(name, fn) {
-  test(name, { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    try {
-      await fn(t);
-    } catch (err) {
-      gateway?.dump(`test "${name}" failed`);
-      throw err;
-    }
-  });
-}
+const gatewayTest = gatewayTestWith(() => gateway, TEST_TIMEOUT_MS);
 
 async function connect(name) {
   const client = new Client({ name, version: '1.0.0' });

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
-import { createStaffDatabase, depsRequire, startGateway, tempDir } from './lib/gateway.mjs';
+import { createStaffDatabase, depsRequire, startGateway, tempDir, gatewayTestWith } from './lib/gateway.mjs';
 
 const { Client } = depsRequire('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = depsRequire('@modelcontextprotocol/sdk/client/streamableHttp.js');
@@ -25,16 +25,7 @@ let dsn;
 let gateway;
 const clients = [];
 
-function gatewayTest(name, fn) {
-  test(name, { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    try {
-      await fn(t);
-    } catch (err) {
-      gateway?.dump(`test "${name}" failed`);
-      throw err;
-    }
-  });
-}
+const gatewayTest = gatewayTestWith(() => gateway, TEST_TIMEOUT_MS);
 
 async function connect(transport, name) {
   const client = new Client({ name, version: '1.0.0' });

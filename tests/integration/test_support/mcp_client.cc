@@ -41,6 +41,9 @@ std::vector<std::string> McpClient::BaseHeaders() const {
       "Accept: application/json, text/event-stream"};
   if (dsn_.has_value()) headers.push_back("X-DBHub-DSN: " + *dsn_);
   if (!session_id_.empty()) headers.push_back("Mcp-Session-Id: " + session_id_);
+  if (!protocol_version_.empty()) {
+    headers.push_back("MCP-Protocol-Version: " + protocol_version_);
+  }
   headers.insert(headers.end(), headers_.begin(), headers_.end());
   return headers;
 }
@@ -61,13 +64,17 @@ HttpResponse McpClient::Send(std::string method, std::string body,
 
 HttpResponse McpClient::Initialize(std::string_view protocol_version) {
   session_id_.clear();
+  protocol_version_.clear();
   auto answer = Call("initialize",
                      {{"protocolVersion", std::string(protocol_version)},
                       {"capabilities", nlohmann::json::object()},
                       {"clientInfo", {{"name", "integration-test"},
                                       {"version", "1.0"}}}});
   session_id_ = answer.Header("mcp-session-id");
-  if (answer.status == 200) {
+  if (answer.status == 200 && !answer.messages.empty() &&
+      answer.messages[0].contains("result")) {
+    protocol_version_ =
+        answer.messages[0]["result"].value("protocolVersion", "");
     PostRaw(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   }
   return answer;

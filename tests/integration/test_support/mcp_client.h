@@ -34,7 +34,8 @@ class McpClient {
   int last_id() const { return next_id_ - 1; }
 
   // Sends initialize (then notifications/initialized) and keeps the
-  // Mcp-Session-Id the answer carries: every later request sends it.
+  // Mcp-Session-Id the answer carries and the negotiated revision: every
+  // later request sends both, as real clients do.
   HttpResponse Initialize(std::string_view protocol_version = "2025-06-18");
   const std::string& session_id() const { return session_id_; }
   void set_session_id(std::string id) { session_id_ = std::move(id); }
@@ -51,6 +52,7 @@ class McpClient {
   std::string url_;
   std::optional<std::string> dsn_;
   std::string session_id_;
+  std::string protocol_version_;  // negotiated at initialize
   std::vector<std::string> headers_;
   HttpClient http_;
   int next_id_ = 1;

@@ -1,6 +1,7 @@
 #include "test_support/paths.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #ifndef MCP_GATEWAY_BIN
 #error "MCP_GATEWAY_BIN must be defined by the build"
@@ -36,6 +37,16 @@ std::string DbhubEntry() {
 
 std::string PostgresBinDir() {
   return FromEnv("MCP_GATEWAY_PG_BIN", "/usr/lib/postgresql/15/bin");
+}
+
+std::string ServerEverythingEntry() {
+  if (const char* env = std::getenv("MCP_GATEWAY_SERVER_EVERYTHING")) return env;
+  // <deps>/node_modules/.bin/node -> <deps>/node_modules/@modelcontextprotocol/...
+  const auto node_modules =
+      std::filesystem::path(NodeBinary()).parent_path().parent_path();
+  return (node_modules / "@modelcontextprotocol" / "server-everything" /
+          "dist" / "index.js")
+      .string();
 }
 
 }  // namespace mcpgw::it

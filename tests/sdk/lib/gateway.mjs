@@ -1,6 +1,7 @@
 // Shared by the SDK, inspector and server-everything tests: starts the
 // gateway binary on free ports with its own state directory, and stops it,
 // expecting a clean exit. The SDK and the other npm tools come from .deps.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -139,4 +140,18 @@ export async function startGateway(dir, flags = []) {
   }
   gw.dump('no listen.json');
   throw new Error(`no ${file} after ${LISTEN_FILE_TIMEOUT_MS} ms`);
+}
+
+// A node:test case that dumps the gateway's log when it fails; `gateway()`
+// returns the gateway the file started (or undefined before it did).
+export function gatewayTestWith(gateway, timeoutMs) {
+  return (name, fn) =>
+    test(name, { timeout: timeoutMs }, async (t) => {
+      try {
+        await fn(t);
+      } catch (err) {
+        gateway()?.dump(`test "${name}" failed`);
+        throw err;
+      }
+    });
 }
