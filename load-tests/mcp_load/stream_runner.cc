@@ -157,8 +157,8 @@ asio::awaitable<void> Controller(Run& run) {
   }
 }
 
-double Ms(std::chrono::nanoseconds d) { return std::round(std::chrono::duration<double, std::milli>(d).count() * 1000.0) / 1000.0; }
 double Round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+double Seconds(std::chrono::nanoseconds d) { return Round3(std::chrono::duration<double>(d).count()); }
 
 }  // namespace
 
@@ -219,8 +219,8 @@ nlohmann::ordered_json MakeStreamReport(const Options& o, const StreamResult& r)
         {"max", Round3(ttfe.max_ms)},
         {"min", Round3(ttfe.min_ms)},
         {"mean", Round3(ttfe.mean_ms)}}},
-      {"all_open_s", Ms(r.all_open_after) / 1000.0},
-      {"held_s", Ms(r.held) / 1000.0},
+      {"all_open_s", Seconds(r.all_open_after)},
+      {"held_s", Seconds(r.held)},
       {"closed_early", r.closed_early},
       {"completed", r.completed},
       {"events", r.events},
