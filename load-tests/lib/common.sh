@@ -57,11 +57,15 @@ use_responder_backend() {
 }
 
 # count_backend_processes: processes whose argv holds $RESPONDER_MARKER (the
-# responder instances the gateway started in this run, and only those).
+# backend instances the gateway started in this run, and only those; the gateway
+# itself, whose --dbhub flag names the marker too, is not counted).
 count_backend_processes() {
-  local n=0 f
+  local n=0 f pid
   for f in /proc/[0-9]*/cmdline; do
-    tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$RESPONDER_MARKER" && n=$((n + 1))
+    pid=${f#/proc/}
+    pid=${pid%/cmdline}
+    [[ $pid == "${GATEWAY_PID:-}" ]] && continue
+    { tr '\0' ' ' <"$f" | grep -qF -- "$RESPONDER_MARKER"; } 2>/dev/null && n=$((n + 1))
   done
   echo "$n"
 }
