@@ -35,12 +35,12 @@ const result = {
   benchmark: "cold_start",
   what: "first request for a DSN the gateway has never seen (tools/call execute_sql on a new " +
     "SQLite file) -> complete answer, measured by curl on loopback; one request at a time, " +
-    `${env.PACE} s apart. Modes: 'pool' = process runtime with a warm pool of ${env.POOL}, ` +
+    `${env.PACE} s apart (${env.PACE_OTHER} s without a pool). Modes: 'pool' = process runtime with a warm pool of ${env.POOL}, ` +
     "'bare' = process runtime with --warm-pool=0, 'docker' = docker runtime (Podman)",
   ...runFacts(env, "cold_start.sh"),
   software: { node: env.NODE_VERSION, dbhub: env.DBHUB_VERSION },
   parameters: {
-    modes: env.MODES.split(","), dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE),
+    modes: env.MODES.split(","), dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE), pace_other_s: Number(env.PACE_OTHER),
     pool_size: Number(env.POOL), image: modes.docker ? env.IMAGE : undefined,
     docker_host: modes.docker ? env.DOCKER_HOST_ARG : undefined,
   },
