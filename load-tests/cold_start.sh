@@ -155,6 +155,8 @@ measure() {
     pool_full || die "$mode: the warm pool was not full after ${POOL_FILL_TIMEOUT_S}s"
     log "$mode: warm pool full ($POOL workers)"
   fi
+  sleep 0.5
+  rss_kb "$GATEWAY_PID" >"$TMP/$mode-rss"
   : >"$TMP/$mode.tsv"
   local n code seconds db
   for ((n = 1; n <= DSNS; n++)); do

@@ -133,7 +133,8 @@ pid $TMP/nginx.pid;
 error_log $TMP/nginx-error.log warn;
 events { worker_connections 8192; }
 http {
-  access_log off;
+  # One log line per request, as the gateway writes one access line per request.
+  access_log $TMP/nginx-access.log;
   client_body_temp_path $TMP/nginx-tmp/body;
   proxy_temp_path $TMP/nginx-tmp/proxy;
   fastcgi_temp_path $TMP/nginx-tmp/fastcgi;

@@ -148,8 +148,9 @@ sleep 1
 BASE_RSS_KB=$(rss_kb "$GATEWAY_PID")
 BASE_FDS=$(fds "$GATEWAY_PID")
 streams_run gateway "http://$MCP_ADDR/mcp" "X-DBHub-DSN: $DSN" "$GATEWAY_PID"
-# The gateway learns that a client left when the next event fails to reach it.
-sleep "$(echo "$INTERVAL_MS / 1000 + 1" | bc)"
+# The gateway learns that a client left only when writing to it fails: the second
+# event after the client closed (the first one draws a reset).
+sleep "$(echo "2 * $INTERVAL_MS / 1000 + 1" | bc)"
 AFTER_RSS_KB=$(rss_kb "$GATEWAY_PID")
 AFTER_FDS=$(fds "$GATEWAY_PID")
 LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
