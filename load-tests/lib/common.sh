@@ -60,14 +60,11 @@ use_responder_backend() {
 # backend instances the gateway started in this run, and only those; the gateway
 # itself, whose --dbhub flag names the marker too, is not counted).
 count_backend_processes() {
-  local n=0 f pid
-  for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/}
-    pid=${pid%/cmdline}
-    [[ $pid == "${GATEWAY_PID:-}" ]] && continue
-    { tr '\0' ' ' <"$f" | grep -qF -- "$RESPONDER_MARKER"; } 2>/dev/null && n=$((n + 1))
-  done
-  echo "$n"
+  # One grep over every cmdline (NUL-separated: -a); the gateway's own is dropped.
+  # The pattern ends in a bracket expression so that grep's own argv does not match.
+  local pattern="${RESPONDER_MARKER%?}[${RESPONDER_MARKER: -1}]"
+  grep -la -- "$pattern" /proc/[0-9]*/cmdline 2>/dev/null |
+    grep -vxF "/proc/${GATEWAY_PID:-none}/cmdline" | wc -l || true
 }
 
 # rss_kb PID: resident set size of PID in KiB (0 when it is gone).
