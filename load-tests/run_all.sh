@@ -10,9 +10,10 @@
 #   churn          20 s at 50 req/s over 200 DSNs, 1 s idle timeout
 #   streams        1000 concurrent SSE streams held 5 s
 # Writes <dir>/results.json (every scenario's results, the machine, the load
-# average before and after, the command) and <dir>/*.png (gnuplot), where <dir> is
+# average before and after, the command), <dir>/summary.md (the figures as the
+# Markdown tables of docs/benchmarks.md) and <dir>/*.png (gnuplot), where <dir> is
 # load-tests/results/run-<UTC timestamp>/ unless --out-dir is given. Under 5 minutes
-# on a quiet 2-core machine. Exits 1 when a scenario failed (the others still run).
+# on a quiet 2-core machine (cold_start alone needs 2 of them). Exits 1 when a scenario failed (the others still run).
 # --smoke: every scenario's --smoke (seconds each; checks that they work, never
 # timings), results and charts in a temporary directory unless --out-dir is given.
 set -euo pipefail
@@ -126,6 +127,8 @@ export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unkno
 export NPROC=$(nproc) CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
 export KERNEL=$(uname -r) MEM_KB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
 "$NODE" "$ROOT/load-tests/run_all_report.mjs" || FAILED+=(report)
+"$NODE" "$ROOT/load-tests/run_all_markdown.mjs" "$OUT_DIR/results.json" >"$OUT_DIR/summary.md" ||
+  FAILED+=(summary)
 if command -v gnuplot >/dev/null; then
   (cd "$OUT_DIR" && for gp in *.gp; do [[ -e $gp ]] && gnuplot "$gp"; done) || FAILED+=(charts)
   log "charts: $(cd "$OUT_DIR" && ls ./*.png 2>/dev/null | tr '\n' ' ')"
