@@ -177,10 +177,29 @@ load --url "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN" --concurrency 1 -
 
 # --- 3. measure, interleaved -----------------------------------------------------------
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU time (utime + stime, in clock ticks) of the proxy being measured: nginx's
+# master and workers, or the gateway. Per request it is a figure that a busy,
+# shared machine disturbs much less than requests/s.
+proxy_ticks() { # nginx|gateway
+  local pids
+  if [[ $1 == nginx ]]; then
+    pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+  else
+    pids=$GATEWAY_PID
+  fi
+  local total=0 p
+  for p in $pids; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 run_load() { # NAME URL HEADER...
   local name=$1 url=$2; shift 2
+  local target=${name%-*} before=0
+  [[ $target != direct ]] && before=$(proxy_ticks "$target")
   load --url "$url" "$@" --concurrency "$CONCURRENCY" --duration "$DURATION" \
     --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" || die "$name: mcp-load failed"
+  [[ $target != direct ]] && echo $(($(proxy_ticks "$target") - before)) >"$TMP/$name.ticks"
   # shellcheck disable=SC2016
   log "$name: $("$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
     console.log(`${j.requests} requests, ${j.errors} errors, ${j.rps} req/s, p50 ${j.latency_ms.p50} ms, p99 ${j.latency_ms.p99} ms`)' "$TMP/$name.json")"
@@ -198,7 +217,8 @@ if ((SMOKE == 0)) && [[ -z $OUT ]]; then
   OUT=$ROOT/load-tests/results/raw_proxy-$(date -u +%Y%m%dT%H%M%SZ).json
 fi
 NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
-export TMP ROUNDS SMOKE OUT CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER NGINX_WORKERS \
+CLK_TCK=$(getconf CLK_TCK)
+export TMP ROUNDS SMOKE OUT CLK_TCK CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER NGINX_WORKERS \
   NGINX_VERSION GATEWAY_RSS_KB
 export_machine_facts
 "$NODE" "$ROOT/load-tests/raw_proxy_summary.mjs"

@@ -22,12 +22,25 @@ const summary = Object.fromEntries(targets.map((t) => [t, {
   rps: r3(rate(runs[t])), p50_ms: r3(pct(runs[t], "p50")), p90_ms: r3(pct(runs[t], "p90")),
   p99_ms: r3(pct(runs[t], "p99")), max_ms: r3(Math.max(...runs[t].map((j) => j.latency_ms.max))),
 }]));
+// CPU of the proxy per request (warm-up included: the ticks cover the whole mcp-load run).
+const readTicks = (name) => { try { return Number(readFileSync(`${env.TMP}/${name}.ticks`, "utf8")); } catch { return NaN; } };
+const cpuUs = (t) => {
+  let ticks = 0, reqs = 0;
+  for (let r = 1; r <= rounds; r++) {
+    ticks += readTicks(`${t}-${r}`);
+    const j = read(`${t}-${r}`);
+    reqs += j.requests + j.warmup.requests;
+  }
+  return r3((ticks / Number(env.CLK_TCK)) * 1e6 / reqs);
+};
+for (const t of ["nginx", "gateway"]) summary[t].proxy_cpu_us_per_request = cpuUs(t);
 const comparison = {
   rps_ratio_gateway_over_nginx: r3(summary.gateway.rps / summary.nginx.rps),
   p99_ratio_gateway_over_nginx: r3(summary.gateway.p99_ms / summary.nginx.p99_ms),
   p50_gateway_minus_nginx_ms: r3(summary.gateway.p50_ms - summary.nginx.p50_ms),
   rps_ratio_gateway_over_direct: r3(summary.gateway.rps / summary.direct.rps),
   rps_ratio_nginx_over_direct: r3(summary.nginx.rps / summary.direct.rps),
+  cpu_ratio_gateway_over_nginx: r3(summary.gateway.proxy_cpu_us_per_request / summary.nginx.proxy_cpu_us_per_request),
   goal: "gateway requests/s >= nginx's with p99 no worse",
   goal_met: summary.gateway.rps >= summary.nginx.rps && summary.gateway.p99_ms <= summary.nginx.p99_ms,
 };
@@ -55,6 +68,8 @@ for (const t of targets) {
   out.push(`  ${t.padEnd(8)} ${s.rps.toFixed(1).padStart(9)} ${s.p50_ms.toFixed(3).padStart(8)} ` +
     `${s.p90_ms.toFixed(3).padStart(8)} ${s.p99_ms.toFixed(3).padStart(8)}`);
 }
+out.push(`  proxy CPU per request: nginx ${summary.nginx.proxy_cpu_us_per_request} µs, gateway ` +
+  `${summary.gateway.proxy_cpu_us_per_request} µs (${comparison.cpu_ratio_gateway_over_nginx}x)`);
 out.push(`  requests/s gateway/nginx: ${comparison.rps_ratio_gateway_over_nginx}   p99 gateway/nginx: ` +
   `${comparison.p99_ratio_gateway_over_nginx}   (goal: >= 1 and <= 1: ${comparison.goal_met ? "met" : "missed"})`);
 out.push(`  machine: ${env.NPROC} CPUs, load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`);

@@ -8,6 +8,7 @@ const s = j.scenarios;
 const f = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? "—" : Number(x).toFixed(d));
 const mib = (kb) => f(kb / 1024, 1);
 const out = [];
+const m0 = (r, t) => r.summary[t].proxy_cpu_us_per_request;
 const p = (...lines) => out.push(...lines);
 
 p(`Run: \`${j.started_by}\`, finished ${j.finished_at}, commit ${j.git_rev}, ${j.run_seconds} s in all ` +
@@ -63,7 +64,9 @@ if (s.raw_proxy) {
     const m = r.summary[t];
     p(`| ${t} | ${f(m.rps)} | ${f(m.p50_ms, 3)} | ${f(m.p90_ms, 3)} | ${f(m.p99_ms, 3)} |`);
   }
-  p("", `gateway/nginx: requests/s ${f(r.comparison.rps_ratio_gateway_over_nginx, 3)}, p99 ${f(r.comparison.p99_ratio_gateway_over_nginx, 3)}.`, "");
+  p("", `gateway/nginx: requests/s ${f(r.comparison.rps_ratio_gateway_over_nginx, 3)}, p99 ${f(r.comparison.p99_ratio_gateway_over_nginx, 3)}. ` +
+    `CPU of the proxy per request (all its processes, warm-up included): nginx ${f(m0(r, "nginx"))} µs, gateway ${f(m0(r, "gateway"))} µs ` +
+    `(${f(r.comparison.cpu_ratio_gateway_over_nginx, 2)}×).`, "");
 }
 const csModes = [];
 for (const src of [s.cold_start, s.cold_start_docker]) {
