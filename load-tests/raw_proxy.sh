@@ -8,7 +8,8 @@
 #            sets the bearer token) -> R1
 #   gateway: mcp-load -> mcp-gateway (X-DBHub-DSN) -> responder R2, which the gateway
 #            spawned for the DSN (same binary as R1: --node=mcp-responder)
-# Same concurrency, duration and closed loop for all three, interleaved per round.
+# Same concurrency, duration and closed loop for all three, interleaved per round;
+# every connection sends initialize first (mcp-load --session).
 # Prints req/s and p50/p99 of each, the ratios gateway/nginx; writes
 # load-tests/results/raw_proxy-<timestamp>.json.
 # --smoke: 1 s per target at concurrency 4; checks only that every request is OK.
@@ -197,7 +198,9 @@ run_load() { # NAME URL HEADER...
   local name=$1 url=$2; shift 2
   local target=${name%-*} before=0
   [[ $target != direct ]] && before=$(proxy_ticks "$target")
-  load --url "$url" "$@" --concurrency "$CONCURRENCY" --duration "$DURATION" \
+  # --session: each connection initializes first, as an MCP client does, and keeps
+  # the session id if the server (the gateway, nginx's backend) issues one.
+  load --url "$url" "$@" --session --concurrency "$CONCURRENCY" --duration "$DURATION" \
     --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" || die "$name: mcp-load failed"
   [[ $target != direct ]] && echo $(($(proxy_ticks "$target") - before)) >"$TMP/$name.ticks"
   # shellcheck disable=SC2016

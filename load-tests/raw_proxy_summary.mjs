@@ -78,7 +78,8 @@ if (env.OUT) {
   writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
   console.log(`  results: ${env.OUT}`);
 }
-const bad = targets.flatMap((t) => runs[t]).filter((j) => j.requests === 0 || j.errors > 0);
+const bad = targets.flatMap((t) => runs[t]).filter((j) =>
+  j.requests === 0 || j.errors > 0 || !j.sessions || j.sessions.failed > 0 || j.sessions.opened === 0);
 if (bad.length) {
   for (const j of bad) {
     console.error(`raw_proxy: ${j.label}: ${j.requests} requests, ${j.errors} errors` +
