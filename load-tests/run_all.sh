@@ -63,6 +63,7 @@ if [[ -z $OUT_DIR ]]; then
 fi
 mkdir -p "$OUT_DIR"
 log() { echo "run_all: $*" >&2; }
+# shellcheck disable=SC2317  # called by the trap
 cleanup() { ((CLEAN_OUT)) && [[ ${KEEP_TMP:-0} != 1 ]] && rm -rf "$OUT_DIR"; return 0; }
 trap cleanup EXIT
 
@@ -123,9 +124,12 @@ export RUN_SECONDS=$(($(date +%s) - START_S)) SCENARIO_SECONDS=$timings FAILED_S
 RUN_COMMAND="load-tests/run_all.sh"
 ((SMOKE)) && RUN_COMMAND+=" --smoke"
 export RUN_COMMAND
-export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-export NPROC=$(nproc) CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
-export KERNEL=$(uname -r) MEM_KB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+NPROC=$(nproc)
+CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
+KERNEL=$(uname -r)
+MEM_KB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+export GIT_REV NPROC CPU_MODEL KERNEL MEM_KB
 "$NODE" "$ROOT/load-tests/run_all_report.mjs" || FAILED+=(report)
 "$NODE" "$ROOT/load-tests/run_all_markdown.mjs" "$OUT_DIR/results.json" >"$OUT_DIR/summary.md" ||
   FAILED+=(summary)
