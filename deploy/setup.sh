@@ -32,6 +32,9 @@ APT_PACKAGES=(
   # runtime, catatonit as the containers' init, netavark and iptables for its
   # networks).
   podman runc catatonit netavark iptables
+  # load-tests/: nginx as the reference reverse proxy (raw_proxy.sh), gnuplot for
+  # the charts of run_all.sh.
+  nginx gnuplot-nox
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

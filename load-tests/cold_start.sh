@@ -24,6 +24,8 @@ Usage: load-tests/cold_start.sh [--smoke] [options]
   --dsns N         new DSNs per mode (env DSNS, default 60)
   --pace S         seconds between two first requests (env PACE, default 1.5): the
                    pool refills one worker at a time, about a second each here
+  --pace-other S   pace of the modes without a pool, bare and docker (env PACE_OTHER,
+                   default: --pace); they need none, it only spaces the samples
   --pool N         warm pool size in the pool mode (env POOL, default 2)
   --modes LIST     comma-separated, of pool,bare,docker (env MODES, default all three;
                    docker is left out, with a note, when podman is not installed)
@@ -45,6 +47,7 @@ EOF
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DSNS=${DSNS:-60}
 PACE=${PACE:-1.5}
+PACE_OTHER=${PACE_OTHER:-}
 POOL=${POOL:-2}
 MODES=${MODES:-pool,bare,docker}
 IMAGE=${IMAGE:-mcp-gateway/dbhub:1.4.0-offline}
@@ -60,6 +63,7 @@ while (($#)); do
     --smoke) SMOKE=1 ;;
     --dsns) DSNS=$2; shift ;;
     --pace) PACE=$2; shift ;;
+    --pace-other) PACE_OTHER=$2; shift ;;
     --pool) POOL=$2; shift ;;
     --modes) MODES=$2; shift ;;
     --docker-host) DOCKER_HOST_ARG=$2; shift ;;
@@ -71,7 +75,8 @@ while (($#)); do
   esac
   shift
 done
-if ((SMOKE)); then DSNS=3 PACE=0.5 MODES=pool,bare; fi
+if ((SMOKE)); then DSNS=3 PACE=0.5 PACE_OTHER=0.5 MODES=pool,bare; fi
+PACE_OTHER=${PACE_OTHER:-$PACE}
 
 # Limits on waiting: nothing here waits forever.
 readonly HEALTH_TIMEOUT_S=30       # gateway listen.json
@@ -150,6 +155,8 @@ measure() {
     pool_full || die "$mode: the warm pool was not full after ${POOL_FILL_TIMEOUT_S}s"
     log "$mode: warm pool full ($POOL workers)"
   fi
+  sleep 0.5
+  rss_kb "$GATEWAY_PID" >"$TMP/$mode-rss"
   : >"$TMP/$mode.tsv"
   local n code seconds db
   for ((n = 1; n <= DSNS; n++)); do
@@ -166,7 +173,7 @@ measure() {
     grep -qF "\\\"n\\\": $n" "$TMP/answer" ||
       die "$mode: first request $n: the row is missing: $(head -c 300 "$TMP/answer")"
     printf '%s\t%s\n' "$n" "$seconds" >>"$TMP/$mode.tsv"
-    sleep "$PACE"
+    if [[ $mode == pool ]]; then sleep "$PACE"; else sleep "$PACE_OTHER"; fi
   done
   admin_get /admin/warm-pool >"$TMP/$mode-pool.json" || die "GET /admin/warm-pool failed"
   stop_pid "$GATEWAY_PID"
@@ -195,6 +202,6 @@ if ((SMOKE == 0)) && [[ -z $OUT ]]; then
   mkdir -p "$ROOT/load-tests/results"
   OUT=$ROOT/load-tests/results/cold_start-$(date -u +%Y%m%dT%H%M%SZ).json
 fi
-export TMP SMOKE OUT DSNS PACE POOL MODES IMAGE DOCKER_HOST_ARG LOADAVG_BEFORE LOADAVG_AFTER
+export TMP SMOKE OUT DSNS PACE PACE_OTHER POOL MODES IMAGE DOCKER_HOST_ARG LOADAVG_BEFORE LOADAVG_AFTER
 export_machine_facts
 "$NODE" "$ROOT/load-tests/cold_start_summary.mjs"

@@ -24,6 +24,9 @@ function mode(name) {
       mean: r1(ms.reduce((a, b) => a + b, 0) / ms.length),
     },
     warm_pool: pool,
+    // The gateway process alone (warm workers and instances are processes of their
+    // own), started and, in the pool mode, with its pool full, before any request.
+    gateway_rss_kb_at_rest: Number(readFileSync(`${env.TMP}/${name}-rss`, "utf8").trim()),
     samples_ms: ms.map(r1),
   };
 }
@@ -35,12 +38,12 @@ const result = {
   benchmark: "cold_start",
   what: "first request for a DSN the gateway has never seen (tools/call execute_sql on a new " +
     "SQLite file) -> complete answer, measured by curl on loopback; one request at a time, " +
-    `${env.PACE} s apart. Modes: 'pool' = process runtime with a warm pool of ${env.POOL}, ` +
+    `${env.PACE} s apart (${env.PACE_OTHER} s without a pool). Modes: 'pool' = process runtime with a warm pool of ${env.POOL}, ` +
     "'bare' = process runtime with --warm-pool=0, 'docker' = docker runtime (Podman)",
   ...runFacts(env, "cold_start.sh"),
   software: { node: env.NODE_VERSION, dbhub: env.DBHUB_VERSION },
   parameters: {
-    modes: env.MODES.split(","), dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE),
+    modes: env.MODES.split(","), dsns_per_mode: Number(env.DSNS), pace_s: Number(env.PACE), pace_other_s: Number(env.PACE_OTHER),
     pool_size: Number(env.POOL), image: modes.docker ? env.IMAGE : undefined,
     docker_host: modes.docker ? env.DOCKER_HOST_ARG : undefined,
   },
@@ -63,6 +66,8 @@ console.log([
   ...Object.keys(modes).filter((name) => name !== "pool" && modes.pool).map((name) =>
     `  ${name}/pool: p50 ${ratio(name, "p50")}x, p99 ${ratio(name, "p99")}x`),
   modes.pool ? `  pool refill mean: ${modes.pool.warm_pool.mean_refill_ms} ms` : "",
+  `  gateway RSS at rest (the gateway process only): ` +
+    Object.entries(modes).map(([name, m]) => `${name} ${(m.gateway_rss_kb_at_rest / 1024).toFixed(1)} MiB`).join(", "),
   `  machine: ${env.NPROC} CPUs (${env.CPU_MODEL}), load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`,
 ].filter(Boolean).join("\n"));
 

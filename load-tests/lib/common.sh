@@ -40,14 +40,60 @@ json_field() {
     const v=(new Function("j","return "+process.argv[2]))(j); process.stdout.write(String(v));' "$1" "$2"
 }
 
+# The gateway's backend flags; empty: DBHub ($NODE + $DBHUB). use_responder_backend
+# fills it. Overriding --node/--dbhub is the hook that puts mcp-responder where
+# DBHub stands until the gateway has a general launch configuration.
+BACKEND_FLAGS=()
+
+# use_responder_backend ENTRY_FILE: the gateway spawns mcp-responder ($RESPONDER)
+# instead of DBHub: it runs `--node` with `--dbhub` as first argument, so --node is
+# the responder and --dbhub a marker file (created here) that the responder ignores.
+# The marker's unique path in every instance's argv lets count_backend_processes
+# find them. No warm pool: its workers preload DBHub with node.
+use_responder_backend() {
+  RESPONDER_MARKER=$1
+  : >"$RESPONDER_MARKER"
+  BACKEND_FLAGS=(--node="$RESPONDER" --dbhub="$RESPONDER_MARKER" --warm-pool=0)
+}
+
+# count_backend_processes: processes whose argv holds $RESPONDER_MARKER (the
+# backend instances the gateway started in this run, and only those; the gateway
+# itself, whose --dbhub flag names the marker too, is not counted).
+count_backend_processes() {
+  # One grep over every cmdline (NUL-separated: -a); the gateway's own is dropped.
+  # The pattern ends in a bracket expression so that grep's own argv does not match.
+  local pattern="${RESPONDER_MARKER%?}[${RESPONDER_MARKER: -1}]"
+  grep -la -- "$pattern" /proc/[0-9]*/cmdline 2>/dev/null |
+    grep -vxF "/proc/${GATEWAY_PID:-none}/cmdline" | wc -l || true
+}
+
+# rss_kb PID: resident set size of PID in KiB (0 when it is gone).
+rss_kb() { awk '/^VmRSS:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# metric NAME: sum of the gateway's /metrics samples of NAME (all label sets).
+metric() {
+  admin_get /metrics | awk -v n="$1" '$1 == n || index($1, n "{") == 1 {s += $NF} END {printf "%d\n", s}'
+}
+
+# start_responder LOG_FILE PORT TOKEN: mcp-responder started directly (not by the
+# gateway), the way the gateway starts it; sets RESPONDER_PID.
+start_responder() {
+  local log_file=$1 port=$2 token=$3
+  env -i PATH=/usr/bin:/bin DBHUB_AUTH_TOKEN="$token" "$RESPONDER" --port "$port" >"$log_file" 2>&1 &
+  RESPONDER_PID=$!
+  wait_for "mcp-responder /healthz" "$RESPONDER_PID" curl -sf "http://127.0.0.1:$port/healthz"
+}
+
 # start_gateway LOG_FILE STATE_DIR FLAGS...: starts mcp-gateway on loopback port 0
 # listeners and waits for its listen.json; sets GATEWAY_PID, MCP_ADDR, ADMIN_ADDR and
 # ADMIN_TOKEN (the token the gateway generated in its state directory).
 start_gateway() {
   local log_file=$1 state=$2; shift 2
   mkdir -p -m 700 "$state"
+  local backend=(--node="$NODE" --dbhub="$DBHUB")
+  ((${#BACKEND_FLAGS[@]})) && backend=("${BACKEND_FLAGS[@]}")
   "$GATEWAY" --listen=127.0.0.1:0 --admin-listen=127.0.0.1:0 --state-dir="$state" \
-    --node="$NODE" --dbhub="$DBHUB" "$@" >"$log_file" 2>&1 &
+    "${backend[@]}" "$@" >"$log_file" 2>&1 &
   GATEWAY_PID=$!
   listen_ready() { [[ -s $state/listen.json ]] && json_field "$state/listen.json" 'j.mcp && j.admin'; }
   wait_for "gateway listen.json" "$GATEWAY_PID" listen_ready

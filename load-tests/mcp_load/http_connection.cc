@@ -70,6 +70,8 @@ asio::awaitable<Exchange> HttpConnection::Attempt(const Request& request, bool& 
   auto& res = parser.get();
   x.status = res.result_int();
   x.content_type = std::string(res[http::field::content_type]);
+  x.session_id = std::string(res["Mcp-Session-Id"]);
+  x.retry_after = std::string(res[http::field::retry_after]);
   x.body = std::move(res.body());
   if (!res.keep_alive()) Close();
   co_return x;

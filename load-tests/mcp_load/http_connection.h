@@ -25,6 +25,8 @@ struct Exchange {
   unsigned status = 0;
   std::string content_type;
   std::string body;
+  std::string session_id;   // Mcp-Session-Id of the answer, if any
+  std::string retry_after;  // Retry-After of the answer, if any
 };
 
 // One keep-alive HTTP/1.1 connection carrying one request at a time. It connects

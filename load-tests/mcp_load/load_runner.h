@@ -18,13 +18,24 @@ struct PhaseStats {
   std::uint64_t ok = 0;
   std::array<std::uint64_t, kOutcomeCount> by_outcome{};
   std::map<unsigned, std::uint64_t> http_status;
+  std::uint64_t retried = 0;   // resends after a --retry-status answer
   LatencyRecorder ok_latency;  // OK requests only
   std::string sample_error;    // the first error seen, for diagnosis
 
   void Merge(const PhaseStats& other);
 };
 
+// Sessions (--session) over the whole run.
+struct SessionStats {
+  std::uint64_t opened = 0;   // initialize + notifications/initialized answered OK
+  std::uint64_t with_id = 0;  // of those, the server issued an Mcp-Session-Id
+  std::uint64_t failed = 0;   // initialize or notifications/initialized failed
+  std::uint64_t expired = 0;  // a request with the session id was answered 404
+  std::string sample_error;
+};
+
 struct RunResult {
+  SessionStats sessions;
   PhaseStats warmup;
   PhaseStats measured;
   // First measured (intended) send to last measured answer; zero if none.

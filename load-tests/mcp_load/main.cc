@@ -7,6 +7,7 @@
 #include "mcp_load/load_runner.h"
 #include "mcp_load/options.h"
 #include "mcp_load/report.h"
+#include "mcp_load/stream_runner.h"
 
 int main(int argc, char** argv) {
   using namespace mcpgw::loadtest;
@@ -19,12 +20,22 @@ int main(int argc, char** argv) {
     std::cout << Usage();
     return 0;
   }
-  auto result = RunLoad(*options);
-  if (!result.ok()) {
-    std::cerr << "mcp-load: " << result.status().message() << "\n";
-    return 1;
+  std::string text;
+  if (options->streams) {
+    auto result = RunStreams(*options);
+    if (!result.ok()) {
+      std::cerr << "mcp-load: " << result.status().message() << "\n";
+      return 1;
+    }
+    text = MakeStreamReport(*options, *result).dump(2);
+  } else {
+    auto result = RunLoad(*options);
+    if (!result.ok()) {
+      std::cerr << "mcp-load: " << result.status().message() << "\n";
+      return 1;
+    }
+    text = MakeReport(*options, *result).dump(2);
   }
-  const std::string text = MakeReport(*options, *result).dump(2);
   std::cout << text << std::endl;
   if (!options->output.empty()) {
     std::ofstream out(options->output);

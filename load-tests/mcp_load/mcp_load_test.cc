@@ -139,6 +139,46 @@ TEST(ParseOptions, Refusals) {
   EXPECT_TRUE(Parse({"--help"})->help);
 }
 
+TEST(ParseOptions, SessionsDsnsRetriesStreams) {
+  auto o = Parse({"http://x/mcp", "--session", "--dsn", "sqlite:///tmp/{i}/{i}.db", "--dsns", "12",
+                  "--dsn-spread=request", "--retries", "3", "--arguments", R"({"hold_ms": 5})"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->session);
+  EXPECT_EQ(o->dsns, 12);
+  EXPECT_TRUE(o->spread_per_request);
+  EXPECT_EQ(DsnFor(*o, 11), "sqlite:///tmp/11/11.db");
+  EXPECT_EQ(o->retries, 3);
+  EXPECT_EQ(o->retry_statuses, std::vector<unsigned>{503});  // the default with --retries
+  EXPECT_EQ(o->arguments, R"({"hold_ms":5})");
+  auto s = Parse({"http://x/mcp", "--streams", "-c", "100", "--ready-file", "/tmp/r"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->streams);
+  EXPECT_EQ(Parse({"http://x/mcp", "--retry-status", "503, 429"})->retry_statuses,
+            (std::vector<unsigned>{503, 429}));
+}
+
+TEST(ParseOptions, RefusalsOfTheNewFlags) {
+  EXPECT_FALSE(Parse({"http://x/mcp", "--dsn", "sqlite:///a.db", "--dsns", "2"}).ok());  // no {i}
+  EXPECT_FALSE(Parse({"http://x/mcp", "--dsn-spread", "random"}).ok());
+  EXPECT_FALSE(Parse({"http://x/mcp", "--arguments", "[1]"}).ok());
+  EXPECT_FALSE(Parse({"http://x/mcp", "--streams", "--rate", "5"}).ok());
+  EXPECT_FALSE(Parse({"http://x/mcp", "--retry-status", "999"}).ok());
+}
+
+TEST(McpBodies, InitializeAndNegotiatedVersion) {
+  auto init = nlohmann::json::parse(MakeInitializeBody("2025-03-26").With(4));
+  EXPECT_EQ(init["method"], "initialize");
+  EXPECT_EQ(init["id"], 4);
+  EXPECT_EQ(init["params"]["protocolVersion"], "2025-03-26");
+  EXPECT_EQ(NegotiatedProtocolVersion(
+                kSse, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":4,"
+                      "\"result\":{\"protocolVersion\":\"2025-06-18\"}}\n\n"),
+            "2025-06-18");
+  EXPECT_EQ(NegotiatedProtocolVersion(kJson, "{}"), "");
+  auto call = nlohmann::json::parse(MakeToolCallBodyWithArguments("hold", R"({"hold_ms":1})").With(9));
+  EXPECT_EQ(call["params"]["arguments"]["hold_ms"], 1);
+}
+
 TEST(ParseDuration, Forms) {
   EXPECT_EQ(ParseDuration("20"), 20s);
   EXPECT_EQ(ParseDuration("0.5"), 500ms);

@@ -158,4 +158,44 @@ RequestBody MakeToolCallBody(const std::string& tool, const std::string& sql) {
   return b;
 }
 
+RequestBody MakeToolCallBodyWithArguments(const std::string& tool, const std::string& arguments) {
+  json params = {{"name", tool}, {"arguments", json::parse(arguments)}};
+  RequestBody b;
+  b.prefix = R"({"jsonrpc":"2.0","id":)";
+  b.suffix = R"(,"method":"tools/call","params":)" + params.dump() + "}";
+  return b;
+}
+
+RequestBody MakeInitializeBody(const std::string& protocol_version) {
+  json params = {{"protocolVersion", protocol_version},
+                 {"capabilities", json::object()},
+                 {"clientInfo", {{"name", "mcp-load"}, {"version", "1.0.0"}}}};
+  RequestBody b;
+  b.prefix = R"({"jsonrpc":"2.0","id":)";
+  b.suffix = R"(,"method":"initialize","params":)" + params.dump() + "}";
+  return b;
+}
+
+std::string InitializedNotification() {
+  return R"({"jsonrpc":"2.0","method":"notifications/initialized"})";
+}
+
+std::string NegotiatedProtocolVersion(std::string_view content_type, std::string_view body) {
+  std::vector<std::string> messages;
+  if (content_type.find("text/event-stream") != std::string_view::npos) {
+    messages = SseMessageData(body);
+  } else {
+    messages.emplace_back(body);
+  }
+  for (const std::string& m : messages) {
+    json v = json::parse(m, nullptr, /*allow_exceptions=*/false);
+    if (!v.is_object() || !v.contains("result") || !v["result"].is_object()) continue;
+    const json& r = v["result"];
+    if (r.contains("protocolVersion") && r["protocolVersion"].is_string()) {
+      return r["protocolVersion"].get<std::string>();
+    }
+  }
+  return "";
+}
+
 }  // namespace mcpgw::loadtest

@@ -40,5 +40,12 @@ struct RequestBody {
   std::string With(std::uint64_t id) const;
 };
 RequestBody MakeToolCallBody(const std::string& tool, const std::string& sql);
+// Same with the arguments given as a JSON object's text.
+RequestBody MakeToolCallBodyWithArguments(const std::string& tool, const std::string& arguments);
+// `initialize` announcing `protocol_version`, and `notifications/initialized`.
+RequestBody MakeInitializeBody(const std::string& protocol_version);
+std::string InitializedNotification();
+// The protocolVersion of an initialize answer (JSON or SSE); empty if none.
+std::string NegotiatedProtocolVersion(std::string_view content_type, std::string_view body);
 
 }  // namespace mcpgw::loadtest

@@ -9,6 +9,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
+#include <nlohmann/json.hpp>
+
 #include "policies/text.h"
 
 namespace mcpgw::loadtest {
@@ -18,7 +20,12 @@ namespace {
 constexpr std::string_view kValueFlags[] = {
     "url",    "header",  "tool", "sql",     "concurrency", "duration", "requests",
     "warmup", "timeout", "rate", "threads", "label",       "output",
+    "arguments", "protocol-version", "dsn", "dsns", "dsn-header", "dsn-spread",
+    "retry-status", "retries", "ready-file",
 };
+
+// Flags without a value.
+constexpr std::string_view kBoolFlags[] = {"session", "streams"};
 
 std::string_view CanonicalName(std::string_view name) {
   if (name == "H") return "header";
@@ -27,6 +34,13 @@ std::string_view CanonicalName(std::string_view name) {
   if (name == "n") return "requests";
   if (name == "o") return "output";
   return name;
+}
+
+bool IsBoolFlag(std::string_view name) {
+  for (std::string_view f : kBoolFlags) {
+    if (f == name) return true;
+  }
+  return false;
 }
 
 bool TakesValue(std::string_view name) {
@@ -105,6 +119,39 @@ absl::Status Apply(Options& o, std::string_view name, const std::string& v, bool
     o.label = v;
   } else if (name == "output") {
     o.output = v;
+  } else if (name == "arguments") {
+    auto j = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return absl::InvalidArgumentError("--arguments wants a JSON object");
+    o.arguments = j.dump();
+  } else if (name == "protocol-version") {
+    o.protocol_version = v;
+  } else if (name == "dsn") {
+    o.dsn_template = v;
+  } else if (name == "dsns") {
+    auto n = ParseInt(name, v, 1, kMaxDsns);
+    if (!n.ok()) return n.status();
+    o.dsns = static_cast<int>(*n);
+  } else if (name == "dsn-header") {
+    auto h = ParseHeader(v + ": x");
+    if (!h.ok()) return absl::InvalidArgumentError("--dsn-header: bad header name");
+    o.dsn_header = h->name;
+  } else if (name == "dsn-spread") {
+    if (v != "connection" && v != "request") {
+      return absl::InvalidArgumentError("--dsn-spread wants 'connection' or 'request'");
+    }
+    o.spread_per_request = v == "request";
+  } else if (name == "retry-status") {
+    for (std::string_view part : text::SplitList(v, ',')) {
+      auto n = ParseInt(name, std::string(part), 100, 599);
+      if (!n.ok()) return n.status();
+      o.retry_statuses.push_back(static_cast<unsigned>(*n));
+    }
+  } else if (name == "retries") {
+    auto n = ParseInt(name, v, 0, kMaxRetries);
+    if (!n.ok()) return n.status();
+    o.retries = static_cast<int>(*n);
+  } else if (name == "ready-file") {
+    o.ready_file = v;
   }
   return absl::OkStatus();
 }
@@ -192,6 +239,11 @@ absl::StatusOr<Options> ParseOptions(std::span<const char* const> args) {
       value = std::string(arg.substr(eq + 1));
     }
     name = CanonicalName(name);
+    if (IsBoolFlag(name) && !value) {
+      if (name == "session") o.session = true;
+      if (name == "streams") o.streams = true;
+      continue;
+    }
     if (!TakesValue(name)) {
       return absl::InvalidArgumentError("unknown flag '" + std::string(args[i]) + "' (see --help)");
     }
@@ -208,7 +260,25 @@ absl::StatusOr<Options> ParseOptions(std::span<const char* const> args) {
   if (!ep.ok()) return ep.status();
   o.endpoint = *std::move(ep);
   if (o.requests && !duration_set) o.duration = kDefaultDurationCapWithRequests;
+  if (o.dsns > 1 && o.dsn_template.find("{i}") == std::string::npos) {
+    return absl::InvalidArgumentError("--dsns > 1 needs a --dsn template with {i}");
+  }
+  if (o.retries > 0 && o.retry_statuses.empty()) o.retry_statuses.push_back(503);
+  if (o.streams && (o.threads != 1 || o.rate > 0 || o.session || o.requests)) {
+    return absl::InvalidArgumentError(
+        "--streams runs on one thread, closed, without --rate, --session or --requests");
+  }
   return o;
+}
+
+std::string DsnFor(const Options& o, int i) {
+  std::string out = o.dsn_template;
+  const std::string index = std::to_string(i);
+  for (auto pos = out.find("{i}"); pos != std::string::npos; pos = out.find("{i}", pos)) {
+    out.replace(pos, 3, index);
+    pos += index.size();
+  }
+  return out;
 }
 
 std::string Usage() {
@@ -235,6 +305,24 @@ Usage: mcp-load --url http://127.0.0.1:8080/mcp [flags]
                        so a stalled server is not hidden. 0 = closed loop (default):
                        every connection sends its next request as soon as the last answered
   --threads N          I/O threads (default 1)
+  --arguments JSON     tool arguments (a JSON object); default {"sql": <--sql>}
+  --session            per connection and DSN: send initialize + notifications/initialized
+                       first, keep the Mcp-Session-Id of the answer (if any) and send it
+                       and MCP-Protocol-Version on later requests; a 404 to a request with a
+                       session id starts a new session
+  --protocol-version V protocolVersion sent in initialize (default 2025-06-18)
+  --dsn TEMPLATE       send the DSN in --dsn-header; "{i}" becomes the DSN's index
+  --dsns N             DSNs 0..N-1 from the template (default 1)
+  --dsn-header NAME    header carrying the DSN (default X-DBHub-DSN)
+  --dsn-spread S       connection (default): connection c always uses DSN c % N;
+                       request: every request takes the next DSN, round robin
+  --retry-status LIST  HTTP statuses to retry (comma-separated; default 503 with --retries)
+  --retries N          retries per request (default 0), after Retry-After (max 5 s; 0.2 s
+                       when absent); latency counts from the first send
+  --streams            streams mode: each connection sends one request (use --tool hold)
+                       and holds the SSE answer open; measures the time to the first
+                       event; holds every stream --duration after all are open
+  --ready-file FILE    streams mode: created once every stream had its first event
   --label TEXT         copied into the result
   -o, --output FILE    also write the JSON result to FILE
   -h, --help           this text
@@ -249,8 +337,11 @@ requests only. Exit status: 0 when the run completed (even with failed requests)
 
 Result fields: requests, ok, errors, errors_by_kind, http_status, duration_s
 (first measured send to last measured answer), rps (requests/duration_s), ok_rps,
-latency_ms {p50, p90, p99, max, min, mean}, connections_opened; open loop adds
-target_rps and unsent (slots of the schedule never sent because the run fell behind).
+latency_ms {p50, p90, p99, max, min, mean}, connections_opened, retried, sessions
+{opened, with_id, failed, expired}; open loop adds target_rps and unsent (slots of the
+schedule never sent because the run fell behind). Streams mode: streams, opened,
+ttfe_ms {...} (send to first SSE event), all_open_s, held_s, closed_early,
+completed, errors_by_kind.
 )";
 }
 

@@ -41,11 +41,37 @@ struct Options {
   int threads = 1;
   std::string label;
   std::string output;  // also write the JSON result here
+
+  // Tool arguments as a JSON object; when empty, {"sql": sql}.
+  std::string arguments;
+  // Sessions: each connection sends `initialize` (+ notifications/initialized)
+  // once per DSN before its first call, keeps the Mcp-Session-Id the answer
+  // carries (if any) and sends it, with MCP-Protocol-Version, on later requests.
+  bool session = false;
+  std::string protocol_version = "2025-06-18";
+  // Many DSNs per run: `dsn_template` with "{i}" replaced by 0..dsns-1, sent in
+  // the `dsn_header` header. Spread: per connection (connection c uses DSN
+  // c % dsns) or per request (a global round robin over the DSNs).
+  std::string dsn_template;
+  int dsns = 1;
+  std::string dsn_header = "X-DBHub-DSN";
+  bool spread_per_request = false;
+  // Answers with one of these statuses are retried (after Retry-After, capped)
+  // up to `retries` times; latency counts from the first send.
+  std::vector<unsigned> retry_statuses;
+  int retries = 0;
+  // Streams mode: every connection sends one request and holds its answer open;
+  // see stream_runner.h.
+  bool streams = false;
+  std::string ready_file;  // streams: created once every stream had its first event
 };
 
 // Limits on what the command line may ask for.
 inline constexpr int kMaxConcurrency = 10000;
 inline constexpr int kMaxThreads = 64;
+inline constexpr int kMaxDsns = 1000000;
+inline constexpr int kMaxRetries = 100;
+inline constexpr auto kMaxRetryWait = std::chrono::seconds(5);
 inline constexpr auto kDefaultDurationCapWithRequests = std::chrono::minutes(10);
 
 // Parses argv (without argv[0]). `--name=value` and `--name value` both work.
@@ -61,5 +87,8 @@ absl::StatusOr<Endpoint> ParseUrl(const std::string& url);
 absl::StatusOr<Header> ParseHeader(const std::string& text);
 
 std::string Usage();
+
+// The DSN of index `i`: the template with every "{i}" replaced by i.
+std::string DsnFor(const Options& options, int i);
 
 }  // namespace mcpgw::loadtest

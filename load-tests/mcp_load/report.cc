@@ -67,6 +67,7 @@ json MakeReport(const Options& o, const RunResult& r) {
         {"mean", Round3(lat.mean_ms)}}},
       {"warmup", {{"requests", r.warmup.requests}, {"ok", r.warmup.ok}}},
       {"connections_opened", r.connections_opened},
+      {"retried", m.retried},
       {"stopped_by_request_count", r.stopped_by_request_count},
       {"aborted", r.aborted},
   };
@@ -80,6 +81,17 @@ json MakeReport(const Options& o, const RunResult& r) {
     }
   }
   if (o.requests) report["requests_limit"] = *o.requests;
+  if (!o.dsn_template.empty()) {
+    report["dsns"] = o.dsns;
+    report["dsn_spread"] = o.spread_per_request ? "request" : "connection";
+  }
+  if (o.session) {
+    report["sessions"] = {{"opened", r.sessions.opened},
+                          {"with_id", r.sessions.with_id},
+                          {"failed", r.sessions.failed},
+                          {"expired", r.sessions.expired}};
+    if (!r.sessions.sample_error.empty()) report["sessions"]["sample_error"] = r.sessions.sample_error;
+  }
   std::string sample = !m.sample_error.empty() ? m.sample_error : r.warmup.sample_error;
   if (!sample.empty()) report["sample_error"] = sample;
   return report;

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# raw_proxy.sh: the gateway's own capacity as a proxy, against nginx, in one run.
+#
+# The backend is mcp-responder (load-tests/mcp_responder): it answers tools/call at
+# once in SSE like DBHub, so the proxy in front of it is what limits. On loopback:
+#   direct:  mcp-load -> responder R1 (Authorization: Bearer <token>)
+#   nginx:   mcp-load -> nginx (Debian's; keep-alive upstream, proxy_buffering off,
+#            sets the bearer token) -> R1
+#   gateway: mcp-load -> mcp-gateway (X-DBHub-DSN) -> responder R2, which the gateway
+#            spawned for the DSN (same binary as R1: --node=mcp-responder)
+# Same concurrency, duration and closed loop for all three, interleaved per round;
+# every connection sends initialize first (mcp-load --session).
+# Prints req/s and p50/p99 of each, the ratios gateway/nginx; writes
+# load-tests/results/raw_proxy-<timestamp>.json.
+# --smoke: 1 s per target at concurrency 4; checks only that every request is OK.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF2'
+Usage: load-tests/raw_proxy.sh [--smoke] [options]
+
+  --duration S     seconds measured per target and round (env DURATION, default 10)
+  --concurrency N  connections, closed loop (env CONCURRENCY, default 32)
+  --warmup S       unrecorded traffic before each measurement (env WARMUP, default 1)
+  --rounds N       rounds of direct, nginx, gateway (env ROUNDS, default 1)
+  --nginx-workers N  nginx worker_processes (env NGINX_WORKERS, default: nproc, like
+                   the gateway's I/O threads)
+  --gateway PATH   mcp-gateway binary (env MCP_GATEWAY_BIN, default build/mcp-gateway)
+  --load PATH      mcp-load binary (env MCP_LOAD_BIN, default build/load-tests/mcp-load)
+  --responder PATH mcp-responder (env MCP_RESPONDER_BIN, default build/load-tests/mcp-responder)
+  --nginx PATH     nginx binary (env NGINX, default /usr/sbin/nginx)
+  --out FILE       results file (default load-tests/results/raw_proxy-<timestamp>.json;
+                   --smoke writes none unless --out is given)
+  --smoke          1 s per target, concurrency 4, warm-up 0.3 s
+  -h, --help       this text
+EOF2
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-32}
+WARMUP=${WARMUP:-1}
+ROUNDS=${ROUNDS:-1}
+NGINX_WORKERS=${NGINX_WORKERS:-$(nproc)}
+NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
+DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
+GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
+LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
+RESPONDER=${MCP_RESPONDER_BIN:-$ROOT/build/load-tests/mcp-responder}
+NGINX=${NGINX:-/usr/sbin/nginx}
+OUT=""
+SMOKE=0
+
+while (($#)); do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --duration) DURATION=$2; shift ;;
+    --concurrency) CONCURRENCY=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --nginx-workers) NGINX_WORKERS=$2; shift ;;
+    --gateway) GATEWAY=$2; shift ;;
+    --load) LOAD=$2; shift ;;
+    --responder) RESPONDER=$2; shift ;;
+    --nginx) NGINX=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "raw_proxy: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if ((SMOKE)); then DURATION=1 CONCURRENCY=4 WARMUP=0.3 ROUNDS=1; fi
+
+readonly HEALTH_TIMEOUT_S=30
+readonly STOP_GRACE_S=15
+
+SCRIPT_NAME=raw_proxy
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
+
+for f in "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER" "$NGINX"; do
+  [[ -e $f ]] || die "missing $f (nginx: apt-get install nginx, as deploy/setup.sh install does)"
+done
+command -v curl >/dev/null || die "curl is needed"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/raw_proxy.XXXXXX")
+chmod 755 "$TMP"
+RESPONDER_PID=""
+NGINX_PID=""
+GATEWAY_PID=""
+LOAD_PID=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_pid "$LOAD_PID"
+  stop_pid "$GATEWAY_PID"
+  stop_pid "$NGINX_PID"
+  stop_pid "$RESPONDER_PID"
+  if ((rc != 0)); then
+    for f in "$TMP/gateway.log" "$TMP/nginx-error.log" "$TMP/responder.log"; do
+      [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
+    done
+  fi
+  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+load() {
+  "$LOAD" "$@" &
+  LOAD_PID=$!
+  local rc=0
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=""
+  return "$rc"
+}
+
+# --- 1. responder R1 and nginx in front of it ------------------------------------------
+TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+R1_PORT=$(free_port)
+start_responder "$TMP/responder.log" "$R1_PORT" "$TOKEN"
+log "responder (direct) pid $RESPONDER_PID on 127.0.0.1:$R1_PORT"
+
+NGINX_PORT=$(free_port)
+mkdir -p "$TMP/nginx-tmp"
+cat >"$TMP/nginx.conf" <<CONF
+# Written by load-tests/raw_proxy.sh: nginx as a keep-alive reverse proxy.
+daemon off;
+worker_processes $NGINX_WORKERS;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+  # One log line per request, as the gateway writes one access line per request.
+  access_log $TMP/nginx-access.log;
+  client_body_temp_path $TMP/nginx-tmp/body;
+  proxy_temp_path $TMP/nginx-tmp/proxy;
+  fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
+  uwsgi_temp_path $TMP/nginx-tmp/uwsgi;
+  scgi_temp_path $TMP/nginx-tmp/scgi;
+  keepalive_requests 1000000;
+  upstream responder {
+    server 127.0.0.1:$R1_PORT;
+    keepalive 256;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location /mcp {
+      proxy_pass http://responder;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer $TOKEN";
+      # SSE: pass each event on as it comes, as the gateway does.
+      proxy_buffering off;
+    }
+  }
+}
+CONF
+"$NGINX" -c "$TMP/nginx.conf" -e "$TMP/nginx-error.log" >"$TMP/nginx.out" 2>&1 &
+NGINX_PID=$!
+nginx_ready() { curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/"; }
+wait_for "nginx" "$NGINX_PID" nginx_ready
+log "nginx pid $NGINX_PID ($NGINX_WORKERS workers) on 127.0.0.1:$NGINX_PORT"
+
+# --- 2. the gateway, spawning the responder as its backend -------------------------------
+use_responder_backend "$TMP/responder.entry"
+# shellcheck disable=SC2086
+start_gateway "$TMP/gateway.log" "$TMP/state" --idle-timeout=1h ${GATEWAY_ARGS:-}
+DSN="sqlite:///raw-proxy/bench.db"
+load --url "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN" --concurrency 1 --requests 1 \
+  --warmup 0 --timeout 30s --duration 40s >"$TMP/first.json" || die "first request: mcp-load failed"
+[[ $(json_field "$TMP/first.json" 'j.ok') == 1 ]] ||
+  die "first request through the gateway failed: $(json_field "$TMP/first.json" 'j.sample_error')"
+
+# --- 3. measure, interleaved -----------------------------------------------------------
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU time (utime + stime, in clock ticks) of the proxy being measured: nginx's
+# master and workers, or the gateway. Per request it is a figure that a busy,
+# shared machine disturbs much less than requests/s.
+proxy_ticks() { # nginx|gateway
+  local pids
+  if [[ $1 == nginx ]]; then
+    pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+  else
+    pids=$GATEWAY_PID
+  fi
+  local total=0 p
+  for p in $pids; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+run_load() { # NAME URL HEADER...
+  local name=$1 url=$2; shift 2
+  local target=${name%-*} before=0
+  [[ $target != direct ]] && before=$(proxy_ticks "$target")
+  # --session: each connection initializes first, as an MCP client does, and keeps
+  # the session id if the server (the gateway, nginx's backend) issues one.
+  load --url "$url" "$@" --session --concurrency "$CONCURRENCY" --duration "$DURATION" \
+    --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" || die "$name: mcp-load failed"
+  [[ $target != direct ]] && echo $(($(proxy_ticks "$target") - before)) >"$TMP/$name.ticks"
+  # shellcheck disable=SC2016
+  log "$name: $("$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
+    console.log(`${j.requests} requests, ${j.errors} errors, ${j.rps} req/s, p50 ${j.latency_ms.p50} ms, p99 ${j.latency_ms.p99} ms`)' "$TMP/$name.json")"
+}
+for ((r = 1; r <= ROUNDS; r++)); do
+  run_load "direct-$r" "http://127.0.0.1:$R1_PORT/mcp" --header "Authorization: Bearer $TOKEN"
+  run_load "nginx-$r" "http://127.0.0.1:$NGINX_PORT/mcp" --header "X-DBHub-DSN: $DSN"
+  run_load "gateway-$r" "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN"
+done
+LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+GATEWAY_RSS_KB=$(rss_kb "$GATEWAY_PID")
+
+if ((SMOKE == 0)) && [[ -z $OUT ]]; then
+  mkdir -p "$ROOT/load-tests/results"
+  OUT=$ROOT/load-tests/results/raw_proxy-$(date -u +%Y%m%dT%H%M%SZ).json
+fi
+NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
+CLK_TCK=$(getconf CLK_TCK)
+export TMP ROUNDS SMOKE OUT CLK_TCK CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER NGINX_WORKERS \
+  NGINX_VERSION GATEWAY_RSS_KB
+export_machine_facts
+"$NODE" "$ROOT/load-tests/raw_proxy_summary.mjs"

@@ -1,0 +1,62 @@
+// Summary step of streams.sh: time to first event (direct and through the gateway),
+// the gateway's memory per open stream, the checks, and $OUT.
+import { runFacts } from "./lib/run_facts.mjs";
+import { readFileSync, writeFileSync } from "node:fs";
+
+const env = process.env;
+const n = (name) => (env[name] === undefined || env[name] === "" ? NaN : Number(env[name]));
+const read = (name) => JSON.parse(readFileSync(`${env.TMP}/${name}.json`, "utf8"));
+const direct = read("direct"), gateway = read("gateway");
+const streams = n("STREAMS");
+const perStreamBytes = Math.round(((n("OPEN_RSS_KB") - n("BASE_RSS_KB")) * 1024) / gateway.opened);
+const memory = {
+  rss_kb_baseline: n("BASE_RSS_KB"), rss_kb_all_open: n("OPEN_RSS_KB"), rss_kb_after: n("AFTER_RSS_KB"),
+  bytes_per_stream: perStreamBytes,
+  fds_baseline: n("BASE_FDS"), fds_all_open: n("OPEN_FDS"), fds_after: n("AFTER_FDS"),
+  open_streams_metric: n("OPEN_STREAMS_METRIC"),
+  goal: "<= 8 KB per idle stream",
+  goal_met: perStreamBytes <= 8 * 1024,
+};
+const checks = [];
+const check = (ok, what) => checks.push({ ok, what });
+for (const [name, j] of [["direct", direct], ["gateway", gateway]]) {
+  check(j.opened === streams, `${name}: all ${streams} streams opened (got ${j.opened})`);
+  check(j.closed_early === 0, `${name}: none closed before the end of the hold (got ${j.closed_early})`);
+}
+check(Number.isFinite(n("OPEN_RSS_KB")), "gateway sampled with every stream open");
+
+const result = {
+  benchmark: "streams",
+  what: "concurrent SSE answers (mcp-responder's hold tool: a notification at once, then one per " +
+    "interval) held open straight to a responder and through mcp-gateway; gateway RSS and fds " +
+    "with the instance warm, with all streams open, and after.",
+  ...runFacts(env, "streams.sh"),
+  parameters: { streams, hold_s: n("HOLD"), interval_ms: n("INTERVAL_MS") },
+  time_to_first_event_ms: { direct: direct.ttfe_ms, gateway: gateway.ttfe_ms },
+  all_open_s: { direct: direct.all_open_s, gateway: gateway.all_open_s },
+  memory,
+  checks,
+  direct, gateway,
+};
+const out = [];
+out.push(`streams: ${streams} concurrent SSE streams, held ${env.HOLD} s once all open`);
+for (const [name, j] of [["direct", direct], ["gateway", gateway]]) {
+  out.push(`  ${name.padEnd(8)} opened ${j.opened}, all open after ${j.all_open_s} s; time to first event ` +
+    `p50 ${j.ttfe_ms.p50} ms, p99 ${j.ttfe_ms.p99} ms, max ${j.ttfe_ms.max} ms`);
+}
+out.push(`  gateway RSS ${(memory.rss_kb_baseline / 1024).toFixed(1)} MiB -> ${(memory.rss_kb_all_open / 1024).toFixed(1)} MiB ` +
+  `open -> ${(memory.rss_kb_after / 1024).toFixed(1)} MiB after: ${perStreamBytes} bytes per stream ` +
+  `(goal <= 8 KB: ${memory.goal_met ? "met" : "missed"}); fds ${memory.fds_baseline} -> ${memory.fds_all_open} -> ${memory.fds_after}`);
+for (const c of checks) out.push(`  ${c.ok ? "ok  " : "FAIL"} ${c.what}`);
+out.push(`  machine: ${env.NPROC} CPUs, load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`);
+console.log(out.join("\n"));
+if (env.OUT) {
+  writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
+  console.log(`  results: ${env.OUT}`);
+}
+if (checks.some((c) => !c.ok)) {
+  for (const j of [direct, gateway]) if (j.sample_error) console.error(`streams: ${j.label}: ${j.sample_error}`);
+  console.error(env.SMOKE === "1" ? "streams: SMOKE FAILED" : "streams: checks failed");
+  process.exit(1);
+}
+if (env.SMOKE === "1") console.log("streams: smoke OK (checks passed; timings not checked)");
