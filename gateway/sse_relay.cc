@@ -1,17 +1,16 @@
 #include "gateway/sse_relay.h"
 
+#include <cstdio>
 #include <functional>
+#include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <spdlog/spdlog.h>
@@ -76,23 +75,37 @@ class WriterAttachment {
   EventStream& stream_;
 };
 
-asio::awaitable<bool> WriteBody(beast::tcp_stream& client, bool chunked,
-                                std::string_view bytes,
-                                const RelayLimits& limits) {
-  client.expires_after(limits.client_write_timeout);
-  beast::error_code ec;
-  if (chunked) {
-    auto [write_ec, n] = co_await asio::async_write(
-        client, http::make_chunk(asio::buffer(bytes.data(), bytes.size())),
-        kUseTuple);
-    (void)n;
-    ec = write_ec;
-  } else {
-    auto [write_ec, n] = co_await asio::async_write(
-        client, asio::buffer(bytes.data(), bytes.size()), kUseTuple);
-    (void)n;
-    ec = write_ec;
+// How long the head of an event stream waits for the first event, so that
+// both leave in one write.
+constexpr std::chrono::milliseconds kFirstEventWait{1000};
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+std::string HeadText(const http::response_header<>& head) {
+  std::ostringstream text;
+  text << head;
+  return text.str();
+}
+
+// `bytes` as body: one chunk, or raw for HTTP/1.0.
+void AppendBody(std::string& out, bool chunked, std::string_view bytes) {
+  if (!chunked) {
+    out.append(bytes);
+    return;
   }
+  char size[20];
+  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", bytes.size());
+  out.append(size, static_cast<std::size_t>(n));
+  out.append(bytes);
+  out.append("\r\n");
+}
+
+asio::awaitable<bool> WriteAll(beast::tcp_stream& client,
+                               const std::string& bytes,
+                               const RelayLimits& limits) {
+  client.expires_after(limits.client_write_timeout);
+  auto [ec, n] = co_await asio::async_write(
+      client, asio::buffer(bytes.data(), bytes.size()), kUseTuple);
+  (void)n;
   client.expires_never();
   co_return !ec;
 }
@@ -186,54 +199,53 @@ asio::awaitable<bool> WriteEventStream(beast::tcp_stream& client,
                                        std::uint64_t cursor,
                                        const RelayLimits& limits,
                                        std::size_t* bytes_out) {
-  http::response<http::empty_body> response{std::move(head)};
-  response.version(version);
-  response.erase(http::field::content_length);
-  response.erase(http::field::transfer_encoding);
-  response.set(http::field::content_type, "text/event-stream");
-  response.set(http::field::cache_control, "no-cache");
+  head.version(version);
+  head.erase(http::field::content_length);
+  head.erase(http::field::transfer_encoding);
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
   // HTTP/1.0 has no chunks: the stream then ends with the connection.
   const bool chunked = version >= 11;
-  if (chunked) response.chunked(true);
-  keep_alive = keep_alive && chunked;
-  response.keep_alive(keep_alive);
-  http::response_serializer<http::empty_body> serializer{response};
-  client.expires_after(limits.client_write_timeout);
-  auto [head_ec, head_bytes] =
-      co_await http::async_write_header(client, serializer, kUseTuple);
-  (void)head_bytes;
-  client.expires_never();
-  if (head_ec) co_return false;
+  if (chunked) head.set(http::field::transfer_encoding, "chunked");
+  head.set(http::field::connection,
+           keep_alive && chunked ? "keep-alive" : "close");
 
+  // What is ready goes out in one write: the head with the first events (a
+  // short answer is then head, event and last chunk in a single segment),
+  // later each batch of events. The head waits for the first event a little
+  // while, then goes alone.
+  std::string out = HeadText(head);
+  bool head_written = false;
   WriterAttachment attachment(stream);
   while (true) {
     auto batch = stream.ReadFrom(cursor);
-    if (!batch.wire.empty()) {
-      std::string bytes;
-      for (const auto& event : batch.wire) bytes += event;
-      if (!co_await WriteBody(client, chunked, bytes, limits)) co_return false;
-      if (bytes_out != nullptr) *bytes_out += bytes.size();
+    for (const auto& event : batch.wire) {
+      AppendBody(out, chunked, event);
+      if (bytes_out != nullptr) *bytes_out += event.size();
     }
     cursor = batch.next;
-    if (batch.finished || batch.gone) break;
+    const bool done = batch.finished || batch.gone;
+    if (done && chunked) out += kLastChunk;
+    if (done || head_written || !batch.wire.empty()) {
+      if (!co_await WriteAll(client, out, limits)) co_return false;
+      out.clear();
+      head_written = true;
+    }
+    if (done) break;
     const auto subscribe = [&stream, cursor](std::function<void()> wake) {
       stream.OnNextChange(cursor, std::move(wake));
     };
-    if (!co_await WaitForWake(subscribe, limits.sse_keepalive)) {
-      if (!co_await WriteBody(client, chunked, kSseKeepAlive, limits)) {
-        co_return false;
-      }
+    const auto wait = head_written
+                          ? std::chrono::milliseconds(limits.sse_keepalive)
+                          : kFirstEventWait;
+    if (!co_await WaitForWake(subscribe, wait)) {
+      if (head_written) AppendBody(out, chunked, kSseKeepAlive);
+      if (!co_await WriteAll(client, out, limits)) co_return false;
+      out.clear();
+      head_written = true;
     }
   }
-  if (chunked) {
-    client.expires_after(limits.client_write_timeout);
-    auto [ec, n] = co_await asio::async_write(client, http::make_chunk_last(),
-                                              kUseTuple);
-    (void)n;
-    client.expires_never();
-    if (ec) co_return false;
-  }
-  co_return keep_alive;
+  co_return true;
 }
 
 }  // namespace mcpgw::gateway

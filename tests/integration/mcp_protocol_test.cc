@@ -210,13 +210,14 @@ TEST_F(McpProtocolTest, LegacySseTransportIsBridged) {
 
 TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
   StartGateway();
-  auto client = Client(NewSqliteDsn("inflight.db"));
+  const auto dsn = NewSqliteDsn("inflight.db");
+  auto client = Client(dsn);
   ASSERT_EQ(client.ExecuteSql(kPeopleQuery).status, 200);
   const auto victim = OnlyInstanceProcess();
   ASSERT_TRUE(victim.has_value());
   // A query that keeps DBHub busy for seconds.
   auto slow = std::async(std::launch::async, [&] {
-    auto own = Client(NewSqliteDsn("inflight.db"));
+    auto own = Client(dsn);
     return own.ExecuteSql(kSlowQuery);
   });
   ASSERT_TRUE(WaitUntil(
@@ -235,7 +236,14 @@ TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
   const auto answer = slow.get();
   EXPECT_TRUE(CarriesJsonRpcError(answer)) << answer.Describe();
   EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
-  // And the gateway goes on serving.
+  // And the gateway goes on serving, with a new instance once it has seen
+  // the old one go.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto snapshot = Instances();
+        return snapshot.parsed && snapshot.instances.empty();
+      },
+      seconds(10), milliseconds(100)));
   EXPECT_EQ(client.ExecuteSql(kPeopleQuery).status, 200);
 }
 

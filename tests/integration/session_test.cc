@@ -83,7 +83,7 @@ TEST_F(SessionTest, DeleteEndsTheSession) {
   EXPECT_EQ(ended.status, 204) << ended.Describe();
   ExpectUnknownSession(client.ExecuteSql(kPeopleQuery));
   // DELETE without a session says what is missing.
-  auto anonymous = Client(NewSqliteDsn("delete.db"));
+  auto anonymous = Client(NewSqliteDsn("delete-anonymous.db"));
   const auto refused = anonymous.Send("DELETE");
   EXPECT_EQ(refused.status, 400) << refused.Describe();
   EXPECT_NE(JsonRpcErrorMessage(refused).find("Mcp-Session-Id"),
