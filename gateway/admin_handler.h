@@ -13,6 +13,7 @@
 #include "gateway/metrics.h"
 #include "runtime/instance_pool.h"
 #include "runtime/warm_pool.h"
+#include "gateway/tenant_admin.h"
 
 namespace mcpgw::gateway {
 
@@ -35,6 +36,8 @@ struct AdminOptions {
   double target_utilisation = 0.8;
   // Null when there is none (--warm-pool 0, or the docker runtime).
   const runtime::WarmPool* warm_pool = nullptr;
+  // /admin/tenants; null: no tenant registry.
+  TenantAdmin* tenants = nullptr;
 };
 
 class AdminHandler final : public RequestHandler {

@@ -85,13 +85,19 @@ McpHandler::McpHandler(runtime::InstancePool& pool, std::string key_secret,
 
 McpHandler::~McpHandler() { connections_->Clear(); }
 
+void McpHandler::SetTenantPolicy(policies::TargetPolicy policy,
+                                 RequestGuard* guard) {
+  policy_ = std::move(policy);
+  guard_ = guard;
+}
+
 asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream) {
   const bool keep_alive = request.keep_alive();
   Accounting accounting;
   accounting.info = DescribeMcpRequest(request.method(), request.body());
   accounting.bytes_in = request.body().size();
-  auto route = DecideMcpRoute(request, key_secret_);
+  auto route = DecideMcpRoute(request, key_secret_, policy_);
 
   // Answers the gateway gives itself. (Built outside the co_await
   // expressions: GCC 12 mishandles braced temporaries inside them.)
@@ -118,16 +124,35 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
 
   auto& target = std::get<ProxyTo>(route).target;
   accounting.key_prefix = policies::KeyPrefix(target.key);
-  runtime::AcquireRequest acquire{target.key, target.dsn.original,
-                                  target.dsn.redacted, target.dsn.secrets};
-  auto lease = co_await AsyncAcquire(pool_, std::move(acquire),
-                                     asio::use_awaitable);
-  if (!lease.ok()) {
-    const ErrorReply reply = AcquireFailureReply(lease.status());
+  // Tenants and policies: rates, resolved addresses, instance caps and a
+  // concurrency slot (held until the relay is done), before any lease.
+  std::optional<ErrorReply> guard_refusal;
+  Slot slot;
+  runtime::AcquireRequest acquire = RequestGuard::LaunchRequest(target, {});
+  if (guard_ != nullptr) {
+    auto admitted = co_await guard_->Admit(target);
+    if (auto* refused = std::get_if<ErrorReply>(&admitted)) {
+      guard_refusal = std::move(*refused);
+    } else {
+      auto& admission = std::get<Admission>(admitted);
+      acquire = std::move(admission.acquire);
+      slot = std::move(admission.slot);
+    }
+  }
+  absl::StatusOr<runtime::Lease> lease =
+      absl::FailedPreconditionError("refused by the request guard");
+  if (!guard_refusal) {
+    lease = co_await AsyncAcquire(pool_, std::move(acquire),
+                                  asio::use_awaitable);
+  }
+  if (guard_refusal || !lease.ok()) {
+    const ErrorReply reply =
+        guard_refusal ? *guard_refusal : AcquireFailureReply(lease.status());
     Response refusal =
         MakeErrorResponse(reply, RequestIdOf(request.body()), request.version(),
                           keep_alive);
-    accounting.outcome = AcquireOutcome(lease.status());
+    accounting.outcome =
+        guard_refusal ? outcome::kRefused : AcquireOutcome(lease.status());
     accounting.refusal_code = reply.rpc_code;
     accounting.status = refusal.result_int();
     accounting.bytes_out = refusal.body().size();

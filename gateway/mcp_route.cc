@@ -19,6 +19,11 @@ ErrorReply FromRefusal(const policies::Refusal& refusal) {
 }  // namespace
 
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret) {
+  return DecideMcpRoute(request, key_secret, policies::TargetPolicy{});
+}
+
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::TargetPolicy& policy) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -51,7 +56,13 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret) {
     if (!credentials.dsn_header) credentials.dsn_header = it->value();
     ++credentials.dsn_header_count;
   }
-  auto decision = policies::ResolveTarget(credentials, key_secret);
+  auto [auth_first, auth_last] =
+      request.base().equal_range(http::field::authorization);
+  for (auto it = auth_first; it != auth_last; ++it) {
+    if (!credentials.authorization) credentials.authorization = it->value();
+    ++credentials.authorization_count;
+  }
+  auto decision = policies::ResolveTarget(credentials, key_secret, policy);
   if (auto* refusal = std::get_if<policies::Refusal>(&decision)) {
     return FromRefusal(*refusal);
   }

@@ -20,6 +20,9 @@ struct ProxyTo {
 using McpRoute = std::variant<ErrorReply, HealthCheck, ProxyTo>;
 
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret);
+// With tenant tokens, DSN rules and the DSN-request settings (issue 6).
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::TargetPolicy& policy);
 
 // How a failure to obtain an instance is told to the client.
 ErrorReply AcquireFailureReply(const absl::Status& status);

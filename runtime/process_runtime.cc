@@ -1,11 +1,13 @@
 #include "runtime/process_runtime.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -27,6 +29,34 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kProbeTimeout{250};
 constexpr std::size_t kTokenBytes = 32;
 constexpr std::chrono::milliseconds kReadyWakeInterval{250};
+
+constexpr char kConfigName[] = "dbhub.toml";
+
+// Writes a DBHub config 0600 into the instance's private directory (never
+// replacing or following anything already there). It holds no secret, only
+// ${VAR} references, but it is nobody else's business either.
+absl::StatusOr<std::filesystem::path> WriteDbhubConfig(
+    const std::filesystem::path& dir, const std::string& text) {
+  const std::filesystem::path path = dir / kConfigName;
+  const int fd = open(path.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(text::Cat("cannot write ", path.string(), ": ",
+                                         std::strerror(errno)));
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return absl::InternalError(text::Cat("cannot write ", path.string()));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  return path;
+}
 
 // Shared between the handle the pool holds and the monitor thread, so that
 // either may go first.
@@ -212,6 +242,10 @@ struct ProcessRuntime::Started {
 std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
     const LaunchSpec& spec, std::uint16_t port, const std::string& token) {
   if (options_.warm_pool == nullptr) return std::nullopt;
+  // A warm worker's environment is fixed and its claim carries only the
+  // DSN: instances that need more secrets in their environment (tenants)
+  // start cold.
+  if (!spec.secret_env.empty()) return std::nullopt;
   auto worker = options_.warm_pool->Claim();
   if (!worker) return std::nullopt;
   Started started{worker->pid,        worker->output_fd, worker->stdin_fd,
@@ -221,7 +255,20 @@ std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
                           ProcessStartTicks(worker->pid).value_or(0));
     options_.records->Remove(worker->record_id);
   }
-  if (auto status = SendClaim(*worker, {spec.dsn, token, port, ""});
+  std::string config_path;
+  if (!spec.dbhub_config.empty()) {
+    auto written = WriteDbhubConfig(worker->work_dir, spec.dbhub_config);
+    if (written.ok()) {
+      config_path = written->string();
+    } else {
+      // Without its config the instance would run unrestricted: end it.
+      spdlog::warn("instance {}: {}", spec.instance_id,
+                   std::string(written.status().message()));
+      kill(-worker->pid, SIGKILL);
+      return started;
+    }
+  }
+  if (auto status = SendClaim(*worker, {spec.dsn, token, port, config_path});
       !status.ok()) {
     // The monitor sees it die and reports the launch as failed; the pool
     // has already refilled.
@@ -244,15 +291,26 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
   // Only non-secret settings in argv: it is world-readable in /proc.
   request.argv = {options_.node_path, options_.dbhub_entry, "--transport",
                   "http", "--port", std::to_string(port)};
+  if (!spec.dbhub_config.empty()) {
+    auto written = WriteDbhubConfig(work_dir, spec.dbhub_config);
+    if (!written.ok()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(work_dir, ignored);
+      return written.status();
+    }
+    request.argv.push_back(text::Cat("--config=", written->string()));
+  }
   request.env = CleanNodeEnvironment(work_dir.string());
   request.env.insert(request.env.end(),
                      {
                          "TRANSPORT=http",
                          text::Cat("PORT=", port),
                          "DBHUB_HOST=127.0.0.1",
-                         text::Cat("DSN=", spec.dsn),
                          text::Cat("DBHUB_AUTH_TOKEN=", token),
                      });
+  if (!spec.dsn.empty()) request.env.push_back(text::Cat("DSN=", spec.dsn));
+  request.env.insert(request.env.end(), spec.secret_env.begin(),
+                     spec.secret_env.end());
   request.working_dir = work_dir.string();
   auto spawned = SpawnInOwnGroup(request);
   if (!spawned.ok()) {

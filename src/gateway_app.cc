@@ -29,6 +29,7 @@
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
 #include "src/state_dir.h"
+#include "src/tenant_setup.h"
 #include "policies/text.h"
 
 namespace mcpgw {
@@ -275,16 +276,33 @@ int RunGateway(const Config& config) {
       .max_header_bytes = config.max_header_bytes,
       .read_timeout = config.read_timeout,
   };
+  // Tenants and policies: registry, DSN rules, limits (docs/tenants.md).
+  auto tenants = OpenTenants(config);
+  if (!tenants.ok()) {
+    spdlog::critical("{}", std::string(tenants.status().message()));
+    return 1;
+  }
+  gateway::RequestGuard request_guard(pool, tenants->rules,
+                                      GuardOptionsFrom(config));
+  gateway::TenantAdmin tenant_admin(*tenants->registry, pool, tenants->rules,
+                                    *secret);
   gateway::McpHandler mcp_handler(
       pool, *secret, {.backend_idle_timeout = config.backend_timeout},
       &metrics);
+  mcp_handler.SetTenantPolicy(
+      {.allow_dsn_requests = config.allow_dsn_requests,
+       .dsn_api_key = tenants->dsn_api_key,
+       .dsn_rules = &tenants->rules,
+       .tenants = tenants->registry.get()},
+      &request_guard);
   gateway::AdminHandler admin_handler(
       pool, metrics,
       {.admin_token = *admin_token,
        .config = EffectiveConfigJson(effective),
        .readiness = [&config, &stopping] { return Readiness(config, stopping); },
        .target_utilisation = config.capacity_threshold,
-       .warm_pool = warm_pool.get()});
+       .warm_pool = warm_pool.get(),
+       .tenants = &tenant_admin});
   gateway::HttpServer mcp_server(io, "MCP listener", mcp_handler, limits);
   gateway::HttpServer admin_server(io, "admin listener", admin_handler, limits);
 
