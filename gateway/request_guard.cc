@@ -133,6 +133,16 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
   for (const auto* dsn : dsns) {
     const std::string host = policies::DsnHost(*dsn);
     if (host.empty()) continue;
+    // A literal address was checked with the DSN (CheckDsn).
+    boost::system::error_code literal_error;
+    asio::ip::make_address(host, literal_error);
+    if (!literal_error) continue;
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      auto it = resolved_ok_.find(host);
+      if (it != resolved_ok_.end() && it->second > now) continue;
+    }
     auto [ec, results] = co_await resolver.async_resolve(
         host, "", asio::as_tuple(asio::use_awaitable));
     std::vector<asio::ip::address> addresses;
@@ -144,6 +154,9 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
     if (auto refused = rules_.CheckAddresses(host, addresses)) {
       co_return FromRefusal(*refused);
     }
+    std::lock_guard lock(mutex_);
+    if (resolved_ok_.size() > 10'000) resolved_ok_.clear();
+    resolved_ok_[host] = now + options_.resolve_cache_ttl;
   }
   co_return std::nullopt;
 }

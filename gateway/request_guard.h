@@ -40,6 +40,9 @@ struct GuardOptions {
   std::chrono::milliseconds max_queue_wait{30'000};
   // Skip name resolution (tests of the request path without DNS).
   bool resolve_hosts = true;
+  // How long a host name's verdict is reused: resolving on every request
+  // would cost each one a resolver round trip.
+  std::chrono::milliseconds resolve_cache_ttl{10'000};
 };
 
 class ConcurrencyGate;
@@ -93,6 +96,9 @@ class RequestGuard {
   mutable std::mutex mutex_;
   // Key prefixes handed out per tenant (its instances, any revision).
   std::unordered_map<std::string, std::string> tenant_of_prefix_;
+  // Host names whose addresses passed the rules, until when.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point>
+      resolved_ok_;
 };
 
 }  // namespace mcpgw::gateway

@@ -48,6 +48,10 @@ std::vector<std::string> Segments(std::string_view rest) {
 int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
   const std::string prefix = policies::KeyPrefix(
       policies::TenantInstanceKey(key_secret_, tenant, revision));
+  {
+    std::lock_guard lock(mutex_);
+    drained_prefixes_[prefix] = std::string(tenant);
+  }
   int drained = 0;
   for (const auto& instance : pool_.Snapshot()) {
     if (instance.key_prefix == prefix && !instance.draining &&
@@ -68,7 +72,10 @@ std::optional<std::string> TenantAdmin::TenantOfKeyPrefix(
       return tenant.id;
     }
   }
-  return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto it = drained_prefixes_.find(std::string(prefix));
+  if (it == drained_prefixes_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<TenantAdminAnswer> TenantAdmin::PutSource(

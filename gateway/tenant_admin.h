@@ -12,8 +12,10 @@
 // A change of sources or options gives the tenant a new revision: new
 // requests get a new instance, and the old one is drained.
 
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,7 +47,8 @@ class TenantAdmin {
   TenantAdminAnswer Handle(http::verb method, std::string_view path,
                            std::string_view body);
 
-  // The tenant whose current instance has this key prefix, if any.
+  // The tenant an instance with this key prefix serves (its current
+  // revision, or an older one this admin API drained), if any.
   std::optional<std::string> TenantOfKeyPrefix(std::string_view prefix) const;
 
  private:
@@ -61,6 +64,8 @@ class TenantAdmin {
   runtime::InstancePool& pool_;
   const policies::DsnPolicy& rules_;
   const std::string key_secret_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::string> drained_prefixes_;
 };
 
 }  // namespace mcpgw::gateway

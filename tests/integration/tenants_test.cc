@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
@@ -239,6 +240,24 @@ TEST_F(TenantsTest, GatewayWideReadonlyAppliesToDsnRequests) {
   StopGatewayAndExpectCleanExit();
 }
 
+TEST_F(TenantsTest, GatewayWideReadonlyHoldsOnAWarmPoolWorker) {
+  StartGateway({"--readonly", "--warm-pool=1"});
+  const bool warm = WaitUntil(
+      [&] {
+        auto status = FetchWarmPool(admin_http_, gateway().admin_port(), AdminToken());
+        return status.value("state", "") == "active" && status.value("idle", 0) == 1;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(warm);
+  auto client = Client(NewSqliteDsn("warm.db"));
+  const auto write = client.ExecuteSql("INSERT INTO people(name) VALUES ('x')");
+  ASSERT_EQ(write.status, 200) << write.Describe();
+  EXPECT_NE(write.body.find("READONLY_VIOLATION"), std::string::npos) << write.body;
+  auto status = FetchWarmPool(admin_http_, gateway().admin_port(), AdminToken());
+  EXPECT_EQ(status.value("hits", 0), 1) << status.dump();
+  StopGatewayAndExpectCleanExit();
+}
+
 TEST_F(TenantsTest, DeniedAddressesAreRefusedBeforeAnySpawn) {
   // localhost resolves into a denied range: the check runs on the address.
   StartGateway({"--deny-host=127.0.0.0/8", "--deny-host=::1/128"});
@@ -354,6 +373,34 @@ TEST_F(TenantsTest, RegistrySurvivesRestartAndHoldsNoPlaintextSecrets) {
   EXPECT_EQ(json["sources"].size(), 2u);
   // Shown redacted.
   EXPECT_EQ(tenant.body.find(password), std::string::npos);
+  StopGatewayAndExpectCleanExit();
+}
+
+TEST_F(TenantsTest, BusyInstanceQueueFullAnswers503) {
+  StartGateway({"--max-concurrent-per-instance=1", "--max-queued-per-instance=0"});
+  const std::string dsn = NewSqliteDsn("busy.db");
+  ASSERT_EQ(Client(dsn).ListTools().status, 200);
+  // One slow query holds the instance's only slot...
+  std::thread slow([&] {
+    auto client = Client(dsn);
+    client.ExecuteSql(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < 10000000) SELECT count(*) FROM c");
+  });
+  const bool busy = WaitUntil(
+      [&] {
+        const auto snapshot = Instances();
+        return !snapshot.instances.empty() &&
+               snapshot.instances[0].raw.value("in_flight", 0) >= 1;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(10));
+  // ...so another request finds no slot and no room to wait.
+  const auto refused = busy ? Client(dsn).ListTools() : HttpResponse{};
+  slow.join();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(refused.status, 503) << refused.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(refused), -32011);
+  EXPECT_FALSE(refused.Header("retry-after").empty());
   StopGatewayAndExpectCleanExit();
 }
 
