@@ -239,6 +239,7 @@ asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target)
   admission.acquire = LaunchRequest(target, options_.dsn_tools);
   if (options_.max_concurrent_per_instance <= 0) co_return admission;
 
+  const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<ConcurrencyGate::Waiter> waiter;
   {
     std::lock_guard lock(gate_->mutex);
@@ -259,8 +260,7 @@ asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target)
                     " wait on this instance; retry shortly"),
           {{"Retry-After", "1"}}};
     }
-    waiter = std::make_shared<ConcurrencyGate::Waiter>(
-        co_await asio::this_coro::executor);
+    waiter = std::make_shared<ConcurrencyGate::Waiter>(executor);
     waiter->timer.expires_after(options_.max_queue_wait);
     entry.waiters.push_back(waiter);
   }
