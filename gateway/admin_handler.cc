@@ -158,9 +158,21 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
       case AdminEndpoint::kListInstances:
         answer.body["instances"] = nlohmann::json::array();
         for (const auto& instance : pool_.Snapshot()) {
-          if (MatchesFilter(instance, call.filter)) {
-            answer.body["instances"].push_back(InstanceToJson(instance));
+          std::optional<std::string> tenant;
+          if (options_.tenants != nullptr) {
+            tenant = options_.tenants->TenantOfKeyPrefix(instance.key_prefix);
           }
+          if (call.filter.tenant && !call.filter.tenant->empty()) {
+            if (tenant != call.filter.tenant) continue;
+            auto unfiltered = call.filter;
+            unfiltered.tenant.reset();
+            if (!MatchesFilter(instance, unfiltered)) continue;
+          } else if (!MatchesFilter(instance, call.filter)) {
+            continue;
+          }
+          auto json = InstanceToJson(instance);
+          if (tenant) json["tenant"] = *tenant;
+          answer.body["instances"].push_back(std::move(json));
         }
         break;
       case AdminEndpoint::kGetInstance:
@@ -206,6 +218,18 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
       case AdminEndpoint::kScaling:
         answer.body =
             ScalingToJson(pool_.Stats(), options_.target_utilisation);
+        break;
+      case AdminEndpoint::kTenants:
+        if (options_.tenants == nullptr) {
+          answer = Answer{http::status::not_found,
+                          ErrorJson("not_found", "tenants are not enabled"),
+                          {}, std::nullopt};
+        } else {
+          auto result = options_.tenants->Handle(request.method(), call.path,
+                                                 request.body());
+          answer = Answer{result.status, std::move(result.body),
+                          std::move(result.headers), std::nullopt};
+        }
         break;
       case AdminEndpoint::kWarmPool:
         if (options_.warm_pool != nullptr) {

@@ -13,6 +13,7 @@
 #include "gateway/metrics.h"
 #include "runtime/instance_pool.h"
 #include "runtime/warm_pool.h"
+#include "gateway/tenant_admin.h"
 
 namespace mcpgw::gateway {
 
@@ -37,6 +38,8 @@ struct AdminOptions {
   const runtime::WarmPool* warm_pool = nullptr;
   // GET /admin/sessions.
   std::function<nlohmann::json()> sessions;
+  // /admin/tenants; null: no tenant registry.
+  TenantAdmin* tenants = nullptr;
 };
 
 class AdminHandler final : public RequestHandler {

@@ -188,6 +188,9 @@ AdminRoute DecideAdminRoute(http::verb method, std::string_view target,
       return AdminCall{fixed.endpoint, {}, {}};
     }
   }
+  if (path == "/admin/tenants" || path.starts_with("/admin/tenants/")) {
+    return AdminCall{AdminEndpoint::kTenants, {}, {}, std::string(path)};
+  }
   if (path == "/admin/instances") {
     if (!get) return MethodNotAllowed("GET");
     auto filter = ParseFilter(query);

@@ -28,6 +28,7 @@ enum class AdminEndpoint {
   kConfig,          // GET /admin/config
   kScaling,         // GET /admin/scaling
   kWarmPool,        // GET /admin/warm-pool
+  kTenants,         // /admin/tenants... (gateway/tenant_admin.h)
 };
 
 struct InstanceFilter {
@@ -40,6 +41,7 @@ struct AdminCall {
   AdminEndpoint endpoint;
   std::string instance_id;  // the {id} endpoints
   InstanceFilter filter;    // kListInstances
+  std::string path = {};    // kTenants: the whole path
 };
 
 // An admin error: {"error":{"code":...,"message":...}} with this status.

@@ -75,6 +75,12 @@ McpHandler::McpHandler(runtime::InstancePool& pool, McpHandlerOptions options,
 
 McpHandler::~McpHandler() { connections_->Clear(); }
 
+void McpHandler::SetTenantPolicy(policies::TargetPolicy policy,
+                                 RequestGuard* guard) {
+  policy_ = std::move(policy);
+  guard_ = guard;
+}
+
 void McpHandler::FinishStreams() { legacy_.FinishAll(); }
 
 nlohmann::json McpHandler::SessionsJson() {
@@ -117,20 +123,23 @@ asio::awaitable<bool> McpHandler::Refuse(const Request& request,
   co_return co_await Answer(request, client, std::move(response), accounting);
 }
 
-asio::awaitable<absl::StatusOr<runtime::Lease>> McpHandler::Acquire(
-    const policies::Target& target) {
-  runtime::AcquireRequest acquire{target.key, target.dsn.original,
-                                  target.dsn.redacted, target.dsn.secrets};
-  co_return co_await AsyncAcquire(pool_, std::move(acquire),
-                                  asio::use_awaitable);
-}
-
 asio::awaitable<std::optional<std::pair<ErrorReply, std::string_view>>>
 McpHandler::Bind(const policies::Target& target,
                  const std::optional<policies::SessionClaims>& session,
                  std::optional<runtime::Lease>& lease,
-                 std::string& backend_session) {
-  auto acquired = co_await Acquire(target);
+                 std::string& backend_session, Slot& slot) {
+  runtime::AcquireRequest acquire = RequestGuard::LaunchRequest(target, {});
+  if (guard_ != nullptr) {
+    auto admitted = co_await guard_->Admit(target);
+    if (auto* refused = std::get_if<ErrorReply>(&admitted)) {
+      co_return std::make_pair(std::move(*refused), outcome::kRefused);
+    }
+    auto& admission = std::get<Admission>(admitted);
+    acquire = std::move(admission.acquire);
+    slot = std::move(admission.slot);
+  }
+  auto acquired = co_await AsyncAcquire(pool_, std::move(acquire),
+                                        asio::use_awaitable);
   if (!acquired.ok()) {
     co_return std::make_pair(AcquireFailureReply(acquired.status()),
                              AcquireOutcome(acquired.status()));
@@ -155,7 +164,7 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
   accounting.info = DescribeMcpRequest(request.method(), request.body());
   accounting.bytes_in = request.body().size();
   auto route = DecideMcpRoute(request, options_.key_secret,
-                              options_.origin_policy);
+                              options_.origin_policy, policy_);
   if (auto* error = std::get_if<ErrorReply>(&route)) {
     co_return co_await Refuse(request, stream, *error, accounting,
                               outcome::kRefused);
@@ -268,7 +277,9 @@ asio::awaitable<bool> McpHandler::Forward(
                           IsInitialize(body.messages.front());
   std::optional<runtime::Lease> lease;
   std::string backend_session;
-  if (auto refusal = co_await Bind(target, session, lease, backend_session)) {
+  Slot slot;
+  if (auto refusal =
+          co_await Bind(target, session, lease, backend_session, slot)) {
     accounting.instance_id = lease ? lease->instance_id() : std::string();
     co_return co_await Refuse(request, client, refusal->first, accounting,
                               refusal->second);
@@ -464,7 +475,9 @@ asio::awaitable<bool> McpHandler::HandleBatch(
   }
   std::optional<runtime::Lease> lease;
   std::string backend_session;
-  if (auto refusal = co_await Bind(target, session, lease, backend_session)) {
+  Slot slot;
+  if (auto refusal =
+          co_await Bind(target, session, lease, backend_session, slot)) {
     co_return co_await Refuse(request, client, refusal->first, accounting,
                               refusal->second);
   }

@@ -21,6 +21,7 @@
 #include "gateway/mcp_route.h"
 #include "gateway/metrics.h"
 #include "gateway/relay_limits.h"
+#include "gateway/request_guard.h"
 #include "gateway/sessions.h"
 #include "policies/origin.h"
 #include "runtime/instance_pool.h"
@@ -41,6 +42,9 @@ class McpHandler final : public RequestHandler {
   // written to the access log.
   McpHandler(runtime::InstancePool& pool, McpHandlerOptions options,
              GatewayMetrics* metrics = nullptr);
+  // Tenants and policies (issue 6): `policy` decides the target (tenant
+  // tokens, DSN rules), `guard` (optional) admits it before the lease.
+  void SetTenantPolicy(policies::TargetPolicy policy, RequestGuard* guard);
   // Closes the idle instance connections; must run before the io_context
   // that owns their sockets is destroyed.
   ~McpHandler() override;
@@ -87,15 +91,16 @@ class McpHandler final : public RequestHandler {
       std::shared_ptr<LegacySession> session,
       std::vector<nlohmann::json> messages);
 
-  asio::awaitable<absl::StatusOr<runtime::Lease>> Acquire(
-      const policies::Target& target);
-  // A lease on the target's instance and, within a session, the instance's
-  // own session (initializing it again when it is new); else the refusal
-  // for the client and the outcome to account.
+  // Admission by the request guard (rates, addresses, limits: `slot` then
+  // holds a concurrency slot until it goes), a lease on the target's
+  // instance and, within a session, the instance's own session (initializing
+  // it again when it is new); else the refusal for the client and the
+  // outcome to account.
   asio::awaitable<std::optional<std::pair<ErrorReply, std::string_view>>> Bind(
       const policies::Target& target,
       const std::optional<policies::SessionClaims>& session,
-      std::optional<runtime::Lease>& lease, std::string& backend_session);
+      std::optional<runtime::Lease>& lease, std::string& backend_session,
+      Slot& slot);
   // Writes the gateway's own error answer and accounts for the request.
   asio::awaitable<bool> Refuse(const Request& request,
                                beast::tcp_stream& client,
@@ -110,6 +115,8 @@ class McpHandler final : public RequestHandler {
   runtime::InstancePool& pool_;
   const McpHandlerOptions options_;
   GatewayMetrics* const metrics_;
+  policies::TargetPolicy policy_;
+  RequestGuard* guard_ = nullptr;
   // Also reached, weakly, by the pool's gone-listener.
   std::shared_ptr<BackendConnections> connections_;
   std::shared_ptr<SessionManager> sessions_;

@@ -101,9 +101,12 @@ asio::awaitable<void> McpHandler::ProcessLegacyMessages(
       }
     }
   };
-  auto lease = co_await Acquire(session->target);
-  if (!lease.ok()) {
-    fail_all(std::string(lease.status().message()));
+  std::optional<runtime::Lease> lease;
+  std::string no_backend_session;  // per message, below
+  Slot slot;
+  if (auto refusal = co_await Bind(session->target, std::nullopt, lease,
+                                   no_backend_session, slot)) {
+    fail_all(refusal->first.message);
     co_return;
   }
   for (const auto& message : messages) {

@@ -48,7 +48,13 @@ ErrorReply MethodNotAllowed(std::string_view path, std::string_view allow) {
 }  // namespace
 
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
-                        const policies::OriginPolicy& origin_policy) {
+                        const policies::TargetPolicy& policy) {
+  return DecideMcpRoute(request, key_secret, policies::OriginPolicy{}, policy);
+}
+
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::OriginPolicy& origin_policy,
+                        const policies::TargetPolicy& policy) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -103,7 +109,13 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
     if (!credentials.dsn_header) credentials.dsn_header = it->value();
     ++credentials.dsn_header_count;
   }
-  auto decision = policies::ResolveTarget(credentials, key_secret);
+  auto [auth_first, auth_last] =
+      request.base().equal_range(http::field::authorization);
+  for (auto it = auth_first; it != auth_last; ++it) {
+    if (!credentials.authorization) credentials.authorization = it->value();
+    ++credentials.authorization_count;
+  }
+  auto decision = policies::ResolveTarget(credentials, key_secret, policy);
   if (auto* refusal = std::get_if<policies::Refusal>(&decision)) {
     return FromRefusal(*refusal);
   }

@@ -34,8 +34,12 @@ using McpRoute = std::variant<ErrorReply, HealthCheck, ProxyTo>;
 
 // Host and Origin are checked before anything else is looked at (DNS
 // rebinding, cross-site requests), credentials next.
+// `policy`: tenant tokens, DSN rules and the DSN-request settings (issue 6).
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
-                        const policies::OriginPolicy& origin_policy = {});
+                        const policies::OriginPolicy& origin_policy = {},
+                        const policies::TargetPolicy& policy = {});
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::TargetPolicy& policy);
 
 // How a failure to obtain an instance is told to the client.
 ErrorReply AcquireFailureReply(const absl::Status& status);

@@ -63,6 +63,16 @@ std::string_view RefusalReason(int rpc_code, int http_status) {
       return "backend_failed";
     case code::kShuttingDown:
       return "shutting_down";
+    case code::kForbidden:
+      return "forbidden";
+    case code::kUnauthorized:
+      return "unauthorized";
+    case code::kRateLimited:
+      return "rate_limited";
+    case code::kTenantLimit:
+      return "tenant_limit";
+    case code::kInstanceBusy:
+      return "instance_busy";
     default:
       break;
   }

@@ -3,8 +3,11 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <openssl/crypto.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "policies/dsn_rules.h"
 #include "policies/instance_key.h"
 #include "policies/text.h"
 
@@ -30,10 +33,89 @@ bool QueryCarriesDsn(std::string_view query) {
   return false;
 }
 
+const DsnPolicy& DefaultDsnPolicy() {
+  static const DsnPolicy policy = *DsnPolicy::Create({});
+  return policy;
+}
+
+bool SameSecret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The token of `Authorization: Bearer <token>`; nullopt for another scheme.
+std::optional<std::string_view> BearerToken(std::string_view header) {
+  constexpr std::string_view kBearer = "bearer ";
+  std::string_view value = text::StripWhitespace(header);
+  if (value.size() <= kBearer.size() ||
+      !text::EqualsIgnoreCase(value.substr(0, kBearer.size()), kBearer)) {
+    return std::nullopt;
+  }
+  value = text::StripWhitespace(value.substr(kBearer.size()));
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+TargetDecision ResolveDsn(std::string_view dsn_text, std::string_view key_secret,
+                          const DsnPolicy& rules) {
+  if (auto refused = rules.CheckText(dsn_text)) return *refused;
+  auto dsn = ParseDsn(dsn_text);
+  if (!dsn.ok()) {
+    return Refusal{400, rpc_code::kBadTarget,
+                   text::Cat("invalid ", kDsnHeader, " header: ",
+                             dsn.status().message())};
+  }
+  if (auto refused = rules.CheckDsn(*dsn)) return *refused;
+  Target target;
+  target.key = DeriveInstanceKey(key_secret, dsn->canonical);
+  target.dsn = *std::move(dsn);
+  return target;
+}
+
+TargetDecision ResolveTenant(std::string_view token, std::string_view key_secret,
+                             const TargetPolicy& policy) {
+  std::optional<TenantView> tenant;
+  if (policy.tenants != nullptr) tenant = policy.tenants->FindByToken(token);
+  if (!tenant) {
+    return Refusal{401, rpc_code::kUnauthorized,
+                   "unknown or revoked tenant token"};
+  }
+  if (tenant->sources.empty()) {
+    return Refusal{400, rpc_code::kBadTarget,
+                   text::Cat("tenant ", tenant->id,
+                             " has no databases yet; add a source with the "
+                             "admin API")};
+  }
+  Target target;
+  target.key = TenantInstanceKey(key_secret, tenant->id, tenant->revision);
+  target.dsn.redacted = text::Cat("tenant ", tenant->id, " rev ",
+                                  tenant->revision, " (",
+                                  tenant->sources.size(), " sources)");
+  for (const auto& source : tenant->sources) {
+    target.dsn.secrets.insert(target.dsn.secrets.end(),
+                              source.dsn.secrets.begin(),
+                              source.dsn.secrets.end());
+  }
+  target.tenant = std::move(tenant);
+  return target;
+}
+
 }  // namespace
+
+std::string TenantInstanceKey(std::string_view key_secret,
+                              std::string_view tenant_id,
+                              std::int64_t revision) {
+  return DeriveInstanceKey(key_secret,
+                           text::Cat("tenant\n", tenant_id, "\n", revision));
+}
 
 TargetDecision ResolveTarget(const RequestCredentials& credentials,
                              std::string_view key_secret) {
+  return ResolveTarget(credentials, key_secret, TargetPolicy{});
+}
+
+TargetDecision ResolveTarget(const RequestCredentials& credentials,
+                             std::string_view key_secret,
+                             const TargetPolicy& policy) {
   if (QueryCarriesDsn(credentials.query)) {
     return Refusal{400, rpc_code::kBadTarget,
                    text::Cat("a DSN in the URL query string is refused "
@@ -45,23 +127,57 @@ TargetDecision ResolveTarget(const RequestCredentials& credentials,
                    text::Cat("more than one ", kDsnHeader,
                              " header; send exactly one")};
   }
-  if (!credentials.dsn_header.has_value() ||
-      text::StripWhitespace(*credentials.dsn_header).empty()) {
-    return Refusal{401, rpc_code::kMissingCredentials,
-                   text::Cat("no database credentials: send the database "
-                                "DSN in the ",
-                                kDsnHeader, " header")};
-  }
-  auto dsn = ParseDsn(text::StripWhitespace(*credentials.dsn_header));
-  if (!dsn.ok()) {
+  if (credentials.authorization_count > 1) {
     return Refusal{400, rpc_code::kBadTarget,
-                   text::Cat("invalid ", kDsnHeader, " header: ",
-                                dsn.status().message())};
+                   "more than one Authorization header; send exactly one"};
   }
-  Target target;
-  target.key = DeriveInstanceKey(key_secret, dsn->canonical);
-  target.dsn = *std::move(dsn);
-  return target;
+  std::optional<std::string_view> bearer;
+  if (credentials.authorization.has_value()) {
+    bearer = BearerToken(*credentials.authorization);
+    if (!bearer) {
+      return Refusal{401, rpc_code::kUnauthorized,
+                     "the Authorization header must be 'Bearer <token>'"};
+    }
+  }
+  const bool has_dsn = credentials.dsn_header.has_value() &&
+                       !text::StripWhitespace(*credentials.dsn_header).empty();
+  const DsnPolicy& rules =
+      policy.dsn_rules != nullptr ? *policy.dsn_rules : DefaultDsnPolicy();
+
+  if (has_dsn) {
+    if (!policy.allow_dsn_requests) {
+      return Refusal{403, rpc_code::kForbidden,
+                     text::Cat("refused by rule allow-dsn-requests: this "
+                               "gateway serves tenant tokens only; drop the ",
+                               kDsnHeader,
+                               " header and send Authorization: Bearer "
+                               "<tenant token>")};
+    }
+    const bool key_matches = bearer && !policy.dsn_api_key.empty() &&
+                             SameSecret(*bearer, policy.dsn_api_key);
+    if (bearer && !key_matches) {
+      return Refusal{400, rpc_code::kBadTarget,
+                     text::Cat("the request carries both a bearer token and ",
+                               "an ", kDsnHeader,
+                               " header; send a tenant token or a DSN, not "
+                               "both")};
+    }
+    if (!policy.dsn_api_key.empty() && !key_matches) {
+      return Refusal{401, rpc_code::kUnauthorized,
+                     text::Cat("refused by rule dsn-api-key: a request with ",
+                               kDsnHeader,
+                               " needs the gateway API key as Authorization: "
+                               "Bearer <key>")};
+    }
+    return ResolveDsn(text::StripWhitespace(*credentials.dsn_header),
+                      key_secret, rules);
+  }
+  if (bearer) return ResolveTenant(*bearer, key_secret, policy);
+  return Refusal{401, rpc_code::kMissingCredentials,
+                 text::Cat("no database credentials: send Authorization: "
+                           "Bearer <tenant token>, or the database DSN in "
+                           "the ",
+                           kDsnHeader, " header")};
 }
 
 }  // namespace mcpgw::policies

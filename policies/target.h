@@ -2,10 +2,13 @@
 // Turns what a request carries into the Target it may reach, or a refusal.
 // A pure decision: no sockets, no files, no clock.
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "policies/dsn.h"
 
@@ -24,15 +27,57 @@ inline constexpr int kNoCapacity = -32004;
 inline constexpr int kBackendFailed = -32005;
 inline constexpr int kShuttingDown = -32006;
 inline constexpr int kForbidden = -32007;
-inline constexpr int kUnknownSession = -32008;
-inline constexpr int kUnsupportedProtocolVersion = -32009;
-inline constexpr int kStreamGone = -32010;
+// Tenants and limits (issue 6).
+inline constexpr int kUnauthorized = -32008;      // unknown or revoked token
+inline constexpr int kRateLimited = -32009;       // 429, Retry-After
+inline constexpr int kTenantLimit = -32010;       // per-tenant instance cap
+inline constexpr int kInstanceBusy = -32011;      // concurrency queue full
+// MCP protocol (issue 3).
+inline constexpr int kUnknownSession = -32012;              // 404
+inline constexpr int kUnsupportedProtocolVersion = -32013;  // 400
+inline constexpr int kStreamGone = -32014;                  // 410, Last-Event-ID
 inline constexpr int kParseError = -32700;
 }  // namespace rpc_code
 
+// A tenant's settings (registry options). Unset: the gateway's default.
+struct TenantOptions {
+  bool readonly = false;
+  std::optional<int> max_rows;
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  std::optional<int> max_instances;
+  std::optional<double> rate_per_second;
+  std::optional<double> rate_burst;
+};
+
+struct TenantSource {
+  std::string id;
+  Dsn dsn;  // secret (original, canonical)
+};
+
+// What the request path knows of a tenant: everything needed to launch its
+// instance. Holds decrypted DSNs: never logged or shown.
+struct TenantView {
+  std::string id;
+  std::int64_t revision = 0;  // grows with every change of sources or options
+  TenantOptions options;
+  std::vector<TenantSource> sources;
+};
+
+// Where tenant tokens are looked up (the registry). Implementations are
+// thread-safe.
+class TenantDirectory {
+ public:
+  virtual ~TenantDirectory() = default;
+  // nullopt for an unknown or revoked token.
+  virtual std::optional<TenantView> FindByToken(std::string_view token) const = 0;
+};
+
 struct Target {
-  std::string key;  // HMAC of the canonical DSN
+  std::string key;  // HMAC of the canonical DSN, or of tenant id + revision
+  // A DSN target: the DSN. A tenant target: only `redacted` ("tenant acme
+  // rev 3") and `secrets` (of all its sources) are set.
   Dsn dsn;
+  std::optional<TenantView> tenant;
 };
 
 struct Refusal {
@@ -48,11 +93,36 @@ struct RequestCredentials {
   int dsn_header_count = 0;
   // The request-target's query string (without '?'), possibly empty.
   std::string_view query;
+  // The Authorization header (tenant token or gateway API key), if any.
+  std::optional<std::string_view> authorization;
+  int authorization_count = 0;
+};
+
+class DsnPolicy;
+
+// What the gateway accepts, beyond a well-formed DSN.
+struct TargetPolicy {
+  // --allow-dsn-requests: raw-DSN requests at all.
+  bool allow_dsn_requests = true;
+  // --dsn-api-key-file: when set, a DSN request must carry
+  // `Authorization: Bearer <this key>`. Secret.
+  std::string dsn_api_key = {};
+  const DsnPolicy* dsn_rules = nullptr;      // null: built-in deny list only
+  const TenantDirectory* tenants = nullptr;  // null: no tenant tokens
 };
 
 using TargetDecision = std::variant<Target, Refusal>;
 
 TargetDecision ResolveTarget(const RequestCredentials& credentials,
                              std::string_view key_secret);
+TargetDecision ResolveTarget(const RequestCredentials& credentials,
+                             std::string_view key_secret,
+                             const TargetPolicy& policy);
+
+// The instance key of a tenant at one revision: an edit of the tenant gives
+// new requests a new instance while the old one drains.
+std::string TenantInstanceKey(std::string_view key_secret,
+                              std::string_view tenant_id,
+                              std::int64_t revision);
 
 }  // namespace mcpgw::policies

@@ -290,6 +290,13 @@ DockerRuntime::DockerRuntime(std::shared_ptr<const DockerEngine> engine,
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
     const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
+  if (!spec.dbhub_config.empty() || !spec.secret_env.empty()) {
+    // Tenants, --readonly and --max-rows need a DBHub config file inside
+    // the container; not built for this runtime yet.
+    return absl::UnimplementedError(
+        "tenant instances, --readonly and --max-rows are not supported on "
+        "the docker runtime; use --runtime process");
+  }
   auto state = NewState(engine_, exits_, options_, spec, std::move(events));
   ContainerSpec container;
   container.image = options_.image;

@@ -66,6 +66,7 @@ struct PooledInstance {
   std::string id;
   std::string key;
   std::string redacted_target;
+  std::optional<std::chrono::milliseconds> idle_timeout;
   InstanceState state = InstanceState::kStarting;
   std::unique_ptr<RunningInstance> running;  // set once Launch returned
   bool ready_signalled = false;  // OnReady came, maybe before `running`
@@ -280,6 +281,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
     instance->id = text::Cat(id_prefix_, next_serial_++);
     instance->key = request.key;
     instance->redacted_target = request.redacted_target;
+    instance->idle_timeout = request.idle_timeout;
     instance->started_at = clock_.WallNow();
     instance->last_used = clock_.Now();
     instance->last_used_wall = instance->started_at;
@@ -302,7 +304,9 @@ absl::Status InstancePool::Start(const std::shared_ptr<PooledInstance>& instance
                                  AcquireRequest request, AttachFunction start) {
   LaunchSpec spec{instance->id, std::move(request.dsn),
                   instance->redacted_target, std::move(request.secrets),
-                  policies::KeyPrefix(instance->key)};
+                  policies::KeyPrefix(instance->key),
+                  std::move(request.dbhub_config),
+                  std::move(request.secret_env)};
   auto started = start(spec, std::make_shared<Events>(liveness_, instance->id));
   if (!started.ok()) {
     HandleExit(instance->id, std::string(started.status().message()));
@@ -497,7 +501,8 @@ int InstancePool::ReapIdle() {
     for (const auto& [key, instance] : by_key_) {
       if (instance->state == InstanceState::kReady &&
           instance->in_flight == 0 && instance->open_streams == 0 &&
-          now - instance->last_used >= options_.idle_timeout) {
+          now - instance->last_used >=
+              instance->idle_timeout.value_or(options_.idle_timeout)) {
         idle.push_back(instance);
       }
     }

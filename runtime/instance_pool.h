@@ -34,6 +34,11 @@ struct AcquireRequest {
   std::string dsn;  // secret, only for launching
   std::string redacted_target;
   std::vector<std::string> secrets;
+  // See LaunchSpec: a DBHub config and the environment it interpolates.
+  std::string dbhub_config = {};
+  std::vector<std::string> secret_env = {};
+  // This instance's idle timeout (a tenant's); unset: the pool's.
+  std::optional<std::chrono::milliseconds> idle_timeout = {};
 };
 
 enum class InstanceState { kStarting, kReady, kStopping };

@@ -1,11 +1,13 @@
 #include "runtime/process_runtime.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -28,6 +30,34 @@ constexpr std::chrono::milliseconds kProbeTimeout{250};
 constexpr std::size_t kTokenBytes = 32;
 constexpr std::chrono::milliseconds kReadyWakeInterval{250};
 constexpr char kLoopbackHost[] = "127.0.0.1";
+
+constexpr char kConfigName[] = "dbhub.toml";
+
+// Writes a DBHub config 0600 into the instance's private directory (never
+// replacing or following anything already there). It holds no secret, only
+// ${VAR} references, but it is nobody else's business either.
+absl::StatusOr<std::filesystem::path> WriteDbhubConfig(
+    const std::filesystem::path& dir, const std::string& text) {
+  const std::filesystem::path path = dir / kConfigName;
+  const int fd = open(path.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(text::Cat("cannot write ", path.string(), ": ",
+                                         std::strerror(errno)));
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return absl::InternalError(text::Cat("cannot write ", path.string()));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  return path;
+}
 
 // Shared between the handle the pool holds and the monitor thread, so that
 // either may go first.
@@ -219,6 +249,10 @@ std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
   if (options_.warm_pool == nullptr || options_.server_command) {
     return std::nullopt;
   }
+  // A warm worker's environment is fixed and its claim carries only the
+  // DSN: instances that need more secrets in their environment (tenants)
+  // start cold.
+  if (!spec.secret_env.empty()) return std::nullopt;
   auto worker = options_.warm_pool->Claim();
   if (!worker) return std::nullopt;
   Started started{worker->pid,        worker->output_fd, worker->stdin_fd,
@@ -228,7 +262,20 @@ std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
                           ProcessStartTicks(worker->pid).value_or(0));
     options_.records->Remove(worker->record_id);
   }
-  if (auto status = SendClaim(*worker, {spec.dsn, token, port, ""});
+  std::string config_path;
+  if (!spec.dbhub_config.empty()) {
+    auto written = WriteDbhubConfig(worker->work_dir, spec.dbhub_config);
+    if (written.ok()) {
+      config_path = written->string();
+    } else {
+      // Without its config the instance would run unrestricted: end it.
+      spdlog::warn("instance {}: {}", spec.instance_id,
+                   std::string(written.status().message()));
+      kill(-worker->pid, SIGKILL);
+      return started;
+    }
+  }
+  if (auto status = SendClaim(*worker, {spec.dsn, token, port, config_path});
       !status.ok()) {
     // The monitor sees it die and reports the launch as failed; the pool
     // has already refilled.
@@ -259,6 +306,17 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
   SpawnRequest request;
   request.argv = std::move(line.argv);
   request.env = std::move(line.env);
+  if (!spec.dbhub_config.empty()) {
+    auto written = WriteDbhubConfig(work_dir, spec.dbhub_config);
+    if (!written.ok()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(work_dir, ignored);
+      return written.status();
+    }
+    request.argv.push_back(text::Cat("--config=", written->string()));
+  }
+  request.env.insert(request.env.end(), spec.secret_env.begin(),
+                     spec.secret_env.end());
   request.working_dir = work_dir.string();
   auto spawned = SpawnInOwnGroup(request);
   if (!spawned.ok()) {

@@ -22,6 +22,12 @@ struct LaunchSpec {
   std::vector<std::string> secrets;
   // The first characters of the instance key, for labels (not secret).
   std::string key_prefix;
+  // A DBHub TOML config (tenants, readonly, max rows): written 0600 in the
+  // instance's private directory and passed as --config. Holds no secret:
+  // DSNs appear in it only as ${VAR}, set through `secret_env`.
+  std::string dbhub_config = {};
+  // "NAME=value" entries added to the instance's environment. Secret.
+  std::vector<std::string> secret_env = {};
 };
 
 // Where and how the gateway reaches a launched instance.

@@ -312,6 +312,62 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "cannot send headers. Default: none, such requests get 401.");
   options.add(server_options);
 
+  std::string allow_schemes, tenants_file, key_file, old_key_file, api_key_file;
+  long long max_dsn_length = 0;
+  po::options_description policy_options("Tenants and policies (docs/tenants.md)");
+  policy_options.add_options()
+      ("tenants-file", po::value(&tenants_file),
+       "TOML file of tenants to create or update at start-up (${VAR} in a "
+       "DSN is read from the environment).")
+      ("credentials-key-file", po::value(&key_file),
+       "File with the AES-256 key (64 hex digits) sealing tenant DSNs. "
+       "Default: $MCPGW_CREDENTIALS_KEY, else <state-dir>/credentials.key "
+       "(generated, 0600).")
+      ("credentials-old-key-file", po::value(&old_key_file),
+       "The previous key during a rotation: rows sealed with it are "
+       "re-sealed with the current key at start-up.")
+      ("allow-schemes", po::value(&allow_schemes),
+       "Comma-separated DSN schemes accepted (e.g. postgres,sqlite). "
+       "Default: every scheme DBHub serves.")
+      ("allow-host", po::value(&config.allow_hosts)->composing(),
+       "Host name (*.example.com) or CIDR range a DSN may point at. "
+       "Repeatable. Default: any host not denied.")
+      ("deny-host", po::value(&config.deny_hosts)->composing(),
+       "Host name or CIDR range a DSN may not point at, also checked on "
+       "resolved addresses. Repeatable. Link-local ranges and cloud "
+       "metadata addresses are always denied.")
+      ("max-dsn-length", po::value(&max_dsn_length)->default_value(4096),
+       "Longest DSN accepted, in bytes.")
+      ("readonly", po::bool_switch(&config.readonly),
+       "DSN requests: DBHub refuses writes (execute_sql readonly).")
+      ("max-rows", po::value(&config.max_rows)->default_value(0),
+       "DSN requests: at most this many rows per query (0: no cap).")
+      ("rate-limit", po::value(&config.rate_limit)->default_value(0, "0"),
+       "Requests per second per DSN (token bucket; 0: none). Over it: 429.")
+      ("rate-burst", po::value(&config.rate_burst)->default_value(0, "0"),
+       "Bucket size for --rate-limit (default: the rate, at least 1).")
+      ("tenant-rate-limit",
+       po::value(&config.tenant_rate_limit)->default_value(0, "0"),
+       "Default requests per second per tenant (a tenant's rate_per_second "
+       "overrides it; 0: none).")
+      ("tenant-rate-burst",
+       po::value(&config.tenant_rate_burst)->default_value(0, "0"),
+       "Bucket size for --tenant-rate-limit.")
+      ("max-concurrent-per-instance",
+       po::value(&config.max_concurrent_per_instance)->default_value(0),
+       "Requests one instance runs at a time (0: unbounded); more wait in a "
+       "queue.")
+      ("max-queued-per-instance",
+       po::value(&config.max_queued_per_instance)->default_value(16),
+       "Requests that may wait for one instance; beyond that: 503.")
+      ("allow-dsn-requests",
+       po::value(&config.allow_dsn_requests)->default_value(true, "true"),
+       "Accept raw X-DBHub-DSN requests (false: tenant tokens only).")
+      ("dsn-api-key-file", po::value(&api_key_file),
+       "File with a key DSN requests must send as Authorization: Bearer "
+       "<key>. Default: none needed.");
+  options.add(policy_options);
+
   po::variables_map values;
   try {
     po::store(po::command_line_parser(argc, argv)
@@ -397,6 +453,26 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (max_header < 1024) {
     return absl::InvalidArgumentError(
         "--max-header-bytes must be at least 1024");
+  }
+  config.tenants_file = tenants_file;
+  config.credentials_key_file = key_file;
+  config.credentials_old_key_file = old_key_file;
+  config.dsn_api_key_file = api_key_file;
+  for (auto scheme : text::SplitList(allow_schemes, ',')) {
+    config.allow_schemes.emplace_back(scheme);
+  }
+  if (max_dsn_length < 16 || max_dsn_length > 65536) {
+    return absl::InvalidArgumentError(
+        "--max-dsn-length must be between 16 and 65536");
+  }
+  config.max_dsn_length = static_cast<std::size_t>(max_dsn_length);
+  if (config.max_rows < 0 || config.rate_limit < 0 || config.rate_burst < 0 ||
+      config.tenant_rate_limit < 0 || config.tenant_rate_burst < 0 ||
+      config.max_concurrent_per_instance < 0 ||
+      config.max_queued_per_instance < 0) {
+    return absl::InvalidArgumentError(
+        "--max-rows, the rate limits and the per-instance bounds cannot be "
+        "negative");
   }
   config.max_body_bytes = static_cast<std::size_t>(max_body);
   config.max_header_bytes = static_cast<std::size_t>(max_header);
@@ -542,6 +618,23 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
                                ? nlohmann::json(nullptr)
                                : nlohmann::json(config.default_dsn_file.string())},
       {"warm_preloader", config.warm_preloader},
+      {"policies",
+       {{"tenants_file", config.tenants_file.string()},
+        {"credentials_key_file", config.credentials_key_file.string()},
+        {"allow_schemes", config.allow_schemes},
+        {"allow_hosts", config.allow_hosts},
+        {"deny_hosts", config.deny_hosts},
+        {"max_dsn_length", config.max_dsn_length},
+        {"readonly", config.readonly},
+        {"max_rows", config.max_rows},
+        {"rate_limit", config.rate_limit},
+        {"rate_burst", config.rate_burst},
+        {"tenant_rate_limit", config.tenant_rate_limit},
+        {"tenant_rate_burst", config.tenant_rate_burst},
+        {"max_concurrent_per_instance", config.max_concurrent_per_instance},
+        {"max_queued_per_instance", config.max_queued_per_instance},
+        {"allow_dsn_requests", config.allow_dsn_requests},
+        {"dsn_api_key_file", config.dsn_api_key_file.string()}}},
       {"docker",
        config.runtime != "docker"
            ? nlohmann::json(nullptr)

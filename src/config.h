@@ -67,6 +67,27 @@ struct Config {
   std::string docker_network;
   std::vector<std::string> docker_mounts;
   runtime::ContainerLimits container_limits;
+
+  // Tenants and policies (docs/tenants.md).
+  std::filesystem::path tenants_file;  // seed, read at start-up
+  // 64 hex digits. Empty: $MCPGW_CREDENTIALS_KEY, else
+  // <state-dir>/credentials.key (generated, 0600).
+  std::filesystem::path credentials_key_file;
+  std::filesystem::path credentials_old_key_file;  // during a rotation
+  std::vector<std::string> allow_schemes;
+  std::vector<std::string> allow_hosts;
+  std::vector<std::string> deny_hosts;
+  std::size_t max_dsn_length = 4096;
+  bool readonly = false;  // DSN requests
+  int max_rows = 0;       // DSN requests; 0: no cap
+  double rate_limit = 0;  // requests/s per DSN instance key; 0: none
+  double rate_burst = 0;
+  double tenant_rate_limit = 0;  // default per tenant; 0: none
+  double tenant_rate_burst = 0;
+  int max_concurrent_per_instance = 0;  // 0: unbounded
+  int max_queued_per_instance = 16;
+  bool allow_dsn_requests = true;
+  std::filesystem::path dsn_api_key_file;  // empty: no key needed
 };
 
 // GET /admin/config: every setting, with secrets (file contents, URL

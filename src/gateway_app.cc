@@ -30,6 +30,7 @@
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
 #include "src/state_dir.h"
+#include "src/tenant_setup.h"
 #include "policies/text.h"
 
 namespace mcpgw {
@@ -298,6 +299,16 @@ int RunGateway(const Config& config) {
       .max_header_bytes = config.max_header_bytes,
       .read_timeout = config.read_timeout,
   };
+  // Tenants and policies: registry, DSN rules, limits (docs/tenants.md).
+  auto tenants = OpenTenants(config);
+  if (!tenants.ok()) {
+    spdlog::critical("{}", std::string(tenants.status().message()));
+    return 1;
+  }
+  gateway::RequestGuard request_guard(pool, tenants->rules,
+                                      GuardOptionsFrom(config));
+  gateway::TenantAdmin tenant_admin(*tenants->registry, pool, tenants->rules,
+                                    *secret);
   gateway::McpHandler mcp_handler(
       pool,
       {.key_secret = *secret,
@@ -309,6 +320,12 @@ int RunGateway(const Config& config) {
        .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
                   .max_age = config.protocol.replay_buffer_age}},
       &metrics);
+  mcp_handler.SetTenantPolicy(
+      {.allow_dsn_requests = config.allow_dsn_requests,
+       .dsn_api_key = tenants->dsn_api_key,
+       .dsn_rules = &tenants->rules,
+       .tenants = tenants->registry.get()},
+      &request_guard);
   gateway::AdminHandler admin_handler(
       pool, metrics,
       {.admin_token = *admin_token,
@@ -316,7 +333,8 @@ int RunGateway(const Config& config) {
        .readiness = [&config, &stopping] { return Readiness(config, stopping); },
        .target_utilisation = config.capacity_threshold,
        .warm_pool = warm_pool.get(),
-       .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); }});
+       .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
+       .tenants = &tenant_admin});
   metrics.SetSessionCount(
       [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // Requests without credentials reach the --default-dsn-file backend.

@@ -47,7 +47,7 @@ TEST_F(McpProtocolTest, UnsupportedProtocolVersionIs400AndSupportedOnesPass) {
       client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
                   {"MCP-Protocol-Version: 1999-01-01"});
   EXPECT_EQ(refused.status, 400) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32009);
+  EXPECT_EQ(JsonRpcErrorCode(refused), -32013);
   EXPECT_NE(JsonRpcErrorMessage(refused).find("2025-06-18"), std::string::npos)
       << "the error should list the supported revisions";
 }
@@ -145,7 +145,7 @@ TEST_F(McpProtocolTest, ResumingRefusesWhatItCannotReplay) {
   // A stream this gateway never sent.
   const auto unknown = client.Send("GET", "", {"Last-Event-ID: s0000-3"});
   EXPECT_EQ(unknown.status, 410) << unknown.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(unknown), -32010);
+  EXPECT_EQ(JsonRpcErrorCode(unknown), -32014);
   EXPECT_NE(JsonRpcErrorMessage(unknown).find("send the request again"),
             std::string::npos);
   // Not an event id of the gateway's at all.

@@ -136,3 +136,23 @@ TEST(AdminRouteTest, TokensEqual) {
 
 }  // namespace
 }  // namespace mcpgw::gateway
+
+namespace mcpgw::gateway {
+namespace {
+
+TEST(AdminRouteTest, TenantEndpointsNeedTheTokenAndKeepTheirPath) {
+  EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenants", std::nullopt)),
+            http::status::unauthorized);
+  EXPECT_EQ(StatusOf(Route(http::verb::post, "/admin/tenants/acme/tokens",
+                           std::string_view("Bearer wrong"))),
+            http::status::unauthorized);
+  const auto route = Route(http::verb::put, "/admin/tenants/acme/sources/db?x=1");
+  const auto& call = Call(route);
+  EXPECT_EQ(call.endpoint, AdminEndpoint::kTenants);
+  EXPECT_EQ(call.path, "/admin/tenants/acme/sources/db");
+  EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenantsX")),
+            http::status::not_found);
+}
+
+}  // namespace
+}  // namespace mcpgw::gateway

@@ -73,3 +73,110 @@ TEST(ResolveTarget, SameDatabaseSameKeyOtherPasswordOtherKey) {
 
 }  // namespace
 }  // namespace mcpgw::policies
+
+namespace mcpgw::policies {
+namespace {
+
+class OneTenant final : public TenantDirectory {
+ public:
+  std::optional<TenantView> FindByToken(std::string_view token) const override {
+    if (token != "mgw_good") return std::nullopt;
+    TenantView view{"acme", 3, {}, {}};
+    view.sources.push_back({"sales", *ParseDsn("postgres://u:s3cret@db/sales")});
+    return view;
+  }
+};
+
+RequestCredentials WithBearer(std::string_view header) {
+  RequestCredentials credentials;
+  credentials.authorization = header;
+  credentials.authorization_count = 1;
+  return credentials;
+}
+
+TEST(ResolveTenant, TokenResolvesToItsTenantKeyedByRevision) {
+  OneTenant tenants;
+  TargetPolicy policy{.tenants = &tenants};
+  auto decision = ResolveTarget(WithBearer("Bearer mgw_good"), kSecret, policy);
+  ASSERT_TRUE(std::holds_alternative<Target>(decision));
+  const auto& target = std::get<Target>(decision);
+  ASSERT_TRUE(target.tenant.has_value());
+  EXPECT_EQ(target.tenant->id, "acme");
+  EXPECT_EQ(target.key, TenantInstanceKey(kSecret, "acme", 3));
+  EXPECT_NE(target.key, TenantInstanceKey(kSecret, "acme", 4));
+  EXPECT_EQ(target.dsn.redacted.find("s3cret"), std::string::npos);
+  EXPECT_FALSE(target.dsn.secrets.empty());
+}
+
+TEST(ResolveTenant, UnknownTokenIs401) {
+  OneTenant tenants;
+  TargetPolicy policy{.tenants = &tenants};
+  const auto& refusal =
+      RefusalOf(ResolveTarget(WithBearer("Bearer mgw_bad"), kSecret, policy));
+  EXPECT_EQ(refusal.http_status, 401);
+  EXPECT_EQ(refusal.rpc_code, rpc_code::kUnauthorized);
+  EXPECT_EQ(refusal.message.find("mgw_bad"), std::string::npos);
+}
+
+TEST(ResolveTenant, TokenAndDsnTogetherAreRefused) {
+  OneTenant tenants;
+  TargetPolicy policy{.tenants = &tenants};
+  auto credentials = WithBearer("Bearer mgw_good");
+  credentials.dsn_header = "sqlite:///x.db";
+  credentials.dsn_header_count = 1;
+  const auto& refusal = RefusalOf(ResolveTarget(credentials, kSecret, policy));
+  EXPECT_EQ(refusal.http_status, 400);
+  EXPECT_NE(refusal.message.find("not both"), std::string::npos);
+}
+
+TEST(ResolveTenant, NeitherIs401NamingBoth) {
+  const auto& refusal = RefusalOf(ResolveTarget({}, kSecret, TargetPolicy{}));
+  EXPECT_EQ(refusal.http_status, 401);
+  EXPECT_NE(refusal.message.find("Bearer"), std::string::npos);
+  EXPECT_NE(refusal.message.find("X-DBHub-DSN"), std::string::npos);
+}
+
+TEST(ResolveTenant, NonBearerAuthorizationIs401) {
+  EXPECT_EQ(RefusalOf(ResolveTarget(WithBearer("Basic dTpw"), kSecret,
+                                    TargetPolicy{}))
+                .http_status,
+            401);
+}
+
+TEST(DsnRequests, CanBeSwitchedOff) {
+  RequestCredentials credentials;
+  credentials.dsn_header = "sqlite:///x.db";
+  credentials.dsn_header_count = 1;
+  const auto& refusal = RefusalOf(
+      ResolveTarget(credentials, kSecret, {.allow_dsn_requests = false}));
+  EXPECT_EQ(refusal.http_status, 403);
+  EXPECT_NE(refusal.message.find("allow-dsn-requests"), std::string::npos);
+}
+
+TEST(DsnRequests, ApiKeyIsRequiredWhenSet) {
+  RequestCredentials credentials;
+  credentials.dsn_header = "sqlite:///x.db";
+  credentials.dsn_header_count = 1;
+  const TargetPolicy policy{.dsn_api_key = "k3y-0123456789"};
+  EXPECT_EQ(RefusalOf(ResolveTarget(credentials, kSecret, policy)).http_status,
+            401);
+  credentials.authorization = "Bearer k3y-0123456789";
+  credentials.authorization_count = 1;
+  EXPECT_TRUE(
+      std::holds_alternative<Target>(ResolveTarget(credentials, kSecret, policy)));
+  credentials.authorization = "Bearer wrong";
+  EXPECT_EQ(RefusalOf(ResolveTarget(credentials, kSecret, policy)).http_status,
+            400);
+}
+
+TEST(DsnRequests, MetadataHostIsRefusedBeforeAnything) {
+  RequestCredentials credentials;
+  credentials.dsn_header = "postgres://u:pw@169.254.169.254/db";
+  credentials.dsn_header_count = 1;
+  const auto& refusal = RefusalOf(ResolveTarget(credentials, kSecret));
+  EXPECT_EQ(refusal.http_status, 403);
+  EXPECT_EQ(refusal.message.find("pw"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mcpgw::policies

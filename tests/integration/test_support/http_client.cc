@@ -120,7 +120,13 @@ HttpResponse HttpClient::Send(const HttpRequest& request) {
   for (const auto& header : request.headers) {
     headers = curl_slist_append(headers, header.c_str());
   }
-  if (request.method == "POST") {
+  // PUT/PATCH/DELETE with a body send it like a POST (admin API calls).
+  const bool with_body = request.method == "POST" ||
+                         (request.method != "GET" && !request.body.empty());
+  if (with_body && request.method != "POST") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (with_body) {
     // No "Expect: 100-continue" round trip: the body goes out at once.
     headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(curl, CURLOPT_POST, 1L);

@@ -1,0 +1,242 @@
+#include "gateway/tenant_admin.h"
+
+#include <spdlog/spdlog.h>
+
+#include "policies/dbhub_config.h"
+#include "policies/instance_key.h"
+#include "policies/text.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr std::string_view kRoot = "/admin/tenants";
+
+TenantAdminAnswer Error(http::status status, std::string_view code,
+                        std::string_view message) {
+  return {status, {{"error", {{"code", code}, {"message", message}}}}, {}};
+}
+
+TenantAdminAnswer FromStatus(const absl::Status& status) {
+  const std::string message(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      return Error(http::status::not_found, "not_found", message);
+    case absl::StatusCode::kAlreadyExists:
+      return Error(http::status::conflict, "conflict", message);
+    case absl::StatusCode::kInvalidArgument:
+      return Error(http::status::bad_request, "bad_request", message);
+    default:
+      return Error(http::status::internal_server_error, "internal", message);
+  }
+}
+
+TenantAdminAnswer MethodNotAllowed(std::string_view allow) {
+  auto answer = Error(http::status::method_not_allowed, "method_not_allowed",
+                      text::Cat("use ", allow, " on this endpoint"));
+  answer.headers.emplace_back("Allow", std::string(allow));
+  return answer;
+}
+
+std::vector<std::string> Segments(std::string_view rest) {
+  std::vector<std::string> out;
+  for (auto piece : text::SplitList(rest, '/')) out.emplace_back(piece);
+  return out;
+}
+
+}  // namespace
+
+int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
+  const std::string prefix = policies::KeyPrefix(
+      policies::TenantInstanceKey(key_secret_, tenant, revision));
+  {
+    std::lock_guard lock(mutex_);
+    drained_prefixes_[prefix] = std::string(tenant);
+  }
+  int drained = 0;
+  for (const auto& instance : pool_.Snapshot()) {
+    if (instance.key_prefix == prefix && !instance.draining &&
+        pool_.Drain(instance.id).ok()) {
+      ++drained;
+      spdlog::info("tenant {}: draining instance {} of revision {}",
+                   std::string(tenant), instance.id, revision);
+    }
+  }
+  return drained;
+}
+
+std::optional<std::string> TenantAdmin::TenantOfKeyPrefix(
+    std::string_view prefix) const {
+  for (const auto& tenant : registry_.List()) {
+    if (policies::KeyPrefix(policies::TenantInstanceKey(
+            key_secret_, tenant.id, tenant.revision)) == prefix) {
+      return tenant.id;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  auto it = drained_prefixes_.find(std::string(prefix));
+  if (it == drained_prefixes_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<TenantAdminAnswer> TenantAdmin::PutSource(
+    const std::string& tenant, const std::string& source,
+    const nlohmann::json& dsn_json) {
+  if (auto status = policies::ValidSourceId(source); !status.ok()) {
+    return FromStatus(status);
+  }
+  if (!dsn_json.is_string()) {
+    return Error(http::status::bad_request, "bad_request",
+                 "a source needs \"dsn\": a string");
+  }
+  const std::string text(text::StripWhitespace(dsn_json.get<std::string>()));
+  if (auto refused = rules_.CheckText(text)) {
+    return Error(static_cast<http::status>(refused->http_status), "dsn_refused",
+                 refused->message);
+  }
+  auto dsn = policies::ParseDsn(text);
+  if (!dsn.ok()) {
+    return Error(http::status::bad_request, "bad_request",
+                 text::Cat("source ", source, ": ", dsn.status().message()));
+  }
+  if (auto refused = rules_.CheckDsn(*dsn)) {
+    return Error(static_cast<http::status>(refused->http_status), "dsn_refused",
+                 refused->message);
+  }
+  auto before = registry_.Get(tenant);
+  auto put = registry_.PutSource(tenant, source, *dsn);
+  if (!put.ok()) return FromStatus(put.status());
+  if (before && before->revision != put->revision) {
+    DrainRevision(tenant, before->revision);
+  }
+  return std::nullopt;
+}
+
+TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
+                                      std::string_view body) {
+  const auto segments = Segments(path.substr(kRoot.size()));
+  nlohmann::json json = nlohmann::json::object();
+  const bool writes = method == http::verb::post || method == http::verb::put ||
+                      method == http::verb::patch;
+  if (writes && !body.empty()) {
+    json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!json.is_object()) {
+      return Error(http::status::bad_request, "bad_request",
+                   "the body must be a JSON object");
+    }
+  }
+
+  if (segments.empty()) {
+    if (method == http::verb::get) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& tenant : registry_.List()) {
+        list.push_back(policies::TenantToJson(tenant));
+      }
+      return {http::status::ok, {{"tenants", list}}, {}};
+    }
+    if (method != http::verb::post) return MethodNotAllowed("GET, POST");
+    const std::string id = json.value("id", "");
+    auto options = policies::TenantOptionsFromJson(
+        json.value("options", nlohmann::json::object()), {});
+    if (!options.ok()) return FromStatus(options.status());
+    const auto sources = json.value("sources", nlohmann::json::array());
+    if (!sources.is_array()) {
+      return Error(http::status::bad_request, "bad_request",
+                   "sources must be an array of {\"id\", \"dsn\"}");
+    }
+    auto created = registry_.Create(id, *options);
+    if (!created.ok()) return FromStatus(created.status());
+    for (const auto& source : sources) {
+      const std::string source_id =
+          source.is_object() ? source.value("id", "") : "";
+      auto failed = PutSource(id, source_id,
+                              source.is_object() ? source.value("dsn", nlohmann::json())
+                                                 : nlohmann::json());
+      if (failed) {
+        // All or nothing: a half-made tenant would surprise its owner.
+        registry_.Delete(id).IgnoreError();
+        return *failed;
+      }
+    }
+    spdlog::info("admin: created tenant {}", id);
+    return {http::status::created, policies::TenantToJson(*registry_.Get(id)), {}};
+  }
+
+  const std::string& id = segments[0];
+  if (segments.size() == 1) {
+    if (method == http::verb::get) {
+      auto tenant = registry_.Get(id);
+      if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
+      return {http::status::ok, policies::TenantToJson(*tenant), {}};
+    }
+    if (method == http::verb::patch || method == http::verb::put) {
+      auto tenant = registry_.Get(id);
+      if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
+      auto options = policies::TenantOptionsFromJson(
+          json.value("options", nlohmann::json::object()), tenant->options);
+      if (!options.ok()) return FromStatus(options.status());
+      auto updated = registry_.UpdateOptions(id, *options);
+      if (!updated.ok()) return FromStatus(updated.status());
+      DrainRevision(id, tenant->revision);
+      spdlog::info("admin: tenant {} options changed (revision {})", id,
+                   updated->revision);
+      return {http::status::ok, policies::TenantToJson(*updated), {}};
+    }
+    if (method == http::verb::delete_) {
+      auto tenant = registry_.Get(id);
+      if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
+      if (auto status = registry_.Delete(id); !status.ok()) return FromStatus(status);
+      DrainRevision(id, tenant->revision);
+      spdlog::info("admin: deleted tenant {}", id);
+      return {http::status::ok, {{"id", id}, {"deleted", true}}, {}};
+    }
+    return MethodNotAllowed("GET, PATCH, PUT, DELETE");
+  }
+
+  const std::string& collection = segments[1];
+  if (collection == "sources" && segments.size() == 3) {
+    const std::string& source = segments[2];
+    if (method == http::verb::put) {
+      if (auto failed = PutSource(id, source, json.value("dsn", nlohmann::json()))) {
+        return *failed;
+      }
+      spdlog::info("admin: tenant {} source {} set", id, source);
+      return {http::status::ok, policies::TenantToJson(*registry_.Get(id)), {}};
+    }
+    if (method == http::verb::delete_) {
+      auto before = registry_.Get(id);
+      auto updated = registry_.DeleteSource(id, source);
+      if (!updated.ok()) return FromStatus(updated.status());
+      if (before) DrainRevision(id, before->revision);
+      spdlog::info("admin: tenant {} source {} removed", id, source);
+      return {http::status::ok, policies::TenantToJson(*updated), {}};
+    }
+    return MethodNotAllowed("PUT, DELETE");
+  }
+  if (collection == "tokens" && segments.size() == 2) {
+    if (method != http::verb::post) return MethodNotAllowed("POST");
+    const auto label = json.value("label", nlohmann::json(""));
+    if (!label.is_string()) {
+      return Error(http::status::bad_request, "bad_request", "label must be a string");
+    }
+    auto issued = registry_.IssueToken(id, label.get<std::string>());
+    if (!issued.ok()) return FromStatus(issued.status());
+    spdlog::info("admin: tenant {} token {} issued", id, issued->id);
+    return {http::status::created,
+            {{"tenant", id},
+             {"id", issued->id},
+             {"token", issued->token},
+             {"note", "shown once: only its hash is stored"}},
+            {{"Cache-Control", "no-store"}}};
+  }
+  if (collection == "tokens" && segments.size() == 3) {
+    if (method != http::verb::delete_) return MethodNotAllowed("DELETE");
+    if (auto status = registry_.RevokeToken(id, segments[2]); !status.ok()) {
+      return FromStatus(status);
+    }
+    spdlog::info("admin: tenant {} token {} revoked", id, segments[2]);
+    return {http::status::ok, {{"tenant", id}, {"id", segments[2]}, {"revoked", true}}, {}};
+  }
+  return Error(http::status::not_found, "not_found", "no such tenant endpoint");
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,71 @@
+#pragma once
+// The admin API for tenants (under /admin/tenants, behind the admin token):
+//   GET    /admin/tenants                         list
+//   POST   /admin/tenants                         {"id", "options"?, "sources"?}
+//   GET    /admin/tenants/{id}
+//   PATCH  /admin/tenants/{id}                    {"options": {...}}
+//   DELETE /admin/tenants/{id}
+//   PUT    /admin/tenants/{id}/sources/{source}   {"dsn"}
+//   DELETE /admin/tenants/{id}/sources/{source}
+//   POST   /admin/tenants/{id}/tokens             {"label"?} → the token, once
+//   DELETE /admin/tenants/{id}/tokens/{token id}
+// A change of sources or options gives the tenant a new revision: new
+// requests get a new instance, and the old one is drained.
+
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/http_types.h"
+#include "policies/dsn_rules.h"
+#include "policies/tenant_registry.h"
+#include "runtime/instance_pool.h"
+
+namespace mcpgw::gateway {
+
+struct TenantAdminAnswer {
+  http::status status = http::status::ok;
+  nlohmann::json body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class TenantAdmin {
+ public:
+  TenantAdmin(policies::TenantRegistry& registry, runtime::InstancePool& pool,
+              const policies::DsnPolicy& rules, std::string key_secret)
+      : registry_(registry),
+        pool_(pool),
+        rules_(rules),
+        key_secret_(std::move(key_secret)) {}
+
+  // `path` starts with /admin/tenants.
+  TenantAdminAnswer Handle(http::verb method, std::string_view path,
+                           std::string_view body);
+
+  // The tenant an instance with this key prefix serves (its current
+  // revision, or an older one this admin API drained), if any.
+  std::optional<std::string> TenantOfKeyPrefix(std::string_view prefix) const;
+
+ private:
+  // Drains every instance of `tenant` at `revision` (after an edit or a
+  // delete). Returns how many.
+  int DrainRevision(std::string_view tenant, std::int64_t revision);
+  // Checks and stores one source; an error answer on failure.
+  std::optional<TenantAdminAnswer> PutSource(const std::string& tenant,
+                                             const std::string& source,
+                                             const nlohmann::json& dsn);
+
+  policies::TenantRegistry& registry_;
+  runtime::InstancePool& pool_;
+  const policies::DsnPolicy& rules_;
+  const std::string key_secret_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::string> drained_prefixes_;
+};
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,27 @@
+#pragma once
+// Opens what tenants and policies need at start-up: the DSN rules, the
+// credentials key (file, environment or a generated file), the tenant
+// registry in the state directory, the seed file, and the DSN API key.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/request_guard.h"
+#include "policies/dsn_rules.h"
+#include "policies/tenant_registry.h"
+#include "src/config.h"
+
+namespace mcpgw {
+
+struct TenantSetup {
+  policies::DsnPolicy rules;
+  std::unique_ptr<policies::TenantRegistry> registry;
+  std::string dsn_api_key;  // secret; empty: none needed
+};
+
+absl::StatusOr<TenantSetup> OpenTenants(const Config& config);
+
+gateway::GuardOptions GuardOptionsFrom(const Config& config);
+
+}  // namespace mcpgw
