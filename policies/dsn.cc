@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
@@ -60,6 +61,15 @@ std::string SupportedSchemesList() {
   return out;
 }
 
+// 1..65535 in decimal digits (a URL allows any number of digits).
+bool ValidPort(std::string_view port) {
+  unsigned value = 0;
+  const auto [end, error] =
+      std::from_chars(port.data(), port.data() + port.size(), value);
+  return !port.empty() && error == std::errc() &&
+         end == port.data() + port.size() && value >= 1 && value <= 65535;
+}
+
 }  // namespace
 
 bool IsSupportedScheme(std::string_view scheme) {
@@ -96,6 +106,18 @@ absl::StatusOr<Dsn> ParseDsn(std::string_view text) {
   if (!file_based && url.encoded_host().empty()) {
     return absl::InvalidArgumentError(
         text::Cat("a ", scheme, " DSN needs a host"));
+  }
+  // A percent-encoded control character or space is never part of a host
+  // name; decoded, it would reach DBHub's driver (and a log line) as is.
+  for (unsigned char c : url.host()) {
+    if (c <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          "the DSN's host contains control characters or spaces");
+    }
+  }
+  if (url.has_port() && !ValidPort(url.port())) {
+    return absl::InvalidArgumentError(
+        "the DSN's port is not a number between 1 and 65535");
   }
   if (file_based && (url.encoded_path().empty() || url.encoded_path() == "/")) {
     return absl::InvalidArgumentError(

@@ -79,6 +79,13 @@ INSTANTIATE_TEST_SUITE_P(
                     BadDsn{"NotAUrl", "not a url", "not a valid URL"},
                     BadDsn{"NoHost", "postgres:///db", "needs a host"},
                     BadDsn{"SqliteWithoutPath", "sqlite://", "needs a file path"},
+                    BadDsn{"EncodedCrLfInHost", "postgres://u:p@h%0d%0aX-Evil:%201/db",
+                           "host contains control characters"},
+                    BadDsn{"EncodedSpaceInHost", "mysql://u:p@h%20x/db",
+                           "host contains control characters"},
+                    BadDsn{"PortTooLarge", "postgres://u:p@h:99999/db", "port is not a number"},
+                    BadDsn{"PortZero", "postgres://u:p@h:0/db", "port is not a number"},
+                    BadDsn{"PortOverflow", "postgres://u:p@h:4294967297/db", "port is not a number"},
                     BadDsn{"HeaderInjection", "postgres://u:p@h/db\r\nX-Evil: 1",
                            "control characters"}),
     [](const testing::TestParamInfo<BadDsn>& info) { return info.param.name; });
