@@ -1,6 +1,7 @@
 #include "gateway/mcp_route.h"
 
 #include "absl/strings/str_cat.h"
+#include "gateway/jsonrpc_body.h"
 #include "policies/text.h"
 
 namespace mcpgw::gateway {
@@ -54,6 +55,9 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret) {
   auto decision = policies::ResolveTarget(credentials, key_secret);
   if (auto* refusal = std::get_if<policies::Refusal>(&decision)) {
     return FromRefusal(*refusal);
+  }
+  if (method == http::verb::post) {
+    if (auto bad_body = CheckJsonRpcBody(request.body())) return *bad_body;
   }
   return ProxyTo{std::get<policies::Target>(std::move(decision))};
 }
