@@ -27,6 +27,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kProbeTimeout{250};
 constexpr std::size_t kTokenBytes = 32;
 constexpr std::chrono::milliseconds kReadyWakeInterval{250};
+// How often a ready instance is probed when the liveness check is on.
+constexpr std::chrono::milliseconds kLivenessProbeInterval{1000};
 
 // Shared between the handle the pool holds and the monitor thread, so that
 // either may go first.
@@ -90,6 +92,7 @@ void Monitor(std::shared_ptr<ProcessState> state,
              ProcessRuntimeOptions options) {
   const auto start_deadline = Clock::now() + options.start_timeout;
   auto next_probe = Clock::now();
+  auto last_alive = Clock::now();  // last /healthz answer once ready
   bool ready = false;
   bool output_open = true;
   std::string failure;  // set when the gateway itself gave up on the process
@@ -129,11 +132,27 @@ void Monitor(std::shared_ptr<ProcessState> state,
       if (now - asked > options.stop_grace) kill(-state->pid, SIGKILL);
       continue;
     }
+    if (ready && options.liveness_timeout.count() > 0 && failure.empty() &&
+        now >= next_probe) {
+      next_probe = now + kLivenessProbeInterval;
+      if (ProbeHealthz(state->endpoint.host, state->endpoint.port,
+                       kProbeTimeout)) {
+        last_alive = now;
+      } else if (now - last_alive > options.liveness_timeout) {
+        failure = text::Cat("DBHub stopped answering /healthz for ",
+                            options.liveness_timeout.count(), " ms");
+        spdlog::warn("instance {}: {}; killing it", state->instance_id,
+                     failure);
+        kill(-state->pid, SIGKILL);
+      }
+    }
     if (!ready && now >= next_probe) {
       next_probe = now + options.probe_interval;
       if (ProbeHealthz(state->endpoint.host, state->endpoint.port,
                        kProbeTimeout)) {
         ready = true;
+        last_alive = now;
+        next_probe = now + kLivenessProbeInterval;
         state->events->OnReady();
       } else if (now > start_deadline) {
         failure = text::Cat("DBHub did not answer /healthz within ",
