@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "policies/redaction.h"
 #include "policies/text.h"
 
 namespace mcpgw::policies {
@@ -60,6 +61,10 @@ std::string SupportedSchemesList() {
   }
   return out;
 }
+
+// Secrets shorter than this are not scrubbed from the rest of the redacted
+// form (see ParseDsn).
+constexpr std::size_t kMinScrubbedSecret = 4;
 
 // 1..65535 in decimal digits (a URL allows any number of digits).
 bool ValidPort(std::string_view port) {
@@ -172,7 +177,16 @@ absl::StatusOr<Dsn> ParseDsn(std::string_view text) {
   for (const auto& [key, value] : shown) {
     redacted.encoded_params().append({key, value});
   }
-  dsn.redacted = std::string(redacted.buffer());
+  // A secret may also occur inside a value that is not sensitive itself
+  // (`?password=s3cret&note=s3cret-db`): scrub it there too (found by
+  // tests/fuzz/fuzz_dsn). Very short secrets are left alone: they would
+  // mangle the scheme and host, and "***" already stands for them.
+  std::vector<std::string> long_secrets;
+  for (const auto& secret : dsn.secrets) {
+    if (secret.size() >= kMinScrubbedSecret) long_secrets.push_back(secret);
+  }
+  dsn.redacted = Redactor(std::move(long_secrets))
+                     .Apply(std::string_view(redacted.buffer()));
   return dsn;
 }
 

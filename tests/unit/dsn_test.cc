@@ -47,6 +47,16 @@ TEST(ParseDsn, CollectsEverySpellingOfThePassword) {
   EXPECT_EQ(dsn->redacted.find("p%40ss"), std::string::npos);
 }
 
+// Found by fuzz_dsn: the password repeated inside a value that is not
+// sensitive itself stayed visible in the redacted form.
+TEST(ParseDsn, RedactedFormHidesASecretRepeatedInAnotherValue) {
+  auto dsn = ParseDsn("postgres://u:s3cret@h/db?application_name=s3cret-app");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  EXPECT_EQ(dsn->redacted.find("s3cret"), std::string::npos) << dsn->redacted;
+  EXPECT_NE(dsn->redacted.find("application_name=***-app"), std::string::npos)
+      << dsn->redacted;
+}
+
 TEST(ParseDsn, SqliteFilePath) {
   auto dsn = ParseDsn("sqlite:///var/data/app.db");
   ASSERT_TRUE(dsn.ok()) << dsn.status();
