@@ -115,25 +115,25 @@ std::vector<Row> Table() {
   add({"accept_missing", Post("X-DBHub-DSN: " + dsn + "\r\n", "application/json", ""), kToolsList, 406, kAnyRpcError});
 
   // --- HTTP framing and methods (the gateway's own answers).
-  add({"unknown_http_method", "BREW /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "", 405, -32600});
-  add({"put_method", "PUT /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "", 405, -32600});
-  add({"unknown_path", "POST /admin/instances HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "", 404, -32600});
-  add({"dot_dot_path", "POST /x/../mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "", 404, -32600});
-  add({"absolute_form_target", "POST http://evil.example/mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "", 404, -32600});
+  add({"unknown_http_method", "BREW /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", "", 405, -32600});
+  add({"put_method", "PUT /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", "", 405, -32600});
+  add({"unknown_path", "POST /admin/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", "", 404, -32600});
+  add({"dot_dot_path", "POST /x/../mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", "", 404, -32600});
+  add({"absolute_form_target", "POST http://evil.example/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", "", 404, -32600});
   add({"garbage_request_line", "GARBAGE\r\n\r\n", "", 400, -32600});
   add({"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "", 400, -32600});
   add({"http_0_9", "GET /mcp\r\n\r\n", "", 400, -32600});
-  add({"bad_chunk_size", "POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "", 400, -32600});
-  add({"negative_content_length", "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "", 400, -32600});
-  add({"two_content_lengths", "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "", 400, -32600});
-  add({"huge_content_length", "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", "", 400, -32600});
+  add({"bad_chunk_size", "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "", 400, -32600});
+  add({"negative_content_length", "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", "", 400, -32600});
+  add({"two_content_lengths", "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "", 400, -32600});
+  add({"huge_content_length", "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999\r\n\r\n", "", 400, -32600});
   add({"huge_header", WithDsn(dsn, "X-Big: " + std::string(2 * kMaxHeader, 'a') + "\r\n"), kToolsList, 431, -32600});
   add({"many_headers", [&] {
          std::string h;
          for (int i = 0; i < 2000; ++i) h += "X-H" + std::to_string(i) + ": v\r\n";
          return WithDsn(dsn, h);
        }(), kToolsList, 431, -32600});
-  add({"huge_target", "POST /mcp?" + std::string(2 * kMaxHeader, 'q') + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+  add({"huge_target", "POST /mcp?" + std::string(2 * kMaxHeader, 'q') + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
        "", 431, -32600});
 
   // --- CR/LF and control bytes in the headers the gateway reads.
@@ -163,7 +163,7 @@ std::vector<Row> Table() {
   add({"port_out_of_range", WithDsn("postgres://u:p@localhost:99999/db"), kToolsList, 400, -32002});
   add({"bad_percent_encoding", WithDsn("postgres://u:p%zz@localhost/db"), kToolsList, 400, -32002});
   add({"utf8_junk_dsn", WithDsn("postgres://\xff\xfe:\xc0@localhost/db"), kToolsList, 400, -32002});
-  add({"dsn_in_query", "POST /mcp?dsn=sqlite:///tmp/x.db HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+  add({"dsn_in_query", "POST /mcp?dsn=sqlite:///tmp/x.db HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                        "Accept: application/json, text/event-stream\r\nContent-Length: {LEN}\r\n\r\n{BODY}",
        kToolsList, 400, kAnyRpcError});
 
@@ -175,7 +175,7 @@ std::vector<Row> Table() {
   // --- slowloris: headers trickled one byte at a time never make a request;
   // the read timeout closes the connection.
   {
-    Row r{"slowloris_headers", "POST /mcp HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(200, 's') + "\r\n\r\n",
+    Row r{"slowloris_headers", "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(200, 's') + "\r\n\r\n",
           "", kClosed, kNoBodyCheck};
     r.options.trickle_bytes = 1;
     r.options.trickle_pause = std::chrono::milliseconds(100);
@@ -183,7 +183,7 @@ std::vector<Row> Table() {
     add(std::move(r));
   }
   {
-    Row r{"slowloris_body", "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{", "", kClosed, kNoBodyCheck};
+    Row r{"slowloris_body", "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{", "", kClosed, kNoBodyCheck};
     r.options.timeout = std::chrono::seconds(6 * kReadTimeoutSeconds);
     add(std::move(r));
   }

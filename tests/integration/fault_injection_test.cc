@@ -305,7 +305,7 @@ TEST_F(FaultInjectionTest, FileDescriptorExhaustionAndRecovery) {
   // A request now cannot be accepted: it waits (or fails), never crashes it.
   RawOptions quick;
   quick.timeout = seconds(2);
-  (void)RawExchange(gateway().mcp_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", quick);
+  (void)RawExchange(gateway().mcp_port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", quick);
   EXPECT_FALSE(gateway().HasExited());
   hogs.clear();
   ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr), 0);
