@@ -4,7 +4,10 @@
 #   deploy/setup.sh install              install what is missing, build, create the sample DB
 #   deploy/setup.sh start [gateway flags] install, then run build/mcp-gateway in the foreground
 #   deploy/setup.sh test                 install, then run ctest (the docker-runtime
-#                                        tests start a private Podman service themselves)
+#                                        tests start a private Podman service themselves),
+#                                        then a short libFuzzer run (build-fuzz/, clang);
+#                                        MCPGW_CI_SANITIZERS=1 adds the unit and process-
+#                                        runtime integration tests under ASan+UBSan
 #
 # Idempotent: a second run installs nothing, does not call apt-get update or npm, and
 # only lets ninja check that the build is up to date. Runnable from any directory.
@@ -13,6 +16,10 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 DEPS="$REPO/.deps"
 BUILD="$REPO/build"
+ASAN_BUILD="$REPO/build-asan"
+FUZZ_BUILD="$REPO/build-fuzz"
+# Seconds each fuzz target runs in `test` (5 targets); longer runs: tests/fuzz/README.md.
+FUZZ_SECONDS="${MCPGW_FUZZ_SECONDS:-12}"
 NPM_SRC="$REPO/deploy/npm"
 SAMPLE_DB="$REPO/var/sample/employees.db"
 STATE_DIR="$REPO/var/state"
@@ -28,6 +35,8 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev prometheus-cpp-dev postgresql-15 nodejs npm
+  # Fuzzing: clang with its libFuzzer and sanitizer runtimes.
+  clang libclang-rt-14-dev
   # The docker-runtime tests: Podman's Docker-compatible service (runc as the OCI
   # runtime, catatonit as the containers' init, netavark and iptables for its
   # networks).
@@ -48,7 +57,10 @@ usage: deploy/setup.sh install | start [gateway flags...] | test
   start    install, then exec build/mcp-gateway --state-dir var/state [flags...]
   test     install, then ctest --test-dir build --output-on-failure
            (docker.* tests: a private Podman service on build/podman-test/podman.sock,
-           its own containers.conf and storage, the DBHub image built offline)
+           its own containers.conf and storage, the DBHub image built offline);
+           then a short fuzz run (build-fuzz/, MCPGW_FUZZ_SECONDS per target,
+           default 12); with MCPGW_CI_SANITIZERS=1 also the unit and
+           process-runtime integration tests under ASan+UBSan (build-asan/)
 EOF
 }
 
@@ -185,6 +197,26 @@ build_gateway() {
   cmake --build "$BUILD" ${1:+--target "$@"} >&2 || die "build failed"
 }
 
+# A second tree under ASan+UBSan (-DMCPGW_SANITIZE=address); builds the given targets.
+build_asan() {
+  if [[ ! -f "$ASAN_BUILD/CMakeCache.txt" ]]; then
+    log "configuring $ASAN_BUILD (ASan+UBSan)"
+    cmake -S "$REPO" -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DMCPGW_SANITIZE=address >&2
+  fi
+  cmake --build "$ASAN_BUILD" ${1:+--target "$@"} >&2 || die "ASan build failed"
+}
+
+# The libFuzzer targets, built with clang in a tree of their own.
+build_fuzz() {
+  if [[ ! -f "$FUZZ_BUILD/CMakeCache.txt" ]]; then
+    log "configuring $FUZZ_BUILD (clang, libFuzzer)"
+    cmake -S "$REPO" -B "$FUZZ_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++ -DMCPGW_FUZZ=ON >&2
+  fi
+  cmake --build "$FUZZ_BUILD" >&2 || die "fuzz build failed"
+}
+
 create_sample_db() {
   [[ -s "$SAMPLE_DB" ]] && return 0
   [[ -f "$DEMO_SQL_DIR/employee.sql" ]] || die "DBHub demo SQL not found in $DEMO_SQL_DIR"
@@ -244,7 +276,27 @@ case "$SUBCOMMAND" in
     do_install
     log "running ctest"
     # Tests use private ports, directories and servers: two run at once.
-    exec ctest --test-dir "$BUILD" --output-on-failure --timeout 600 --parallel 2
+    status=0
+    ctest --test-dir "$BUILD" --output-on-failure --timeout 600 --parallel 2 || status=1
+    # Under ASan+UBSan: the unit tests and the integration tests on the process
+    # runtime (the docker.* copies and the benchmark smokes add no gateway code
+    # paths of their own). Any report fails the test that saw it. Opt-in with
+    # MCPGW_CI_SANITIZERS=1 until a whole run has been seen green: it doubles
+    # the run (a second full build and test pass).
+    if [[ "${MCPGW_CI_SANITIZERS:-0}" == 1 ]]; then
+      build_asan
+      log "running the unit and process-runtime integration tests under ASan+UBSan"
+      ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1" \
+      UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+        ctest --test-dir "$ASAN_BUILD" --output-on-failure --timeout 600 --parallel 2 \
+          --label-regex '^(unit|integration)$' || status=1
+    fi
+    # A short fuzz run from the checked-in corpus (about a minute in all).
+    build_fuzz
+    log "fuzzing: ${FUZZ_SECONDS}s per target"
+    ctest --test-dir "$FUZZ_BUILD" --output-on-failure --label-regex '^fuzz$' || status=1
+    bash "$REPO/tests/fuzz/run_fuzz.sh" "$FUZZ_BUILD" "$FUZZ_SECONDS" || status=1
+    exit "$status"
     ;;
   -h | --help | help)
     usage

@@ -1,13 +1,17 @@
 #pragma once
 // The JSON-RPC messages a POST body carries: one, a batch, or neither.
-// Pure; a body that is not JSON is left to the backend to refuse in its own
-// words, except inside a batch, which the gateway answers itself.
+// Pure. A body that is not JSON-RPC at all is refused by the gateway itself
+// before any instance is reached: DBHub answers such a body with an HTML
+// error page (its web framework's), which an MCP client cannot read.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gateway/jsonrpc_error.h"
 
 namespace mcpgw::gateway {
 
@@ -19,6 +23,12 @@ struct JsonRpcBody {
 };
 
 JsonRpcBody ParseJsonRpcBody(std::string_view body);
+
+// nullopt when `body` is a JSON object or a non-empty array of objects
+// (a message or a batch; what is in them is decided later). Otherwise a 400
+// with -32700 (not JSON, including invalid UTF-8) or -32600 (JSON, but not
+// a message: null, a number, [], [1], ...).
+std::optional<ErrorReply> CheckJsonRpcBody(std::string_view body);
 
 // A request expects an answer: a method and an id.
 bool IsJsonRpcRequest(const nlohmann::json& message);

@@ -1,6 +1,7 @@
 #include "gateway/mcp_route.h"
 
 #include "absl/strings/str_cat.h"
+#include "gateway/jsonrpc_body.h"
 #include "policies/text.h"
 
 namespace mcpgw::gateway {
@@ -118,6 +119,12 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
   auto decision = policies::ResolveTarget(credentials, key_secret, policy);
   if (auto* refusal = std::get_if<policies::Refusal>(&decision)) {
     return FromRefusal(*refusal);
+  }
+  // The 2024-11-05 transport's POST /messages answers a body that is not
+  // JSON itself (on the request, not on the stream).
+  if (method == http::verb::post &&
+      proxy.endpoint == McpEndpoint::kStreamableHttp) {
+    if (auto bad_body = CheckJsonRpcBody(request.body())) return *bad_body;
   }
   proxy.target = std::get<policies::Target>(std::move(decision));
   return proxy;

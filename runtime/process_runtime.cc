@@ -59,6 +59,9 @@ absl::StatusOr<std::filesystem::path> WriteDbhubConfig(
   return path;
 }
 
+// How often a ready instance is probed when the liveness check is on.
+constexpr std::chrono::milliseconds kLivenessProbeInterval{1000};
+
 // Shared between the handle the pool holds and the monitor thread, so that
 // either may go first.
 struct ProcessState {
@@ -121,6 +124,7 @@ void Monitor(std::shared_ptr<ProcessState> state,
              ProcessRuntimeOptions options) {
   const auto start_deadline = Clock::now() + options.start_timeout;
   auto next_probe = Clock::now();
+  auto last_alive = Clock::now();  // last /healthz answer once ready
   bool ready = false;
   bool output_open = true;
   std::string failure;  // set when the gateway itself gave up on the process
@@ -160,12 +164,33 @@ void Monitor(std::shared_ptr<ProcessState> state,
       if (now - asked > options.stop_grace) kill(-state->pid, SIGKILL);
       continue;
     }
+    if (ready && options.liveness_timeout.count() > 0 && failure.empty() &&
+        now >= next_probe) {
+      next_probe = now + kLivenessProbeInterval;
+      // The same probe as readiness: a server without /healthz stays alive
+      // on "any answer".
+      if (ProbeReadiness(state->endpoint.host, state->endpoint.port,
+                         options.readiness.path, options.readiness.any_status,
+                         kProbeTimeout)) {
+        last_alive = now;
+      } else if (now - last_alive > options.liveness_timeout) {
+        failure = text::Cat(options.server_command ? "the server" : "DBHub",
+                            " stopped answering ", options.readiness.path,
+                            " for ",
+                            options.liveness_timeout.count(), " ms");
+        spdlog::warn("instance {}: {}; killing it", state->instance_id,
+                     failure);
+        kill(-state->pid, SIGKILL);
+      }
+    }
     if (!ready && now >= next_probe) {
       next_probe = now + options.probe_interval;
       if (ProbeReadiness(state->endpoint.host, state->endpoint.port,
                          options.readiness.path, options.readiness.any_status,
                          kProbeTimeout)) {
         ready = true;
+        last_alive = now;
+        next_probe = now + kLivenessProbeInterval;
         state->events->OnReady();
       } else if (now > start_deadline) {
         failure = text::Cat(options.server_command ? "the server" : "DBHub",

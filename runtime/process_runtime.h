@@ -27,6 +27,11 @@ struct ProcessRuntimeOptions {
   std::chrono::milliseconds stop_grace{3'000};
   // How often readiness is probed while starting.
   std::chrono::milliseconds probe_interval{25};
+  // Once ready, an instance that has not answered /healthz for this long is
+  // killed (and so replaced on the next request): a hung DBHub (stopped,
+  // deadlocked, its event loop blocked) would otherwise hold its DSN until
+  // every request to it ran into the backend timeout. Zero turns it off.
+  std::chrono::milliseconds liveness_timeout{0};
   StateRecords* records = nullptr;  // optional
   // Where launches claim pre-started workers; null or empty: plain spawns.
   // Only for DBHub: ignored when `server_command` is set.

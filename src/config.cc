@@ -164,7 +164,7 @@ absl::StatusOr<std::string> ReadDefaultDsn(const std::filesystem::path& file) {
 
 absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   Config config;
-  std::string state_dir, idle, start, read, backend, grace, node, dbhub,
+  std::string state_dir, idle, start, read, backend, grace, liveness, node, dbhub,
       preloader;
   std::string admin_token_file, webhook_secret_file, webhook_timeout;
   long long max_body = 0, max_header = 0;
@@ -224,6 +224,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "connection open.")
       ("backend-timeout", po::value(&backend)->default_value("300s"),
        "Longest silence accepted from an instance while it answers.")
+      ("liveness-timeout", po::value(&liveness)->default_value("60s"),
+       "Kill (and so replace) a running DBHub process that has not answered "
+       "/healthz for this long: a hung instance. 0 turns the check off.")
       ("shutdown-grace", po::value(&grace)->default_value("10s"),
        "On SIGTERM/SIGINT, how long in-flight requests may take to finish.")
       ("threads", po::value(&threads)->default_value(0),
@@ -399,6 +402,13 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     std::chrono::milliseconds& out;
   };
   std::chrono::milliseconds read_ms{0}, backend_ms{0};
+  if (liveness == "0" || liveness == "0s" || liveness == "off") {
+    config.liveness_timeout = std::chrono::milliseconds(0);
+  } else {
+    auto parsed = ParsePositiveDuration("liveness-timeout", liveness);
+    if (!parsed.ok()) return parsed.status();
+    config.liveness_timeout = *parsed;
+  }
   for (const DurationFlag& flag : {
            DurationFlag{"idle-timeout", idle, config.idle_timeout},
            DurationFlag{"start-timeout", start, config.start_timeout},
@@ -588,6 +598,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"max_header_bytes", config.max_header_bytes},
       {"read_timeout_ms", config.read_timeout.count() * 1000},
       {"backend_timeout_ms", config.backend_timeout.count() * 1000},
+      {"liveness_timeout_ms", ms(config.liveness_timeout)},
       {"shutdown_grace_ms", ms(config.shutdown_grace)},
       {"threads", config.threads},
       {"log_level", config.log_level},

@@ -42,6 +42,8 @@ struct Config {
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds backend_timeout{300};
+  // A ready process instance silent on /healthz this long is killed; 0: off.
+  std::chrono::milliseconds liveness_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{10'000};
   int threads = 2;
   std::string log_level = "info";

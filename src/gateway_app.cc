@@ -259,6 +259,7 @@ int RunGateway(const Config& config) {
             .dbhub_entry = config.dbhub_entry,
             .work_root = config.state_dir / "run",
             .start_timeout = config.start_timeout,
+            .liveness_timeout = config.liveness_timeout,
             .records = &records,
             .warm_pool = warm_pool.get(),
             .server_command =

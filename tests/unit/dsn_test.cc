@@ -47,6 +47,16 @@ TEST(ParseDsn, CollectsEverySpellingOfThePassword) {
   EXPECT_EQ(dsn->redacted.find("p%40ss"), std::string::npos);
 }
 
+// Found by fuzz_dsn: the password repeated inside a value that is not
+// sensitive itself stayed visible in the redacted form.
+TEST(ParseDsn, RedactedFormHidesASecretRepeatedInAnotherValue) {
+  auto dsn = ParseDsn("postgres://u:s3cret@h/db?application_name=s3cret-app");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  EXPECT_EQ(dsn->redacted.find("s3cret"), std::string::npos) << dsn->redacted;
+  EXPECT_NE(dsn->redacted.find("application_name=***-app"), std::string::npos)
+      << dsn->redacted;
+}
+
 TEST(ParseDsn, SqliteFilePath) {
   auto dsn = ParseDsn("sqlite:///var/data/app.db");
   ASSERT_TRUE(dsn.ok()) << dsn.status();
@@ -79,6 +89,16 @@ INSTANTIATE_TEST_SUITE_P(
                     BadDsn{"NotAUrl", "not a url", "not a valid URL"},
                     BadDsn{"NoHost", "postgres:///db", "needs a host"},
                     BadDsn{"SqliteWithoutPath", "sqlite://", "needs a file path"},
+                    BadDsn{"SqlitePathNormalisesToRoot", "sqlite:///a/..", "needs a file path"},
+                    BadDsn{"SqliteDotPath", "sqlite:/.??:my:", "needs a file path"},
+                    BadDsn{"JunkAfterIpv6Host", "postgresql://u:p@[::1]45:6r3db", "not a valid URL"},
+                    BadDsn{"EncodedCrLfInHost", "postgres://u:p@h%0d%0aX-Evil:%201/db",
+                           "host contains control characters"},
+                    BadDsn{"EncodedSpaceInHost", "mysql://u:p@h%20x/db",
+                           "host contains control characters"},
+                    BadDsn{"PortTooLarge", "postgres://u:p@h:99999/db", "port is not a number"},
+                    BadDsn{"PortZero", "postgres://u:p@h:0/db", "port is not a number"},
+                    BadDsn{"PortOverflow", "postgres://u:p@h:4294967297/db", "port is not a number"},
                     BadDsn{"HeaderInjection", "postgres://u:p@h/db\r\nX-Evil: 1",
                            "control characters"}),
     [](const testing::TestParamInfo<BadDsn>& info) { return info.param.name; });

@@ -1,5 +1,8 @@
 #include "gateway/mcp_route.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace mcpgw::gateway {
@@ -12,6 +15,10 @@ Request Make(http::verb verb, std::string target,
   Request request{verb, target, 11};
   request.set(http::field::host, "127.0.0.1:8080");
   if (dsn) request.set("X-DBHub-DSN", *dsn);
+  if (verb == http::verb::post) {
+    request.body() = R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})";
+    request.prepare_payload();
+  }
   return request;
 }
 
@@ -55,6 +62,44 @@ TEST(DecideMcpRoute, UnauthorizedCarriesWwwAuthenticate) {
   const auto& reply = std::get<ErrorReply>(route);
   ASSERT_EQ(reply.extra_headers.size(), 1u);
   EXPECT_EQ(reply.extra_headers[0].first, "WWW-Authenticate");
+}
+
+// A body that is not JSON-RPC is answered by the gateway (DBHub would
+// answer with an HTML page), after the credentials are checked.
+TEST(DecideMcpRoute, PostBodyMustBeJsonRpc) {
+  struct Case {
+    std::string body;
+    int code;
+  };
+  for (const Case& c : std::vector<Case>{{"", -32700},
+                                         {"{", -32700},
+                                         {"not json", -32700},
+                                         {"{\"m\":\"\xff\xfe\"}", -32700},
+                                         {"null", -32600},
+                                         {"42", -32600},
+                                         {"[]", -32600},
+                                         {"[1]", -32600},
+                                         {"[[[]]]", -32600},
+                                         {"[{},2]", -32600}}) {
+    auto request = Make(http::verb::post, "/mcp", "sqlite:///a.db");
+    request.body() = c.body;
+    auto route = DecideMcpRoute(request, kSecret);
+    ASSERT_TRUE(std::holds_alternative<ErrorReply>(route)) << c.body;
+    EXPECT_EQ(std::get<ErrorReply>(route).status, http::status::bad_request) << c.body;
+    EXPECT_EQ(std::get<ErrorReply>(route).rpc_code, c.code) << c.body;
+  }
+  for (const std::string body : {R"({"jsonrpc":"2.0","method":"x"})",
+                                 R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{}])"}) {
+    auto request = Make(http::verb::post, "/mcp", "sqlite:///a.db");
+    request.body() = body;
+    EXPECT_TRUE(std::holds_alternative<ProxyTo>(DecideMcpRoute(request, kSecret))) << body;
+  }
+  // Credentials first: no DSN is 401 whatever the body.
+  auto anonymous = Make(http::verb::post, "/mcp");
+  anonymous.body() = "{";
+  auto route = DecideMcpRoute(anonymous, kSecret);
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(route));
+  EXPECT_EQ(std::get<ErrorReply>(route).status, http::status::unauthorized);
 }
 
 TEST(AcquireFailureReply, MapsPoolErrors) {

@@ -3,6 +3,9 @@
 
 #include "policies/session_token.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
@@ -98,6 +101,29 @@ TEST(SessionTokenTest, RefusesWhatIsNotASessionId) {
     const auto opened = OpenSession(bad, kSecret, kKey, kNow);
     ASSERT_FALSE(opened.ok()) << bad;
     EXPECT_EQ(opened.status().code(), absl::StatusCode::kNotFound);
+  }
+}
+
+// One session, one id: other spellings of the same bytes (whitespace,
+// padding, different unused low bits in the last character) are refused.
+TEST(SessionTokenTest, RefusesOtherSpellingsOfTheSameBytes) {
+  const std::string id = SealSession(Claims(), kSecret);
+  ASSERT_TRUE(OpenSession(id, kSecret, kKey, kNow).ok());
+  std::vector<std::string> spellings = {
+      id.substr(0, 20) + " " + id.substr(20), id.substr(0, 20) + "\n" + id.substr(20),
+      id + "=", id + "==", id + " "};
+  // The last character with its unused low bits changed (if it has any).
+  const std::size_t tail_bits = ((id.size() - 6) * 6) % 8;
+  if (tail_bits != 0) {
+    static constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const auto at = kAlphabet.find(id.back());
+    std::string other = id;
+    other.back() = kAlphabet[at ^ 1];
+    spellings.push_back(other);
+  }
+  for (const std::string& spelling : spellings) {
+    EXPECT_FALSE(OpenSession(spelling, kSecret, kKey, kNow).ok()) << spelling;
   }
 }
 

@@ -156,6 +156,22 @@ bool PostgresServer::StartOnPort(int port, std::string& failure) {
   return true;
 }
 
+void PostgresServer::Restart() {
+  if (!running_) throw std::runtime_error("PostgreSQL is not running");
+  SpawnSpec restart;
+  restart.argv = AsServerUser(
+      "pg_ctl", {"-D", pg_dir_ + "/data", "-l", pg_dir_ + "/server.log", "-o",
+                 "-p " + std::to_string(port_), "-m", "immediate", "-w", "-t",
+                 "60", "restart"});
+  restart.working_dir = base_->path();
+  const auto result = RunCommand(restart, kCommandTimeout);
+  if (!result.ok()) {
+    throw std::runtime_error("pg_ctl restart failed: " + result.Describe() +
+                             "\nserver log:\n" +
+                             ReadFileOrEmpty(pg_dir_ + "/server.log"));
+  }
+}
+
 void PostgresServer::RunSql(const std::string& database,
                             const std::string& sql) {
   // The SQL (it holds the password) goes through a file, not argv.

@@ -29,6 +29,9 @@ class PostgresServer {
   void Start();
   // Stops the server (immediate mode) and deletes its files.
   void Stop();
+  // Crash-restarts the server on the same port and data (pg_ctl restart -m
+  // immediate: every client connection is cut). Throws on failure.
+  void Restart();
 
   int port() const { return port_; }
   // postgres://alice:S3cret-pw_123@127.0.0.1:PORT/shop?sslmode=disable

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "runtime/process_spawn.h"
 #include "test_support/process.h"
@@ -44,6 +46,25 @@ std::vector<std::pair<pid_t, std::string>> AllCommandLines() {
                         std::move(cmdline));
   }
   return result;
+}
+
+long ProcessRssKb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+std::vector<std::string> ProcessEnvironment(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::vector<std::string> out;
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    if (!entry.empty()) out.push_back(entry);
+  }
+  return out;
 }
 
 }  // namespace mcpgw::it

@@ -30,6 +30,13 @@ bool IsRunning(pid_t pid);
 // True while this very process (same start time) is running.
 bool IsRunning(const ProcessIdentity& identity);
 
+// VmRSS of a process in kB (0 if unknown).
+long ProcessRssKb(pid_t pid);
+
+// The environment of a process: its NUL-separated /proc/<pid>/environ
+// entries ("NAME=value"); empty if unreadable.
+std::vector<std::string> ProcessEnvironment(pid_t pid);
+
 // Every readable /proc/<pid>/cmdline, NUL separators turned into spaces.
 std::vector<std::pair<pid_t, std::string>> AllCommandLines();
 
