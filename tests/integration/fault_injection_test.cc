@@ -300,7 +300,7 @@ TEST_F(FaultInjectionTest, FileDescriptorExhaustionAndRecovery) {
   ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &tight, nullptr), 0);
 
   // Idle connections until the gateway cannot accept more.
-  std::vector<RawConnection> hogs;
+  std::vector<IdleConnection> hogs;
   for (int i = 0; i < 200; ++i) hogs.emplace_back(gateway().mcp_port());
   // A request now cannot be accepted: it waits (or fails), never crashes it.
   RawOptions quick;

@@ -54,13 +54,13 @@ bool PeerClosed(int fd) {
 
 }  // namespace
 
-RawConnection::RawConnection(int port) : fd_(Connect(port)) {}
+IdleConnection::IdleConnection(int port) : fd_(Connect(port)) {}
 
-RawConnection::~RawConnection() {
+IdleConnection::~IdleConnection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-RawConnection::RawConnection(RawConnection&& other) noexcept : fd_(other.fd_) {
+IdleConnection::IdleConnection(IdleConnection&& other) noexcept : fd_(other.fd_) {
   other.fd_ = -1;
 }
 

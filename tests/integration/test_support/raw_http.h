@@ -34,14 +34,14 @@ struct RawOptions {
 
 // An idle connection to 127.0.0.1:`port`, held open for its lifetime
 // (connected() is false if connect failed).
-class RawConnection {
+class IdleConnection {
  public:
-  explicit RawConnection(int port);
-  ~RawConnection();
-  RawConnection(RawConnection&& other) noexcept;
-  RawConnection& operator=(RawConnection&&) = delete;
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
+  explicit IdleConnection(int port);
+  ~IdleConnection();
+  IdleConnection(IdleConnection&& other) noexcept;
+  IdleConnection& operator=(IdleConnection&&) = delete;
+  IdleConnection(const IdleConnection&) = delete;
+  IdleConnection& operator=(const IdleConnection&) = delete;
   bool connected() const { return fd_ >= 0; }
 
  private:
