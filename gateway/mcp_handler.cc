@@ -342,10 +342,18 @@ asio::awaitable<bool> McpHandler::Forward(
   }
   accounting.status = head.result_int();
 
-  if (IsEventStream(head[http::field::content_type])) {
+  const bool post = request.method() == http::verb::post;
+  std::optional<nlohmann::json> awaited_id;
+  if (post && body.shape == JsonRpcBody::Shape::kSingle &&
+      IsJsonRpcRequest(body.messages.front())) {
+    awaited_id = body.messages.front()["id"];
+  }
+  // Event streams within a session are re-framed with the gateway's event
+  // ids and kept for Last-Event-ID; without a session nothing can resume
+  // them, and they stream through as they come (no event held whole).
+  if ((session || new_session) && IsEventStream(head[http::field::content_type])) {
     // Answers to POSTs can be resumed within their session; a GET stream
     // (server-to-client messages) ends with its client's connection.
-    const bool post = request.method() == http::verb::post;
     const std::string owner = !post         ? std::string()
                               : session     ? session->nonce
                               : new_session ? new_session->nonce
@@ -360,10 +368,7 @@ asio::awaitable<bool> McpHandler::Forward(
     http::response_header<> out_head = head.base();
     auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(*lease),
                                          stream, connections_, options_.limits);
-    if (post && body.shape == JsonRpcBody::Shape::kSingle &&
-        IsJsonRpcRequest(body.messages.front())) {
-      job->awaited_id = body.messages.front()["id"];
-    }
+    job->awaited_id = awaited_id;
     asio::co_spawn(co_await asio::this_coro::executor,
                    PumpInstanceEvents(job), asio::detached);
     const bool delivered = co_await WriteEventStream(
@@ -383,7 +388,7 @@ asio::awaitable<bool> McpHandler::Forward(
   RelayStats relay;
   const bool reusable =
       co_await RelayAnswer(exchange, client, keep_alive, *lease, *connections_,
-                           options_.limits, relay);
+                           options_.limits, relay, awaited_id);
   accounting.status = relay.status;
   accounting.bytes_out = relay.bytes_out;
   accounting.backend_seconds =

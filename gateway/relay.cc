@@ -9,6 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/jsonrpc_error.h"
+#include "gateway/sse.h"
+#include "policies/target.h"
 #include "policies/text.h"
 
 namespace mcpgw::gateway {
@@ -30,7 +33,8 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   runtime::Lease& lease,
                                   BackendConnections& connections,
                                   const RelayLimits& limits,
-                                  RelayStats& stats) {
+                                  RelayStats& stats,
+                                  std::optional<nlohmann::json> awaited_id) {
   auto& parser = *exchange.parser;
   auto& connection = *exchange.connection;
   auto& response = parser.get();
@@ -49,6 +53,14 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   bool client_ok = !head_ec;
   bool backend_ok = true;
 
+  const bool event_stream = IsEventStream(response[http::field::content_type]);
+  // The last bytes relayed, to know whether the stream stands between two
+  // events (nothing relayed yet counts as between).
+  std::string tail;
+  const auto between_events = [&tail] {
+    return tail.empty() || tail.ends_with("\n\n") || tail.ends_with("\r\r") ||
+           tail.ends_with("\r\n\r\n");
+  };
   char chunk[kRelayChunkBytes];
   while (client_ok && !serializer.is_done()) {
     if (!parser.is_done()) {
@@ -65,9 +77,38 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                      read_ec.message());
         backend_ok = false;
         lease.CountError();
+        if (event_stream && awaited_id && between_events()) {
+          // The answer will never come: say so, as the request's JSON-RPC
+          // error, and end the stream properly.
+          std::string event = FormatSseEvent(
+              "", "message",
+              JsonRpcErrorBody(*awaited_id, policies::rpc_code::kBackendFailed,
+                               text::Cat("the MCP server behind the gateway "
+                                         "stopped before it answered (",
+                                         read_ec.message(),
+                                         "); retry the request")));
+          response.body().data = event.data();
+          response.body().size = event.size();
+          response.body().more = false;
+          client.expires_after(limits.client_write_timeout);
+          auto [error_ec, error_bytes] =
+              co_await http::async_write(client, serializer, kUseTuple);
+          (void)error_bytes;
+          client_ok = !error_ec || error_ec == http::error::need_buffer;
+          stats.bytes_out += event.size();
+          stats.status = response.result_int();
+          client.expires_never();
+          stats.backend_failed = true;
+          stats.client_gone = !client_ok;
+          co_return client_ok && client_keep_alive;
+        }
         break;
       }
       response.body().size = sizeof(chunk) - response.body().size;
+      if (event_stream && response.body().size > 0) {
+        tail.append(chunk, response.body().size);
+        if (tail.size() > 4) tail.erase(0, tail.size() - 4);
+      }
       stats.bytes_out += response.body().size;
       // An empty buffer must be null: an empty non-null one is sent as a
       // chunk of its own, a second terminating chunk.

@@ -4,6 +4,9 @@
 // buffered whole. Event streams go through sse_relay.h instead.
 
 #include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "gateway/backend_connections.h"
 #include "gateway/http_types.h"
@@ -25,13 +28,18 @@ struct RelayStats {
 
 // `exchange` has its head read, and its headers already cleaned for the
 // client. Returns whether the client connection may carry another request.
+// `awaited_id`: the request an event-stream answer answers. When the
+// instance dies before that answer came, and the stream stands between two
+// events, the client gets a JSON-RPC error event for it and a stream that
+// ends cleanly, instead of a cut.
 asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   beast::tcp_stream& client,
                                   bool client_keep_alive,
                                   runtime::Lease& lease,
                                   BackendConnections& connections,
                                   const RelayLimits& limits,
-                                  RelayStats& stats);
+                                  RelayStats& stats,
+                                  std::optional<nlohmann::json> awaited_id = {});
 
 // The JSON-RPC error a client gets when its instance could not be reached
 // or did not answer.

@@ -24,7 +24,9 @@ class SseParser {
  public:
   // Longest event (or line) accepted; a longer one makes the parser fail
   // rather than grow without bound.
-  static constexpr std::size_t kMaxEventBytes = 16 * 1024 * 1024;
+  // (Event streams outside sessions are relayed as they come, with no event
+  // held whole; this bounds those the gateway re-frames.)
+  static constexpr std::size_t kMaxEventBytes = 64 * 1024 * 1024;
 
   // Feeds bytes as they arrive; complete events are appended to `out`.
   // Returns false (and stays failed) when an event is too large.

@@ -97,12 +97,12 @@ CommandLine DbhubCommandLine(const std::string& node_path,
                       "TRANSPORT=http",
                       text::Cat("PORT=", instance.port),
                       text::Cat("DBHUB_HOST=", instance.host),
-                      text::Cat("DBHUB_AUTH_TOKEN=", instance.token),
                   });
   // Tenants' instances have no DSN: their sources come from --config.
   if (!instance.dsn.empty()) {
     line.env.push_back(text::Cat("DSN=", instance.dsn));
   }
+  line.env.push_back(text::Cat("DBHUB_AUTH_TOKEN=", instance.token));
   return line;
 }
 

@@ -89,7 +89,7 @@ TEST_F(LaunchSpecTest, DefaultDsnFileServesRequestsWithoutCredentials) {
   EXPECT_EQ(Instances().instances.size(), 2u);
 
   // An Authorization header is a credential of its own (a tenant token):
-  // it never falls back to the default backend.
+  // it never falls back to the default backend; this one is no tenant's.
   HttpClient http;
   HttpRequest request;
   request.method = "POST";
@@ -99,7 +99,7 @@ TEST_F(LaunchSpecTest, DefaultDsnFileServesRequestsWithoutCredentials) {
                      "Authorization: Bearer not-a-dsn"};
   request.body = R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})";
   const auto refused = http.Send(request);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, -32001));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, -32008));
   EXPECT_EQ(Instances().instances.size(), 2u);
 }
 

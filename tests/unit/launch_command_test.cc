@@ -33,6 +33,14 @@ TEST(LaunchCommand, DbhubKeepsTodaysArgvAndEnvironment) {
                           "DBHUB_AUTH_TOKEN=token-abc"));
 }
 
+TEST(LaunchCommand, DbhubWithoutDsnGetsNoDsnVariable) {
+  InstanceLaunch tenant = kInstance;
+  tenant.dsn.clear();  // a tenant's sources come from its --config file
+  const auto line = DbhubCommandLine("/n/node", "/d/index.js", {}, {}, tenant);
+  EXPECT_FALSE(AnyContains(line.env, "DSN="));
+  EXPECT_TRUE(AnyContains(line.env, "DBHUB_AUTH_TOKEN=token-abc"));
+}
+
 TEST(LaunchCommand, CustomServerGetsExpandedArgsAndInstanceEnvironment) {
   const ServerCommand command{"/bin/server",
                               {"streamableHttp", "--listen={host}:{port}"}};
