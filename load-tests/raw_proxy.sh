@@ -109,14 +109,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-load() {
-  "$LOAD" "$@" &
-  LOAD_PID=$!
-  local rc=0
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=""
-  return "$rc"
-}
 
 # --- 1. responder R1 and nginx in front of it ------------------------------------------
 TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')

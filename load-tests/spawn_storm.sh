@@ -108,14 +108,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-load() {
-  "$LOAD" "$@" &
-  LOAD_PID=$!
-  local rc=0
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=""
-  return "$rc"
-}
 
 backend() { # BACKEND PART
   if [[ $1 == responder ]]; then

@@ -109,16 +109,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Runs mcp-load in the background and waits, so that a signal is handled at once
-# (bash runs traps only after a foreground child has finished).
-load() {
-  "$LOAD" "$@" &
-  LOAD_PID=$!
-  local rc=0
-  wait "$LOAD_PID" || rc=$?
-  LOAD_PID=""
-  return "$rc"
-}
 
 # --- 1. the database --------------------------------------------------------------
 DB=$TMP/bench.db

@@ -119,3 +119,15 @@ export_machine_facts() {
   GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo uncommitted)
   export NODE_VERSION DBHUB_VERSION CPU_MODEL NPROC KERNEL GIT_REV
 }
+
+# load ARGS...: runs "$LOAD" (mcp-load) in the background and waits, so that a
+# signal is handled at once (bash runs traps only after a foreground child has
+# finished); LOAD_PID names it meanwhile, for the scripts' cleanup traps.
+load() {
+  "$LOAD" "$@" &
+  LOAD_PID=$!
+  local rc=0
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=""
+  return "$rc"
+}
