@@ -29,8 +29,11 @@ for target in "${TARGETS[@]}"; do
   mkdir -p "$work"
   log="$BUILD/fuzz-artifacts/$target.log"
   # -timeout: one input may take at most 5 s; -rss_limit_mb: a leak or a
-  # blow-up fails the run; -max_len: bounded inputs (requests are bounded too).
+  # blow-up fails the run; -max_len: bounded inputs (requests are bounded too);
+  # -seed: the same mutations every run (MCPGW_FUZZ_SEED=0 for a random one),
+  # so that a CI run fails for a change, not for a lucky draw.
   if ASAN_OPTIONS=detect_leaks=1 "$bin" "$work" "$HERE/corpus/$target" \
+       -seed="${MCPGW_FUZZ_SEED:-1}" \
        -max_total_time="$SECONDS_PER_TARGET" -timeout=5 -rss_limit_mb=2048 \
        -max_len=16384 -print_final_stats=1 \
        -artifact_prefix="$BUILD/fuzz-artifacts/$target-" >"$log" 2>&1; then
