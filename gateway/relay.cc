@@ -1,5 +1,10 @@
 #include "gateway/relay.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <memory>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
@@ -19,6 +24,66 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kRelayChunkBytes = 16 * 1024;
+
+// Watches the client's socket while an answer streams to it. A client that
+// closes its connection is otherwise noticed only when a write to it fails,
+// which on a quiet event stream may be minutes away (and takes two writes:
+// the first draws a reset): until then the lease, the instance connection
+// and the memory of the stream stay taken. On EOF or an error the pending
+// read from the instance is cancelled. (A client that half-closes and still
+// reads is taken for gone too, as proxies commonly do.)
+class DepartureWatch {
+ public:
+  DepartureWatch(beast::tcp_stream& client, BackendConnection& backend)
+      : client_(client), state_(std::make_shared<State>()) {
+    state_->backend = &backend;
+    Arm(client_.socket(), state_);
+  }
+  ~DepartureWatch() {
+    // The wait completes later, on this strand, and then does nothing.
+    state_->armed = false;
+    beast::error_code ignored;
+    client_.socket().cancel(ignored);
+  }
+  DepartureWatch(const DepartureWatch&) = delete;
+  DepartureWatch& operator=(const DepartureWatch&) = delete;
+
+  bool client_gone() const { return state_->client_gone; }
+
+ private:
+  struct State {
+    bool armed = true;
+    bool client_gone = false;
+    BackendConnection* backend = nullptr;
+  };
+
+  // The completion runs on the socket's executor, the connection's strand,
+  // where the relay runs too.
+  static void Arm(tcp::socket& socket, std::shared_ptr<State> state) {
+    socket.async_wait(
+        tcp::socket::wait_read,
+        [&socket, state](const beast::error_code& ec) {
+          if (!state->armed) return;
+          if (!ec) {
+            char byte;
+            const auto n = ::recv(socket.native_handle(), &byte, 1,
+                                  MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0) return;  // the next request, pipelined: not gone
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                          errno == EINTR)) {
+              Arm(socket, state);
+              return;
+            }
+          }
+          state->client_gone = true;
+          beast::error_code ignored;
+          state->backend->stream.socket().cancel(ignored);
+        });
+  }
+
+  beast::tcp_stream& client_;
+  std::shared_ptr<State> state_;
+};
 
 }  // namespace
 
@@ -52,6 +117,8 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   (void)head_bytes;
   bool client_ok = !head_ec;
   bool backend_ok = true;
+  std::optional<DepartureWatch> watch;
+  if (client_ok && !parser.is_done()) watch.emplace(client, connection);
 
   const bool event_stream = IsEventStream(response[http::field::content_type]);
   // The last bytes relayed, to know whether the stream stands between two
@@ -64,12 +131,23 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   char chunk[kRelayChunkBytes];
   while (client_ok && !serializer.is_done()) {
     if (!parser.is_done()) {
+      if (watch && watch->client_gone()) {
+        client_ok = false;
+        break;
+      }
       response.body().data = chunk;
       response.body().size = sizeof(chunk);
       connection.stream.expires_after(limits.backend_idle_timeout);
       auto [read_ec, read] = co_await http::async_read_some(
           connection.stream, connection.buffer, parser, kUseTuple);
       (void)read;
+      if (read_ec && read_ec != http::error::need_buffer && watch &&
+          watch->client_gone()) {
+        // Cancelled: nobody reads the rest. The instance connection, mid-
+        // answer, is closed rather than pooled.
+        client_ok = false;
+        break;
+      }
       if (read_ec && read_ec != http::error::need_buffer) {
         // The answer is cut short; the client sees the body end without
         // its final chunk, so it cannot mistake it for a whole answer.
@@ -128,6 +206,7 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
     (void)written;
     if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
   }
+  watch.reset();
   client.expires_never();
   stats.backend_failed = !backend_ok;
   stats.client_gone = !client_ok;

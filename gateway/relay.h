@@ -27,7 +27,9 @@ struct RelayStats {
 };
 
 // `exchange` has its head read, and its headers already cleaned for the
-// client. Returns whether the client connection may carry another request.
+// client. The client's socket is watched meanwhile: a client that closes
+// ends the relay at once (the instance connection is closed, not pooled),
+// even while the instance is silent. Returns whether the client connection may carry another request.
 // `awaited_id`: the request an event-stream answer answers. When the
 // instance dies before that answer came, and the stream stands between two
 // events, the client gets a JSON-RPC error event for it and a stream that
