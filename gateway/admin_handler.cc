@@ -123,7 +123,8 @@ nlohmann::json ScalingToJson(const runtime::PoolStats& stats,
 }
 
 asio::awaitable<bool> AdminHandler::Handle(Request request,
-                                           beast::tcp_stream& stream) {
+                                           beast::tcp_stream& stream,
+                                           ConnectionTail& /*tail*/) {
   const bool keep_alive = request.keep_alive();
   std::optional<std::string_view> authorization;
   if (auto it = request.find(http::field::authorization); it != request.end()) {

@@ -47,8 +47,8 @@ class AdminHandler final : public RequestHandler {
   AdminHandler(runtime::InstancePool& pool, GatewayMetrics& metrics,
                AdminOptions options)
       : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
-  asio::awaitable<bool> Handle(Request request,
-                               beast::tcp_stream& stream) override;
+  asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
+                               ConnectionTail& tail) override;
 
  private:
   runtime::InstancePool& pool_;

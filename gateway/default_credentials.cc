@@ -16,9 +16,9 @@ bool ApplyDefaultDsn(Request& request, const std::string& dsn) {
 }
 
 asio::awaitable<bool> DefaultCredentialsHandler::Handle(
-    Request request, beast::tcp_stream& stream) {
+    Request request, beast::tcp_stream& stream, ConnectionTail& tail) {
   ApplyDefaultDsn(request, dsn_);
-  co_return co_await next_.Handle(std::move(request), stream);
+  co_return co_await next_.Handle(std::move(request), stream, tail);
 }
 
 }  // namespace mcpgw::gateway

@@ -25,8 +25,8 @@ class DefaultCredentialsHandler final : public RequestHandler {
   DefaultCredentialsHandler(RequestHandler& next, std::string dsn)
       : next_(next), dsn_(std::move(dsn)) {}
 
-  asio::awaitable<bool> Handle(Request request,
-                               beast::tcp_stream& stream) override;
+  asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
+                               ConnectionTail& tail) override;
 
  private:
   RequestHandler& next_;

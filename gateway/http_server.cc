@@ -86,7 +86,10 @@ asio::awaitable<void> ServeConnection(
     active_requests->fetch_add(1);
     bool keep_alive = false;
     try {
-      keep_alive = co_await handler.Handle(parser.release(), stream);
+      ConnectionTail tail;
+      keep_alive = co_await handler.Handle(parser.release(), stream, tail);
+      // The handler's frames and the request are gone by now.
+      if (tail) keep_alive = co_await tail(stream);
     } catch (const std::exception& e) {
       // A handler bug must cost one connection, never the gateway.
       spdlog::error("request handler failed: {}", e.what());

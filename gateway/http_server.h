@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,13 +27,23 @@ struct ServerLimits {
   std::chrono::seconds write_timeout{30};
 };
 
+// The rest of an answer, left by a handler for its connection to run once
+// the handler has returned: a long answer (an event stream may stay open
+// for hours) is then relayed with only what the relay needs, while the
+// request, its parsed body and the handler's coroutine frames are freed.
+// Returns, like Handle, whether the connection may carry another request.
+using ConnectionTail =
+    std::function<asio::awaitable<bool>(beast::tcp_stream& stream)>;
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
-  // Answers `request` on `stream`; returns whether the connection may carry
-  // another request.
+  // Answers `request` on `stream`, or begins to and leaves the rest in
+  // `tail`; returns whether the connection may carry another request
+  // (with a tail: the tail's answer counts).
   virtual asio::awaitable<bool> Handle(Request request,
-                                       beast::tcp_stream& stream) = 0;
+                                       beast::tcp_stream& stream,
+                                       ConnectionTail& tail) = 0;
 };
 
 // Writes a complete response; returns false when the client is gone.

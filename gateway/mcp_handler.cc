@@ -159,7 +159,8 @@ McpHandler::Bind(const policies::Target& target,
 }
 
 asio::awaitable<bool> McpHandler::Handle(Request request,
-                                         beast::tcp_stream& stream) {
+                                         beast::tcp_stream& stream,
+                                         ConnectionTail& tail) {
   Accounting accounting;
   accounting.info = DescribeMcpRequest(request.method(), request.body());
   accounting.bytes_in = request.body().size();
@@ -189,12 +190,13 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
     case McpEndpoint::kStreamableHttp:
       break;
   }
-  co_return co_await HandleStreamableHttp(request, stream, proxy, accounting);
+  co_return co_await HandleStreamableHttp(request, stream, proxy, accounting,
+                                          tail);
 }
 
 asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     Request& request, beast::tcp_stream& client, const ProxyTo& route,
-    Accounting& accounting) {
+    Accounting& accounting, ConnectionTail& tail) {
   const auto version_header = Header(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
     co_return co_await Refuse(
@@ -264,14 +266,14 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
                                    std::move(body), accounting);
   }
   co_return co_await Forward(request, client, route.target, session, body,
-                             accounting);
+                             accounting, tail);
 }
 
 asio::awaitable<bool> McpHandler::Forward(
     Request& request, beast::tcp_stream& client,
     const policies::Target& target,
     const std::optional<policies::SessionClaims>& session,
-    const JsonRpcBody& body, Accounting& accounting) {
+    const JsonRpcBody& body, Accounting& accounting, ConnectionTail& tail) {
   const bool keep_alive = request.keep_alive();
   const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
                           IsInitialize(body.messages.front());
@@ -385,19 +387,26 @@ asio::awaitable<bool> McpHandler::Forward(
     co_return delivered && keep_alive && request.version() >= 11;
   }
 
-  RelayStats relay;
-  const bool reusable =
-      co_await RelayAnswer(exchange, client, keep_alive, *lease, *connections_,
-                           options_.limits, relay, awaited_id);
-  accounting.status = relay.status;
-  accounting.bytes_out = relay.bytes_out;
-  accounting.backend_seconds =
-      Seconds(std::chrono::steady_clock::now() - backend_start);
-  accounting.outcome = relay.backend_failed ? outcome::kBackendError
-                       : relay.client_gone  ? outcome::kClientGone
-                                            : outcome::kOk;
-  Account(accounting, metrics_);
-  co_return reusable;
+  // The connection relays the rest once this handler's frames are gone
+  // (an open stream then holds only what the relay needs); the concurrency
+  // slot and the lease stay taken until it ends.
+  auto finished = [accounting = std::move(accounting), metrics = metrics_,
+                   backend_start,
+                   slot = std::make_shared<Slot>(std::move(slot))](
+                      const RelayStats& relay) mutable {
+    accounting.status = relay.status;
+    accounting.bytes_out = relay.bytes_out;
+    accounting.backend_seconds =
+        Seconds(std::chrono::steady_clock::now() - backend_start);
+    accounting.outcome = relay.backend_failed ? outcome::kBackendError
+                         : relay.client_gone  ? outcome::kClientGone
+                                              : outcome::kOk;
+    Account(accounting, metrics);
+  };
+  tail = DeferRelay(std::make_shared<DeferredRelay>(
+      std::move(exchange), std::move(*lease), connections_, options_.limits,
+      keep_alive, std::move(awaited_id), std::move(finished)));
+  co_return keep_alive;
 }
 
 asio::awaitable<bool> McpHandler::Resume(Request& request,

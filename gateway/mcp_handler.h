@@ -49,8 +49,9 @@ class McpHandler final : public RequestHandler {
   // that owns their sockets is destroyed.
   ~McpHandler() override;
 
-  asio::awaitable<bool> Handle(Request request,
-                               beast::tcp_stream& stream) override;
+  // A relayed answer (relay.h) is left in `tail`.
+  asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
+                               ConnectionTail& tail) override;
 
   // Shutdown: ends the legacy transport's streams, which have no end of
   // their own.
@@ -63,7 +64,8 @@ class McpHandler final : public RequestHandler {
   asio::awaitable<bool> HandleStreamableHttp(Request& request,
                                              beast::tcp_stream& client,
                                              const ProxyTo& route,
-                                             Accounting& accounting);
+                                             Accounting& accounting,
+                                             ConnectionTail& tail);
   asio::awaitable<bool> HandleBatch(
       Request& request, beast::tcp_stream& client,
       const policies::Target& target,
@@ -77,7 +79,7 @@ class McpHandler final : public RequestHandler {
       Request& request, beast::tcp_stream& client,
       const policies::Target& target,
       const std::optional<policies::SessionClaims>& session,
-      const JsonRpcBody& body, Accounting& accounting);
+      const JsonRpcBody& body, Accounting& accounting, ConnectionTail& tail);
 
   asio::awaitable<bool> ServeLegacyStream(Request& request,
                                           beast::tcp_stream& client,

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -87,6 +88,26 @@ class DepartureWatch {
 
 }  // namespace
 
+namespace {
+
+asio::awaitable<bool> RunDeferredRelay(std::shared_ptr<DeferredRelay> relay,
+                                       beast::tcp_stream& client) {
+  RelayStats stats;
+  const bool reusable = co_await RelayAnswer(
+      relay->exchange, client, relay->client_keep_alive, relay->lease,
+      *relay->connections, relay->limits, stats, relay->awaited_id);
+  if (relay->finished) relay->finished(stats);
+  co_return reusable;
+}
+
+}  // namespace
+
+ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
+  return [relay = std::move(relay)](beast::tcp_stream& client) {
+    return RunDeferredRelay(relay, client);
+  };
+}
+
 std::string BackendFailureMessage(const beast::error_code& error) {
   return text::Cat("the MCP server behind the gateway did not answer: ",
                    error.message(), "; retry the request");
@@ -128,19 +149,42 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
     return tail.empty() || tail.ends_with("\n\n") || tail.ends_with("\r\r") ||
            tail.ends_with("\r\n\r\n");
   };
-  char chunk[kRelayChunkBytes];
+  // The body goes through `chunk` only while bytes flow: the wait for the
+  // instance has no body buffer (the bytes that end it stay in the
+  // connection's buffer until a chunk takes them), and the chunk goes once
+  // nothing is buffered. An open, quiet stream then holds no chunk.
+  std::unique_ptr<char[]> chunk;
+  std::size_t chunk_size = 0;
   while (client_ok && !serializer.is_done()) {
     if (!parser.is_done()) {
       if (watch && watch->client_gone()) {
         client_ok = false;
         break;
       }
-      response.body().data = chunk;
-      response.body().size = sizeof(chunk);
+      response.body().data = nullptr;
+      response.body().size = 0;
       connection.stream.expires_after(limits.backend_idle_timeout);
       auto [read_ec, read] = co_await http::async_read_some(
           connection.stream, connection.buffer, parser, kUseTuple);
       (void)read;
+      std::size_t got = 0;
+      if (read_ec == http::error::need_buffer) {
+        // Body bytes are buffered: this read only parses them.
+        // No larger than what is buffered: an event's few hundred bytes.
+        const std::size_t want =
+            std::min(kRelayChunkBytes, connection.buffer.size());
+        if (chunk_size < want) {
+          chunk = std::make_unique_for_overwrite<char[]>(want);
+          chunk_size = want;
+        }
+        response.body().data = chunk.get();
+        response.body().size = chunk_size;
+        auto [parse_ec, parsed] = co_await http::async_read_some(
+            connection.stream, connection.buffer, parser, kUseTuple);
+        (void)parsed;
+        read_ec = parse_ec;
+        got = chunk_size - response.body().size;
+      }
       if (read_ec && read_ec != http::error::need_buffer && watch &&
           watch->client_gone()) {
         // Cancelled: nobody reads the rest. The instance connection, mid-
@@ -182,15 +226,15 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
         }
         break;
       }
-      response.body().size = sizeof(chunk) - response.body().size;
-      if (event_stream && response.body().size > 0) {
-        tail.append(chunk, response.body().size);
+      response.body().size = got;
+      if (event_stream && got > 0) {
+        tail.append(chunk.get(), got);
         if (tail.size() > 4) tail.erase(0, tail.size() - 4);
       }
       stats.bytes_out += response.body().size;
       // An empty buffer must be null: an empty non-null one is sent as a
       // chunk of its own, a second terminating chunk.
-      response.body().data = response.body().size > 0 ? chunk : nullptr;
+      response.body().data = got > 0 ? chunk.get() : nullptr;
       response.body().more = !parser.is_done();
       // Nothing parsed yet (a chunk header, say): an empty write would make
       // the chunked serializer emit its terminating chunk.
@@ -205,6 +249,10 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
         co_await http::async_write(client, serializer, kUseTuple);
     (void)written;
     if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
+    if (connection.buffer.size() == 0) {
+      chunk.reset();
+      chunk_size = 0;
+    }
   }
   watch.reset();
   client.expires_never();

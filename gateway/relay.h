@@ -4,11 +4,14 @@
 // buffered whole. Event streams go through sse_relay.h instead.
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "gateway/backend_connections.h"
+#include "gateway/http_server.h"
 #include "gateway/http_types.h"
 #include "gateway/instance_exchange.h"
 #include "gateway/relay_limits.h"
@@ -42,6 +45,36 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   const RelayLimits& limits,
                                   RelayStats& stats,
                                   std::optional<nlohmann::json> awaited_id = {});
+
+// An answer whose relay the handler that opened it leaves to the client
+// connection (a ConnectionTail): what the relay needs, nothing more.
+struct DeferredRelay {
+  DeferredRelay(OpenExchange exchange, runtime::Lease lease,
+                std::shared_ptr<BackendConnections> connections,
+                RelayLimits limits, bool client_keep_alive,
+                std::optional<nlohmann::json> awaited_id,
+                std::function<void(const RelayStats&)> finished)
+      : exchange(std::move(exchange)),
+        lease(std::move(lease)),
+        connections(std::move(connections)),
+        limits(limits),
+        client_keep_alive(client_keep_alive),
+        awaited_id(std::move(awaited_id)),
+        finished(std::move(finished)) {}
+
+  OpenExchange exchange;
+  runtime::Lease lease;
+  std::shared_ptr<BackendConnections> connections;
+  RelayLimits limits;
+  bool client_keep_alive;
+  std::optional<nlohmann::json> awaited_id;
+  // Called once the relay ended, for the access log and the metrics.
+  std::function<void(const RelayStats&)> finished;
+};
+
+// RelayAnswer for `relay`, as the connection's tail; the lease goes when
+// the tail is done.
+ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay);
 
 // The JSON-RPC error a client gets when its instance could not be reached
 // or did not answer.
