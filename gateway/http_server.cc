@@ -88,8 +88,13 @@ asio::awaitable<void> ServeConnection(
     try {
       ConnectionTail tail;
       keep_alive = co_await handler.Handle(parser.release(), stream, tail);
-      // The handler's frames and the request are gone by now.
-      if (tail) keep_alive = co_await tail(stream);
+      // The handler's frames and the request are gone by now; the read
+      // buffer goes too while the tail runs (a stream may stay open for
+      // hours), unless it holds the start of a next request.
+      if (tail) {
+        if (buffer.size() == 0) buffer.shrink_to_fit();
+        keep_alive = co_await tail(stream);
+      }
     } catch (const std::exception& e) {
       // A handler bug must cost one connection, never the gateway.
       spdlog::error("request handler failed: {}", e.what());
