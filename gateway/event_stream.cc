@@ -1,5 +1,6 @@
 #include "gateway/event_stream.h"
 
+#include <atomic>
 #include <charconv>
 
 #include "gateway/sse.h"
@@ -175,9 +176,23 @@ std::vector<std::function<void()>> EventStream::TakeWakersLocked() {
   return wakers;
 }
 
+namespace {
+
+// "s" + a random prefix drawn once per process + a counter: unique across
+// streams, instances, reaps and restarts, without drawing random bytes per
+// request. Ids need not be unguessable: a stream resumes only for the
+// session it belongs to (McpHandler::Resume), and session ids are sealed.
+std::string NewStreamId() {
+  static const std::string prefix = text::Cat("s", policies::RandomHex(8));
+  static std::atomic<std::uint64_t> counter{0};
+  return text::Cat(prefix, absl::Hex(counter.fetch_add(1) + 1,
+                                      absl::kZeroPad8));
+}
+
+}  // namespace
+
 std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
-  auto stream = std::make_shared<EventStream>(
-      text::Cat("s", policies::RandomHex(12)), session, limits_);
+  auto stream = std::make_shared<EventStream>(NewStreamId(), session, limits_);
   if (session.empty()) return stream;
   std::lock_guard lock(mutex_);
   PruneLocked();

@@ -4,9 +4,17 @@
 
 namespace mcpgw::gateway {
 
+nlohmann::json ParseBodyJson(std::string_view body) {
+  // The parse validates UTF-8 in strings as it goes.
+  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+}
+
 JsonRpcBody ParseJsonRpcBody(std::string_view body) {
+  return ToJsonRpcBody(ParseBodyJson(body));
+}
+
+JsonRpcBody ToJsonRpcBody(nlohmann::json json) {
   JsonRpcBody parsed;
-  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return parsed;
   if (json.is_array()) {
     parsed.shape = JsonRpcBody::Shape::kBatch;
@@ -56,8 +64,10 @@ std::string JsonRpcShapeProblem(const nlohmann::json& message) {
 }
 
 std::optional<ErrorReply> CheckJsonRpcBody(std::string_view body) {
-  // The parse validates UTF-8 in strings as it goes.
-  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  return CheckParsedJsonRpcBody(ParseBodyJson(body));
+}
+
+std::optional<ErrorReply> CheckParsedJsonRpcBody(const nlohmann::json& json) {
   if (json.is_discarded()) {
     return ErrorReply{http::status::bad_request, policies::rpc_code::kParseError,
                       "Parse error: the request body is not JSON (RFC 8259, UTF-8)",

@@ -23,12 +23,20 @@ struct JsonRpcBody {
 };
 
 JsonRpcBody ParseJsonRpcBody(std::string_view body);
+// The same from a body already parsed with ParseBodyJson (taken over).
+JsonRpcBody ToJsonRpcBody(nlohmann::json parsed);
+
+// A POST body as JSON, discarded (is_discarded()) when it is not JSON. The
+// request path parses a body once with this and hands the value to the
+// access log, the route's check and the handler.
+nlohmann::json ParseBodyJson(std::string_view body);
 
 // nullopt when `body` is a JSON object or a non-empty array of objects
 // (a message or a batch; what is in them is decided later). Otherwise a 400
 // with -32700 (not JSON, including invalid UTF-8) or -32600 (JSON, but not
 // a message: null, a number, [], [1], ...).
 std::optional<ErrorReply> CheckJsonRpcBody(std::string_view body);
+std::optional<ErrorReply> CheckParsedJsonRpcBody(const nlohmann::json& parsed);
 
 // A request expects an answer: a method and an id.
 bool IsJsonRpcRequest(const nlohmann::json& message);

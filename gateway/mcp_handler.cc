@@ -162,10 +162,14 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream,
                                          ConnectionTail& tail) {
   Accounting accounting;
-  accounting.info = DescribeMcpRequest(request.method(), request.body());
+  // A POST body is parsed here, once, for the access log, the route's check
+  // and the handler.
+  nlohmann::json body;
+  if (request.method() == http::verb::post) body = ParseBodyJson(request.body());
+  accounting.info = DescribeParsedMcpRequest(request.method(), body);
   accounting.bytes_in = request.body().size();
   auto route = DecideMcpRoute(request, options_.key_secret,
-                              options_.origin_policy, policy_);
+                              options_.origin_policy, policy_, &body);
   if (auto* error = std::get_if<ErrorReply>(&route)) {
     co_return co_await Refuse(request, stream, *error, accounting,
                               outcome::kRefused);
@@ -186,17 +190,18 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
       co_return co_await ServeLegacyStream(request, stream, proxy, accounting);
     case McpEndpoint::kLegacyMessage:
       co_return co_await AcceptLegacyMessage(request, stream, proxy,
-                                             accounting);
+                                             std::move(body), accounting);
     case McpEndpoint::kStreamableHttp:
       break;
   }
-  co_return co_await HandleStreamableHttp(request, stream, proxy, accounting,
-                                          tail);
+  co_return co_await HandleStreamableHttp(request, stream, proxy,
+                                          std::move(body), accounting, tail);
 }
 
 asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     Request& request, beast::tcp_stream& client, const ProxyTo& route,
-    Accounting& accounting, ConnectionTail& tail) {
+    nlohmann::json parsed_body, Accounting& accounting,
+    ConnectionTail& tail) {
   const auto version_header = Header(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
     co_return co_await Refuse(
@@ -210,7 +215,7 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
   }
   JsonRpcBody body;
   if (request.method() == http::verb::post) {
-    body = ParseJsonRpcBody(request.body());
+    body = ToJsonRpcBody(std::move(parsed_body));
   }
   const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
                           IsInitialize(body.messages.front());

@@ -61,9 +61,11 @@ class McpHandler final : public RequestHandler {
   std::size_t LegacySessionCount() { return legacy_.size(); }
 
  private:
+  // `parsed_body`: a POST's body, parsed by Handle (ParseBodyJson).
   asio::awaitable<bool> HandleStreamableHttp(Request& request,
                                              beast::tcp_stream& client,
                                              const ProxyTo& route,
+                                             nlohmann::json parsed_body,
                                              Accounting& accounting,
                                              ConnectionTail& tail);
   asio::awaitable<bool> HandleBatch(
@@ -88,6 +90,7 @@ class McpHandler final : public RequestHandler {
   asio::awaitable<bool> AcceptLegacyMessage(Request& request,
                                             beast::tcp_stream& client,
                                             const ProxyTo& route,
+                                            nlohmann::json parsed_body,
                                             Accounting& accounting);
   asio::awaitable<void> ProcessLegacyMessages(
       std::shared_ptr<LegacySession> session,

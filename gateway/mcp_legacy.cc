@@ -51,7 +51,7 @@ asio::awaitable<bool> McpHandler::ServeLegacyStream(Request& request,
 
 asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
     Request& request, beast::tcp_stream& client, const ProxyTo& route,
-    Accounting& accounting) {
+    nlohmann::json parsed_body, Accounting& accounting) {
   auto session = legacy_.Find(route.legacy_session, route.target.key);
   if (session == nullptr) {
     const ErrorReply reply{
@@ -62,7 +62,7 @@ asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
     co_return co_await Refuse(request, client, reply, accounting,
                               outcome::kRefused);
   }
-  auto body = ParseJsonRpcBody(request.body());
+  auto body = ToJsonRpcBody(std::move(parsed_body));
   if (body.shape == JsonRpcBody::Shape::kNotJson) {
     const ErrorReply reply{http::status::bad_request,
                            policies::rpc_code::kParseError,

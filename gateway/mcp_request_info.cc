@@ -18,12 +18,18 @@ std::string Printable(std::string_view text) {
 }  // namespace
 
 McpRequestInfo DescribeMcpRequest(http::verb verb, std::string_view body) {
+  if (verb != http::verb::post) return DescribeParsedMcpRequest(verb, nlohmann::json());
+  return DescribeParsedMcpRequest(
+      verb, nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false));
+}
+
+McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
+                                        const nlohmann::json& parsed) {
   McpRequestInfo info;
   if (verb != http::verb::post) {
     info.method = std::string(http::to_string(verb));
     return info;
   }
-  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_array()) {
     info.method = "batch";
     return info;
@@ -33,13 +39,13 @@ McpRequestInfo DescribeMcpRequest(http::verb verb, std::string_view body) {
     info.method = "invalid";
     return info;
   }
-  info.method = Printable(parsed["method"].get<std::string>());
+  info.method = Printable(parsed["method"].get_ref<const std::string&>());
   if (info.method == "tools/call") {
     const auto params = parsed.find("params");
     if (params != parsed.end() && params->is_object()) {
       const auto name = params->find("name");
       if (name != params->end() && name->is_string()) {
-        info.tool = Printable(name->get<std::string>());
+        info.tool = Printable(name->get_ref<const std::string&>());
       }
     }
   }

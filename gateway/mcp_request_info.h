@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "gateway/http_types.h"
 
 namespace mcpgw::gateway {
@@ -16,5 +18,9 @@ struct McpRequestInfo {
 };
 
 McpRequestInfo DescribeMcpRequest(http::verb verb, std::string_view body);
+// The same from a POST body already parsed (ParseBodyJson); `parsed_body`
+// is not looked at for other verbs.
+McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
+                                        const nlohmann::json& parsed_body);
 
 }  // namespace mcpgw::gateway

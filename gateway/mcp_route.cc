@@ -56,6 +56,13 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::OriginPolicy& origin_policy,
                         const policies::TargetPolicy& policy) {
+  return DecideMcpRoute(request, key_secret, origin_policy, policy, nullptr);
+}
+
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::OriginPolicy& origin_policy,
+                        const policies::TargetPolicy& policy,
+                        const nlohmann::json* parsed_body) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -124,7 +131,9 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
   // JSON itself (on the request, not on the stream).
   if (method == http::verb::post &&
       proxy.endpoint == McpEndpoint::kStreamableHttp) {
-    if (auto bad_body = CheckJsonRpcBody(request.body())) return *bad_body;
+    auto bad_body = parsed_body != nullptr ? CheckParsedJsonRpcBody(*parsed_body)
+                                           : CheckJsonRpcBody(request.body());
+    if (bad_body) return *bad_body;
   }
   proxy.target = std::get<policies::Target>(std::move(decision));
   return proxy;

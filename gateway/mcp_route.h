@@ -4,6 +4,8 @@
 #include <string_view>
 #include <variant>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "absl/status/status.h"
 #include "gateway/http_types.h"
 #include "gateway/jsonrpc_error.h"
@@ -40,6 +42,12 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::TargetPolicy& policy = {});
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::TargetPolicy& policy);
+// The same with a POST body already parsed (ParseBodyJson), so that the
+// request path parses it once; null: parsed here when needed.
+McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
+                        const policies::OriginPolicy& origin_policy,
+                        const policies::TargetPolicy& policy,
+                        const nlohmann::json* parsed_body);
 
 // How a failure to obtain an instance is told to the client.
 ErrorReply AcquireFailureReply(const absl::Status& status);

@@ -11,10 +11,15 @@ std::int64_t NowSeconds() {
       .count();
 }
 
+// Longer ids (large initialize parameters) are opened every time: the cache
+// stays within about kDefaultCacheEntries * 2 * this many bytes.
+constexpr std::size_t kMaxCachedIdLength = 2048;
+
 }  // namespace
 
-SessionManager::SessionManager(std::string secret, std::chrono::seconds ttl)
-    : secret_(std::move(secret)), ttl_(ttl) {}
+SessionManager::SessionManager(std::string secret, std::chrono::seconds ttl,
+                               std::size_t cache_entries)
+    : secret_(std::move(secret)), ttl_(ttl), opened_(cache_entries) {}
 
 policies::SessionClaims SessionManager::NewClaims(
     std::string target_key, std::string protocol_version,
@@ -35,8 +40,26 @@ std::string SessionManager::Issue(const policies::SessionClaims& claims) {
 
 absl::StatusOr<policies::SessionClaims> SessionManager::Open(
     std::string_view session_id, std::string_view target_key) {
-  auto claims = policies::OpenSession(session_id, secret_, target_key,
-                                      std::chrono::system_clock::now());
+  const auto now = std::chrono::system_clock::now();
+  absl::StatusOr<policies::SessionClaims> claims;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto* cached = opened_.Find(session_id)) claims = *cached;
+  }
+  if (!claims.ok()) {
+    // Decrypted outside the lock: other requests need not wait for it.
+    claims = policies::UnsealSession(session_id, secret_);
+    if (claims.ok() && session_id.size() <= kMaxCachedIdLength) {
+      std::lock_guard lock(mutex_);
+      opened_.Put(std::string(session_id), *claims);
+    }
+  }
+  if (claims.ok()) {
+    if (auto checked = policies::CheckSession(*claims, target_key, now);
+        !checked.ok()) {
+      claims = std::move(checked);
+    }
+  }
   std::lock_guard lock(mutex_);
   if (claims.ok() && ended_.contains(claims->nonce)) {
     claims = absl::NotFoundError(
@@ -51,6 +74,10 @@ void SessionManager::End(const policies::SessionClaims& claims) {
   std::lock_guard lock(mutex_);
   PruneEndedLocked(NowSeconds());
   if (ended_.emplace(claims.nonce, claims.expires_at).second) ++stats_.ended;
+  // Refused through ended_ anyway; dropped to free the memory.
+  opened_.EraseIf([&claims](std::string_view, const auto& cached) {
+    return cached.nonce == claims.nonce;
+  });
   const std::string prefix = text::Cat(claims.nonce, "/");
   std::erase_if(backend_, [&prefix](const auto& entry) {
     return entry.first.starts_with(prefix);
@@ -100,6 +127,7 @@ SessionManager::Stats SessionManager::stats() {
   PruneEndedLocked(NowSeconds());
   Stats stats = stats_;
   stats.backend_sessions = backend_.size();
+  stats.cached_ids = opened_.size();
   return stats;
 }
 

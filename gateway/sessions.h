@@ -7,6 +7,11 @@
 //  - for backends that keep sessions of their own, the backend's session id
 //    per (gateway session, instance), so that a new instance behind an old
 //    session is initialized again before it is used.
+//  - a bounded cache of the session ids it opened lately, with their claims:
+//    a client sends its id with every request, and decrypting it each time
+//    was the costliest step of a proxied request. The cache spares only the
+//    decryption: the target, the expiry and the end of a session are checked
+//    on every request as before.
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +22,7 @@
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "policies/lru_cache.h"
 #include "policies/session_token.h"
 
 namespace mcpgw::gateway {
@@ -25,7 +31,11 @@ inline constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 
 class SessionManager {
  public:
-  SessionManager(std::string secret, std::chrono::seconds ttl);
+  // Session ids opened lately are kept (up to `cache_entries`) so that the
+  // next request of the session need not decrypt its id again.
+  static constexpr std::size_t kDefaultCacheEntries = 1024;
+  SessionManager(std::string secret, std::chrono::seconds ttl,
+                 std::size_t cache_entries = kDefaultCacheEntries);
 
   // Claims for a new session of `target_key`.
   policies::SessionClaims NewClaims(std::string target_key,
@@ -56,6 +66,7 @@ class SessionManager {
     std::uint64_t ended = 0;
     std::uint64_t rejected = 0;
     std::size_t backend_sessions = 0;
+    std::size_t cached_ids = 0;  // session ids whose claims are cached
   };
   Stats stats();
   std::chrono::seconds ttl() const { return ttl_; }
@@ -70,6 +81,9 @@ class SessionManager {
   std::mutex mutex_;
   std::unordered_map<std::string, std::int64_t> ended_;  // nonce -> expiry
   std::unordered_map<std::string, std::string> backend_;  // nonce/instance
+  // session id -> its unsealed claims (authentic; not yet checked for a
+  // target or the time).
+  policies::LruCache<policies::SessionClaims> opened_;
   Stats stats_;
 };
 

@@ -36,6 +36,10 @@ EOF2
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_NAME=churn
+PATH_OPTIONS="gateway load responder out"
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 DURATION=${DURATION:-40}
 RATE=${RATE:-50}
 DSNS=${DSNS:-200}
@@ -44,17 +48,9 @@ IDLE=${IDLE:-1}
 MAX=${MAX:-64}
 BACKEND=responder
 SESSION=0
-NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
-DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
-GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
-LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
-RESPONDER=${MCP_RESPONDER_BIN:-$ROOT/build/load-tests/mcp-responder}
-OUT=""
-SMOKE=0
 
 while (($#)); do
   case "$1" in
-    --smoke) SMOKE=1 ;;
     --duration) DURATION=$2; shift ;;
     --rate) RATE=$2; shift ;;
     --dsns) DSNS=$2; shift ;;
@@ -63,12 +59,7 @@ while (($#)); do
     --max) MAX=$2; shift ;;
     --backend) BACKEND=$2; shift ;;
     --session) SESSION=1 ;;
-    --gateway) GATEWAY=$2; shift ;;
-    --load) LOAD=$2; shift ;;
-    --responder) RESPONDER=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "churn: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
   shift
 done
@@ -78,33 +69,14 @@ readonly HEALTH_TIMEOUT_S=30
 readonly STOP_GRACE_S=15
 readonly REAP_TIMEOUT_S=60
 
-SCRIPT_NAME=churn
-# shellcheck source=lib/common.sh
-source "$ROOT/load-tests/lib/common.sh"
-
-for f in "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER"; do
-  [[ -e $f ]] || die "missing $f (see --help)"
-done
+require_files "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER"
 [[ $BACKEND =~ ^(dbhub|responder)$ ]] || die "--backend: dbhub or responder"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/churn.XXXXXX")
+make_tmp
+STOP_AT_EXIT=(LOAD_PID GATEWAY_PID)
+FAILURE_LOGS=("$TMP/gateway.log")
 GATEWAY_PID=""
 LOAD_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_pid "$LOAD_PID"
-  stop_pid "$GATEWAY_PID"
-  if ((rc != 0)); then
-    [[ -s $TMP/gateway.log ]] && { log "--- last lines of gateway.log ---"; tail -n 30 "$TMP/gateway.log" >&2; }
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # The marker in every backend's argv finds the processes of this run: the responder
 # gets it as its first argument; DBHub gets it through a symlinked entry script.
@@ -123,7 +95,7 @@ start_gateway "$TMP/gateway.log" "$TMP/state" --idle-timeout="${IDLE}s" --max-in
   ${GATEWAY_ARGS:-}
 sleep 1
 RSS_REST_BEFORE=$(rss_kb "$GATEWAY_PID")
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 
 session_flag=()
 ((SESSION)) && session_flag=(--session)
@@ -144,7 +116,7 @@ rc=0
 wait "$LOAD_PID" || rc=$?
 LOAD_PID=""
 ((rc == 0)) || die "mcp-load failed"
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_AFTER=$(loadavg)
 
 # Every instance must be reaped after the idle timeout, and its process gone.
 reaped() { [[ $(admin_get /metrics | awk '/^mcp_gateway_instances\{/ {s += $NF} END {printf "%d", s}') == 0 ]]; }
@@ -164,10 +136,7 @@ GATEWAY_PID=""
 LEFT_AFTER_STOP=$(count_backend_processes)
 log "spawns $SPAWNS, reaps $REAPS, evictions $EVICTIONS; left: $LEFT_WHILE_RUNNING (running), $LEFT_AFTER_STOP (stopped)"
 
-if ((SMOKE == 0)) && [[ -z $OUT ]]; then
-  mkdir -p "$ROOT/load-tests/results"
-  OUT=$ROOT/load-tests/results/churn-$(date -u +%Y%m%dT%H%M%SZ).json
-fi
+default_out
 export TMP SMOKE OUT DURATION RATE DSNS CONCURRENCY IDLE MAX BACKEND SESSION RSS_REST_BEFORE \
   RSS_REST_AFTER REAPED_ALL LEFT_WHILE_RUNNING LEFT_AFTER_STOP SPAWNS REAPS EVICTIONS \
   SPAWN_FAILURES CRASHES LOADAVG_BEFORE LOADAVG_AFTER

@@ -1,7 +1,7 @@
 // Summary step of churn.sh: the checks (all answered, all reaped, no process left),
 // the gateway's memory over the run, and $OUT.
-import { runFacts } from "./lib/run_facts.mjs";
-import { readFileSync, writeFileSync } from "node:fs";
+import { finishCheckedSummary, runFacts } from "./lib/run_facts.mjs";
+import { readFileSync } from "node:fs";
 
 const env = process.env;
 const n = (name) => Number(env[name]);
@@ -62,16 +62,4 @@ out.push(`  spawns ${n("SPAWNS")}, reaps ${n("REAPS")}, evictions ${n("EVICTIONS
 out.push(`  gateway RSS: ${(memory.rss_kb_at_rest_before / 1024).toFixed(1)} MiB at rest before, peak ` +
   `${(memory.rss_kb_peak / 1024).toFixed(1)} MiB, ${(memory.rss_kb_at_rest_after / 1024).toFixed(1)} MiB at rest after; ` +
   `growth (last vs second quarter) ${memory.growth_kb} KiB`);
-for (const c of checks) out.push(`  ${c.ok ? "ok  " : "FAIL"} ${c.what}`);
-out.push(`  machine: ${env.NPROC} CPUs, load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`);
-console.log(out.join("\n"));
-if (env.OUT) {
-  writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
-  console.log(`  results: ${env.OUT}`);
-}
-if (checks.some((c) => !c.ok)) {
-  if (load.sample_error) console.error(`churn: ${load.sample_error}`);
-  console.error(env.SMOKE === "1" ? "churn: SMOKE FAILED" : "churn: checks failed");
-  process.exit(1);
-}
-if (env.SMOKE === "1") console.log("churn: smoke OK (checks passed; timings not checked)");
+finishCheckedSummary(env, "churn", out, result, checks, [load]);

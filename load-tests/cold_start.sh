@@ -45,6 +45,10 @@ EOF
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_NAME=cold_start
+PATH_OPTIONS="gateway out"
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 DSNS=${DSNS:-60}
 PACE=${PACE:-1.5}
 PACE_OTHER=${PACE_OTHER:-}
@@ -52,15 +56,9 @@ POOL=${POOL:-2}
 MODES=${MODES:-pool,bare,docker}
 IMAGE=${IMAGE:-mcp-gateway/dbhub:1.4.0-offline}
 DOCKER_HOST_ARG=""
-NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
-DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
-GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
-OUT=""
-SMOKE=0
 
 while (($#)); do
   case "$1" in
-    --smoke) SMOKE=1 ;;
     --dsns) DSNS=$2; shift ;;
     --pace) PACE=$2; shift ;;
     --pace-other) PACE_OTHER=$2; shift ;;
@@ -68,10 +66,7 @@ while (($#)); do
     --modes) MODES=$2; shift ;;
     --docker-host) DOCKER_HOST_ARG=$2; shift ;;
     --image) IMAGE=$2; shift ;;
-    --gateway) GATEWAY=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "cold_start: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
   shift
 done
@@ -84,13 +79,7 @@ readonly POOL_FILL_TIMEOUT_S=120   # all warm workers idle
 readonly REQUEST_TIMEOUT_S=60      # one first request (a plain spawn takes ~1 s)
 readonly STOP_GRACE_S=15           # SIGTERM -> SIGKILL
 
-SCRIPT_NAME=cold_start
-# shellcheck source=lib/common.sh
-source "$ROOT/load-tests/lib/common.sh"
-
-for f in "$NODE" "$DBHUB" "$GATEWAY"; do
-  [[ -e $f ]] || die "missing $f (see --help for the env variables and flags)"
-done
+require_files "$NODE" "$DBHUB" "$GATEWAY"
 command -v curl >/dev/null || die "curl is needed"
 [[ $DSNS =~ ^[1-9][0-9]*$ ]] || die "--dsns wants a positive integer"
 [[ $POOL =~ ^[1-9][0-9]*$ ]] || die "--pool wants a positive integer"
@@ -103,28 +92,17 @@ if [[ ,$MODES, == *,docker,* && -z $DOCKER_HOST_ARG ]] && ! command -v podman >/
   MODE_LIST=("${MODE_LIST[@]/docker/}")
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cold_start.XXXXXX")
+make_tmp
+STOP_AT_EXIT=(GATEWAY_PID)
+FAILURE_LOGS=("$TMP/gateway-*.log")
 # Containers run DBHub as a non-root user: it must reach the databases.
 chmod 711 "$TMP"
 GATEWAY_PID=""
 PODMAN_DIR=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_pid "$GATEWAY_PID"
-  [[ -n $PODMAN_DIR ]] && bash "$ROOT/tests/integration/podman/podman_service.sh" stop "$PODMAN_DIR" 2>/dev/null
-  if ((rc != 0)); then
-    for f in "$TMP"/gateway-*.log; do
-      [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
-    done
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
+# The Podman service of the docker mode, once the gateway that used it has stopped.
+extra_cleanup() {
+  [[ -z $PODMAN_DIR ]] || bash "$ROOT/tests/integration/podman/podman_service.sh" stop "$PODMAN_DIR" 2>/dev/null
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 pool_full() {
   admin_get /admin/warm-pool >"$TMP/pool.json" &&
@@ -188,7 +166,7 @@ if [[ " ${MODE_LIST[*]} " == *" docker "* && -z $DOCKER_HOST_ARG ]]; then
   MCP_GATEWAY_TEST_IMAGE=$IMAGE bash "$ROOT/tests/integration/podman/podman_service.sh" start "$PODMAN_DIR"
   DOCKER_HOST_ARG=unix://$PODMAN_DIR/podman.sock
 fi
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 MEASURED=()
 for mode in "${MODE_LIST[@]}"; do
   [[ -n $mode ]] || continue
@@ -196,12 +174,9 @@ for mode in "${MODE_LIST[@]}"; do
   MEASURED+=("$mode")
 done
 MODES=$(IFS=,; echo "${MEASURED[*]}")
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_AFTER=$(loadavg)
 
-if ((SMOKE == 0)) && [[ -z $OUT ]]; then
-  mkdir -p "$ROOT/load-tests/results"
-  OUT=$ROOT/load-tests/results/cold_start-$(date -u +%Y%m%dT%H%M%SZ).json
-fi
+default_out
 export TMP SMOKE OUT DSNS PACE PACE_OTHER POOL MODES IMAGE DOCKER_HOST_ARG LOADAVG_BEFORE LOADAVG_AFTER
 export_machine_facts
 "$NODE" "$ROOT/load-tests/cold_start_summary.mjs"

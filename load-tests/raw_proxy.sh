@@ -37,35 +37,26 @@ EOF2
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_NAME=raw_proxy
+PATH_OPTIONS="gateway load responder out"
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 DURATION=${DURATION:-10}
 CONCURRENCY=${CONCURRENCY:-32}
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-$(nproc)}
-NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
-DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
-GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
-LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
-RESPONDER=${MCP_RESPONDER_BIN:-$ROOT/build/load-tests/mcp-responder}
 NGINX=${NGINX:-/usr/sbin/nginx}
-OUT=""
-SMOKE=0
 
 while (($#)); do
   case "$1" in
-    --smoke) SMOKE=1 ;;
     --duration) DURATION=$2; shift ;;
     --concurrency) CONCURRENCY=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --nginx-workers) NGINX_WORKERS=$2; shift ;;
-    --gateway) GATEWAY=$2; shift ;;
-    --load) LOAD=$2; shift ;;
-    --responder) RESPONDER=$2; shift ;;
     --nginx) NGINX=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "raw_proxy: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
   shift
 done
@@ -74,41 +65,18 @@ if ((SMOKE)); then DURATION=1 CONCURRENCY=4 WARMUP=0.3 ROUNDS=1; fi
 readonly HEALTH_TIMEOUT_S=30
 readonly STOP_GRACE_S=15
 
-SCRIPT_NAME=raw_proxy
-# shellcheck source=lib/common.sh
-source "$ROOT/load-tests/lib/common.sh"
-
-for f in "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER" "$NGINX"; do
-  [[ -e $f ]] || die "missing $f (nginx: apt-get install nginx, as deploy/setup.sh install does)"
-done
+require_files "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER"
+[[ -x $NGINX ]] || die "missing $NGINX (apt-get install nginx, as deploy/setup.sh install does)"
 command -v curl >/dev/null || die "curl is needed"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/raw_proxy.XXXXXX")
+make_tmp
+STOP_AT_EXIT=(LOAD_PID GATEWAY_PID NGINX_PID RESPONDER_PID)
+FAILURE_LOGS=("$TMP/gateway.log" "$TMP/nginx-error.log" "$TMP/responder.log")
 chmod 755 "$TMP"
 RESPONDER_PID=""
 NGINX_PID=""
 GATEWAY_PID=""
 LOAD_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_pid "$LOAD_PID"
-  stop_pid "$GATEWAY_PID"
-  stop_pid "$NGINX_PID"
-  stop_pid "$RESPONDER_PID"
-  if ((rc != 0)); then
-    for f in "$TMP/gateway.log" "$TMP/nginx-error.log" "$TMP/responder.log"; do
-      [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
-    done
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 
 # --- 1. responder R1 and nginx in front of it ------------------------------------------
 TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
@@ -169,7 +137,7 @@ load --url "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN" --concurrency 1 -
   die "first request through the gateway failed: $(json_field "$TMP/first.json" 'j.sample_error')"
 
 # --- 3. measure, interleaved -----------------------------------------------------------
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 # CPU time (utime + stime, in clock ticks) of the proxy being measured: nginx's
 # master and workers, or the gateway. Per request it is a figure that a busy,
 # shared machine disturbs much less than requests/s.
@@ -195,22 +163,17 @@ run_load() { # NAME URL HEADER...
   load --url "$url" "$@" --session --concurrency "$CONCURRENCY" --duration "$DURATION" \
     --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" || die "$name: mcp-load failed"
   [[ $target != direct ]] && echo $(($(proxy_ticks "$target") - before)) >"$TMP/$name.ticks"
-  # shellcheck disable=SC2016
-  log "$name: $("$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
-    console.log(`${j.requests} requests, ${j.errors} errors, ${j.rps} req/s, p50 ${j.latency_ms.p50} ms, p99 ${j.latency_ms.p99} ms`)' "$TMP/$name.json")"
+  log_load_result "$name" "$TMP/$name.json"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
   run_load "direct-$r" "http://127.0.0.1:$R1_PORT/mcp" --header "Authorization: Bearer $TOKEN"
   run_load "nginx-$r" "http://127.0.0.1:$NGINX_PORT/mcp" --header "X-DBHub-DSN: $DSN"
   run_load "gateway-$r" "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN"
 done
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_AFTER=$(loadavg)
 GATEWAY_RSS_KB=$(rss_kb "$GATEWAY_PID")
 
-if ((SMOKE == 0)) && [[ -z $OUT ]]; then
-  mkdir -p "$ROOT/load-tests/results"
-  OUT=$ROOT/load-tests/results/raw_proxy-$(date -u +%Y%m%dT%H%M%SZ).json
-fi
+default_out
 NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
 CLK_TCK=$(getconf CLK_TCK)
 export TMP ROUNDS SMOKE OUT CLK_TCK CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER NGINX_WORKERS \

@@ -78,7 +78,7 @@ scenario_flags() {
     warm_overhead) echo "--duration 5 --warmup 1 --rounds 1" ;;
     raw_proxy) echo "--duration 5 --warmup 1 --rounds 1 --concurrency 32" ;;
     cold_start) echo "--dsns 50 --modes pool,bare --pace 1.2 --pace-other 0.1" ;;
-    cold_start_docker) echo "--dsns 10 --modes docker --pace-other 0.1" ;;
+    cold_start_docker) echo "--dsns 50 --modes docker --pace-other 0.1" ;;
     spawn_storm) echo "--burst 200 --dsns 50 --max 10" ;;
     churn) echo "--duration 20 --rate 50 --dsns 200" ;;
     streams) echo "--streams 1000 --hold 5" ;;

@@ -36,33 +36,24 @@ EOF2
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_NAME=spawn_storm
+PATH_OPTIONS="gateway load responder out"
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 BURST=${BURST:-200}
 DSNS=${DSNS:-50}
 MAX=${MAX:-10}
 ONE_BACKEND=dbhub
 MANY_BACKEND=responder
-NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
-DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
-GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
-LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
-RESPONDER=${MCP_RESPONDER_BIN:-$ROOT/build/load-tests/mcp-responder}
-OUT=""
-SMOKE=0
 
 while (($#)); do
   case "$1" in
-    --smoke) SMOKE=1 ;;
     --burst) BURST=$2; shift ;;
     --dsns) DSNS=$2; shift ;;
     --max) MAX=$2; shift ;;
     --one-backend) ONE_BACKEND=$2; shift ;;
     --many-backend) MANY_BACKEND=$2; shift ;;
-    --gateway) GATEWAY=$2; shift ;;
-    --load) LOAD=$2; shift ;;
-    --responder) RESPONDER=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "spawn_storm: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
   shift
 done
@@ -72,42 +63,19 @@ readonly HEALTH_TIMEOUT_S=30
 readonly STOP_GRACE_S=15
 readonly REQUEST_TIMEOUT=60s
 
-SCRIPT_NAME=spawn_storm
-# shellcheck source=lib/common.sh
-source "$ROOT/load-tests/lib/common.sh"
-
-for f in "$NODE" "$DBHUB" "$GATEWAY" "$LOAD" "$RESPONDER"; do
-  [[ -e $f ]] || die "missing $f (see --help)"
-done
+require_files "$NODE" "$DBHUB" "$GATEWAY" "$LOAD" "$RESPONDER"
 for b in "$ONE_BACKEND" "$MANY_BACKEND"; do
   [[ $b =~ ^(dbhub|responder)$ ]] || die "backend '$b': dbhub or responder"
 done
 # 2 fds per request in the gateway, 1 in mcp-load.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/spawn_storm.XXXXXX")
+make_tmp
+STOP_AT_EXIT=(SAMPLER_PID LOAD_PID GATEWAY_PID)
+FAILURE_LOGS=("$TMP/gateway-*.log")
 GATEWAY_PID=""
 LOAD_PID=""
 SAMPLER_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_pid "$SAMPLER_PID"
-  stop_pid "$LOAD_PID"
-  stop_pid "$GATEWAY_PID"
-  if ((rc != 0)); then
-    for f in "$TMP"/gateway-*.log; do
-      [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
-    done
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 
 backend() { # BACKEND PART
   if [[ $1 == responder ]]; then
@@ -127,7 +95,7 @@ sample_instances() {
 }
 
 mkdir -p "$TMP/db"
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 
 # --- part one: BURST first requests for one DSN ----------------------------------------
 backend "$ONE_BACKEND" one
@@ -166,12 +134,9 @@ MANY_PEAK=$(sort -n "$TMP/instances.samples" | tail -n1)
 log "many: $(json_field "$TMP/many.json" 'j.ok') of $DSNS OK, spawns $MANY_SPAWNS, peak live instances ${MANY_PEAK:-?} (max $MAX)"
 stop_pid "$GATEWAY_PID"
 GATEWAY_PID=""
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_AFTER=$(loadavg)
 
-if ((SMOKE == 0)) && [[ -z $OUT ]]; then
-  mkdir -p "$ROOT/load-tests/results"
-  OUT=$ROOT/load-tests/results/spawn_storm-$(date -u +%Y%m%dT%H%M%SZ).json
-fi
+default_out
 export TMP SMOKE OUT BURST DSNS MAX ONE_BACKEND MANY_BACKEND ONE_SPAWNS ONE_FAILURES ONE_INSTANCES \
   MANY_SPAWNS MANY_FAILURES MANY_EVICTIONS MANY_REFUSALS MANY_PEAK LOADAVG_BEFORE LOADAVG_AFTER
 export_machine_facts

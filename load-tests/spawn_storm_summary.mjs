@@ -1,6 +1,6 @@
 // Summary step of spawn_storm.sh: checks and prints both parts, writes $OUT.
-import { runFacts } from "./lib/run_facts.mjs";
-import { readFileSync, writeFileSync } from "node:fs";
+import { finishCheckedSummary, runFacts } from "./lib/run_facts.mjs";
+import { readFileSync } from "node:fs";
 
 const env = process.env;
 const read = (name) => JSON.parse(readFileSync(`${env.TMP}/${name}.json`, "utf8"));
@@ -43,16 +43,4 @@ out.push(`spawn_storm many: ${n("DSNS")} concurrent first requests for ${n("DSNS
   `--max-instances ${n("MAX")}: ${many.ok} OK, ${many.retried} retries after 503, ${n("MANY_SPAWNS")} spawns, ` +
   `${n("MANY_EVICTIONS")} evictions, peak ${n("MANY_PEAK")} live; latency p50 ${many.latency_ms.p50} ms, ` +
   `p99 ${many.latency_ms.p99} ms, max ${many.latency_ms.max} ms`);
-for (const c of checks) out.push(`  ${c.ok ? "ok  " : "FAIL"} ${c.what}`);
-out.push(`  machine: ${env.NPROC} CPUs, load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`);
-console.log(out.join("\n"));
-if (env.OUT) {
-  writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
-  console.log(`  results: ${env.OUT}`);
-}
-if (checks.some((c) => !c.ok)) {
-  for (const j of [one, many]) if (j.sample_error) console.error(`spawn_storm: ${j.label}: ${j.sample_error}`);
-  console.error(env.SMOKE === "1" ? "spawn_storm: SMOKE FAILED" : "spawn_storm: checks failed");
-  process.exit(1);
-}
-if (env.SMOKE === "1") console.log("spawn_storm: smoke OK (checks passed; timings not checked)");
+finishCheckedSummary(env, "spawn_storm", out, result, checks, [one, many]);

@@ -33,29 +33,20 @@ EOF2
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_NAME=streams
+PATH_OPTIONS="gateway load responder out"
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 STREAMS=${STREAMS:-1000}
 HOLD=${HOLD:-5}
 INTERVAL_MS=${INTERVAL_MS:-2000}
-NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
-DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
-GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
-LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
-RESPONDER=${MCP_RESPONDER_BIN:-$ROOT/build/load-tests/mcp-responder}
-OUT=""
-SMOKE=0
 
 while (($#)); do
   case "$1" in
-    --smoke) SMOKE=1 ;;
     --streams) STREAMS=$2; shift ;;
     --hold) HOLD=$2; shift ;;
     --interval) INTERVAL_MS=$2; shift ;;
-    --gateway) GATEWAY=$2; shift ;;
-    --load) LOAD=$2; shift ;;
-    --responder) RESPONDER=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "streams: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
   shift
 done
@@ -65,13 +56,7 @@ readonly HEALTH_TIMEOUT_S=30
 readonly STOP_GRACE_S=15
 readonly OPEN_TIMEOUT=60s   # all streams must be open by then
 
-SCRIPT_NAME=streams
-# shellcheck source=lib/common.sh
-source "$ROOT/load-tests/lib/common.sh"
-
-for f in "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER"; do
-  [[ -e $f ]] || die "missing $f (see --help)"
-done
+require_files "$NODE" "$GATEWAY" "$LOAD" "$RESPONDER"
 [[ $STREAMS =~ ^[1-9][0-9]*$ ]] || die "--streams wants a positive integer"
 # The gateway holds 2 fds per stream (client + backend), mcp-load and the responder
 # 1 each; children inherit this limit.
@@ -79,26 +64,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (($(ulimit -n) >= 2 * STREAMS + 200)) ||
   die "open files limit $(ulimit -n) is too low for $STREAMS streams (needs $((2 * STREAMS + 200)))"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/streams.XXXXXX")
+make_tmp
+STOP_AT_EXIT=(LOAD_PID GATEWAY_PID RESPONDER_PID)
+FAILURE_LOGS=("$TMP/gateway.log")
 GATEWAY_PID=""
 LOAD_PID=""
 RESPONDER_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_pid "$LOAD_PID"
-  stop_pid "$GATEWAY_PID"
-  stop_pid "$RESPONDER_PID"
-  if ((rc != 0)); then
-    [[ -s $TMP/gateway.log ]] && { log "--- last lines of gateway.log ---"; tail -n 30 "$TMP/gateway.log" >&2; }
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # Hold each stream server-side well past the client's hold.
@@ -130,7 +101,7 @@ streams_run() {
 TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
 R_PORT=$(free_port)
 start_responder "$TMP/responder.log" "$R_PORT" "$TOKEN"
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 streams_run direct "http://127.0.0.1:$R_PORT/mcp" "Authorization: Bearer $TOKEN"
 stop_pid "$RESPONDER_PID"
 RESPONDER_PID=""
@@ -153,13 +124,10 @@ streams_run gateway "http://$MCP_ADDR/mcp" "X-DBHub-DSN: $DSN" "$GATEWAY_PID"
 sleep "$(echo "2 * $INTERVAL_MS / 1000 + 1" | bc)"
 AFTER_RSS_KB=$(rss_kb "$GATEWAY_PID")
 AFTER_FDS=$(fds "$GATEWAY_PID")
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_AFTER=$(loadavg)
 log "gateway RSS ${BASE_RSS_KB} KiB -> ${OPEN_RSS_KB:-?} KiB with $STREAMS streams -> $AFTER_RSS_KB KiB after"
 
-if ((SMOKE == 0)) && [[ -z $OUT ]]; then
-  mkdir -p "$ROOT/load-tests/results"
-  OUT=$ROOT/load-tests/results/streams-$(date -u +%Y%m%dT%H%M%SZ).json
-fi
+default_out
 export TMP SMOKE OUT STREAMS HOLD INTERVAL_MS BASE_RSS_KB BASE_FDS OPEN_RSS_KB OPEN_FDS \
   OPEN_STREAMS_METRIC AFTER_RSS_KB AFTER_FDS LOADAVG_BEFORE LOADAVG_AFTER
 export_machine_facts

@@ -1,7 +1,7 @@
 // Summary step of streams.sh: time to first event (direct and through the gateway),
 // the gateway's memory per open stream, the checks, and $OUT.
-import { runFacts } from "./lib/run_facts.mjs";
-import { readFileSync, writeFileSync } from "node:fs";
+import { finishCheckedSummary, runFacts } from "./lib/run_facts.mjs";
+import { readFileSync } from "node:fs";
 
 const env = process.env;
 const n = (name) => (env[name] === undefined || env[name] === "" ? NaN : Number(env[name]));
@@ -47,16 +47,4 @@ for (const [name, j] of [["direct", direct], ["gateway", gateway]]) {
 out.push(`  gateway RSS ${(memory.rss_kb_baseline / 1024).toFixed(1)} MiB -> ${(memory.rss_kb_all_open / 1024).toFixed(1)} MiB ` +
   `open -> ${(memory.rss_kb_after / 1024).toFixed(1)} MiB after: ${perStreamBytes} bytes per stream ` +
   `(goal <= 8 KB: ${memory.goal_met ? "met" : "missed"}); fds ${memory.fds_baseline} -> ${memory.fds_all_open} -> ${memory.fds_after}`);
-for (const c of checks) out.push(`  ${c.ok ? "ok  " : "FAIL"} ${c.what}`);
-out.push(`  machine: ${env.NPROC} CPUs, load average before ${env.LOADAVG_BEFORE}, after ${env.LOADAVG_AFTER}`);
-console.log(out.join("\n"));
-if (env.OUT) {
-  writeFileSync(env.OUT, JSON.stringify(result, null, 2) + "\n");
-  console.log(`  results: ${env.OUT}`);
-}
-if (checks.some((c) => !c.ok)) {
-  for (const j of [direct, gateway]) if (j.sample_error) console.error(`streams: ${j.label}: ${j.sample_error}`);
-  console.error(env.SMOKE === "1" ? "streams: SMOKE FAILED" : "streams: checks failed");
-  process.exit(1);
-}
-if (env.SMOKE === "1") console.log("streams: smoke OK (checks passed; timings not checked)");
+finishCheckedSummary(env, "streams", out, result, checks, [direct, gateway]);

@@ -36,33 +36,26 @@ EOF
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_NAME=warm_overhead
+PATH_OPTIONS="gateway load out"
+# shellcheck source=lib/common.sh
+source "$ROOT/load-tests/lib/common.sh"
 DURATION=${DURATION:-20}
 CONCURRENCY=${CONCURRENCY:-8}
 WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-1}
 ROWS=${ROWS:-1000}
 SQL=${SQL:-"SELECT id, name, qty FROM items WHERE id = 42"}
-NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
-DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
-GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
-LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
-OUT=""
-SMOKE=0
 
 while (($#)); do
   case "$1" in
-    --smoke) SMOKE=1 ;;
     --duration) DURATION=$2; shift ;;
     --concurrency) CONCURRENCY=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --sql) SQL=$2; shift ;;
     --rows) ROWS=$2; shift ;;
-    --gateway) GATEWAY=$2; shift ;;
-    --load) LOAD=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "warm_overhead: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
   shift
 done
@@ -73,42 +66,18 @@ readonly HEALTH_TIMEOUT_S=30      # DBHub /healthz, gateway listen.json
 readonly FIRST_REQUEST_TIMEOUT=60s # the gateway spawns its DBHub on the first request
 readonly STOP_GRACE_S=15          # SIGTERM -> SIGKILL
 
-SCRIPT_NAME=warm_overhead
-# shellcheck source=lib/common.sh
-source "$ROOT/load-tests/lib/common.sh"
-
-for f in "$NODE" "$DBHUB" "$GATEWAY" "$LOAD"; do
-  [[ -e $f ]] || die "missing $f (see --help for the env variables and flags)"
-done
+require_files "$NODE" "$DBHUB" "$GATEWAY" "$LOAD"
 command -v curl >/dev/null || die "curl is needed"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive integer"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/warm_overhead.XXXXXX")
+make_tmp
+# The gateway stops its DBHub children itself; INSTANCE_PIDS is a safety net if it could not.
+STOP_AT_EXIT=(LOAD_PID GATEWAY_PID INSTANCE_PIDS DBHUB_PID)
+FAILURE_LOGS=("$TMP/dbhub.log" "$TMP/gateway.log")
 DBHUB_PID=""
 GATEWAY_PID=""
 INSTANCE_PIDS=""
 LOAD_PID=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_pid "$LOAD_PID"
-  stop_pid "$GATEWAY_PID"
-  # The gateway stops its DBHub children itself; these are a safety net if it could not.
-  for pid in $INSTANCE_PIDS; do stop_pid "$pid"; done
-  stop_pid "$DBHUB_PID"
-  if ((rc != 0)); then
-    for f in "$TMP/dbhub.log" "$TMP/gateway.log"; do
-      [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
-    done
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 
 # --- 1. the database --------------------------------------------------------------
 DB=$TMP/bench.db
@@ -164,27 +133,22 @@ done
 tr '\0' ' ' <"/proc/$DBHUB_PID/cmdline" >"$TMP/direct.cmdline" 2>/dev/null || true
 
 # --- 5. measure, interleaved: direct, gateway, direct, gateway, ... ------------------
-LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_BEFORE=$(loadavg)
 run_load() { # NAME URL HEADER
   local name=$1 url=$2 header=$3
   load --url "$url" --header "$header" --sql "$SQL" --concurrency "$CONCURRENCY" \
     --duration "$DURATION" --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" ||
     die "$name: mcp-load failed"
-  # shellcheck disable=SC2016  # JavaScript template literal, not shell
-  log "$name: $("$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
-    console.log(`${j.requests} requests, ${j.errors} errors, ${j.rps} req/s, p50 ${j.latency_ms.p50} ms, p99 ${j.latency_ms.p99} ms`)' "$TMP/$name.json")"
+  log_load_result "$name" "$TMP/$name.json"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
   run_load "direct-$r" "$DIRECT_URL" "Authorization: Bearer $TOKEN"
   run_load "gateway-$r" "$GATEWAY_URL" "X-DBHub-DSN: $DSN"
 done
-LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOADAVG_AFTER=$(loadavg)
 
 # --- 6. summary ---------------------------------------------------------------------
-if ((SMOKE == 0)) && [[ -z $OUT ]]; then
-  mkdir -p "$ROOT/load-tests/results"
-  OUT=$ROOT/load-tests/results/warm_overhead-$(date -u +%Y%m%dT%H%M%SZ).json
-fi
+default_out
 export TMP ROUNDS SMOKE OUT SQL ROWS CONCURRENCY DURATION WARMUP LOADAVG_BEFORE LOADAVG_AFTER \
   DBHUB_PID INSTANCE_PIDS GATEWAY LOAD
 export_machine_facts

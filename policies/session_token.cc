@@ -137,6 +137,16 @@ std::string SealSession(const SessionClaims& claims, std::string_view secret) {
 absl::StatusOr<SessionClaims> OpenSession(
     std::string_view session_id, std::string_view secret,
     std::string_view expected_key, std::chrono::system_clock::time_point now) {
+  auto claims = UnsealSession(session_id, secret);
+  if (!claims.ok()) return claims;
+  if (auto checked = CheckSession(*claims, expected_key, now); !checked.ok()) {
+    return checked;
+  }
+  return claims;
+}
+
+absl::StatusOr<SessionClaims> UnsealSession(std::string_view session_id,
+                                            std::string_view secret) {
   if (session_id.size() > kMaxSessionIdLength ||
       !session_id.starts_with(kPrefix)) {
     return UnknownSession("this gateway did not issue that session id");
@@ -167,6 +177,12 @@ absl::StatusOr<SessionClaims> OpenSession(
   claims.protocol_version = json.value("v", "");
   claims.initialize_params = json.value("init", "");
   claims.backend_sessions = json.value("bs", false);
+  return claims;
+}
+
+absl::Status CheckSession(const SessionClaims& claims,
+                          std::string_view expected_key,
+                          std::chrono::system_clock::time_point now) {
   if (claims.target_key != expected_key) {
     return UnknownSession(
         "the session belongs to other credentials than this request's");
@@ -174,7 +190,7 @@ absl::StatusOr<SessionClaims> OpenSession(
   if (UnixSeconds(now) >= claims.expires_at) {
     return UnknownSession("the session has expired");
   }
-  return claims;
+  return absl::OkStatus();
 }
 
 }  // namespace mcpgw::policies

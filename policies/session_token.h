@@ -47,8 +47,21 @@ std::string SealSession(const SessionClaims& claims, std::string_view secret);
 // The claims of a session id sealed with `secret` for `expected_key` and
 // not expired at `now`. NotFound otherwise, with a message a client may see
 // (it says which check failed, never anything of the token).
+// OpenSession = UnsealSession, then CheckSession.
 absl::StatusOr<SessionClaims> OpenSession(
     std::string_view session_id, std::string_view secret,
     std::string_view expected_key, std::chrono::system_clock::time_point now);
+
+// The claims sealed in `session_id` with `secret`, whoever they are for and
+// whenever they expire (NotFound for an id this secret did not seal). The
+// costly half of OpenSession (decryption): its result may be cached per
+// session id, as long as CheckSession runs on every use.
+absl::StatusOr<SessionClaims> UnsealSession(std::string_view session_id,
+                                            std::string_view secret);
+// OkStatus when `claims` are for `expected_key` and not expired at `now`;
+// NotFound with OpenSession's message otherwise.
+absl::Status CheckSession(const SessionClaims& claims,
+                          std::string_view expected_key,
+                          std::chrono::system_clock::time_point now);
 
 }  // namespace mcpgw::policies

@@ -9,10 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "policies/dsn_rules.h"
 #include "policies/instance_key.h"
+#include "policies/resolved_dsn_cache.h"
 #include "policies/text.h"
 
 namespace mcpgw::policies {
 namespace {
+
+// Distinct DSNs whose parse is kept (resolved_dsn_cache.h).
+constexpr std::size_t kResolvedDsnCacheEntries = 256;
 
 // True when the query carries something that looks like a DSN: a `dsn`
 // parameter, or any value with URL credentials. Secrets in URLs end up in
@@ -58,16 +62,19 @@ std::optional<std::string_view> BearerToken(std::string_view header) {
 TargetDecision ResolveDsn(std::string_view dsn_text, std::string_view key_secret,
                           const DsnPolicy& rules) {
   if (auto refused = rules.CheckText(dsn_text)) return *refused;
-  auto dsn = ParseDsn(dsn_text);
-  if (!dsn.ok()) {
+  // The parse and the key are reused across requests; the rules (above and
+  // below) apply every time, so a changed rule set holds at once.
+  static ResolvedDsnCache cache(kResolvedDsnCacheEntries);
+  auto resolved = cache.Resolve(dsn_text, key_secret);
+  if (!resolved.ok()) {
     return Refusal{400, rpc_code::kBadTarget,
                    text::Cat("invalid ", kDsnHeader, " header: ",
-                             dsn.status().message())};
+                             resolved.status().message())};
   }
-  if (auto refused = rules.CheckDsn(*dsn)) return *refused;
+  if (auto refused = rules.CheckDsn(resolved->dsn)) return *refused;
   Target target;
-  target.key = DeriveInstanceKey(key_secret, dsn->canonical);
-  target.dsn = *std::move(dsn);
+  target.key = std::move(resolved->key);
+  target.dsn = std::move(resolved->dsn);
   return target;
 }
 

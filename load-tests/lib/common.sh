@@ -1,6 +1,41 @@
-# Shared by the benchmark scripts in load-tests/: logging, bounded waits, stopping
-# what a script started, small JSON reads and a description of the machine.
-# The sourcing script sets SCRIPT_NAME, NODE, HEALTH_TIMEOUT_S and STOP_GRACE_S first.
+# Shared by the benchmark scripts in load-tests/: default paths and the options every
+# scenario takes, logging, bounded waits, the clean-up at exit, stopping what a script
+# started, small JSON reads and a description of the machine.
+# The sourcing script sets ROOT, SCRIPT_NAME and PATH_OPTIONS before sourcing it, and
+# HEALTH_TIMEOUT_S and STOP_GRACE_S before it starts anything.
+
+# The binaries and scripts measured: from the environment, else this tree's.
+NODE=${MCP_GATEWAY_NODE:-$ROOT/.deps/node_modules/.bin/node}
+DBHUB=${MCP_GATEWAY_DBHUB:-$ROOT/.deps/node_modules/@bytebase/dbhub/dist/index.js}
+GATEWAY=${MCP_GATEWAY_BIN:-$ROOT/build/mcp-gateway}
+LOAD=${MCP_LOAD_BIN:-$ROOT/build/load-tests/mcp-load}
+RESPONDER=${MCP_RESPONDER_BIN:-$ROOT/build/load-tests/mcp-responder}
+OUT=""
+SMOKE=0
+
+# common_option ARGS...: the options every scenario script shares: --smoke, -h/--help,
+# and of --gateway, --load, --responder, --out those named in PATH_OPTIONS (the rest
+# are unknown there). Sets TAKEN to the number of words used; unknown words exit 2.
+common_option() {
+  TAKEN=1
+  case "$1" in
+    --smoke) SMOKE=1; return ;;
+    -h | --help) usage; exit 0 ;;
+  esac
+  if [[ $1 == --* && " $PATH_OPTIONS " == *" ${1#--} "* ]]; then
+    (($# >= 2)) || { echo "$SCRIPT_NAME: $1 needs a value (see --help)" >&2; exit 2; }
+    TAKEN=2
+    case "$1" in
+      --gateway) GATEWAY=$2 ;;
+      --load) LOAD=$2 ;;
+      --responder) RESPONDER=$2 ;;
+      --out) OUT=$2 ;;
+    esac
+    return
+  fi
+  echo "$SCRIPT_NAME: unknown argument '$1' (see --help)" >&2
+  exit 2
+}
 
 log() { echo "$SCRIPT_NAME: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -130,4 +165,66 @@ load() {
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
   return "$rc"
+}
+
+# require_files FILE...: dies naming the first that does not exist.
+require_files() {
+  local f
+  for f in "$@"; do
+    [[ -e $f ]] || die "missing $f (see --help for the flags and environment variables)"
+  done
+}
+
+# loadavg: the 1, 5 and 15 minute load averages.
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# What cleanup does at exit: stop the processes whose pids the variables named in
+# STOP_AT_EXIT hold (in that order; a variable may hold several), call the script's
+# extra_cleanup if it defines one, show the last lines of the FAILURE_LOGS files
+# (glob patterns) when the script failed, and remove $TMP unless KEEP_TMP=1.
+STOP_AT_EXIT=()
+FAILURE_LOGS=()
+cleanup() {
+  local rc=$? name pid pattern f
+  trap - EXIT INT TERM
+  for name in "${STOP_AT_EXIT[@]}"; do
+    for pid in ${!name:-}; do stop_pid "$pid"; done
+  done
+  if declare -F extra_cleanup >/dev/null; then extra_cleanup || true; fi
+  if ((rc != 0)); then
+    for pattern in "${FAILURE_LOGS[@]}"; do
+      for f in $pattern; do
+        [[ -s $f ]] && { log "--- last lines of $(basename "$f") ---"; tail -n 30 "$f" >&2; }
+      done
+    done
+  fi
+  if [[ -n ${TMP:-} ]]; then
+    if [[ ${KEEP_TMP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  fi
+  exit "$rc"
+}
+
+# make_tmp: the run's temporary directory $TMP; from now on cleanup runs at exit,
+# and INT or TERM end the script through it.
+make_tmp() {
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/$SCRIPT_NAME.XXXXXX")
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# default_out: a full run writes load-tests/results/<script>-<UTC time>.json unless
+# --out names a file; --smoke writes none unless --out is given.
+default_out() {
+  if ((SMOKE == 0)) && [[ -z $OUT ]]; then
+    mkdir -p "$ROOT/load-tests/results"
+    OUT=$ROOT/load-tests/results/$SCRIPT_NAME-$(date -u +%Y%m%dT%H%M%SZ).json
+  fi
+}
+
+# log_load_result NAME FILE: one line out of an mcp-load results file.
+log_load_result() {
+  # shellcheck disable=SC2016  # JavaScript template literal, not shell
+  log "$1: $("$NODE" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
+    console.log(`${j.requests} requests, ${j.errors} errors, ${j.rps} req/s, p50 ${j.latency_ms.p50} ms, p99 ${j.latency_ms.p99} ms`)' "$2")"
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 namespace mcpgw::gateway {
 namespace {
 
@@ -75,6 +78,20 @@ TEST(EventStream, WakesReadersOnAppendAndFinish) {
   stream.OnNextChange(2, [&woken] { ++woken; });
   stream.Finish();
   EXPECT_EQ(woken, 3);
+}
+
+TEST(EventStreams, EveryStreamGetsAnIdOfItsOwnThatEventIdsCarry) {
+  EventStreams streams({});
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    const auto stream = streams.Create("nonce");
+    EXPECT_TRUE(ids.insert(stream->id()).second) << stream->id();
+    EXPECT_EQ(stream->id().find('-'), std::string::npos);
+    const auto parsed = ParseEventId(stream->id() + "-7");
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(parsed->stream_id, stream->id());
+    EXPECT_EQ(streams.Find(stream->id()), stream);
+  }
 }
 
 TEST(EventStreams, OnlySessionStreamsAreFoundAgain) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/jsonrpc_body.h"
+
 namespace mcpgw::gateway {
 namespace {
 
@@ -87,12 +89,22 @@ TEST(DecideMcpRoute, PostBodyMustBeJsonRpc) {
     ASSERT_TRUE(std::holds_alternative<ErrorReply>(route)) << c.body;
     EXPECT_EQ(std::get<ErrorReply>(route).status, http::status::bad_request) << c.body;
     EXPECT_EQ(std::get<ErrorReply>(route).rpc_code, c.code) << c.body;
+    // The same with the body parsed beforehand (McpHandler parses it once).
+    const auto parsed = ParseBodyJson(request.body());
+    auto preparsed = DecideMcpRoute(request, kSecret, {}, {}, &parsed);
+    ASSERT_TRUE(std::holds_alternative<ErrorReply>(preparsed)) << c.body;
+    EXPECT_EQ(std::get<ErrorReply>(preparsed).rpc_code, c.code) << c.body;
+    EXPECT_EQ(std::get<ErrorReply>(preparsed).message,
+              std::get<ErrorReply>(route).message) << c.body;
   }
   for (const std::string body : {R"({"jsonrpc":"2.0","method":"x"})",
                                  R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{}])"}) {
     auto request = Make(http::verb::post, "/mcp", "sqlite:///a.db");
     request.body() = body;
     EXPECT_TRUE(std::holds_alternative<ProxyTo>(DecideMcpRoute(request, kSecret))) << body;
+    const auto parsed = ParseBodyJson(request.body());
+    EXPECT_TRUE(std::holds_alternative<ProxyTo>(
+        DecideMcpRoute(request, kSecret, {}, {}, &parsed))) << body;
   }
   // Credentials first: no DSN is 401 whatever the body.
   auto anonymous = Make(http::verb::post, "/mcp");

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/jsonrpc_body.h"
 #include "gateway/mcp_request_info.h"
 #include "gateway/webhooks.h"
 
@@ -85,6 +86,21 @@ TEST(McpRequestInfoTest, MethodAndToolName) {
       http::verb::post, R"({"method":"a b\nc)" + std::string(200, 'z') + "\"}");
   EXPECT_EQ(odd.method.size(), 64u);
   EXPECT_EQ(odd.method.substr(0, 5), "a_b_c");
+}
+
+TEST(McpRequestInfoTest, ParsedBodyIsDescribedTheSame) {
+  for (const std::string& body :
+       {std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"q"}})"),
+        std::string("[{}]"), std::string("nope"), std::string(""),
+        std::string(R"({"method":7})")}) {
+    const auto direct = DescribeMcpRequest(http::verb::post, body);
+    const auto parsed =
+        DescribeParsedMcpRequest(http::verb::post, ParseBodyJson(body));
+    EXPECT_EQ(parsed.method, direct.method) << body;
+    EXPECT_EQ(parsed.tool, direct.tool) << body;
+  }
+  EXPECT_EQ(DescribeParsedMcpRequest(http::verb::delete_, ParseBodyJson("{}")).method,
+            "DELETE");
 }
 
 TEST(WebhookTest, SignatureIsHmacSha256OfTheBody) {

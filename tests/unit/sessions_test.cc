@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace mcpgw::gateway {
 namespace {
 
@@ -48,6 +51,85 @@ TEST(SessionManager, BackendSessionsArePerInstanceAndForgottenWithIt) {
   EXPECT_EQ(sessions.BackendSession("n1", "i-2"), "backend-b");
   EXPECT_EQ(sessions.TakeBackendSession("n1", "i-2"), "backend-b");
   EXPECT_EQ(sessions.stats().backend_sessions, 0u);
+}
+
+// The cache of opened ids (sessions.h) spares decryption only: every check
+// still applies on a hit.
+TEST(SessionManager, CachedIdOpensAgainWithTheSameClaims) {
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  const auto claims = sessions.NewClaims("key", "2025-06-18", R"({"a":1})");
+  const auto id = sessions.Issue(claims);
+  const auto first = sessions.Open(id, "key");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(sessions.stats().cached_ids, 1u);
+  const auto second = sessions.Open(id, "key");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(sessions.stats().cached_ids, 1u);
+  EXPECT_EQ(second->nonce, claims.nonce);
+  EXPECT_EQ(second->initialize_params, R"({"a":1})");
+  EXPECT_EQ(second->expires_at, claims.expires_at);
+}
+
+TEST(SessionManager, CachedIdIsStillRefusedForAnotherTarget) {
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  const auto id = sessions.Issue(sessions.NewClaims("key-a", "2025-06-18", "{}"));
+  ASSERT_TRUE(sessions.Open(id, "key-a").ok());
+  const auto other = sessions.Open(id, "key-b");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("other credentials"),
+            std::string::npos);
+  EXPECT_TRUE(sessions.Open(id, "key-a").ok());
+}
+
+TEST(SessionManager, CachedIdIsStillRefusedWhenExpired) {
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  auto claims = sessions.NewClaims("key", "2025-06-18", "{}");
+  claims.expires_at = claims.issued_at - 1;
+  const auto id = sessions.Issue(claims);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto opened = sessions.Open(id, "key");
+    ASSERT_FALSE(opened.ok());
+    EXPECT_NE(opened.status().message().find("expired"), std::string::npos);
+  }
+  // The second refusal came from the cache: the id was decrypted once.
+  EXPECT_EQ(sessions.stats().cached_ids, 1u);
+  EXPECT_EQ(sessions.stats().rejected, 2u);
+}
+
+TEST(SessionManager, CachedIdIsRefusedOnceEnded) {
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  const auto claims = sessions.NewClaims("key", "2025-06-18", "{}");
+  const auto id = sessions.Issue(claims);
+  ASSERT_TRUE(sessions.Open(id, "key").ok());
+  sessions.End(claims);
+  EXPECT_EQ(sessions.stats().cached_ids, 0u);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto opened = sessions.Open(id, "key");
+    ASSERT_FALSE(opened.ok());
+    EXPECT_NE(opened.status().message().find("ended"), std::string::npos);
+  }
+}
+
+TEST(SessionManager, CacheIsBoundedAndEvictedIdsStillOpen) {
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1),
+                          /*cache_entries=*/2);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(sessions.Issue(sessions.NewClaims("key", "2025-06-18", "{}")));
+    ASSERT_TRUE(sessions.Open(ids.back(), "key").ok());
+  }
+  EXPECT_EQ(sessions.stats().cached_ids, 2u);
+  for (const auto& id : ids) EXPECT_TRUE(sessions.Open(id, "key").ok());
+  EXPECT_EQ(sessions.stats().cached_ids, 2u);
+}
+
+TEST(SessionManager, ForgedIdIsNeitherOpenedNorCached) {
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  auto id = sessions.Issue(sessions.NewClaims("key", "2025-06-18", "{}"));
+  ASSERT_TRUE(sessions.Open(id, "key").ok());
+  id.back() = id.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(sessions.Open(id, "key").ok());
+  EXPECT_EQ(sessions.stats().cached_ids, 1u);
 }
 
 }  // namespace

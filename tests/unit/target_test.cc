@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/dsn_rules.h"
+
 namespace mcpgw::policies {
 namespace {
 
@@ -176,6 +178,25 @@ TEST(DsnRequests, MetadataHostIsRefusedBeforeAnything) {
   const auto& refusal = RefusalOf(ResolveTarget(credentials, kSecret));
   EXPECT_EQ(refusal.http_status, 403);
   EXPECT_EQ(refusal.message.find("pw"), std::string::npos);
+}
+
+// The parse of a DSN is cached (resolved_dsn_cache.h); the rules are not:
+// the same DSN text, allowed once, is refused under stricter rules.
+TEST(DsnRequests, RulesApplyToARepeatedDsn) {
+  RequestCredentials credentials;
+  credentials.dsn_header = "postgres://u:p@db.rules-test.example:5432/app";
+  credentials.dsn_header_count = 1;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ASSERT_TRUE(std::holds_alternative<Target>(ResolveTarget(credentials, kSecret)));
+  }
+  auto strict = DsnPolicy::Create({.deny_hosts = {"db.rules-test.example"}});
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  TargetPolicy policy;
+  policy.dsn_rules = &*strict;
+  const auto decision = ResolveTarget(credentials, kSecret, policy);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(decision));
+  EXPECT_EQ(RefusalOf(decision).http_status, 403);
+  EXPECT_TRUE(std::holds_alternative<Target>(ResolveTarget(credentials, kSecret)));
 }
 
 }  // namespace
