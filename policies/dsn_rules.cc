@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "policies/sqlite_path.h"
 #include "policies/text.h"
 
 namespace mcpgw::policies {
@@ -122,6 +123,10 @@ absl::StatusOr<DsnPolicy> DsnPolicy::Create(DsnRules rules) {
           "--allow-schemes: '", scheme, "' is not a scheme DBHub serves"));
     }
   }
+  if (!rules.sqlite_dir.empty() && rules.sqlite_dir.front() != '/') {
+    return absl::InvalidArgumentError(text::Cat(
+        "--sqlite-dir: '", rules.sqlite_dir, "' is not an absolute path"));
+  }
   auto allow = Compile(rules.allow_hosts, "--allow-host");
   if (!allow.ok()) return allow.status();
   std::vector<std::string> deny = DefaultDeniedHosts();
@@ -171,6 +176,13 @@ std::optional<Refusal> DsnPolicy::CheckDsn(const Dsn& dsn) const {
                 dsn.scheme) == rules_.allowed_schemes.end()) {
     return Forbidden("allow-schemes",
                      text::Cat("scheme '", dsn.scheme, "' is not allowed"));
+  }
+  if (!rules_.sqlite_dir.empty() && dsn.scheme == "sqlite" &&
+      !CheckSqlitePathWithin(dsn.original, rules_.sqlite_dir).ok()) {
+    // The message names neither the DSN nor the path (a file name can be
+    // as private as a password).
+    return Forbidden("sqlite-dir",
+                     "the sqlite file is not inside the allowed directory");
   }
   const std::string host = DsnHost(dsn);
   if (host.empty()) return std::nullopt;  // file based: no network

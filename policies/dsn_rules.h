@@ -29,6 +29,9 @@ struct DsnRules {
   // Denied in addition to the built-in list (link-local, cloud metadata).
   std::vector<std::string> deny_hosts = {};
   std::size_t max_length = kMaxDsnLength;
+  // Absolute directory (--sqlite-dir): sqlite DSNs must name a file strictly
+  // inside it (policies/sqlite_path). Empty: any file.
+  std::string sqlite_dir = {};
 };
 
 // Denied unless --allow-host names them explicitly: link-local ranges (where

@@ -1,6 +1,7 @@
 #pragma once
-// Which SQLite files a DSN may open: with a directory policy (a future
-// `--sqlite-dir`), only files inside that directory. A pure, lexical
+// Which SQLite files a DSN may open: with a directory policy
+// (`--sqlite-dir`, applied by DsnPolicy::CheckDsn), only files inside that
+// directory. A pure, lexical
 // decision (policies do no I/O): `..` segments, percent-encoded dots and
 // slashes, hosts and relative paths are judged as DBHub would resolve them,
 // but symbolic links inside the directory are not followed, so the directory

@@ -341,6 +341,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "metadata addresses are always denied.")
       ("max-dsn-length", po::value(&max_dsn_length)->default_value(4096),
        "Longest DSN accepted, in bytes.")
+      ("sqlite-dir", po::value(&config.sqlite_dir),
+       "Absolute directory: sqlite DSNs must name a file strictly inside it "
+       "(.., percent-encoded dots, hosts and relative paths refused; "
+       "symbolic links inside it are not followed, so it must hold none to "
+       "elsewhere). Default: any file.")
       ("readonly", po::bool_switch(&config.readonly),
        "DSN requests: DBHub refuses writes (execute_sql readonly).")
       ("max-rows", po::value(&config.max_rows)->default_value(0),
@@ -476,6 +481,10 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--max-dsn-length must be between 16 and 65536");
   }
   config.max_dsn_length = static_cast<std::size_t>(max_dsn_length);
+  if (!config.sqlite_dir.empty() && !config.sqlite_dir.is_absolute()) {
+    return absl::InvalidArgumentError(
+        "--sqlite-dir must be an absolute path");
+  }
   if (config.max_rows < 0 || config.rate_limit < 0 || config.rate_burst < 0 ||
       config.tenant_rate_limit < 0 || config.tenant_rate_burst < 0 ||
       config.max_concurrent_per_instance < 0 ||
@@ -636,6 +645,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
         {"allow_hosts", config.allow_hosts},
         {"deny_hosts", config.deny_hosts},
         {"max_dsn_length", config.max_dsn_length},
+        {"sqlite_dir", config.sqlite_dir.string()},
         {"readonly", config.readonly},
         {"max_rows", config.max_rows},
         {"rate_limit", config.rate_limit},

@@ -80,6 +80,8 @@ struct Config {
   std::vector<std::string> allow_hosts;
   std::vector<std::string> deny_hosts;
   std::size_t max_dsn_length = 4096;
+  // sqlite DSNs must name files strictly inside it (absolute). Empty: any.
+  std::filesystem::path sqlite_dir;
   bool readonly = false;  // DSN requests
   int max_rows = 0;       // DSN requests; 0: no cap
   double rate_limit = 0;  // requests/s per DSN instance key; 0: none

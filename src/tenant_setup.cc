@@ -59,7 +59,8 @@ absl::StatusOr<TenantSetup> OpenTenants(const Config& config) {
   auto rules = policies::DsnPolicy::Create({config.allow_schemes,
                                             config.allow_hosts,
                                             config.deny_hosts,
-                                            config.max_dsn_length});
+                                            config.max_dsn_length,
+                                            config.sqlite_dir.string()});
   if (!rules.ok()) return rules.status();
   setup.rules = *std::move(rules);
 

@@ -44,6 +44,8 @@ struct Row {
   int rpc;              // a JSON-RPC error code, kAnyRpcError or kNoBodyCheck
   bool sessions = false;
   RawOptions options = {};
+  // Text the answer must not repeat (a path the row probed), if any.
+  std::string not_echoed = {};
 };
 
 constexpr const char* kToolsList =
@@ -167,6 +169,28 @@ std::vector<Row> Table() {
                        "Accept: application/json, text/event-stream\r\nContent-Length: {LEN}\r\n\r\n{BODY}",
        kToolsList, 400, kAnyRpcError});
 
+  // --- path traversal in sqlite DSNs: the gateway runs with --sqlite-dir
+  // ({SQLITE_DIR}, where the good DSN's file is); a file outside it is
+  // refused by the DSN rule (403 -32007) before any DBHub starts, and the
+  // answer names neither the DSN nor the file.
+  auto outside = [&](std::string name, std::string dsn_value) {
+    Row r{std::move(name), WithDsn(dsn_value), kToolsList, 403, -32007};
+    r.not_echoed = "outside-secret";
+    add(std::move(r));
+  };
+  outside("sqlite_dir_dotdot", "sqlite://{SQLITE_DIR}/../outside-secret.db");
+  outside("sqlite_dir_root_dotdot", "sqlite:///../../../../outside-secret/etc/passwd");
+  outside("sqlite_dir_encoded_dots", "sqlite://{SQLITE_DIR}/%2e%2e/outside-secret.db");
+  outside("sqlite_dir_encoded_dots_upper", "sqlite://{SQLITE_DIR}/%2E%2E/%2E%2E/outside-secret.db");
+  outside("sqlite_dir_encoded_slash", "sqlite://{SQLITE_DIR}/..%2foutside-secret.db");
+  outside("sqlite_dir_absolute_outside", "sqlite:///tmp/outside-secret.db");
+  outside("sqlite_dir_sibling_prefix", "sqlite://{SQLITE_DIR}-outside-secret/a.db");
+  outside("sqlite_dir_itself", "sqlite://{SQLITE_DIR}/outside-secret/..");
+  outside("sqlite_dir_relative_host", "sqlite://../outside-secret.db");
+  outside("sqlite_dir_host_then_path", "sqlite://localhost{SQLITE_DIR}/outside-secret.db");
+  outside("sqlite_dir_encoded_nul", "sqlite://{SQLITE_DIR}/a.db%00/../../outside-secret.db");
+  outside("sqlite_dir_upper_scheme", "SQLITE://{SQLITE_DIR}/../outside-secret.db");
+
   // --- sessions (the gateway's own, being wired): forged and unknown ids.
   add({"forged_session_id", WithDsn(dsn, "Mcp-Session-Id: forged-0123456789abcdef\r\n"), kToolsList, 404, kAnyRpcError, true});
   add({"session_id_too_long", WithDsn(dsn, "Mcp-Session-Id: " + std::string(6000, 'A') + "\r\n"), kToolsList, 404, kAnyRpcError, true});
@@ -205,7 +229,8 @@ bool SessionRowsEnabled(McpClient& client) {
 class BadInputTest : public GatewayTest {};
 
 TEST_F(BadInputTest, EveryHostileRequestGetsItsAnswerAndTheGatewayKeepsServing) {
-  StartGateway({"--max-body-bytes=" + std::to_string(kMaxBody),
+  StartGateway({"--sqlite-dir=" + sqlite_dir().string(),
+                "--max-body-bytes=" + std::to_string(kMaxBody),
                 "--max-header-bytes=" + std::to_string(kMaxHeader),
                 "--read-timeout=" + std::to_string(kReadTimeoutSeconds) + "s"});
   const std::string dsn = NewSqliteDsn("bad-input.db");
@@ -224,6 +249,7 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsAnswerAndTheGatewayKeepsServing) 
     SCOPED_TRACE(row.name);
     ++tried;
     std::string request = Replace(row.request, "{DSN}", dsn);
+    request = Replace(request, "{SQLITE_DIR}", sqlite_dir().string());
     request = Replace(request, "{LEN}", std::to_string(row.body.size()));
     request = Replace(request, "{BODY}", row.body);
     const RawResponse got = RawExchange(port, request, row.options);
@@ -247,6 +273,9 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsAnswerAndTheGatewayKeepsServing) 
           }
         }
       }
+    }
+    if (!row.not_echoed.empty()) {
+      EXPECT_EQ(got.body.find(row.not_echoed), std::string::npos) << got.Describe();
     }
     // No header a client injected comes back as a header of its own.
     EXPECT_EQ(got.headers.find("X-Injected"), std::string::npos) << got.Describe();

@@ -56,6 +56,30 @@ TEST(DsnRules, SchemesOutsideTheAllowListAreRefused) {
   EXPECT_FALSE(DsnPolicy::Create({.allowed_schemes = {"gopher"}}).ok());
 }
 
+TEST(DsnRules, SqliteFilesOutsideTheSqliteDirAreRefused) {
+  const DsnPolicy policy = Make({.sqlite_dir = "/srv/dbs"});
+  EXPECT_FALSE(policy.CheckDsn(Parse("sqlite:///srv/dbs/a.db")));
+  EXPECT_FALSE(policy.CheckDsn(Parse("sqlite:///:memory:")));
+  EXPECT_FALSE(policy.CheckDsn(Parse("postgres://u:p@db/x")));  // not a file
+  for (const char* outside :
+       {"sqlite:///etc/passwd", "sqlite:///srv/dbs/../secret.db",
+        "sqlite:///srv/dbs/%2e%2e/secret.db", "sqlite:///srv/dbsx/a.db",
+        "sqlite:///srv/dbs"}) {
+    auto dsn = ParseDsn(outside);
+    if (!dsn.ok()) continue;  // refused earlier, by the parser: also fine
+    auto refused = policy.CheckDsn(*dsn);
+    ASSERT_TRUE(refused.has_value()) << outside;
+    EXPECT_EQ(refused->http_status, 403);
+    EXPECT_EQ(refused->rpc_code, rpc_code::kForbidden);
+    EXPECT_NE(refused->message.find("sqlite-dir"), std::string::npos);
+    // Neither the DSN nor the path it names comes back.
+    EXPECT_EQ(refused->message.find("/srv"), std::string::npos) << outside;
+  }
+  // Without the rule, any file.
+  EXPECT_FALSE(Make({}).CheckDsn(Parse("sqlite:///etc/passwd")));
+  EXPECT_FALSE(DsnPolicy::Create({.sqlite_dir = "relative/dir"}).ok());
+}
+
 TEST(DsnRules, AllowListByNameAndCidr) {
   const DsnPolicy policy =
       Make({.allow_hosts = {"*.corp.example", "10.0.0.0/8"}});

@@ -9,7 +9,10 @@ namespace {
 
 constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef";
 
-const Refusal& RefusalOf(const TargetDecision& decision) {
+// A copy, not a reference: tests call it on temporary decisions
+// (`const auto& r = RefusalOf(ResolveTarget(...))`), whose lifetime a
+// reference into them would not extend (ASan: stack-use-after-scope).
+Refusal RefusalOf(const TargetDecision& decision) {
   return std::get<Refusal>(decision);
 }
 
