@@ -119,9 +119,13 @@ sleep 1
 BASE_RSS_KB=$(rss_kb "$GATEWAY_PID")
 BASE_FDS=$(fds "$GATEWAY_PID")
 streams_run gateway "http://$MCP_ADDR/mcp" "X-DBHub-DSN: $DSN" "$GATEWAY_PID"
-# The gateway learns that a client left only when writing to it fails: the second
-# event after the client closed (the first one draws a reset).
-sleep "$(echo "2 * $INTERVAL_MS / 1000 + 1" | bc)"
+# The gateway watches each client while relaying and frees a departed client's
+# stream at once: wait (10 s at most) until its fds are back to the baseline.
+for ((i = 0; i < 100; i++)); do
+  (($(fds "$GATEWAY_PID") <= BASE_FDS)) && break
+  sleep 0.1
+done
+sleep 0.5  # then let freed memory settle before the sample
 AFTER_RSS_KB=$(rss_kb "$GATEWAY_PID")
 AFTER_FDS=$(fds "$GATEWAY_PID")
 LOADAVG_AFTER=$(loadavg)

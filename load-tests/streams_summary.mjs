@@ -24,6 +24,7 @@ for (const [name, j] of [["direct", direct], ["gateway", gateway]]) {
   check(j.closed_early === 0, `${name}: none closed before the end of the hold (got ${j.closed_early})`);
 }
 check(Number.isFinite(n("OPEN_RSS_KB")), "gateway sampled with every stream open");
+check(n("AFTER_FDS") <= n("BASE_FDS"), `gateway closed every stream once its client left (fds ${n("BASE_FDS")} before, ${n("AFTER_FDS")} after)`);
 
 const result = {
   benchmark: "streams",
