@@ -360,13 +360,8 @@ TEST_F(FaultInjectionTest, GatewaySigkillAndRestart) {
   HttpClient http;
   auto admin = [&](const std::string& method, const std::string& path,
                    const nlohmann::json& body) {
-    HttpRequest request;
-    request.method = method;
-    request.url = "http://127.0.0.1:" + std::to_string(gateway().admin_port()) + path;
-    request.headers = {"Authorization: Bearer " + AdminToken(),
-                       "Content-Type: application/json"};
-    request.body = body.dump();
-    return http.Send(request);
+    return AdminRequest(http, gateway().admin_port(), AdminToken(), method, path,
+                        body);
   };
   auto tenant_sql = [&](const std::string& token) {
     HttpRequest request;

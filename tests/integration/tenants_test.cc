@@ -34,13 +34,8 @@ class TenantsTest : public GatewayTest {
   // An admin call with a JSON body.
   HttpResponse AdminJson(const std::string& method, const std::string& path,
                          const nlohmann::json& body) {
-    HttpRequest request;
-    request.method = method;
-    request.url = "http://127.0.0.1:" + std::to_string(gateway().admin_port()) + path;
-    request.headers = {"Authorization: Bearer " + AdminToken(),
-                       "Content-Type: application/json"};
-    request.body = body.dump();
-    return admin_http_.Send(request);
+    return AdminRequest(admin_http_, gateway().admin_port(), AdminToken(), method,
+                        path, body);
   }
 
   // Creates a tenant with `sources` ({id: dsn}) and returns a fresh token.

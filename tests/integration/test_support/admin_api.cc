@@ -29,14 +29,32 @@ std::string ReadAdminToken(const std::filesystem::path& state_dir) {
   return token;
 }
 
-HttpResponse AdminRequest(HttpClient& http, int admin_port,
-                          const std::string& token, const std::string& method,
-                          const std::string& path) {
+namespace {
+
+HttpRequest AdminHttpRequest(int admin_port, const std::string& token,
+                             const std::string& method, const std::string& path) {
   HttpRequest request;
   request.method = method;
   request.url = "http://127.0.0.1:" + std::to_string(admin_port) + path;
   if (!token.empty()) request.headers.push_back("Authorization: Bearer " + token);
   request.timeout = kAdminTimeout;
+  return request;
+}
+
+}  // namespace
+
+HttpResponse AdminRequest(HttpClient& http, int admin_port,
+                          const std::string& token, const std::string& method,
+                          const std::string& path) {
+  return http.Send(AdminHttpRequest(admin_port, token, method, path));
+}
+
+HttpResponse AdminRequest(HttpClient& http, int admin_port,
+                          const std::string& token, const std::string& method,
+                          const std::string& path, const nlohmann::json& body) {
+  HttpRequest request = AdminHttpRequest(admin_port, token, method, path);
+  request.headers.push_back("Content-Type: application/json");
+  request.body = body.dump();
   return http.Send(request);
 }
 

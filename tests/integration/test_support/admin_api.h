@@ -40,6 +40,11 @@ HttpResponse AdminRequest(HttpClient& http, int admin_port,
                           const std::string& token, const std::string& method,
                           const std::string& path);
 
+// The same with a JSON body (Content-Type: application/json).
+HttpResponse AdminRequest(HttpClient& http, int admin_port,
+                          const std::string& token, const std::string& method,
+                          const std::string& path, const nlohmann::json& body);
+
 // GET /admin/warm-pool: the body, or null when it is not a JSON object
 // answered with 200.
 nlohmann::json FetchWarmPool(HttpClient& http, int admin_port,
