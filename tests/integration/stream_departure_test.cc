@@ -1,3 +1,7 @@
+// An event stream that ends on either side: a client that leaves it while
+// the instance behind it is silent, and an instance killed between two of
+// its events.
+//
 // A client that leaves an event stream while the instance behind it is
 // silent. The gateway used to notice only when a write to the client failed,
 // the second event after the close: a quiet instance kept the lease, both
@@ -8,6 +12,8 @@
 // tool answers with an event at once and then one per interval_ms, here far
 // longer than the test waits.
 
+#include <signal.h>
+
 #include <chrono>
 #include <string>
 
@@ -15,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_support/gateway_fixture.h"
+#include "test_support/proc_info.h"
 #include "test_support/raw_connection.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
@@ -87,6 +94,55 @@ TEST_F(StreamDepartureTest, ClientLeavingASilentStreamReleasesTheLeaseAtOnce) {
       "tools/call", {{"name", "hold"}, {"arguments", {{"hold_ms", 0}}}});
   EXPECT_EQ(answer.status, 200) << answer.Describe();
   EXPECT_NE(answer.body.find("held"), std::string::npos) << answer.body;
+}
+
+// The instance is killed (kill -9) after the first event of a stream and
+// before the next: the client gets the request's JSON-RPC error as the
+// stream's last event (never a hang until the next event's time, never a
+// cut that looks like a whole answer), and the next request on the same DSN
+// is served by a new instance.
+TEST_F(StreamDepartureTest, InstanceKilledMidStreamEndsItWithTheRequestsError) {
+  StartGateway({"--server-command=" MCP_RESPONDER_BIN});
+  const std::string dsn = "sqlite:///tmp/stream-killed.db";  // unused
+  RawConnection client(gateway().mcp_port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.Send(HoldRequest(dsn)));
+  const std::string first =
+      client.ReadUntilContains("notifications/", kFirstEventTimeoutMs);
+  ASSERT_NE(first.find("notifications/"), std::string::npos) << first;
+  const auto victim = OnlyInstanceProcess();
+  ASSERT_TRUE(victim.has_value());
+  ASSERT_EQ(kill(victim->pid, SIGKILL), 0);
+
+  const std::string rest = client.ReadUntilContains(
+      "stopped before it answered", kFirstEventTimeoutMs);
+  ASSERT_NE(rest.find("stopped before it answered"), std::string::npos)
+      << "no error event after the instance died: " << rest;
+  EXPECT_NE(rest.find("\"id\":1"), std::string::npos) << rest;
+  EXPECT_NE(rest.find("-32005"), std::string::npos) << rest;
+  // The chunked body ends properly after the error event.
+  std::string all = rest;
+  if (!all.ends_with("0\r\n\r\n")) {
+    all += client.ReadUntilEndsWith("0\r\n\r\n", kFirstEventTimeoutMs);
+  }
+  EXPECT_TRUE(all.ends_with("\r\n0\r\n\r\n")) << all;
+
+  // Until the gateway has seen the process exit, a request may still meet
+  // the dead instance (a JSON-RPC error, 502); then a new one serves it.
+  HttpResponse answer;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto next = Client(dsn);
+        answer = next.Call("tools/call",
+                           {{"name", "hold"}, {"arguments", {{"hold_ms", 0}}}});
+        return answer.status == 200;
+      },
+      kWait))
+      << answer.Describe();
+  EXPECT_NE(answer.body.find("held"), std::string::npos) << answer.body;
+  const auto replacement = OnlyInstanceProcess();
+  ASSERT_TRUE(replacement.has_value());
+  EXPECT_NE(replacement->pid, victim->pid);
 }
 
 }  // namespace
