@@ -364,17 +364,10 @@ TEST_F(FaultInjectionTest, GatewaySigkillAndRestart) {
                         body);
   };
   auto tenant_sql = [&](const std::string& token) {
-    HttpRequest request;
-    request.method = "POST";
-    request.url = gateway().mcp_url();
-    request.headers = {"Content-Type: application/json",
-                       "Accept: application/json, text/event-stream",
-                       "Authorization: Bearer " + token};
-    request.body = nlohmann::json{
-        {"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
-        {"params", {{"name", "execute_sql_people"},
-                    {"arguments", {{"sql", kPeopleQuery}}}}}}.dump();
-    return http.Send(request);
+    McpClient tenant(gateway().mcp_url(), std::nullopt);
+    tenant.AddHeader("Authorization: Bearer " + token);
+    return tenant.Call("tools/call", {{"name", "execute_sql_people"},
+                                      {"arguments", {{"sql", kPeopleQuery}}}});
   };
 
   // A tenant, through the admin API (the registry in the state directory).
