@@ -46,6 +46,10 @@ APT_PACKAGES=(
   nginx gnuplot-nox
 )
 
+# The unprivileged user every instance runs as when the gateway runs as root
+# (--instance-user's default).
+INSTANCE_USER=mcpgw-instance
+
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
@@ -239,10 +243,41 @@ create_sample_db() {
   mv -f "$tmp" "$SAMPLE_DB"
 }
 
+# The instances' user: a system user with no home, no shell, no password and
+# a group of its own (no other groups).
+create_instance_user() {
+  ((EUID == 0)) || return 0
+  getent passwd "$INSTANCE_USER" >/dev/null && return 0
+  log "creating the system user $INSTANCE_USER (DBHub instances run as it)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin "$INSTANCE_USER" || die "useradd $INSTANCE_USER failed"
+}
+
+# The instance user runs the pinned Node and DBHub from .deps/ and reads the
+# sample database: every directory above the repository must let it pass
+# (search only, o+x: it still lists nothing there). A clone under /root, for
+# one, would otherwise leave every instance unable to start.
+open_repo_path_for_instances() {
+  ((EUID == 0)) || return 0
+  runuser -u "$INSTANCE_USER" -- test -x "$DEPS_NODE" 2>/dev/null && return 0
+  local dir="$REPO"
+  while [[ -n "$dir" && "$dir" != / ]]; do
+    if [[ $(( 0$(stat -c %a "$dir") & 1 )) == 0 ]]; then
+      log "chmod o+x $dir: the instance user $INSTANCE_USER must pass through it"
+      chmod o+x "$dir"
+    fi
+    dir="$(dirname "$dir")"
+  done
+  runuser -u "$INSTANCE_USER" -- test -x "$DEPS_NODE" \
+    || die "the instance user $INSTANCE_USER cannot run $DEPS_NODE"
+}
+
 # Installs, then builds the given targets (default: everything).
 do_install() {
   install_apt_packages
+  create_instance_user
   install_npm_packages
+  open_repo_path_for_instances
   build_gateway "$@"
   create_sample_db
   log "ready: $BUILD/mcp-gateway"
@@ -281,7 +316,9 @@ case "$SUBCOMMAND" in
     shift
     (($# == 0)) || { usage; exit 2; }
     install_apt_packages
+    create_instance_user
     install_npm_packages
+    open_repo_path_for_instances
     build_asan
     create_sample_db
     # The whole suite under ASan+UBSan (gateways started by the integration tests

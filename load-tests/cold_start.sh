@@ -112,8 +112,10 @@ pool_full() {
 # The flags that make a mode.
 mode_flags() {
   case "$1" in
-    pool) echo "--warm-pool=$POOL" ;;
-    bare) echo "--warm-pool=0" ;;
+    # The DSNs' files lie in --sqlite-dir: a warm worker's sandbox (set
+    # before it knows its DSN) covers them (docs/security.md).
+    pool) echo "--warm-pool=$POOL --sqlite-dir=$TMP/db" ;;
+    bare) echo "--warm-pool=0 --sqlite-dir=$TMP/db" ;;
     docker) echo "--runtime=docker --docker-host=$DOCKER_HOST_ARG --image=$IMAGE --docker-mount=$TMP/db:$TMP/db:ro" ;;
   esac
 }

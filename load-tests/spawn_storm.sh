@@ -101,7 +101,8 @@ LOADAVG_BEFORE=$(loadavg)
 backend "$ONE_BACKEND" one
 : >"$TMP/db/one.db"
 # shellcheck disable=SC2086
-start_gateway "$TMP/gateway-one.log" "$TMP/state-one" --idle-timeout=1h ${GATEWAY_ARGS:-}
+start_gateway "$TMP/gateway-one.log" "$TMP/state-one" --idle-timeout=1h \
+  --sqlite-dir="$TMP/db" ${GATEWAY_ARGS:-}
 load --url "http://$MCP_ADDR/mcp" --dsn "sqlite://$TMP/db/one.db" --concurrency "$BURST" \
   --requests "$BURST" --warmup 0 --timeout "$REQUEST_TIMEOUT" --duration 90s --label one \
   >"$TMP/one.json" || die "one: mcp-load failed"
@@ -117,6 +118,7 @@ backend "$MANY_BACKEND" many
 for ((i = 0; i < DSNS; i++)); do : >"$TMP/db/many-$i.db"; done
 # shellcheck disable=SC2086
 start_gateway "$TMP/gateway-many.log" "$TMP/state-many" --idle-timeout=1h --max-instances="$MAX" \
+  --sqlite-dir="$TMP/db" \
   ${GATEWAY_ARGS:-}
 : >"$TMP/instances.samples"
 sample_instances "$TMP/instances.samples" &

@@ -177,6 +177,15 @@ std::optional<Refusal> DsnPolicy::CheckDsn(const Dsn& dsn) const {
     return Forbidden("allow-schemes",
                      text::Cat("scheme '", dsn.scheme, "' is not allowed"));
   }
+  if (dsn.scheme == "sqlite" &&
+      !CheckSqliteOutsideProtected(dsn.original, rules_.protected_dirs,
+                                   rules_.resolve_path)
+           .ok()) {
+    // Before any other rule, and whatever --sqlite-dir allows: the
+    // gateway's own files are no one's database.
+    return Forbidden("state-dir",
+                     "the sqlite file is in the gateway's own state directory");
+  }
   if (!rules_.sqlite_dir.empty() && dsn.scheme == "sqlite" &&
       !CheckSqlitePathWithin(dsn.original, rules_.sqlite_dir).ok()) {
     // The message names neither the DSN nor the path (a file name can be

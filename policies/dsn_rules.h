@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "policies/dsn.h"
+#include "policies/sqlite_path.h"
 #include "policies/target.h"
 
 namespace mcpgw::policies {
@@ -32,6 +33,14 @@ struct DsnRules {
   // Absolute directory (--sqlite-dir): sqlite DSNs must name a file strictly
   // inside it (policies/sqlite_path). Empty: any file.
   std::string sqlite_dir = {};
+  // Directories no sqlite DSN may name a file in, whatever the other rules
+  // say: the gateway's state directory. Checked on every spelling of the
+  // file, resolved as the OS would open it (symbolic links followed, files
+  // that do not exist yet included; policies/sqlite_path).
+  std::vector<std::filesystem::path> protected_dirs = {};
+  // How a path is resolved for that check (reads the filesystem); tests
+  // may inject their own.
+  PathResolver resolve_path = ResolveAsOpened;
 };
 
 // Denied unless --allow-host names them explicitly: link-local ranges (where

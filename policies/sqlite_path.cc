@@ -1,5 +1,9 @@
 #include "policies/sqlite_path.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <deque>
 #include <filesystem>
 #include <string>
 
@@ -65,6 +69,181 @@ absl::Status CheckSqlitePathWithin(std::string_view dsn,
   const std::string decoded(url.path());
   if (decoded == "/:memory:") return absl::OkStatus();
   if (!PathWithin(raw, dir) || !PathWithin(decoded, dir)) return Outside();
+  return absl::OkStatus();
+}
+
+}  // namespace mcpgw::policies
+
+namespace mcpgw::policies {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxSymlinks = 40;  // the kernel's own bound (MAXSYMLINKS)
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecoded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// DBHub's own reading of a sqlite DSN (its SafeURL): everything after
+// "://" up to the first '?', the authority up to the first '/', and the
+// path as written (not decoded); "//x" at the start of the path is the
+// relative path "x".
+struct DbhubSqlitePath {
+  bool memory = false;
+  std::string path;  // empty: no path
+};
+
+std::optional<DbhubSqlitePath> ReadDbhubSqlitePath(std::string_view dsn) {
+  const auto separator = dsn.find("://");
+  if (separator == std::string_view::npos ||
+      !text::EqualsIgnoreCase(dsn.substr(0, separator), "sqlite")) {
+    return std::nullopt;
+  }
+  std::string_view rest = dsn.substr(separator + 3);
+  rest = rest.substr(0, rest.find('?'));
+  const auto path_start = rest.find('/');
+  DbhubSqlitePath out;
+  if (path_start == std::string_view::npos) return out;
+  const std::string_view authority = rest.substr(0, path_start);
+  std::string_view path = rest.substr(path_start);
+  if (authority.empty() && path == "/:memory:") {
+    out.memory = true;
+    return out;
+  }
+  if (path.starts_with("//")) path.remove_prefix(2);
+  out.path = std::string(path);
+  return out;
+}
+
+fs::path Absolute(const std::string& path, const fs::path& cwd) {
+  if (!path.empty() && path.front() == '/') return fs::path(path);
+  return cwd / path;
+}
+
+}  // namespace
+
+std::vector<fs::path> SqliteFileSpellings(std::string_view dsn,
+                                          const fs::path& cwd) {
+  std::vector<fs::path> spellings;
+  const auto read = ReadDbhubSqlitePath(dsn);
+  if (!read || read->memory) return spellings;
+  // Both what DBHub opens (the raw path) and what any decoding layer would
+  // make of it; a NUL ends the path where the C library would.
+  for (std::string path : {read->path, PercentDecoded(read->path)}) {
+    path = path.substr(0, path.find('\0'));
+    if (path.empty()) continue;
+    spellings.push_back(Absolute(path, cwd));
+  }
+  // The old reading (the host as the start of a relative path, boost's
+  // decoded path) too: a spelling that any reading puts in a protected
+  // directory is refused.
+  if (auto parsed = boost::urls::parse_uri(dsn)) {
+    const std::string decoded(parsed->path());
+    if (!decoded.empty() && decoded != "/:memory:") {
+      spellings.push_back(Absolute(decoded.substr(0, decoded.find('\0')), cwd));
+      const std::string host(parsed->encoded_host());
+      if (!host.empty()) {
+        spellings.push_back(cwd / PercentDecoded(host) / decoded.substr(1));
+      }
+    }
+  }
+  return spellings;
+}
+
+std::optional<fs::path> SqliteFilePath(std::string_view dsn) {
+  const auto read = ReadDbhubSqlitePath(dsn);
+  if (!read || read->memory || read->path.empty() || read->path.front() != '/') {
+    return std::nullopt;
+  }
+  return fs::path(read->path);
+}
+
+fs::path ResolveAsOpened(const fs::path& path) {
+  std::deque<std::string> pending;
+  for (const auto& part : path.relative_path()) pending.push_back(part.string());
+  fs::path resolved = "/";
+  int links = 0;
+  bool exists = true;
+  while (!pending.empty()) {
+    const std::string part = std::move(pending.front());
+    pending.pop_front();
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      resolved = resolved.parent_path();
+      continue;
+    }
+    fs::path next = resolved / part;
+    struct stat st {};
+    if (!exists || lstat(next.c_str(), &st) != 0) {
+      // From here on nothing exists: the rest is taken as written.
+      exists = false;
+      resolved = std::move(next);
+      continue;
+    }
+    if (S_ISLNK(st.st_mode) && ++links <= kMaxSymlinks) {
+      std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+      const ssize_t n = readlink(next.c_str(), target.data(), target.size());
+      if (n > 0) {
+        target.resize(static_cast<std::size_t>(n));
+        const fs::path target_path(target);
+        std::deque<std::string> expanded;
+        for (const auto& piece : target_path.relative_path()) expanded.push_back(piece.string());
+        pending.insert(pending.begin(), expanded.begin(), expanded.end());
+        if (target_path.is_absolute()) resolved = "/";
+        continue;
+      }
+    }
+    resolved = std::move(next);
+  }
+  return resolved;
+}
+
+bool PathInsideOrAt(const fs::path& path, const fs::path& dir) {
+  auto p = path.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d) {
+    if (d->empty()) continue;
+    if (p == path.end() || *p != *d) return false;
+    ++p;
+  }
+  return true;
+}
+
+absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
+                                         const std::vector<fs::path>& dirs,
+                                         const PathResolver& resolve) {
+  if (dirs.empty()) return absl::OkStatus();
+  const auto spellings = SqliteFileSpellings(dsn);
+  for (const auto& dir : dirs) {
+    const fs::path lexical_dir = dir.lexically_normal();
+    const fs::path resolved_dir = resolve(lexical_dir);
+    for (const auto& spelling : spellings) {
+      const fs::path lexical = spelling.lexically_normal();
+      if (PathInsideOrAt(lexical, lexical_dir) ||
+          PathInsideOrAt(resolve(spelling), resolved_dir)) {
+        return absl::PermissionDeniedError(
+            "the sqlite DSN names a file in the gateway's own state directory");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -7,7 +7,12 @@
 // but symbolic links inside the directory are not followed, so the directory
 // must not hold links to elsewhere.
 
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -19,5 +24,37 @@ namespace mcpgw::policies {
 // never repeats the DSN; InvalidArgument if `allowed_dir` is not absolute.
 absl::Status CheckSqlitePathWithin(std::string_view dsn,
                                    std::string_view allowed_dir);
+
+// The spellings of the file a sqlite DSN names, as DBHub could open it: the
+// percent-decoded path and the raw one, lexically normalised; a relative
+// path (sqlite://host/x, sqlite://./x) is taken from `cwd`. Empty for other
+// schemes and for :memory:.
+std::vector<std::filesystem::path> SqliteFileSpellings(
+    std::string_view dsn, const std::filesystem::path& cwd = "/");
+
+// The one file DBHub opens for a sqlite DSN (the percent-decoded path, as
+// DBHub's URL parser gives it), lexically normalised; nullopt for other
+// schemes, :memory: and relative paths.
+std::optional<std::filesystem::path> SqliteFilePath(std::string_view dsn);
+
+// Resolves `path` as the kernel would when opening it: `.` and `..` one
+// component at a time, symbolic links followed (at most 40), and the
+// components that do not exist yet appended as they are. The filesystem is
+// read (lstat, readlink), nothing is opened. Absolute input only.
+std::filesystem::path ResolveAsOpened(const std::filesystem::path& path);
+
+// `path` lies inside `dir` or is `dir` itself, both absolute and normal,
+// by whole components.
+bool PathInsideOrAt(const std::filesystem::path& path,
+                    const std::filesystem::path& dir);
+
+// A directory no DSN may name a file in (the gateway's state directory):
+// PermissionDenied when any spelling of the sqlite file, resolved as the
+// OS would (`resolve`, ResolveAsOpened by default), lies in any of `dirs`
+// (each resolved too). The message names neither the DSN nor the file.
+using PathResolver = std::function<std::filesystem::path(const std::filesystem::path&)>;
+absl::Status CheckSqliteOutsideProtected(
+    std::string_view dsn, const std::vector<std::filesystem::path>& dirs,
+    const PathResolver& resolve = ResolveAsOpened);
 
 }  // namespace mcpgw::policies

@@ -37,7 +37,8 @@ constexpr char kConfigName[] = "dbhub.toml";
 // replacing or following anything already there). It holds no secret, only
 // ${VAR} references, but it is nobody else's business either.
 absl::StatusOr<std::filesystem::path> WriteDbhubConfig(
-    const std::filesystem::path& dir, const std::string& text) {
+    const std::filesystem::path& dir, const std::string& text,
+    const std::optional<InstanceUser>& owner) {
   const std::filesystem::path path = dir / kConfigName;
   const int fd = open(path.c_str(),
                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -56,6 +57,8 @@ absl::StatusOr<std::filesystem::path> WriteDbhubConfig(
     written += static_cast<std::size_t>(n);
   }
   close(fd);
+  // Written by the gateway, read by the instance user.
+  if (auto status = GiveToInstance(path, owner); !status.ok()) return status;
   return path;
 }
 
@@ -254,9 +257,7 @@ class ProcessInstance final : public RunningInstance {
 }  // namespace
 
 ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options)
-    : options_(std::move(options)) {
-  MakePrivateDirectory(options_.work_root.string()).IgnoreError();
-}
+    : options_(std::move(options)) {}
 
 // A started DBHub, before the monitor takes it over.
 struct ProcessRuntime::Started {
@@ -278,6 +279,13 @@ std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
   // DSN: instances that need more secrets in their environment (tenants)
   // start cold.
   if (!spec.secret_env.empty()) return std::nullopt;
+  // A worker's file limits were set before it knew its DSN: a sqlite file
+  // outside --sqlite-dir needs a start with rules of its own.
+  if (!options_.sandbox.launcher.empty() &&
+      !CoveredByWritePaths(options_.sandbox,
+                           DatabaseFilesOf(spec.dsn, spec.secret_env))) {
+    return std::nullopt;
+  }
   auto worker = options_.warm_pool->Claim();
   if (!worker) return std::nullopt;
   Started started{worker->pid,        worker->output_fd, worker->stdin_fd,
@@ -289,7 +297,8 @@ std::optional<ProcessRuntime::Started> ProcessRuntime::ClaimWarm(
   }
   std::string config_path;
   if (!spec.dbhub_config.empty()) {
-    auto written = WriteDbhubConfig(worker->work_dir, spec.dbhub_config);
+    auto written = WriteDbhubConfig(worker->work_dir, spec.dbhub_config,
+                                    options_.sandbox.user);
     if (written.ok()) {
       config_path = written->string();
     } else {
@@ -316,7 +325,8 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
     std::uint16_t port, const std::string& token) {
   // A private, empty working directory: DBHub reads `.env` and `dbhub.toml`
   // from its cwd, and must find nothing there but what we put.
-  if (auto status = MakePrivateDirectory(work_dir.string()); !status.ok()) {
+  if (auto status = MakeInstanceDirectory(work_dir, options_.sandbox.user);
+      !status.ok()) {
     return status;
   }
   const InstanceLaunch instance{kLoopbackHost, port, spec.dsn, token};
@@ -332,7 +342,8 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
   request.argv = std::move(line.argv);
   request.env = std::move(line.env);
   if (!spec.dbhub_config.empty()) {
-    auto written = WriteDbhubConfig(work_dir, spec.dbhub_config);
+    auto written =
+        WriteDbhubConfig(work_dir, spec.dbhub_config, options_.sandbox.user);
     if (!written.ok()) {
       std::error_code ignored;
       std::filesystem::remove_all(work_dir, ignored);
@@ -343,6 +354,11 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
   request.env.insert(request.env.end(), spec.secret_env.begin(),
                      spec.secret_env.end());
   request.working_dir = work_dir.string();
+  if (!options_.sandbox.launcher.empty()) {
+    request.argv = SandboxedCommand(options_.sandbox, work_dir,
+                                    DatabaseFilesOf(spec.dsn, spec.secret_env),
+                                    std::move(request.argv));
+  }
   auto spawned = SpawnInOwnGroup(request);
   if (!spawned.ok()) {
     std::error_code ignored;

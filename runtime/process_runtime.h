@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/instance_sandbox.h"
 #include "runtime/launch_command.h"
 #include "runtime/runtime.h"
 #include "runtime/state_records.h"
@@ -42,6 +43,9 @@ struct ProcessRuntimeOptions {
   // NAME=VALUE added to every instance's environment (--server-env).
   std::vector<std::string> extra_env;
   ReadinessCheck readiness;
+  // How every process is confined; an empty launcher runs them unconfined
+  // (unit tests only: the gateway always sets it).
+  InstanceSandbox sandbox;
 };
 
 class ProcessRuntime final : public Runtime {

@@ -10,10 +10,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -78,9 +84,62 @@ struct Pipe {
 
 constexpr int kControlFd = 3;
 
+// Runs every spawn on one thread that lives as long as the process. A
+// child's parent-death signal (armed by the sandbox launcher) fires when
+// the *thread* that spawned it ends, not the process: spawning from a
+// thread that comes and goes (the warm pool's, a launch's) would kill its
+// children with it. Never destroyed: it must outlive every other thread.
+class SpawnThread {
+ public:
+  static SpawnThread& Get() {
+    static SpawnThread* const instance = new SpawnThread();
+    return *instance;
+  }
+
+  absl::StatusOr<SpawnedProcess> Run(
+      std::function<absl::StatusOr<SpawnedProcess>()> spawn) {
+    std::packaged_task<absl::StatusOr<SpawnedProcess>()> task(std::move(spawn));
+    auto result = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return result.get();
+  }
+
+ private:
+  SpawnThread() {
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Loop() {
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return !queue_.empty(); });
+      auto task = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<absl::StatusOr<SpawnedProcess>()>> queue_;
+};
+
+absl::StatusOr<SpawnedProcess> SpawnNow(const SpawnRequest& request);
+
 }  // namespace
 
 absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request) {
+  return SpawnThread::Get().Run([&request] { return SpawnNow(request); });
+}
+
+namespace {
+
+absl::StatusOr<SpawnedProcess> SpawnNow(const SpawnRequest& request) {
   if (request.argv.empty()) return absl::InvalidArgumentError("empty argv");
   Pipe output;
   Pipe input;
@@ -140,6 +199,8 @@ absl::StatusOr<SpawnedProcess> SpawnInOwnGroup(const SpawnRequest& request) {
   return SpawnedProcess{pid, output.ReleaseRead(), input.ReleaseWrite(),
                         control.ReleaseRead()};
 }
+
+}  // namespace
 
 std::vector<std::string> CleanNodeEnvironment(const std::string& home) {
   return {

@@ -183,7 +183,8 @@ absl::StatusOr<std::unique_ptr<WarmPool::Slot>> WarmPool::SpawnWorker() {
   auto slot = std::make_unique<Slot>();
   slot->worker.record_id = text::Cat("warm-", policies::RandomHex(6));
   slot->worker.work_dir = options_.work_root / slot->worker.record_id;
-  if (auto status = MakePrivateDirectory(slot->worker.work_dir.string());
+  if (auto status = MakeInstanceDirectory(slot->worker.work_dir,
+                                          options_.sandbox.user);
       !status.ok()) {
     return status;
   }
@@ -192,6 +193,10 @@ absl::StatusOr<std::unique_ptr<WarmPool::Slot>> WarmPool::SpawnWorker() {
   request.argv = {options_.node_path, "--experimental-import-meta-resolve",
                   "--disable-warning=ExperimentalWarning",
                   options_.preloader_path, options_.dbhub_entry};
+  if (!options_.sandbox.launcher.empty()) {
+    request.argv = SandboxedCommand(options_.sandbox, slot->worker.work_dir, {},
+                                    std::move(request.argv));
+  }
   request.env = CleanNodeEnvironment(slot->worker.work_dir.string());
   request.working_dir = slot->worker.work_dir.string();
   request.stdin_pipe = true;

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "runtime/instance_sandbox.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_protocol.h"
 
@@ -43,6 +44,9 @@ struct WarmPoolOptions {
   // claim to a ready /healthz.
   std::chrono::milliseconds warm_timeout{30'000};
   StateRecords* records = nullptr;  // optional
+  // Workers are confined before they preload, so a claimed worker holds the
+  // same limits as a cold start (its sqlite files must lie in a write path).
+  InstanceSandbox sandbox;
 };
 
 // A worker taken out of the pool. Whoever claimed it owns its process, its

@@ -375,6 +375,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "File with a key DSN requests must send as Authorization: Bearer "
        "<key>. Default: none needed.");
   options.add(policy_options);
+  SandboxOptions sandbox_options;
+  options.add(sandbox_options.Describe());
 
   po::variables_map values;
   try {
@@ -542,6 +544,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--runtime='", config.runtime, "': expected process or docker"));
   }
 
+  if (auto status = sandbox_options.Finish(config.state_dir, ExecutableDir(),
+                                           config.sandbox);
+      !status.ok()) {
+    return status;
+  }
   if (!server_command.empty()) {
     auto program = ResolveExecutable(server_command);
     if (!program.ok()) return program.status();
@@ -638,6 +645,8 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
                                ? nlohmann::json(nullptr)
                                : nlohmann::json(config.default_dsn_file.string())},
       {"warm_preloader", config.warm_preloader},
+      {"sandbox", config.runtime == "process" ? SandboxConfigJson(config.sandbox)
+                                              : nlohmann::json(nullptr)},
       {"policies",
        {{"tenants_file", config.tenants_file.string()},
         {"credentials_key_file", config.credentials_key_file.string()},

@@ -13,6 +13,7 @@
 #include "runtime/container_spec.h"
 #include "runtime/docker_host.h"
 #include "src/protocol_options.h"
+#include "src/sandbox_options.h"
 
 namespace mcpgw {
 
@@ -82,6 +83,7 @@ struct Config {
   std::size_t max_dsn_length = 4096;
   // sqlite DSNs must name files strictly inside it (absolute). Empty: any.
   std::filesystem::path sqlite_dir;
+  SandboxConfig sandbox;  // process runtime
   bool readonly = false;  // DSN requests
   int max_rows = 0;       // DSN requests; 0: no cap
   double rate_limit = 0;  // requests/s per DSN instance key; 0: none

@@ -29,6 +29,7 @@
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
+#include "src/sandbox_setup.h"
 #include "src/state_dir.h"
 #include "src/tenant_setup.h"
 #include "policies/text.h"
@@ -225,7 +226,17 @@ int RunGateway(const Config& config) {
     spdlog::warn("stopped {} DBHub process(es) left by an earlier run", stopped);
   }
   std::error_code ignored;
+  // Where an earlier version kept the instances' directories.
   std::filesystem::remove_all(config.state_dir / "run", ignored);
+  runtime::InstanceSandbox sandbox;
+  if (config.runtime == "process") {
+    auto made = SetUpInstanceSandbox(config);
+    if (!made.ok()) {
+      spdlog::critical("{}", std::string(made.status().message()));
+      return 1;
+    }
+    sandbox = *std::move(made);
+  }
 
   // The warm pool serves the process runtime; containers start their own way.
   // Its workers are pre-loaded DBHubs: no use for another server.
@@ -240,10 +251,11 @@ int RunGateway(const Config& config) {
         .node_path = config.node_path,
         .preloader_path = config.warm_preloader,
         .dbhub_entry = config.dbhub_entry,
-        .work_root = config.state_dir / "run",
+        .work_root = config.sandbox.instance_dir,
         .size = config.warm_pool,
         .warm_timeout = config.start_timeout,
         .records = &records,
+        .sandbox = sandbox,
     });
   }
   std::unique_ptr<runtime::Runtime> instance_runtime;
@@ -257,7 +269,7 @@ int RunGateway(const Config& config) {
         runtime::ProcessRuntimeOptions{
             .node_path = config.node_path,
             .dbhub_entry = config.dbhub_entry,
-            .work_root = config.state_dir / "run",
+            .work_root = config.sandbox.instance_dir,
             .start_timeout = config.start_timeout,
             .liveness_timeout = config.liveness_timeout,
             .records = &records,
@@ -271,6 +283,7 @@ int RunGateway(const Config& config) {
             .extra_env = config.server_env,
             .readiness = {.path = config.server_readiness_path,
                           .any_status = config.server_readiness_any_status},
+            .sandbox = sandbox,
         });
   }
   // Before the pool: a runtime thread finishing an instance's exit may still

@@ -60,7 +60,8 @@ absl::StatusOr<TenantSetup> OpenTenants(const Config& config) {
                                             config.allow_hosts,
                                             config.deny_hosts,
                                             config.max_dsn_length,
-                                            config.sqlite_dir.string()});
+                                            config.sqlite_dir.string(),
+                                            {config.state_dir}});
   if (!rules.ok()) return rules.status();
   setup.rules = *std::move(rules);
 

@@ -208,6 +208,9 @@ cleanup() {
 # and INT or TERM end the script through it.
 make_tmp() {
   TMP=$(mktemp -d "${TMPDIR:-/tmp}/$SCRIPT_NAME.XXXXXX")
+  # Instances run as an unprivileged user when the gateway is root
+  # (docs/security.md): they must pass through to the databases in here.
+  chmod 711 "$TMP"
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
