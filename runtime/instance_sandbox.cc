@@ -147,10 +147,10 @@ std::string RuntimeTreeOf(const fs::path& path) {
                                        : real.parent_path().string();
 }
 
-std::vector<std::string> SandboxedCommand(
-    const InstanceSandbox& sandbox, const fs::path& private_dir,
-    const std::vector<std::string>& database_files,
-    std::vector<std::string> command) {
+SandboxedLaunch SandboxedCommand(const InstanceSandbox& sandbox,
+                                 const fs::path& private_dir,
+                                 const std::vector<std::string>& database_files,
+                                 std::vector<std::string> command) {
   sandbox::LaunchOptions options;
   if (sandbox.user) {
     options.uid = sandbox.user->uid;
@@ -163,16 +163,17 @@ std::vector<std::string> SandboxedCommand(
   options.write = sandbox.write_paths;
   options.write.push_back(private_dir.string());
   options.write.push_back("/dev/null");
-  for (const auto& file : database_files) {
-    options.write.push_back(file);
-    for (const char* suffix : kJournalSuffixes) {
-      options.write.push_back(file + suffix);
-    }
-  }
   options.command = std::move(command);
-  std::vector<std::string> argv = {sandbox.launcher};
-  for (auto& arg : sandbox::LaunchArguments(options)) argv.push_back(std::move(arg));
-  return argv;
+  SandboxedLaunch launch;
+  launch.argv = {sandbox.launcher};
+  for (auto& arg : sandbox::LaunchArguments(options)) launch.argv.push_back(std::move(arg));
+  std::string files;
+  for (const auto& file : database_files) {
+    files += file + "\n";
+    for (const char* suffix : kJournalSuffixes) files += file + suffix + "\n";
+  }
+  if (!files.empty()) launch.env = text::Cat(sandbox::kWritePathsEnv, "=", files);
+  return launch;
 }
 
 bool CoveredByWritePaths(const InstanceSandbox& sandbox,

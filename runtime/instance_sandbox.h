@@ -72,13 +72,21 @@ std::vector<std::string> SystemExecPaths();
 // its own directory. `path` is resolved first (node_modules/.bin links).
 std::string RuntimeTreeOf(const std::filesystem::path& path);
 
-// The launcher's argv for one process: `command` (argv[0] absolute) run in
-// `sandbox`, with `private_dir` writable, `database_files` (and their
-// journals) readable and writable, and the gateway's pid as the parent.
-std::vector<std::string> SandboxedCommand(
-    const InstanceSandbox& sandbox, const std::filesystem::path& private_dir,
-    const std::vector<std::string>& database_files,
-    std::vector<std::string> command);
+// How to start one process in the sandbox: the launcher's argv and one
+// more environment entry for the program's private write paths.
+struct SandboxedLaunch {
+  std::vector<std::string> argv;
+  std::string env;  // NAME=value; empty when there is nothing to add
+};
+
+// `command` (argv[0] absolute) run in `sandbox`, with `private_dir` writable,
+// `database_files` (and their journals) readable and writable, and the
+// gateway's pid as the parent. The database files travel in the
+// environment, never in argv.
+SandboxedLaunch SandboxedCommand(const InstanceSandbox& sandbox,
+                                 const std::filesystem::path& private_dir,
+                                 const std::vector<std::string>& database_files,
+                                 std::vector<std::string> command);
 
 // True when every file in `database_files` lies inside a write path of
 // `sandbox`: a warm worker, whose limits were set before it knew its DSN,

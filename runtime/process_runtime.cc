@@ -325,6 +325,20 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
     std::uint16_t port, const std::string& token) {
   // A private, empty working directory: DBHub reads `.env` and `dbhub.toml`
   // from its cwd, and must find nothing there but what we put.
+  const std::vector<std::string> database_files =
+      DatabaseFilesOf(spec.dsn, spec.secret_env);
+  // A database the instance user cannot read would fail inside DBHub with
+  // "unable to open database file": say why instead, before spawning.
+  if (options_.sandbox.user) {
+    for (const auto& file : database_files) {
+      std::error_code missing;
+      if (!std::filesystem::exists(file, missing)) continue;
+      if (auto status = CheckReachableBy(file, *options_.sandbox.user, false);
+          !status.ok()) {
+        return status;
+      }
+    }
+  }
   if (auto status = MakeInstanceDirectory(work_dir, options_.sandbox.user);
       !status.ok()) {
     return status;
@@ -355,9 +369,10 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
                      spec.secret_env.end());
   request.working_dir = work_dir.string();
   if (!options_.sandbox.launcher.empty()) {
-    request.argv = SandboxedCommand(options_.sandbox, work_dir,
-                                    DatabaseFilesOf(spec.dsn, spec.secret_env),
-                                    std::move(request.argv));
+    auto launch = SandboxedCommand(options_.sandbox, work_dir, database_files,
+                                   std::move(request.argv));
+    request.argv = std::move(launch.argv);
+    if (!launch.env.empty()) request.env.push_back(std::move(launch.env));
   }
   auto spawned = SpawnInOwnGroup(request);
   if (!spawned.ok()) {

@@ -195,7 +195,8 @@ absl::StatusOr<std::unique_ptr<WarmPool::Slot>> WarmPool::SpawnWorker() {
                   options_.preloader_path, options_.dbhub_entry};
   if (!options_.sandbox.launcher.empty()) {
     request.argv = SandboxedCommand(options_.sandbox, slot->worker.work_dir, {},
-                                    std::move(request.argv));
+                                    std::move(request.argv))
+                       .argv;
   }
   request.env = CleanNodeEnvironment(slot->worker.work_dir.string());
   request.working_dir = slot->worker.work_dir.string();

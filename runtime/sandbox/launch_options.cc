@@ -67,6 +67,24 @@ std::variant<LaunchOptions, std::string> ParseLaunchOptions(
   return options;
 }
 
+std::optional<std::string> AddWritePathsFromEnv(const std::string& value,
+                                                LaunchOptions& options) {
+  std::size_t start = 0;
+  while (start < value.size()) {
+    auto end = value.find('\n', start);
+    if (end == std::string::npos) end = value.size();
+    const std::string path = value.substr(start, end - start);
+    if (!path.empty()) {
+      if (path.front() != '/') {
+        return std::string(kWritePathsEnv) + " holds a path that is not absolute";
+      }
+      options.write.push_back(path);
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> LaunchArguments(const LaunchOptions& options) {
   std::vector<std::string> args;
   if (options.uid && options.gid) {

@@ -21,6 +21,11 @@ namespace mcpgw::sandbox {
 
 inline constexpr char kLauncherName[] = "mcp-gateway-sandbox";
 
+// Paths the instance may also write, one per line, in the environment rather
+// than argv: the sqlite files a DSN names are nobody else's business (argv is
+// world-readable in /proc). The launcher removes the variable before exec.
+inline constexpr char kWritePathsEnv[] = "MCPGW_SANDBOX_WRITE_PATHS";
+
 struct LaunchOptions {
   // Switch to this uid/gid (no supplementary groups) before exec; needs root.
   std::optional<uid_t> uid;
@@ -38,6 +43,11 @@ struct LaunchOptions {
 // The options, or a message for a person.
 std::variant<LaunchOptions, std::string> ParseLaunchOptions(
     const std::vector<std::string>& args);
+
+// Adds the paths in `value` (kWritePathsEnv's format) to `options.write`;
+// a message for a person when one is not absolute.
+std::optional<std::string> AddWritePathsFromEnv(const std::string& value,
+                                                LaunchOptions& options);
 
 // The inverse: the arguments (after argv[0]) that ParseLaunchOptions reads
 // back as `options`.

@@ -21,6 +21,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -80,7 +81,12 @@ int main(int argc, char** argv) {
   }
   auto parsed = mcpgw::sandbox::ParseLaunchOptions(args);
   if (auto* error = std::get_if<std::string>(&parsed)) Fail(*error);
-  const LaunchOptions& options = std::get<LaunchOptions>(parsed);
+  LaunchOptions& options = std::get<LaunchOptions>(parsed);
+  if (const char* paths = std::getenv(mcpgw::sandbox::kWritePathsEnv)) {
+    if (auto error = mcpgw::sandbox::AddWritePathsFromEnv(paths, options)) Fail(*error);
+    // The program gets the environment the gateway meant for it.
+    unsetenv(mcpgw::sandbox::kWritePathsEnv);
+  }
 
   const int abi = options.landlock ? mcpgw::sandbox::LandlockAbi() : 0;
   std::optional<mcpgw::sandbox::LandlockRuleset> ruleset;

@@ -236,7 +236,7 @@ TEST_F(TenantsTest, GatewayWideReadonlyAppliesToDsnRequests) {
 }
 
 TEST_F(TenantsTest, GatewayWideReadonlyHoldsOnAWarmPoolWorker) {
-  StartGateway({"--readonly", "--warm-pool=1"});
+  StartGateway({"--readonly", "--warm-pool=1", SqliteDirFlag()});
   const bool warm = WaitUntil(
       [&] {
         auto status = FetchWarmPool(admin_http_, gateway().admin_port(), AdminToken());

@@ -94,8 +94,27 @@ class WarmPoolTest : public GatewayTest {
   HttpClient admin_http_;
 };
 
-TEST_F(WarmPoolTest, ClaimedWorkerServesTheDatabaseItWasHanded) {
+// A worker's sandbox was set before it knew its DSN and covers
+// --sqlite-dir only: a sqlite file elsewhere gets a cold start with rules of
+// its own, even with idle workers, and is served all the same.
+TEST_F(WarmPoolTest, SqliteFileOutsideTheSqliteDirStartsCold) {
   StartGateway({"--warm-pool=2"});
+  const auto idle_pids = AwaitFullPool();
+  ASSERT_EQ(idle_pids.size(), 2u);
+  auto client = Client(NewSqliteDsn("elsewhere.db"));
+  const auto rows = client.ExecuteSql(kPeopleQuery);
+  ASSERT_EQ(rows.status, 200) << rows.Describe();
+  EXPECT_EQ(ExecuteSqlRows(rows), PeopleRows());
+  const int pid = InstancePidFor("elsewhere.db");
+  EXPECT_TRUE(std::find(idle_pids.begin(), idle_pids.end(), pid) == idle_pids.end())
+      << "a worker sandboxed without that file was handed it";
+  const auto status = PoolStatus();
+  EXPECT_EQ(status.value("hits", -1), 0) << status.dump();
+  EXPECT_EQ(status.value("idle", -1), 2) << status.dump();
+}
+
+TEST_F(WarmPoolTest, ClaimedWorkerServesTheDatabaseItWasHanded) {
+  StartGateway({"--warm-pool=2", SqliteDirFlag()});
   const auto idle_pids = AwaitFullPool();
   ASSERT_EQ(idle_pids.size(), 2u);
 
@@ -140,7 +159,7 @@ TEST_F(WarmPoolTest, ClaimedWorkerServesTheDatabaseItWasHanded) {
 }
 
 TEST_F(WarmPoolTest, TwoClaimsNeverShareAProcess) {
-  StartGateway({"--warm-pool=2"});
+  StartGateway({"--warm-pool=2", SqliteDirFlag()});
   const auto idle_pids = AwaitFullPool();
   ASSERT_EQ(idle_pids.size(), 2u);
 
@@ -170,7 +189,7 @@ TEST_F(WarmPoolTest, TwoClaimsNeverShareAProcess) {
 }
 
 TEST_F(WarmPoolTest, MoreFirstRequestsThanWorkersGetPlainSpawnsAtOnce) {
-  StartGateway({"--warm-pool=2"});
+  StartGateway({"--warm-pool=2", SqliteDirFlag()});
   const auto idle_pids = AwaitFullPool();
   ASSERT_EQ(idle_pids.size(), 2u);
 
@@ -199,7 +218,7 @@ TEST_F(WarmPoolTest, MoreFirstRequestsThanWorkersGetPlainSpawnsAtOnce) {
 }
 
 TEST_F(WarmPoolTest, WorkerThatDiesBeforeItsClaimIsReplaced) {
-  StartGateway({"--warm-pool=2"});
+  StartGateway({"--warm-pool=2", SqliteDirFlag()});
   const auto idle_pids = AwaitFullPool();
   ASSERT_EQ(idle_pids.size(), 2u);
   const int victim = idle_pids.front();
@@ -265,7 +284,7 @@ TEST_P(BrokenPreloaderTest, FallsBackToPlainSpawns) {
   if (std::string(broken.script).size() > 0) {
     std::ofstream(script) << broken.script;
   }
-  StartGateway({"--warm-pool=2", "--warm-preloader=" + script.string()});
+  StartGateway({"--warm-pool=2", SqliteDirFlag(), "--warm-preloader=" + script.string()});
 
   nlohmann::json status;
   ASSERT_TRUE(WaitUntil(

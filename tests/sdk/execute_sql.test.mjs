@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,6 +42,9 @@ const ROWS = [
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-gateway-sdk-'));
+// Instances run as an unprivileged user when the gateway is root: they must
+// pass through to staff.db (docs/security.md).
+chmodSync(tmp, 0o711);
 const stateDir = join(tmp, 'state');
 const dbPath = join(tmp, 'staff.db');
 const dsn = `sqlite://${dbPath}`; // dbPath is absolute: sqlite:///tmp/...
@@ -57,6 +60,7 @@ function createDatabase() {
   const insert = db.prepare('INSERT INTO staff (id, name, dept, badge) VALUES (?, ?, ?, ?)');
   for (const r of ROWS) insert.run(r.id, r.name, r.dept, r.badge);
   db.close();
+  chmodSync(dbPath, 0o644);
 }
 
 function startGateway() {

@@ -68,14 +68,20 @@ TEST(InstanceSandboxTest, CommandRunsTheProgramThroughTheLauncher) {
   box.read_paths = {"/etc/hosts"};
   box.exec_paths = {"/usr", "/opt/deps/node_modules"};
   box.write_paths = {"/data/sqlite"};
-  const auto argv = SandboxedCommand(box, "/run/gw/i1", {"/data/a.db"},
-                                     {"/opt/deps/node", "dbhub.js", "--port", "1"});
+  const auto launch = SandboxedCommand(box, "/run/gw/i1", {"/data/a.db"},
+                                       {"/opt/deps/node", "dbhub.js", "--port", "1"});
+  const auto& argv = launch.argv;
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv[0], box.launcher);
   auto parsed = ParseLaunchOptions({argv.begin() + 1, argv.end()});
   ASSERT_TRUE(std::holds_alternative<LaunchOptions>(parsed))
       << std::get<std::string>(parsed);
-  const auto& options = std::get<LaunchOptions>(parsed);
+  auto& options = std::get<LaunchOptions>(parsed);
+  // The database's path is in the environment, not in argv.
+  for (const auto& arg : argv) EXPECT_EQ(arg.find("a.db"), std::string::npos) << arg;
+  const std::string prefix = std::string(sandbox::kWritePathsEnv) + "=";
+  ASSERT_EQ(launch.env.rfind(prefix, 0), 0u) << launch.env;
+  EXPECT_FALSE(sandbox::AddWritePathsFromEnv(launch.env.substr(prefix.size()), options));
   EXPECT_EQ(options.uid, 10001u);
   EXPECT_EQ(options.parent, getpid());
   EXPECT_TRUE(options.landlock);

@@ -35,6 +35,9 @@ class GatewayTest : public ::testing::Test {
   std::filesystem::path state_dir() const { return temp_ / "state"; }
   // Where NewSqliteDsn puts its files (readable by containers too).
   std::filesystem::path sqlite_dir() const;
+  // --sqlite-dir=sqlite_dir(): a warm worker's sandbox, set before it knows
+  // its DSN, covers only sqlite files there (docs/security.md).
+  std::string SqliteDirFlag() const { return "--sqlite-dir=" + sqlite_dir().string(); }
   const TempDir& temp() const { return temp_; }
 
   // A client of the current gateway's POST /mcp.

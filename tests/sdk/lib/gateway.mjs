@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,6 +38,9 @@ export function serverEverythingFlags() {
 // A fresh temporary directory, removed by cleanup().
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  // A gateway run as root starts its instances as an unprivileged user
+  // (docs/security.md): they must pass through to the databases in here.
+  chmodSync(dir, 0o711);
   return {
     path: dir,
     cleanup() {
@@ -54,6 +57,7 @@ export function createStaffDatabase(path, rows) {
   const insert = db.prepare('INSERT INTO staff (id, name) VALUES (?, ?)');
   for (const r of rows) insert.run(r.id, r.name);
   db.close();
+  chmodSync(path, 0o644);
   return `sqlite://${path}`;
 }
 
