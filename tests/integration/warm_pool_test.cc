@@ -248,8 +248,10 @@ TEST_F(WarmPoolTest, PoolTurnedOffMeansPlainSpawns) {
 }
 
 // --readonly holds on a claimed worker: the claim carries its config's path.
+// (--sqlite-dir: a worker's sandbox, set before its claim, covers the file.)
 TEST_F(WarmPoolTest, GatewayWideReadonlyHoldsOnAWarmPoolWorker) {
-  StartGateway({"--readonly", "--warm-pool=1"});
+  StartGateway({"--readonly", "--warm-pool=1",
+                "--sqlite-dir=" + sqlite_dir().string()});
   const bool warm = WaitUntil(
       [&] {
         auto status = PoolStatus();
