@@ -21,7 +21,9 @@ absl::StatusOr<AdoptionResult> AdoptOrRemoveLeftovers(
     const std::string short_id = leftover.container_id.substr(0, 12);
     std::string why_not;
     std::optional<AdoptionTarget> target;
-    if (!leftover.running) {
+    if (!leftover.not_adoptable.empty()) {
+      why_not = leftover.not_adoptable;
+    } else if (!leftover.running) {
       why_not = "not running";
     } else if (target = resolve(leftover.dsn); !target) {
       why_not = "its DSN is not accepted any more";

@@ -2,6 +2,9 @@
 // What a restarted gateway does with the containers an earlier run left:
 // adopts each healthy one whose DSN it still serves (the instance key is
 // recomputed from the DSN in the container's environment), removes the rest.
+// Containers started with a DBHub config (tenants, --readonly, --max-rows)
+// are always removed: their key and config cannot be recomputed from what
+// the container shows, and their config directory is gone.
 
 #include <functional>
 #include <optional>

@@ -33,23 +33,34 @@ std::string BuildCreateBody(const ContainerSpec& spec) {
       {"AutoRemove", false},
       {"RestartPolicy", {{"Name", "no"}}},
   };
-  if (!spec.binds.empty()) host_config["Binds"] = spec.binds;
+  std::vector<std::string> binds = spec.binds;
+  // Non-secret settings only: argv is visible in inspect and /proc.
+  json cmd = json::array({"--transport", "http", "--port", port});
+  auto labels = spec.labels;
+  if (!spec.config_dir.empty()) {
+    binds.push_back(text::Cat(spec.config_dir, ":", kContainerConfigDir, ":ro"));
+    cmd.push_back(
+        text::Cat("--config=", kContainerConfigDir, "/", kConfigFileName));
+    labels[container_label::kDbhubConfig] = "1";
+  }
+  if (!binds.empty()) host_config["Binds"] = std::move(binds);
+  json env = json::array({
+      "TRANSPORT=http",
+      text::Cat("PORT=", port),
+      text::Cat("DBHUB_HOST=", spec.listen_host),
+      "HOME=/tmp",
+      "NODE_ENV=production",
+  });
+  // A tenant's instance has no DSN of its own: its sources are in the config.
+  if (!spec.dsn.empty()) env.push_back(text::Cat("DSN=", spec.dsn));
+  env.push_back(text::Cat("DBHUB_AUTH_TOKEN=", spec.bearer_token));
+  for (const auto& entry : spec.secret_env) env.push_back(entry);
   json body = {
       {"Image", spec.image},
-      // Non-secret settings only: argv is visible in inspect and /proc.
-      {"Cmd", json::array({"--transport", "http", "--port", port})},
-      {"Env",
-       json::array({
-           "TRANSPORT=http",
-           text::Cat("PORT=", port),
-           text::Cat("DBHUB_HOST=", spec.listen_host),
-           "HOME=/tmp",
-           "NODE_ENV=production",
-           text::Cat("DSN=", spec.dsn),
-           text::Cat("DBHUB_AUTH_TOKEN=", spec.bearer_token),
-       })},
+      {"Cmd", std::move(cmd)},
+      {"Env", std::move(env)},
       {"User", spec.user},
-      {"Labels", spec.labels},
+      {"Labels", std::move(labels)},
       {"Tty", false},
       {"AttachStdin", false},
       {"OpenStdin", false},

@@ -19,7 +19,15 @@ inline constexpr const char* kGatewayId = "mcp-gateway.gateway-id";
 inline constexpr const char* kInstanceId = "mcp-gateway.instance-id";
 inline constexpr const char* kKeyPrefix = "mcp-gateway.key-prefix";
 inline constexpr const char* kCreatedAt = "mcp-gateway.created-at";
+// Set ("1") on containers started with a DBHub config (tenants, --readonly,
+// --max-rows): a restarted gateway removes them instead of adopting them.
+inline constexpr const char* kDbhubConfig = "mcp-gateway.dbhub-config";
 }  // namespace container_label
+
+// Where a container finds its DBHub config: the host directory holding
+// dbhub.toml is bind-mounted read-only here.
+inline constexpr const char* kContainerConfigDir = "/mcp-gateway";
+inline constexpr const char* kConfigFileName = "dbhub.toml";
 
 struct ContainerLimits {
   std::int64_t memory_bytes = 512LL * 1024 * 1024;
@@ -34,6 +42,12 @@ struct ContainerSpec {
   // Secrets: only ever in the environment.
   std::string dsn;
   std::string bearer_token;
+  // "NAME=value" entries added to the environment (a tenant's DSNs). Secret.
+  std::vector<std::string> secret_env;
+  // Host directory holding dbhub.toml (not secret: DSNs in it are ${VAR}).
+  // Set: mounted read-only at kContainerConfigDir, DBHub started with
+  // --config and the container labelled kDbhubConfig.
+  std::string config_dir;
   std::uint16_t port = 0;   // DBHub's port inside the container
   std::string listen_host;  // DBHub's bind address inside the container
   // Empty: the host's network namespace (DBHub on host loopback). Else the

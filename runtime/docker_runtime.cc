@@ -1,8 +1,14 @@
 #include "runtime/docker_runtime.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -45,6 +51,9 @@ struct ContainerState {
   std::atomic<int> pid{0};
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> exited{false};
+
+  // The host directory mounted as the container's config; removed with it.
+  std::filesystem::path config_dir;
 
   mutable std::mutex mutex;
   std::string container_id;  // guarded: set once created
@@ -99,6 +108,10 @@ void Finish(ContainerState& state, const std::string& id, Ending ending,
       spdlog::warn("instance {}: {}", state.instance_id,
                    std::string(removed.message()));
     }
+  }
+  if (!state.config_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(state.config_dir, ignored);
   }
   state.exited.store(true);
   std::string reason;
@@ -280,28 +293,132 @@ std::shared_ptr<ContainerState> NewState(
   return state;
 }
 
+// uid and gid of --docker-user ("uid[:gid]"); -1 for a gid not given.
+absl::StatusOr<std::pair<uid_t, gid_t>> NumericUser(const std::string& user) {
+  const auto colon = user.find(':');
+  const std::string uid = user.substr(0, colon);
+  const std::string gid =
+      colon == std::string::npos ? std::string() : user.substr(colon + 1);
+  auto numeric = [](const std::string& text) {
+    return !text.empty() && text.size() <= 9 &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!numeric(uid) || (!gid.empty() && !numeric(gid))) {
+    return absl::FailedPreconditionError(text::Cat(
+        "--docker-user='", user, "': a container's DBHub config (tenants, "
+        "--readonly, --max-rows) is handed to a numeric uid[:gid]"));
+  }
+  return std::pair<uid_t, gid_t>(
+      static_cast<uid_t>(std::stoul(uid)),
+      gid.empty() ? static_cast<gid_t>(-1) : static_cast<gid_t>(std::stoul(gid)));
+}
+
+// How the config reaches the container: `<config_root>/<instance id>/
+// dbhub.toml`, the directory 0700 and the file 0400, both owned by the
+// container's user, the directory bind-mounted read-only at
+// kContainerConfigDir. Chosen over the engine's archive upload
+// (PUT /containers/{id}/archive before start), tried against Podman 4.3:
+// with a read-only root the upload has nowhere to go. Docker refuses it
+// outside a volume, and the /tmp tmpfs does not exist before start (Podman
+// copies an upload into it, Docker does not); an anonymous volume takes the
+// upload, but Podman hands the volume's root to the container's user, which
+// would give DBHub a writable, unbounded, executable place. The read-only
+// bind gives it nothing to write, and leaves the text on the host only
+// under the gateway's private config root (0700), readable by root and the
+// container's uid. The cost: the engine must see that directory at the
+// same path (a local engine; a gateway in a container mounts it so).
+absl::StatusOr<std::filesystem::path> WriteContainerConfig(
+    const std::filesystem::path& root, const std::string& instance_id,
+    const std::string& user, const std::string& toml) {
+  if (root.empty()) {
+    return absl::FailedPreconditionError(
+        "this docker runtime has no directory for DBHub configs");
+  }
+  auto owner = NumericUser(user);
+  if (!owner.ok()) return owner.status();
+  const bool as_root = geteuid() == 0;
+  if (!as_root && geteuid() != owner->first) {
+    return absl::FailedPreconditionError(text::Cat(
+        "a container's DBHub config (tenants, --readonly, --max-rows) must be "
+        "readable by its user (--docker-user=", user,
+        ") and by nobody else: run the gateway as root, or give "
+        "--docker-user the gateway's own uid:gid"));
+  }
+  std::error_code error;
+  std::filesystem::create_directories(root, error);
+  const auto dir = root / instance_id;
+  std::filesystem::remove_all(dir, error);
+  if (mkdir(dir.c_str(), 0700) != 0) {
+    return absl::InternalError(text::Cat("cannot create ", dir.string(), ": ",
+                                         std::strerror(errno)));
+  }
+  auto fail = [&](const char* what) {
+    const std::string message =
+        text::Cat(what, " ", dir.string(), ": ", std::strerror(errno));
+    std::filesystem::remove_all(dir, error);
+    return absl::InternalError(message);
+  };
+  const auto file = dir / kConfigFileName;
+  const int fd = open(file.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+  if (fd < 0) return fail("cannot write the DBHub config in");
+  std::size_t done = 0;
+  while (done < toml.size()) {
+    const ssize_t n = write(fd, toml.data() + done, toml.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return fail("cannot write the DBHub config in");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool handed = !as_root || fchown(fd, owner->first, owner->second) == 0;
+  close(fd);
+  if (!handed || (as_root && chown(dir.c_str(), owner->first, owner->second) != 0)) {
+    return fail("cannot hand to the container's user");
+  }
+  return dir;
+}
+
+// Empties the config root of what an earlier run left (those containers are
+// removed, not adopted) and makes it private.
+void PrepareConfigRoot(const std::filesystem::path& root) {
+  if (root.empty()) return;
+  std::error_code error;
+  std::filesystem::create_directories(root, error);
+  struct stat st {};
+  if (error || lstat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+      st.st_uid != geteuid() || chmod(root.c_str(), 0700) != 0) {
+    spdlog::warn("the directory for containers' DBHub configs {} is not a "
+                 "directory of the gateway's user: tenant, --readonly and "
+                 "--max-rows containers will fail to start",
+                 root.string());
+    return;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(root, error)) {
+    std::error_code ignored;
+    std::filesystem::remove_all(entry.path(), ignored);
+  }
+}
+
 }  // namespace
 
 DockerRuntime::DockerRuntime(std::shared_ptr<const DockerEngine> engine,
                              DockerRuntimeOptions options)
     : engine_(std::move(engine)),
       options_(std::move(options)),
-      exits_(std::make_shared<ContainerExits>(engine_)) {}
+      exits_(std::make_shared<ContainerExits>(engine_)) {
+  PrepareConfigRoot(options_.config_root);
+}
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
     const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
-  if (!spec.dbhub_config.empty() || !spec.secret_env.empty()) {
-    // Tenants, --readonly and --max-rows need a DBHub config file inside
-    // the container; not built for this runtime yet.
-    return absl::UnimplementedError(
-        "tenant instances, --readonly and --max-rows are not supported on "
-        "the docker runtime; use --runtime process");
-  }
   auto state = NewState(engine_, exits_, options_, spec, std::move(events));
   ContainerSpec container;
   container.image = options_.image;
   container.user = options_.user;
   container.dsn = spec.dsn;
+  container.secret_env = spec.secret_env;
   container.bearer_token = policies::RandomHex(kTokenBytes);
   container.network = options_.network;
   container.binds = options_.binds;
@@ -318,6 +435,15 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
     container.port = kNetworkPort;
     container.listen_host = "0.0.0.0";
   }
+  if (!spec.dbhub_config.empty()) {
+    // Tenants, --readonly, --max-rows: DBHub reads its sources and tools
+    // from a config, the DSNs in it from the container's environment.
+    auto written = WriteContainerConfig(options_.config_root, spec.instance_id,
+                                        options_.user, spec.dbhub_config);
+    if (!written.ok()) return written.status();
+    state->config_dir = *written;
+    container.config_dir = written->string();
+  }
   state->endpoint.port = container.port;
   state->endpoint.bearer_token = container.bearer_token;
   container.labels = BuildLabels(
@@ -325,8 +451,12 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
   std::string body = BuildCreateBody(container);
   std::fill(container.dsn.begin(), container.dsn.end(), '\0');
-  spdlog::info("instance {}: creating a container from {} for {}",
-               spec.instance_id, options_.image, spec.redacted_target);
+  for (auto& entry : container.secret_env) {
+    std::fill(entry.begin(), entry.end(), '\0');
+  }
+  spdlog::info("instance {}: creating a container from {} for {}{}",
+               spec.instance_id, options_.image, spec.redacted_target,
+               container.config_dir.empty() ? "" : " (with a DBHub config)");
   std::thread(Watch, state, std::move(body)).detach();
   return std::make_unique<ContainerInstance>(std::move(state));
 }
@@ -344,6 +474,11 @@ absl::StatusOr<std::vector<LeftoverContainer>> DockerRuntime::FindLeftovers()
     leftover.image = details->image;
     leftover.running = details->running;
     leftover.pid = details->pid;
+    if (details->labels.count(container_label::kDbhubConfig) != 0) {
+      leftover.not_adoptable =
+          "it was started with a DBHub config (tenant, --readonly or "
+          "--max-rows), which is not recomputed from a container";
+    }
     std::string port;
     const bool complete =
         EnvValue(details->env, "DSN", leftover.dsn) &&

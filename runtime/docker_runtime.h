@@ -6,6 +6,7 @@
 // stream), removed once it has stopped.
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,12 @@ struct DockerRuntimeOptions {
   // kNetworkPort at the container's address there.
   std::string network;
   std::vector<std::string> binds;  // "source:target[:ro]"
+  // Parent of the per-instance directories that hold a container's DBHub
+  // config (tenants, --readonly, --max-rows), bind-mounted read-only into
+  // it. The engine must see it at this same path. Emptied when the runtime
+  // is made (what is there belongs to an earlier run). Empty: instances
+  // that need a config are refused.
+  std::filesystem::path config_root;
   // Marks this gateway's containers (derived from its secret: stable across
   // restarts, different for every state directory).
   std::string gateway_id;
@@ -40,6 +47,8 @@ struct LeftoverContainer {
   std::string container_id;
   std::string image;
   bool running = false;
+  // Set when it may not be adopted whatever its state: why.
+  std::string not_adoptable;
   std::string dsn;    // secret, from the container's environment
   Endpoint endpoint;  // bearer token from the container's environment
   std::optional<int> pid;

@@ -121,6 +121,10 @@ std::unique_ptr<runtime::DockerRuntime> MakeDockerRuntime(
                   .limits = config.container_limits,
                   .network = config.docker_network,
                   .binds = std::move(binds),
+                  // Private (0700), beside the rest of the gateway's state;
+                  // only each instance's own directory is mounted.
+                  .config_root =
+                      (config.state_dir / "containers").lexically_normal(),
                   .gateway_id = GatewayId(secret),
                   .start_timeout = config.start_timeout,
               });

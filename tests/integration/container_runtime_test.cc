@@ -2,6 +2,7 @@
 // container is isolated and labelled, and the errors a client gets when the
 // engine is unreachable or the image is missing.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,11 +12,15 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support/admin_api.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
+#include "test_support/http_client.h"
 #include "test_support/mcp_client.h"
+#include "test_support/postgres_server.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
+#include "test_support/wait_until.h"
 
 namespace mcpgw::it {
 namespace {
@@ -25,7 +30,33 @@ class ContainerRuntimeTest : public GatewayTest {
   void SetUp() override {
     if (!UnderDockerRuntime()) GTEST_SKIP() << "containers only";
   }
+
+  // Creates tenant `id` with `sources` ([{"id","dsn"}]) and returns a token.
+  std::string CreateTenant(const std::string& id, const nlohmann::json& sources) {
+    HttpClient http;
+    const auto created =
+        AdminRequest(http, gateway().admin_port(), AdminToken(), "POST",
+                     "/admin/tenants", {{"id", id}, {"sources", sources}});
+    EXPECT_EQ(created.status, 201) << created.Describe();
+    const auto issued =
+        AdminRequest(http, gateway().admin_port(), AdminToken(), "POST",
+                     "/admin/tenants/" + id + "/tokens", nlohmann::json::object());
+    EXPECT_EQ(issued.status, 201) << issued.Describe();
+    return nlohmann::json::parse(issued.body, nullptr, false).value("token", "");
+  }
 };
+
+struct FileFacts {
+  bool exists = false;
+  unsigned mode = 0;
+  uid_t uid = 0;
+};
+
+FileFacts Stat(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return {};
+  return {true, static_cast<unsigned>(st.st_mode & 07777), st.st_uid};
+}
 
 constexpr int kBackendStartFailed = -32003;
 
@@ -76,6 +107,65 @@ TEST_F(ContainerRuntimeTest, ContainerIsIsolatedLimitedAndLabelledWithoutSecrets
   EXPECT_TRUE(labels.contains("mcp-gateway.created-at")) << labels.dump();
   EXPECT_TRUE(DoesNotContain(labels.dump(), dsn));
   EXPECT_TRUE(DoesNotContain(config["Cmd"].dump(), dsn));
+}
+
+// A tenant's container: its DBHub config comes from a private host
+// directory mounted read-only (the directory 0700 and the file 0400, both the
+// container user's), the DSNs only through the environment; the directory
+// goes with the container.
+TEST_F(ContainerRuntimeTest, TenantContainerReadsItsConfigFromAPrivateReadOnlyMount) {
+  auto& postgres = SharedPostgres();
+  StartGateway();
+  const std::string password = PostgresServer::kPassword;
+  const std::string token = CreateTenant(
+      "acme", {{{"id", "people"}, {"dsn", NewSqliteDsn("tenant.db")}},
+               {{"id", "shop"}, {"dsn", postgres.Dsn()}}});
+  McpClient tenant(gateway().mcp_url(), std::nullopt);
+  tenant.AddHeader("Authorization: Bearer " + token);
+  const auto rows = tenant.Call(
+      "tools/call", {{"name", "execute_sql_shop"},
+                     {"arguments", {{"sql", kProductsQuery}}}});
+  ASSERT_EQ(rows.status, 200) << rows.Describe() << gateway().Output();
+  EXPECT_EQ(ExecuteSqlRows(rows), ProductsRows()) << rows.Describe();
+
+  const auto snapshot = Instances();
+  ASSERT_EQ(snapshot.instances.size(), 1u) << snapshot.response.body;
+  const auto inspect = InspectRaw(snapshot.instances[0].container_id);
+  ASSERT_TRUE(inspect.is_object());
+  const auto& config = inspect["Config"];
+  EXPECT_NE(config["Cmd"].dump().find("--config=/mcp-gateway/dbhub.toml"),
+            std::string::npos)
+      << config["Cmd"].dump();
+  EXPECT_EQ(config["Labels"].value("mcp-gateway.dbhub-config", ""), "1");
+  EXPECT_NE(config["Env"].dump().find("_DSN=" + postgres.Dsn()), std::string::npos);
+  for (const char* part : {"Cmd", "Labels", "Entrypoint"}) {
+    EXPECT_TRUE(DoesNotContain(config[part].dump(), password)) << part;
+  }
+  std::string source;
+  for (const auto& mount : inspect["Mounts"]) {
+    if (mount.value("Destination", "") != "/mcp-gateway") continue;
+    source = mount.value("Source", "");
+    EXPECT_FALSE(mount.value("RW", true)) << mount.dump();
+  }
+  ASSERT_FALSE(source.empty()) << inspect["Mounts"].dump();
+  EXPECT_EQ(source.rfind(state_dir().string(), 0), 0u) << source;
+  const auto dir = Stat(source);
+  EXPECT_EQ(dir.mode, 0700u);
+  EXPECT_EQ(dir.uid, 10001u);
+  const auto file = Stat(source + "/dbhub.toml");
+  EXPECT_EQ(file.mode, 0400u);
+  EXPECT_EQ(file.uid, 10001u);
+  std::ifstream in(source + "/dbhub.toml");
+  const std::string toml((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(toml.find("${MCPGW_SOURCE_1_DSN}"), std::string::npos) << toml;
+  EXPECT_TRUE(DoesNotContain(toml, password));
+
+  // The tenant goes, its instance drains, the container and directory go.
+  EXPECT_EQ(Admin("DELETE", "/admin/tenants/acme").status, 200);
+  EXPECT_TRUE(WaitUntil([&] { return !Stat(source).exists; },
+                        std::chrono::seconds(30)))
+      << source << " outlived its container";
+  StopGatewayAndExpectCleanExit();
 }
 
 // --docker-network: DBHub listens on the container's address on that

@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support/admin_api.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
+#include "test_support/http_client.h"
+#include "test_support/mcp_client.h"
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
@@ -116,6 +119,53 @@ TEST_F(LeftoverCleanupTest, NextGatewayAdoptsHealthyContainersAndRemovesTheRest)
 
   // The dead one's DSN gets a new container.
   EXPECT_EQ(Client(dead_dsn).ExecuteSql(kPeopleQuery).status, 200);
+}
+
+// A tenant's container (started with a DBHub config) is not adopted: the
+// next gateway removes it, and the tenant gets a new one on its next call.
+TEST_F(LeftoverCleanupTest, NextGatewayRemovesLeftoverTenantContainers) {
+  if (!UnderDockerRuntime()) GTEST_SKIP() << "containers only";
+  StartGateway();
+  HttpClient http;
+  const auto created = AdminRequest(
+      http, gateway().admin_port(), AdminToken(), "POST", "/admin/tenants",
+      {{"id", "acme"},
+       {"sources", {{{"id", "people"}, {"dsn", NewSqliteDsn("tenant.db")}}}}});
+  ASSERT_EQ(created.status, 201) << created.Describe();
+  const auto issued =
+      AdminRequest(http, gateway().admin_port(), AdminToken(), "POST",
+                   "/admin/tenants/acme/tokens", nlohmann::json::object());
+  ASSERT_EQ(issued.status, 201) << issued.Describe();
+  const std::string token =
+      nlohmann::json::parse(issued.body, nullptr, false).value("token", "");
+  auto tenant_sql = [&] {
+    McpClient tenant(gateway().mcp_url(), std::nullopt);
+    tenant.AddHeader("Authorization: Bearer " + token);
+    return tenant.Call("tools/call",
+                       {{"name", "execute_sql"},
+                        {"arguments", {{"sql", kPeopleQuery}}}});
+  };
+  const auto before = tenant_sql();
+  ASSERT_EQ(before.status, 200) << before.Describe();
+  const auto instances = Instances();
+  ASSERT_EQ(instances.instances.size(), 1u) << instances.response.body;
+  const std::string leftover = instances.instances[0].container_id;
+  ASSERT_FALSE(leftover.empty());
+
+  gateway().Kill();
+  auto engine = TestEngine();
+  ASSERT_TRUE(engine.Inspect(leftover).ok()) << "the container went with the gateway";
+
+  StartGateway();
+  EXPECT_TRUE(absl::IsNotFound(engine.Inspect(leftover).status()))
+      << "the tenant's leftover container is still on the engine";
+  EXPECT_TRUE(Instances().instances.empty());
+  const auto after = tenant_sql();
+  ASSERT_EQ(after.status, 200) << after.Describe();
+  EXPECT_EQ(ExecuteSqlRows(after), PeopleRows()) << after.Describe();
+  const auto serving = Instances();
+  ASSERT_EQ(serving.instances.size(), 1u) << serving.response.body;
+  EXPECT_NE(serving.instances[0].container_id, leftover);
 }
 
 }  // namespace

@@ -266,6 +266,25 @@ TEST_F(WarmPoolTest, PoolTurnedOffMeansPlainSpawns) {
   }
 }
 
+// --readonly holds on a claimed worker: the claim carries its config's path.
+// (--sqlite-dir: a worker's sandbox, set before its claim, covers the file.)
+TEST_F(WarmPoolTest, GatewayWideReadonlyHoldsOnAWarmPoolWorker) {
+  StartGateway({"--readonly", "--warm-pool=1", SqliteDirFlag()});
+  const bool warm = WaitUntil(
+      [&] {
+        auto status = PoolStatus();
+        return status.value("state", "") == "active" && status.value("idle", 0) == 1;
+      },
+      kPoolFillBound);
+  ASSERT_TRUE(warm);
+  auto client = Client(NewSqliteDsn("warm.db"));
+  const auto write = client.ExecuteSql("INSERT INTO people(name) VALUES ('x')");
+  ASSERT_EQ(write.status, 200) << write.Describe();
+  EXPECT_NE(write.body.find("READONLY_VIOLATION"), std::string::npos) << write.body;
+  EXPECT_EQ(PoolStatus().value("hits", 0), 1) << PoolStatus().dump();
+  StopGatewayAndExpectCleanExit();
+}
+
 // Preloaders that do not work: the pool turns itself off, says why in the
 // log and in /admin/warm-pool, and every request is served by a plain spawn.
 struct BrokenPreloader {

@@ -3,6 +3,8 @@
 
 #include "runtime/container_spec.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +89,59 @@ TEST(ContainerSpecTest, NamedNetworkAndBinds) {
   EXPECT_EQ(body["HostConfig"]["Binds"], nlohmann::json::array({"/data:/data:ro"}));
   EXPECT_TRUE(body["ExposedPorts"].contains("41234/tcp"));
   EXPECT_NE(body["Env"].dump().find("DBHUB_HOST=0.0.0.0"), std::string::npos);
+}
+
+// A tenant's instance: no DSN of its own, its sources' DSNs in the
+// environment, the config directory mounted read-only and named by --config.
+TEST(ContainerSpecTest, ConfigIsMountedReadOnlyAndItsSecretsAreOnlyInTheEnvironment) {
+  auto spec = Spec();
+  spec.dsn.clear();
+  spec.binds = {"/srv/sqlite:/srv/sqlite:ro"};
+  spec.secret_env = {"MCPGW_SOURCE_0_DSN=postgres://bob:T0pSecret@db/sales",
+                     "MCPGW_SOURCE_1_DSN=sqlite:///srv/sqlite/notes.db"};
+  spec.config_dir = "/var/lib/mcp-gateway/containers/i-abc-1";
+  auto body = Body(spec);
+
+  EXPECT_EQ(body["HostConfig"]["Binds"],
+            nlohmann::json::array(
+                {"/srv/sqlite:/srv/sqlite:ro",
+                 "/var/lib/mcp-gateway/containers/i-abc-1:/mcp-gateway:ro"}));
+  EXPECT_EQ(body["Cmd"],
+            nlohmann::json::array({"--transport", "http", "--port", "41234",
+                                   "--config=/mcp-gateway/dbhub.toml"}));
+  // Still read-only everywhere but /tmp.
+  EXPECT_EQ(body["HostConfig"]["ReadonlyRootfs"], true);
+  EXPECT_EQ(body["User"], "10001:10001");
+
+  const auto& env = body["Env"];
+  for (const auto& entry : spec.secret_env) {
+    EXPECT_NE(std::find(env.begin(), env.end(), entry), env.end())
+        << entry << " in " << env.dump();
+  }
+  EXPECT_NE(std::find(env.begin(), env.end(),
+                      std::string("DBHUB_AUTH_TOKEN=") + kToken),
+            env.end());
+  for (const auto& entry : env) {
+    EXPECT_NE(entry.get<std::string>().rfind("DSN=", 0), 0u)
+        << "an empty DSN beside the config: " << env.dump();
+  }
+
+  const auto& labels = body["Labels"];
+  EXPECT_EQ(labels[container_label::kDbhubConfig], "1");
+  EXPECT_EQ(labels[container_label::kGatewayId], "gw1");
+
+  body.erase("Env");
+  const auto rest = body.dump();
+  for (const char* secret : {"T0pSecret", "bob:", "notes.db", "S3cret", kToken}) {
+    EXPECT_EQ(rest.find(secret), std::string::npos) << secret << " in " << rest;
+  }
+}
+
+TEST(ContainerSpecTest, NoConfigNoMountNoLabel) {
+  const auto body = Body(Spec());
+  EXPECT_FALSE(body["HostConfig"].contains("Binds"));
+  EXPECT_EQ(body["Cmd"].dump().find("--config"), std::string::npos);
+  EXPECT_FALSE(body["Labels"].contains(container_label::kDbhubConfig));
 }
 
 TEST(ContainerSpecTest, LabelsNameTheGatewayInstanceKeyPrefixAndTime) {
