@@ -69,7 +69,7 @@ DBHUB_IMAGE="localhost/$DBHUB_TAG"
 CNI_BIN_DIR=/usr/lib/cni
 COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet)
 
-log() { printf 'cluster: %s\n' "$*" >&2; }
+log() { printf 'cluster: %s %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'cluster: error: %s\n' "$*" >&2; exit 1; }
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
@@ -342,7 +342,10 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   stream_server_port = "0"
   enable_selinux = false
   disable_apparmor = true
-  restrict_oom_score_adj = false
+  # Root here has no CAP_SYS_RESOURCE (this VM's bounding set), so runc cannot
+  # lower oom_score_adj (the kubelet asks -998 for sandboxes, -997 for Guaranteed
+  # pods): clamp it to containerd's own (0) instead of failing every sandbox.
+  restrict_oom_score_adj = true
   max_concurrent_downloads = 1
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
@@ -352,6 +355,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
         BinaryName = "$(command -v runc)"
+        Root = "$DIR/containerd/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$CNI_BIN_DIR"
     conf_dir = "$DIR/cni/net.d"
@@ -440,6 +444,7 @@ containerRuntimeEndpoint: unix://$DIR/containerd/containerd.sock
 cgroupDriver: cgroupfs
 failSwapOn: false
 failCgroupV1: false
+oomScoreAdj: 0
 makeIPTablesUtilChains: false
 resolvConf: ""
 podLogsDir: $DIR/kubelet/pod-logs
@@ -666,6 +671,8 @@ cmd_down() {
   if [[ -d /var/log/containers ]]; then
     find /var/log/containers -maxdepth 1 -type l -lname "$DIR/*" -delete 2>/dev/null || true
   fi
+  # Host directories the kubelet, containerd and CNI create, when they are left empty.
+  rmdir /var/lib/cni/results /var/lib/cni /run/containerd/s /run/containerd /var/log/containers 2>/dev/null || true
   # 7. Everything in DIR that up made.
   rm -rf "$DIR"/{etcd,containerd,kubelet,cni,podman,images,pki,run} "$DIR"/*.kubeconfig "$DIR/kubeconfig"
   rm -rf "$DIR/logs"
