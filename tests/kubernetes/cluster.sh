@@ -120,7 +120,7 @@ build_binaries() {
     mv "$BIN_DIR/kube.tmp" "$BIN_DIR/kube"
     log "built in $(( $(date +%s) - start )) s"
     # Older pins are dead weight.
-    find "$REPO/.deps/kubernetes" -mindepth 1 -maxdepth 1 -type d ! -path "$cache" -exec rm -rf {} +
+    find "$REPO/.deps/kubernetes" -mindepth 1 -maxdepth 1 -type d -name 'v*' ! -path "$cache" -exec rm -rf {} +
   fi
   local c
   for c in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
@@ -392,13 +392,15 @@ import_pause_image() {
   rm -rf "$w"
 }
 
-# DBHub, built by deploy/build-dbhub-image.sh into a private podman storage in DIR.
+# DBHub, built by deploy/build-dbhub-image.sh into a private podman storage kept
+# beside the binaries (<repo>/.deps/kubernetes/podman: a second `up`, even in a
+# new DIR, does not rebuild it), then saved and imported into containerd.
 import_dbhub_image() {
   [[ "$SKIP_DBHUB" == 1 ]] && { log "MCPGW_K8S_SKIP_DBHUB=1: not importing $DBHUB_IMAGE"; return 0; }
   command -v podman >/dev/null || die "podman is needed to build $DBHUB_IMAGE (or set MCPGW_K8S_SKIP_DBHUB=1)"
   [[ -d "$REPO/.deps/node_modules/@bytebase/dbhub" ]] \
     || die "no DBHub in $REPO/.deps: run deploy/setup.sh install first (or set MCPGW_K8S_SKIP_DBHUB=1)"
-  local pd="$DIR/podman"
+  local pd="$REPO/.deps/kubernetes/podman"
   mkdir -p "$pd/tmp"
   export CONTAINERS_CONF="$pd/containers.conf" CONTAINERS_STORAGE_CONF="$pd/storage.conf"
   printf '[containers]\n[engine]\nruntime = "runc"\ntmp_dir = "%s/tmp"\n' "$pd" >"$CONTAINERS_CONF"
@@ -651,7 +653,7 @@ cmd_down() {
       fi
     done
   done
-  # 5. Mounts under DIR (kubelet volumes, containerd rootfs/shm, podman storage).
+  # 5. Mounts under DIR (kubelet volumes, containerd rootfs/shm).
   local m
   while read -r m; do
     [[ -n "$m" ]] || continue
@@ -673,7 +675,8 @@ cmd_down() {
   fi
   # Host directories the kubelet, containerd and CNI create, when they are left empty.
   rmdir /var/lib/cni/results /var/lib/cni /run/containerd/s /run/containerd /var/log/containers 2>/dev/null || true
-  # 7. Everything in DIR that up made.
+  # 7. Everything in DIR that up made (containerd's content and snapshots are most of it).
+  log "removing $DIR"
   rm -rf "$DIR"/{etcd,containerd,kubelet,cni,podman,images,pki,run} "$DIR"/*.kubeconfig "$DIR/kubeconfig"
   rm -rf "$DIR/logs"
   rmdir "$DIR" 2>/dev/null || log "left $DIR (it holds files $0 did not make)"
