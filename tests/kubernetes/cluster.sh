@@ -8,6 +8,8 @@
 #   tests/kubernetes/cluster.sh down DIR     stop everything `up` started, remove what it made
 #   tests/kubernetes/cluster.sh status DIR   what runs, what answers; exit 0 only if all is healthy
 #   tests/kubernetes/cluster.sh kubectl DIR ARGS...   the pinned kubectl on DIR/kubeconfig
+#   tests/kubernetes/cluster.sh selftest DIR  tests/kubernetes/smoke.sh DIR (restricted DBHub pod,
+#                                             MCP initialize from the host, ownerReference GC)
 #   tests/kubernetes/cluster.sh build        only build (or find cached) the binaries, print their dir
 #   tests/kubernetes/cluster.sh --help
 #
@@ -37,6 +39,8 @@
 #                                      +257, scheduler +259, kubelet +250, kubelet healthz +248
 #   MCPGW_K8S_TIMEOUT [180]            seconds each wait may take
 #   MCPGW_K8S_SKIP_DBHUB [0]           1: do not build/import the DBHub image
+#   MCPGW_K8S_GOCACHE                  Go build cache for the build, kept afterwards (default:
+#                                      a private one in .deps/kubernetes, removed after the build)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -111,13 +115,17 @@ build_binaries() {
     log "building Kubernetes $version (one multi-call binary) into $cache; this takes a while (log: $cache/build.log)"
     mkdir -p "$BIN_DIR"
     start=$(date +%s)
-    if ! (cd "$KUBE_MOD" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
+    # A private build cache, removed after the link: the binary is what is cached,
+    # and the 3 GB of compiled packages would only serve a rebuild of the same pin.
+    local gocache="${MCPGW_K8S_GOCACHE:-$REPO/.deps/kubernetes/gocache}"
+    if ! (cd "$KUBE_MOD" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" GOCACHE="$gocache" \
           "$go" build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$BIN_DIR/kube.tmp" .) \
           >"$cache/build.log" 2>&1; then
       tail -n 30 "$cache/build.log" >&2
       die "go build failed (full log: $cache/build.log)"
     fi
     mv "$BIN_DIR/kube.tmp" "$BIN_DIR/kube"
+    [[ -n "${MCPGW_K8S_GOCACHE:-}" ]] || rm -rf "$gocache"
     log "built in $(( $(date +%s) - start )) s"
     # Older pins are dead weight.
     find "$REPO/.deps/kubernetes" -mindepth 1 -maxdepth 1 -type d -name 'v*' ! -path "$cache" -exec rm -rf {} +
@@ -163,12 +171,12 @@ wait_for() { # name what timeout check...
     if ! pid_of "$name" >/dev/null; then
       log "$name exited while waiting for $what; last lines of $DIR/logs/$name.log:"
       tail -n 40 "$DIR/logs/$name.log" >&2 || true
-      die "$name is not running"
+      die "$name is not running (what else runs stays up; $0 down $DIR cleans up)"
     fi
     if (( $(date +%s) >= deadline )); then
       log "timed out after ${timeout}s waiting for $what; last lines of $DIR/logs/$name.log:"
       tail -n 40 "$DIR/logs/$name.log" >&2 || true
-      die "$what: timeout"
+      die "$what: timeout (what runs now stays up for a look; $0 down $DIR cleans up)"
     fi
     sleep 0.5
   done
@@ -689,7 +697,7 @@ CMD="${1:-}"
 case "$CMD" in
   -h|--help|help) usage; exit 0 ;;
   build) build_binaries; echo "$BIN_DIR"; exit 0 ;;
-  up|down|status|kubectl) ;;
+  up|down|status|kubectl|selftest) ;;
   *) usage >&2; exit 2 ;;
 esac
 [[ -n "${2:-}" ]] || { usage >&2; exit 2; }
@@ -701,5 +709,6 @@ case "$CMD" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  selftest) exec "$HERE/smoke.sh" "$DIR" ;;
   kubectl) build_binaries_quiet || die "not built: run $0 up first"; exec "$BIN_DIR/kubectl" --kubeconfig "$DIR/kubeconfig" "$@" ;;
 esac
