@@ -672,12 +672,18 @@ cmd_down() {
     log "deleting bridge $BRIDGE"
     ip link del "$BRIDGE"
   fi
-  rm -f /var/lib/cni/results/"$CNI_NET"-* 2>/dev/null || true
-  local cg
-  for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/unified/kubepods; do
-    [[ -d "$cg" ]] || continue
-    find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || log "warning: cannot remove cgroup $cg (processes left?)"
-  done
+  # The kubepods cgroups and the CNI cache are per host: leave them to another
+  # kubelet that still runs.
+  if pgrep -x kubelet >/dev/null 2>&1; then
+    log "another kubelet runs on this host: leaving the kubepods cgroups and /var/lib/cni alone"
+  else
+    rm -f /var/lib/cni/results/"$CNI_NET"-* 2>/dev/null || true
+    local cg
+    for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/unified/kubepods; do
+      [[ -d "$cg" ]] || continue
+      find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || log "warning: cannot remove cgroup $cg (processes left?)"
+    done
+  fi
   if [[ -d /var/log/containers ]]; then
     find /var/log/containers -maxdepth 1 -type l -lname "$DIR/*" -delete 2>/dev/null || true
   fi
