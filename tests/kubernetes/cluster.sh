@@ -486,8 +486,28 @@ node_ready() {
   [[ "$(kubectl_ get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
 }
 
+# Debian packages `up` needs; installed when missing (MCPGW_K8S_NO_INSTALL=1: only report).
+APT_PACKAGES=(containerd runc containernetworking-plugins openssl curl iproute2 gcc libc6-dev podman)
+
+install_packages() {
+  local pkg missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)" == installed ]] || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  [[ "${MCPGW_K8S_NO_INSTALL:-0}" == 1 ]] && die "missing Debian packages: ${missing[*]}"
+  command -v apt-get >/dev/null || die "missing Debian packages: ${missing[*]} (and no apt-get)"
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; } \
+    || die "apt-get install ${missing[*]} failed"
+  # Debian's containerd package starts the system containerd where systemd runs;
+  # this cluster does not use it (its own socket and state in DIR).
+}
+
 preflight() {
   (( EUID == 0 )) || die "must run as root (kubelet, containerd, bridge)"
+  command -v dpkg-query >/dev/null && install_packages
   local c missing=()
   for c in openssl curl ip containerd containerd-shim-runc-v2 ctr runc cc flock setsid; do
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
