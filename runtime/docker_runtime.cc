@@ -23,6 +23,7 @@
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
+#include "runtime/private_file.h"
 #include "runtime/process_spawn.h"
 
 namespace mcpgw::runtime {
@@ -352,30 +353,17 @@ absl::StatusOr<std::filesystem::path> WriteContainerConfig(
     return absl::InternalError(text::Cat("cannot create ", dir.string(), ": ",
                                          std::strerror(errno)));
   }
-  auto fail = [&](const char* what) {
-    const std::string message =
-        text::Cat(what, " ", dir.string(), ": ", std::strerror(errno));
-    std::filesystem::remove_all(dir, error);
-    return absl::InternalError(message);
-  };
-  const auto file = dir / kConfigFileName;
-  const int fd = open(file.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-  if (fd < 0) return fail("cannot write the DBHub config in");
-  std::size_t done = 0;
-  while (done < toml.size()) {
-    const ssize_t n = write(fd, toml.data() + done, toml.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return fail("cannot write the DBHub config in");
-    }
-    done += static_cast<std::size_t>(n);
+  std::optional<std::pair<uid_t, gid_t>> ids;
+  if (as_root) ids = *owner;
+  auto written = WritePrivateFile(dir / kConfigFileName, toml, 0400, ids);
+  if (written.ok() && as_root && chown(dir.c_str(), owner->first, owner->second) != 0) {
+    written = absl::InternalError(text::Cat("cannot hand ", dir.string(),
+                                            " to the container's user: ",
+                                            std::strerror(errno)));
   }
-  const bool handed = !as_root || fchown(fd, owner->first, owner->second) == 0;
-  close(fd);
-  if (!handed || (as_root && chown(dir.c_str(), owner->first, owner->second) != 0)) {
-    return fail("cannot hand to the container's user");
+  if (!written.ok()) {
+    std::filesystem::remove_all(dir, error);
+    return written;
   }
   return dir;
 }

@@ -18,6 +18,7 @@
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
+#include "runtime/private_file.h"
 #include "runtime/process_spawn.h"
 #include "runtime/warm_protocol.h"
 #include "policies/text.h"
@@ -40,25 +41,12 @@ absl::StatusOr<std::filesystem::path> WriteDbhubConfig(
     const std::filesystem::path& dir, const std::string& text,
     const std::optional<InstanceUser>& owner) {
   const std::filesystem::path path = dir / kConfigName;
-  const int fd = open(path.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::InternalError(text::Cat("cannot write ", path.string(), ": ",
-                                         std::strerror(errno)));
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return absl::InternalError(text::Cat("cannot write ", path.string()));
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  close(fd);
   // Written by the gateway, read by the instance user.
-  if (auto status = GiveToInstance(path, owner); !status.ok()) return status;
+  std::optional<std::pair<uid_t, gid_t>> ids;
+  if (owner) ids.emplace(owner->uid, owner->gid);
+  if (auto status = WritePrivateFile(path, text, 0600, ids); !status.ok()) {
+    return status;
+  }
   return path;
 }
 
