@@ -224,6 +224,50 @@ TEST_F(SandboxTest, SqlCannotAttachTheRegistryNorFilesOutsideTheSqliteDir) {
   StopGatewayAndExpectCleanExit();
 }
 
+// Not root: instances run as the gateway's own user, so the state
+// directory's mode cannot keep them out; Landlock must.
+TEST_F(SandboxTest, WithoutRootLandlockAloneKeepsTheStateDirectoryOut) {
+  if (geteuid() != 0) GTEST_SKIP() << "starting the gateway as another user needs root";
+  constexpr uid_t kUser = 65534;  // nobody
+  const fs::path sqlite_dir = WritableSqliteDir();
+  const fs::path instances = temp().path() / "instances";
+  fs::create_directories(state_dir());
+  fs::create_directories(instances);
+  for (const auto& dir : {state_dir(), instances}) {
+    ASSERT_EQ(chown(dir.c_str(), kUser, kUser), 0);
+  }
+  chmod(state_dir().c_str(), 0700);
+  StartGateway({"--sqlite-dir=" + sqlite_dir.string(), "--instance-dir=" + instances.string()},
+               {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"});
+  ASSERT_TRUE(LandlockOn()) << AllGatewayOutput();
+  CreateTenantWithToken();
+  const fs::path registry = state_dir() / "tenants.db";
+  const std::string registry_before = FileBytes(registry);
+
+  const fs::path allowed = sqlite_dir / "own.db";
+  CreatePeopleDatabase(allowed);
+  chmod(allowed.c_str(), 0666);
+  auto client = Client("sqlite://" + allowed.string());
+  ASSERT_EQ(client.ExecuteSql(kPeopleQuery).status, 200);
+  const auto instance = Instances().instances;
+  ASSERT_EQ(instance.size(), 1u);
+  EXPECT_EQ(Ids(ProcStatus(instance[0].pid)["Uid"]).at(0), static_cast<long>(kUser));
+
+  for (const fs::path& file : {registry, state_dir() / "secret", state_dir() / "admin-token"}) {
+    SCOPED_TRACE(file.string());
+    const auto read = client.ExecuteSql("ATTACH DATABASE '" + file.string() +
+                                        "' AS x; SELECT count(*) FROM x.sqlite_master;");
+    EXPECT_FALSE(SqlSucceeded(read)) << read.Describe();
+  }
+  const auto plant = client.ExecuteSql("ATTACH DATABASE '" +
+                                       (state_dir() / "planted.db").string() +
+                                       "' AS y; CREATE TABLE y.t(x);");
+  EXPECT_FALSE(SqlSucceeded(plant)) << plant.Describe();
+  EXPECT_FALSE(fs::exists(state_dir() / "planted.db"));
+  EXPECT_EQ(FileBytes(registry), registry_before);
+  StopGatewayAndExpectCleanExit();
+}
+
 TEST_F(SandboxTest, StateDirectoryIsRefusedInEverySpelling) {
   // A link to the state directory, and one to the registry itself.
   const fs::path links = temp().path() / "links";

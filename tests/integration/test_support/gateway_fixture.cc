@@ -16,7 +16,8 @@ constexpr std::size_t kPrintedOutputChars = 12000;
 }  // namespace
 
 GatewayProcess& GatewayTest::StartGateway(
-    std::vector<std::string> extra_flags) {
+    std::vector<std::string> extra_flags,
+    std::vector<std::string> command_prefix) {
   GatewayConfig config;
   config.state_dir = state_dir();
   config.log_file =
@@ -33,6 +34,7 @@ GatewayProcess& GatewayTest::StartGateway(
   }
   config.extra_flags.insert(config.extra_flags.end(), extra_flags.begin(),
                             extra_flags.end());
+  config.command_prefix = std::move(command_prefix);
   gateways_.push_back(std::make_unique<GatewayProcess>(std::move(config)));
   return *gateways_.back();
 }

@@ -28,7 +28,8 @@ class GatewayTest : public ::testing::Test {
   // Starts a gateway on state_dir() (a fresh directory unless a previous
   // gateway of this test used it) with the base flags plus `extra_flags`.
   // Throws if it does not come up.
-  GatewayProcess& StartGateway(std::vector<std::string> extra_flags = {});
+  GatewayProcess& StartGateway(std::vector<std::string> extra_flags = {},
+                               std::vector<std::string> command_prefix = {});
   // The most recently started gateway.
   GatewayProcess& gateway();
 

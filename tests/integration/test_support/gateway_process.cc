@@ -56,7 +56,8 @@ GatewayProcess::GatewayProcess(GatewayConfig config)
     }
   }
   SpawnSpec spec;
-  spec.argv = {GatewayBinary()};
+  spec.argv = config_.command_prefix;
+  spec.argv.push_back(GatewayBinary());
   for (auto& flag : BaseGatewayFlags(config_.state_dir)) {
     spec.argv.push_back(std::move(flag));
   }

@@ -19,6 +19,9 @@ struct GatewayConfig {
   std::filesystem::path state_dir;
   std::filesystem::path log_file;      // stdout + stderr of the gateway
   std::vector<std::string> extra_flags;  // e.g. "--idle-timeout=2s"
+  // Run through this first (e.g. setpriv to start it as another user);
+  // it must exec the gateway so that the pid stays the gateway's.
+  std::vector<std::string> command_prefix = {};
 };
 
 class GatewayProcess {
