@@ -198,6 +198,23 @@ TEST_F(McpProtocolTest, LegacySseTransportIsBridged) {
   const std::string called = stream.ReadUntilContains("\"id\":2", 20000);
   EXPECT_NE(called.find("Ada"), std::string::npos) << called;
 
+  // A field of the wrong type is answered on the POST itself (400, a
+  // JSON-RPC error naming the field), not on the stream, and the session
+  // goes on.
+  const auto wrong = post(
+      R"({"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":20241105}})");
+  EXPECT_EQ(wrong.status, 400) << wrong.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(wrong), -32602) << wrong.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(wrong).find("params.protocolVersion must be a string"),
+            std::string::npos)
+      << wrong.Describe();
+  EXPECT_EQ(post(R"({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"cursor":7}})").status,
+            400);
+  EXPECT_EQ(post(R"({"jsonrpc":"2.0","id":6,"method":"ping"})").status, 202);
+  const std::string pinged = stream.ReadUntilContains("\"id\":6", 20000);
+  EXPECT_NE(pinged.find("\"result\""), std::string::npos) << pinged;
+  EXPECT_EQ(pinged.find("\"id\":4"), std::string::npos) << pinged;
+
   // Another DSN cannot post into this session.
   HttpRequest foreign;
   foreign.method = "POST";
