@@ -92,6 +92,22 @@ std::optional<FieldProblem> MessageFieldProblem(const nlohmann::json& message) {
   return std::nullopt;
 }
 
+std::optional<FieldProblem> BatchElementProblem(const nlohmann::json& message) {
+  if (auto problem = MessageFieldProblem(message)) return problem;
+  std::string shape = JsonRpcShapeProblem(message);
+  if (shape.empty()) return std::nullopt;
+  return FieldProblem{policies::rpc_code::kInvalidRequest, std::move(shape)};
+}
+
+nlohmann::json EchoableId(const nlohmann::json& message) {
+  if (!message.is_object()) return nullptr;
+  const auto it = message.find("id");
+  if (it == message.end() || !(it->is_string() || it->is_number_integer())) {
+    return nullptr;
+  }
+  return *it;
+}
+
 std::string StringMember(const nlohmann::json& object, std::string_view name,
                          std::string_view fallback) {
   if (!object.is_object()) return std::string(fallback);
@@ -202,14 +218,6 @@ std::optional<ErrorReply> CheckParsedJsonRpcBody(const nlohmann::json& json) {
     if (auto problem = MessageFieldProblem(json)) {
       return ErrorReply{http::status::bad_request, problem->code,
                         std::move(problem->message), {}};
-    }
-    return std::nullopt;
-  }
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    if (auto problem = MessageFieldProblem(json[i])) {
-      return ErrorReply{http::status::bad_request, problem->code,
-                        text::Cat("batch element ", i, ": ", problem->message),
-                        {}};
     }
   }
   return std::nullopt;

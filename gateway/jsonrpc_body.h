@@ -31,12 +31,12 @@ JsonRpcBody ToJsonRpcBody(nlohmann::json parsed);
 // access log, the route's check and the handler.
 nlohmann::json ParseBodyJson(std::string_view body);
 
-// nullopt when `body` is a JSON object or a non-empty array of objects
-// (a message or a batch) whose fields have their types (MessageFieldProblem;
-// what else is in them is decided later). Otherwise a 400 with -32700 (not
-// JSON, including invalid UTF-8), -32600 (JSON, but not a message: null, a
-// number, [], [1], ...; or a wrong envelope field) or -32602 (a wrong field
-// of params), naming the field ("batch element 2: id must be ...").
+// nullopt when `body` is a JSON object whose fields have their types
+// (MessageFieldProblem), or a non-empty array of objects (a batch: each
+// element is judged on its own later, BatchElementProblem). Otherwise a 400
+// with -32700 (not JSON, including invalid UTF-8), -32600 (JSON, but not a
+// message: null, a number, [], [1], ...; or a wrong envelope field) or
+// -32602 (a wrong field of params), naming the field.
 std::optional<ErrorReply> CheckJsonRpcBody(std::string_view body);
 std::optional<ErrorReply> CheckParsedJsonRpcBody(const nlohmann::json& parsed);
 
@@ -70,6 +70,15 @@ std::string RequestedProtocolVersion(const nlohmann::json& initialize);
 // them) hold a result for `id`, not an error.
 bool InitializeSucceeded(const std::vector<nlohmann::json>& messages,
                          const nlohmann::json& id);
+
+// What a batch element gets instead of being sent on, if anything: a
+// field of the wrong type (MessageFieldProblem) or a message that is none
+// (JsonRpcShapeProblem, -32600). In a batch each element is answered on
+// its own (JSON-RPC 2.0): this is that element's error, in a 200 answer.
+std::optional<FieldProblem> BatchElementProblem(const nlohmann::json& message);
+// The id to echo in an error about `message`: its id when that is a string
+// or an integer, else null.
+nlohmann::json EchoableId(const nlohmann::json& message);
 
 // Why a message is not a JSON-RPC 2.0 request, notification or response,
 // or empty when it is one.

@@ -565,13 +565,11 @@ asio::awaitable<bool> McpHandler::HandleBatch(
   // gathered into one array.
   nlohmann::json answers = nlohmann::json::array();
   for (const auto& message : body.messages) {
-    const std::string problem = JsonRpcShapeProblem(message);
-    const nlohmann::json id =
-        message.is_object() && message.contains("id") ? message["id"]
-                                                      : nlohmann::json();
-    if (!problem.empty()) {
-      answers.push_back(JsonRpcErrorObject(
-          id, policies::rpc_code::kInvalidRequest, problem));
+    // An element that is no message, or has a field of the wrong type, is
+    // answered with its own error (naming the field); the others go on.
+    const nlohmann::json id = EchoableId(message);
+    if (const auto problem = BatchElementProblem(message)) {
+      answers.push_back(JsonRpcErrorObject(id, problem->code, problem->message));
       continue;
     }
     auto answer = co_await PostToInstance(message, std::string(version),

@@ -62,8 +62,9 @@ asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
     co_return co_await Refuse(request, client, reply, accounting,
                               outcome::kRefused);
   }
-  // Not JSON, no message, or a field of the wrong type: answered on the
-  // request (400), not on the stream.
+  // Not JSON, no message, or a message with a field of the wrong type:
+  // answered on the request (400), not on the stream. A batch's elements
+  // are answered each on the stream (below).
   if (auto bad_body = CheckParsedJsonRpcBody(parsed_body)) {
     co_return co_await Refuse(request, client, *bad_body, accounting,
                               outcome::kRefused);
@@ -102,13 +103,10 @@ asio::awaitable<void> McpHandler::ProcessLegacyMessages(
     co_return;
   }
   for (const auto& message : messages) {
-    const nlohmann::json id =
-        message.is_object() && message.contains("id") ? message["id"]
-                                                      : nlohmann::json();
-    if (const auto problem = JsonRpcShapeProblem(message); !problem.empty()) {
-      SendOnStream(*session, JsonRpcErrorObject(
-                                 id, policies::rpc_code::kInvalidRequest,
-                                 problem));
+    const nlohmann::json id = EchoableId(message);
+    if (const auto problem = BatchElementProblem(message)) {
+      SendOnStream(*session,
+                   JsonRpcErrorObject(id, problem->code, problem->message));
       continue;
     }
     auto claims = session->Claims();

@@ -1,10 +1,10 @@
 // libFuzzer target: the JSON-RPC classifier that names a request for the
 // access log and the metrics. Any body, any verb: it must not crash, and what
 // it returns must stay bounded and printable (it ends up in logs and labels).
-// Then the body check every POST goes through (CheckParsedJsonRpcBody): it
-// never throws, and a body it lets through has every field the gateway reads
-// of the type the gateway reads it as, so that the handler's own reads
-// cannot throw either.
+// Then the body check every POST goes through (CheckParsedJsonRpcBody, and
+// BatchElementProblem for each element of a batch): it never throws, and a
+// message it lets through has every field the gateway reads of the type the
+// gateway reads it as, so that the handler's own reads cannot throw either.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -70,7 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
       }
     } else if (parsed.is_array()) {
-      for (const auto& message : parsed) ReadLikeTheHandler(message);
+      // A batch goes on; each element is answered with its own error or
+      // read like a single message.
+      for (const auto& message : parsed) {
+        const auto problem = gw::BatchElementProblem(message);
+        if (problem && problem->message.empty()) std::abort();
+        if (!problem) ReadLikeTheHandler(message);
+        (void)gw::EchoableId(message);
+      }
     } else {
       ReadLikeTheHandler(parsed);
     }
