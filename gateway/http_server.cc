@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/internal_errors.h"
 #include "gateway/jsonrpc_error.h"
 #include "policies/target.h"
 #include "policies/text.h"
@@ -85,6 +86,11 @@ asio::awaitable<void> ServeConnection(
     stream.expires_never();
     active_requests->fetch_add(1);
     bool keep_alive = false;
+    // A handler bug must cost one request, never the gateway. No client
+    // input is meant to get here (every field is checked before use):
+    // InternalErrorCount() says whether something did.
+    std::string failure;
+    bool in_tail = false;
     try {
       ConnectionTail tail;
       keep_alive = co_await handler.Handle(parser.release(), stream, tail);
@@ -92,12 +98,34 @@ asio::awaitable<void> ServeConnection(
       // buffer goes too while the tail runs (a stream may stay open for
       // hours), unless it holds the start of a next request.
       if (tail) {
+        in_tail = true;
         if (buffer.size() == 0) buffer.shrink_to_fit();
         keep_alive = co_await tail(stream);
       }
     } catch (const std::exception& e) {
-      // A handler bug must cost one connection, never the gateway.
-      spdlog::error("request handler failed: {}", e.what());
+      failure = e.what();
+      if (failure.empty()) failure = "exception";
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    if (!failure.empty()) {
+      InternalErrorCounter().fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("internal error: request handler failed: {}", failure);
+      keep_alive = false;
+      // A relay already sent its head: the client sees the cut. Otherwise
+      // (the usual case: the handler threw before answering) it gets a 500
+      // with a JSON-RPC error rather than a connection closed on it.
+      if (!in_tail) {
+        Response response = MakeErrorResponse(
+            ErrorReply{http::status::internal_server_error,
+                       policies::rpc_code::kInternalError,
+                       "internal error in the gateway (logged); the request "
+                       "may be retried",
+                       {}},
+            nullptr, 11, false);
+        co_await WriteResponse(stream, std::move(response),
+                               limits.write_timeout);
+      }
     }
     active_requests->fetch_sub(1);
     if (!keep_alive) break;

@@ -10,6 +10,7 @@
 #include "gateway/header_rewrite.h"
 #include "gateway/instance_exchange.h"
 #include "gateway/instance_messenger.h"
+#include "gateway/jsonrpc_body.h"
 #include "gateway/protocol_version.h"
 #include "gateway/relay.h"
 #include "gateway/sse_relay.h"
@@ -300,13 +301,15 @@ asio::awaitable<bool> McpHandler::Forward(
   }
   std::optional<policies::SessionClaims> new_session;
   if (initialize) {
+    // The route checked the fields' types; read them without throwing all
+    // the same.
     const auto& message = body.messages.front();
-    nlohmann::json params = message.contains("params") ? message["params"]
-                                                       : nlohmann::json::object();
-    std::string requested_version =
-        params.is_object() ? params.value("protocolVersion", "") : "";
+    const auto params_it = message.find("params");
+    const nlohmann::json params = params_it != message.end()
+                                      ? *params_it
+                                      : nlohmann::json::object();
     new_session = sessions_->NewClaims(
-        target.key, std::move(requested_version),
+        target.key, RequestedProtocolVersion(message),
         params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
@@ -339,13 +342,11 @@ asio::awaitable<bool> McpHandler::Forward(
   CleanBackendResponseHeaders(head.base());
   const std::string instance_session(head[kSessionHeader]);
   head.erase(kSessionHeader);
-  if (new_session && head.result() == http::status::ok) {
-    new_session->backend_sessions = !instance_session.empty();
-    if (new_session->backend_sessions) {
-      sessions_->SetBackendSession(new_session->nonce, lease->instance_id(),
-                                   instance_session);
-    }
-    head.set(kSessionHeader, sessions_->Issue(*new_session));
+  if (new_session) {
+    co_return co_await AnswerInitialize(request, client, exchange, *lease,
+                                        *new_session, instance_session,
+                                        body.messages.front()["id"],
+                                        backend_start, accounting);
   }
   accounting.status = head.result_int();
 
@@ -412,6 +413,64 @@ asio::awaitable<bool> McpHandler::Forward(
       std::move(exchange), std::move(*lease), connections_, options_.limits,
       keep_alive, std::move(awaited_id), std::move(finished)));
   co_return keep_alive;
+}
+
+asio::awaitable<bool> McpHandler::AnswerInitialize(
+    Request& request, beast::tcp_stream& client, OpenExchange& exchange,
+    runtime::Lease& lease, policies::SessionClaims& new_session,
+    const std::string& instance_session, const nlohmann::json& id,
+    std::chrono::steady_clock::time_point backend_start,
+    Accounting& accounting) {
+  // The answer is read whole (an initialize answer is small): a session is
+  // issued only for a result, never for a JSON-RPC error, and the header
+  // that carries it goes before the body.
+  const auto& head = exchange.parser->get();
+  const std::string content_type(head[http::field::content_type]);
+  auto whole = co_await ReadWholeBody(exchange, lease, *connections_,
+                                      options_.limits, kMaxWholeAnswerBytes);
+  accounting.backend_seconds =
+      Seconds(std::chrono::steady_clock::now() - backend_start);
+  if (!whole) {
+    lease.CountError();
+    co_return co_await Refuse(
+        request, client,
+        BackendFailed("the MCP server behind the gateway stopped before it "
+                      "answered; retry the request"),
+        accounting, outcome::kBackendError);
+  }
+  const auto messages = MessagesOfAnswer(content_type, *whole);
+  Response response{head.result(), request.version()};
+  for (const auto& field : head) {
+    if (field.name() == http::field::content_length ||
+        field.name() == http::field::transfer_encoding ||
+        field.name() == http::field::connection) {
+      continue;
+    }
+    response.insert(field.name_string(), field.value());
+  }
+  if (head.result() == http::status::ok && InitializeSucceeded(messages, id)) {
+    new_session.backend_sessions = !instance_session.empty();
+    if (new_session.backend_sessions) {
+      sessions_->SetBackendSession(new_session.nonce, lease.instance_id(),
+                                   instance_session);
+    }
+    response.set(kSessionHeader, sessions_->Issue(new_session));
+  }
+  if (IsEventStream(content_type)) {
+    // The instance's events again, without its event ids (the gateway's
+    // own would name a stream nobody can resume: it is whole here).
+    for (const auto& message : messages) {
+      response.body() += "event: message\ndata: ";
+      response.body() += message.dump(-1, ' ', false,
+                                       nlohmann::json::error_handler_t::replace);
+      response.body() += "\n\n";
+    }
+  } else {
+    response.body() = std::move(*whole);
+  }
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  co_return co_await Answer(request, client, std::move(response), accounting);
 }
 
 asio::awaitable<bool> McpHandler::Resume(Request& request,
@@ -506,13 +565,11 @@ asio::awaitable<bool> McpHandler::HandleBatch(
   // gathered into one array.
   nlohmann::json answers = nlohmann::json::array();
   for (const auto& message : body.messages) {
-    const std::string problem = JsonRpcShapeProblem(message);
-    const nlohmann::json id =
-        message.is_object() && message.contains("id") ? message["id"]
-                                                      : nlohmann::json();
-    if (!problem.empty()) {
-      answers.push_back(JsonRpcErrorObject(
-          id, policies::rpc_code::kInvalidRequest, problem));
+    // An element that is no message, or has a field of the wrong type, is
+    // answered with its own error (naming the field); the others go on.
+    const nlohmann::json id = EchoableId(message);
+    if (const auto problem = BatchElementProblem(message)) {
+      answers.push_back(JsonRpcErrorObject(id, problem->code, problem->message));
       continue;
     }
     auto answer = co_await PostToInstance(message, std::string(version),

@@ -15,6 +15,7 @@
 #include "gateway/backend_connections.h"
 #include "gateway/event_stream.h"
 #include "gateway/http_server.h"
+#include "gateway/instance_exchange.h"
 #include "gateway/jsonrpc_body.h"
 #include "gateway/jsonrpc_error.h"
 #include "gateway/legacy_sessions.h"
@@ -82,6 +83,15 @@ class McpHandler final : public RequestHandler {
       const policies::Target& target,
       const std::optional<policies::SessionClaims>& session,
       const JsonRpcBody& body, Accounting& accounting, ConnectionTail& tail);
+
+  // The answer to an initialize, read whole: its Mcp-Session-Id only when
+  // the instance answered with a result (not with a JSON-RPC error).
+  asio::awaitable<bool> AnswerInitialize(
+      Request& request, beast::tcp_stream& client, OpenExchange& exchange,
+      runtime::Lease& lease, policies::SessionClaims& new_session,
+      const std::string& instance_session, const nlohmann::json& id,
+      std::chrono::steady_clock::time_point backend_start,
+      Accounting& accounting);
 
   asio::awaitable<bool> ServeLegacyStream(Request& request,
                                           beast::tcp_stream& client,

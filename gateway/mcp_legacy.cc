@@ -62,21 +62,14 @@ asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
     co_return co_await Refuse(request, client, reply, accounting,
                               outcome::kRefused);
   }
+  // Not JSON, no message, or a message with a field of the wrong type:
+  // answered on the request (400), not on the stream. A batch's elements
+  // are answered each on the stream (below).
+  if (auto bad_body = CheckParsedJsonRpcBody(parsed_body)) {
+    co_return co_await Refuse(request, client, *bad_body, accounting,
+                              outcome::kRefused);
+  }
   auto body = ToJsonRpcBody(std::move(parsed_body));
-  if (body.shape == JsonRpcBody::Shape::kNotJson) {
-    const ErrorReply reply{http::status::bad_request,
-                           policies::rpc_code::kParseError,
-                           "the body is not JSON", {}};
-    co_return co_await Refuse(request, client, reply, accounting,
-                              outcome::kRefused);
-  }
-  if (body.messages.empty()) {
-    const ErrorReply reply{http::status::bad_request,
-                           policies::rpc_code::kInvalidRequest,
-                           "an empty JSON-RPC batch is not a request", {}};
-    co_return co_await Refuse(request, client, reply, accounting,
-                              outcome::kRefused);
-  }
   asio::co_spawn(co_await asio::this_coro::executor,
                  ProcessLegacyMessages(session, std::move(body.messages)),
                  asio::detached);
@@ -110,25 +103,21 @@ asio::awaitable<void> McpHandler::ProcessLegacyMessages(
     co_return;
   }
   for (const auto& message : messages) {
-    const nlohmann::json id =
-        message.is_object() && message.contains("id") ? message["id"]
-                                                      : nlohmann::json();
-    if (const auto problem = JsonRpcShapeProblem(message); !problem.empty()) {
-      SendOnStream(*session, JsonRpcErrorObject(
-                                 id, policies::rpc_code::kInvalidRequest,
-                                 problem));
+    const nlohmann::json id = EchoableId(message);
+    if (const auto problem = BatchElementProblem(message)) {
+      SendOnStream(*session,
+                   JsonRpcErrorObject(id, problem->code, problem->message));
       continue;
     }
     auto claims = session->Claims();
     std::string backend_session;
     std::string version = claims.protocol_version;
     if (IsInitialize(message)) {
-      const auto& params = message.contains("params") ? message["params"]
-                                                      : nlohmann::json();
-      claims.protocol_version =
-          params.is_object() ? params.value("protocolVersion", "") : "";
+      const auto params = message.find("params");
+      claims.protocol_version = RequestedProtocolVersion(message);
       claims.initialize_params =
-          params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          (params != message.end() ? *params : nlohmann::json())
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       version.clear();
     } else {
       auto known = co_await BackendSessionFor(claims, *lease, *sessions_,
@@ -147,7 +136,10 @@ asio::awaitable<void> McpHandler::ProcessLegacyMessages(
     auto answer = co_await PostToInstance(message, version, backend_session,
                                           *lease, *connections_,
                                           options_.limits);
-    if (IsInitialize(message) && answer.status == 200) {
+    // A session only for a result: an initialize the instance refused
+    // (a JSON-RPC error) leaves the session as it was.
+    if (IsInitialize(message) && answer.status == 200 &&
+        InitializeSucceeded(answer.messages, id)) {
       claims.backend_sessions = !answer.backend_session.empty();
       if (claims.backend_sessions) {
         sessions_->SetBackendSession(claims.nonce, lease->instance_id(),

@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "gateway/internal_errors.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {
@@ -354,6 +355,13 @@ std::string GatewayMetrics::Render() const {
   }
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  // Process-wide (the HTTP server's catch-all), hence outside the registry.
+  out << "# HELP mcp_gateway_internal_errors_total Requests whose handler "
+         "failed with an exception (a gateway bug; the connection got a 500 "
+         "or was closed)\n"
+         "# TYPE mcp_gateway_internal_errors_total counter\n"
+         "mcp_gateway_internal_errors_total "
+      << InternalErrorCount() << "\n";
   return out.str();
 }
 

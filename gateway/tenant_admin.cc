@@ -45,6 +45,43 @@ std::vector<std::string> Segments(std::string_view rest) {
 
 }  // namespace
 
+std::optional<std::string> TenantBodyProblem(const nlohmann::json& body) {
+  if (!body.is_object()) return "the body must be a JSON object";
+  const auto string_field = [](const nlohmann::json& object,
+                               std::string_view name,
+                               std::string_view path) -> std::optional<std::string> {
+    const auto it = object.find(name);
+    if (it == object.end() || it->is_string()) return std::nullopt;
+    return text::Cat(path, " must be a string");
+  };
+  for (const std::string_view name : {"id", "dsn", "label"}) {
+    if (auto problem = string_field(body, name, name)) return problem;
+  }
+  if (const auto it = body.find("options");
+      it != body.end() && !it->is_object()) {
+    return "options must be a JSON object";
+  }
+  if (const auto it = body.find("sources"); it != body.end()) {
+    if (!it->is_array()) {
+      return "sources must be an array of {\"id\", \"dsn\"}";
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const auto& source = (*it)[i];
+      const std::string path = text::Cat("sources[", i, "]");
+      if (!source.is_object()) {
+        return text::Cat(path, " must be an object {\"id\", \"dsn\"}");
+      }
+      for (const std::string_view name : {"id", "dsn"}) {
+        if (auto problem =
+                string_field(source, name, text::Cat(path, ".", name))) {
+          return problem;
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
   const std::string prefix = policies::KeyPrefix(
       policies::TenantInstanceKey(key_secret_, tenant, revision));
@@ -119,9 +156,10 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
                       method == http::verb::patch;
   if (writes && !body.empty()) {
     json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (!json.is_object()) {
-      return Error(http::status::bad_request, "bad_request",
-                   "the body must be a JSON object");
+    // Every field read below has its type, or the answer is a 400 naming
+    // the one that has not.
+    if (auto problem = TenantBodyProblem(json)) {
+      return Error(http::status::bad_request, "bad_request", *problem);
     }
   }
 

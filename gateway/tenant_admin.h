@@ -13,6 +13,7 @@
 // requests get a new instance, and the old one is drained.
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +34,11 @@ struct TenantAdminAnswer {
   nlohmann::json body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// Why a write's JSON body cannot be read: not an object, or a field the
+// tenant API reads (id, dsn, label: strings; options: an object; sources:
+// an array of {"id", "dsn"} objects) with another type. nullopt when fine.
+std::optional<std::string> TenantBodyProblem(const nlohmann::json& body);
 
 class TenantAdmin {
  public:

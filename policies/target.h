@@ -36,6 +36,8 @@ inline constexpr int kInstanceBusy = -32011;      // concurrency queue full
 inline constexpr int kUnknownSession = -32012;              // 404
 inline constexpr int kUnsupportedProtocolVersion = -32013;  // 400
 inline constexpr int kStreamGone = -32014;                  // 410, Last-Event-ID
+inline constexpr int kInvalidParams = -32602;  // 400, a field of params
+inline constexpr int kInternalError = -32603;  // 500, a gateway bug
 inline constexpr int kParseError = -32700;
 }  // namespace rpc_code
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/admin_handler.h"
 #include "gateway/default_credentials.h"
+#include "gateway/event_loop.h"
 #include "gateway/http_server.h"
 #include "gateway/mcp_handler.h"
 #include "policies/instance_key.h"
@@ -293,7 +294,10 @@ int RunGateway(const Config& config) {
   // Before the pool: a runtime thread finishing an instance's exit may still
   // drop that instance's idle sockets (through the pool's gone-listener)
   // while the pool is destroyed, and those sockets belong to this context.
-  asio::io_context io(config.threads);
+  // The work the loop still holds when it stops (frames of requests the
+  // grace period cut, with their leases) must go the other way round,
+  // before the pool, its clock and the handlers: `pending_work` below.
+  gateway::EventLoop io(config.threads);
   runtime::SystemClock clock;
   runtime::InstancePool pool(*instance_runtime, clock,
                              {.idle_timeout = config.idle_timeout,
@@ -364,6 +368,15 @@ int RunGateway(const Config& config) {
           : default_credentials;
   gateway::HttpServer mcp_server(io, "MCP listener", mcp_entry, limits);
   gateway::HttpServer admin_server(io, "admin listener", admin_handler, limits);
+  // Destroyed before everything above it (whichever way this function
+  // returns): the handlers still pending in the stopped loop are destroyed
+  // here, unrun, while the servers, handlers, request guard, pool and
+  // clock they use are alive. A lease released now finds its instance
+  // stopped (StopAll ran) and only updates the pool's counts.
+  struct PendingWork {
+    gateway::EventLoop& io;
+    ~PendingWork() { io.DestroyPendingWork(); }
+  } pending_work{io};
 
   auto mcp_endpoint = mcp_server.Listen(config.listen);
   if (!mcp_endpoint.ok()) {

@@ -1,11 +1,18 @@
 // libFuzzer target: the JSON-RPC classifier that names a request for the
 // access log and the metrics. Any body, any verb: it must not crash, and what
 // it returns must stay bounded and printable (it ends up in logs and labels).
+// Then the body check every POST goes through (CheckParsedJsonRpcBody, and
+// BatchElementProblem for each element of a batch): it never throws, and a
+// message it lets through has every field the gateway reads of the type the
+// gateway reads it as, so that the handler's own reads cannot throw either.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
+#include "gateway/jsonrpc_body.h"
 #include "gateway/mcp_request_info.h"
 
 namespace {
@@ -15,6 +22,31 @@ bool Printable(std::string_view s) {
     if (c < 0x20 || c > 0x7e) return false;
   }
   return true;
+}
+
+// What the handler reads of a message that passed the check, with the
+// throwing accessors: any exception aborts.
+void ReadLikeTheHandler(const nlohmann::json& message) {
+  namespace gw = mcpgw::gateway;
+  if (!message.is_object()) return;
+  if (message.contains("jsonrpc")) (void)message["jsonrpc"].get<std::string>();
+  if (message.contains("method")) {
+    (void)message["method"].get_ref<const std::string&>();
+  }
+  if (message.contains("params")) {
+    const auto& params = message["params"];
+    if (!params.is_object()) std::abort();
+    if (gw::IsInitialize(message)) {
+      (void)params.value("protocolVersion", "");
+      if (params.contains("capabilities") && !params["capabilities"].is_object()) std::abort();
+      if (params.contains("clientInfo") && !params["clientInfo"].is_object()) std::abort();
+    }
+    if (params.contains("_meta") && !params["_meta"].is_object()) std::abort();
+  }
+  if (message.contains("id") && !message["id"].is_string() &&
+      !message["id"].is_number_integer()) {
+    std::abort();
+  }
 }
 
 }  // namespace
@@ -27,6 +59,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Bounded: a client cannot blow up a log line or a metric label.
     if (info.method.size() > 256 || info.tool.size() > 256) std::abort();
     if (!Printable(info.method) || !Printable(info.tool)) std::abort();
+  }
+  try {
+    const nlohmann::json parsed = gw::ParseBodyJson(body);
+    const auto refused = gw::CheckParsedJsonRpcBody(parsed);
+    if (refused) {
+      // A refusal is a client error with a message, never empty.
+      if (refused->status != gw::http::status::bad_request ||
+          refused->message.empty()) {
+        std::abort();
+      }
+    } else if (parsed.is_array()) {
+      // A batch goes on; each element is answered with its own error or
+      // read like a single message.
+      for (const auto& message : parsed) {
+        const auto problem = gw::BatchElementProblem(message);
+        if (problem && problem->message.empty()) std::abort();
+        if (!problem) ReadLikeTheHandler(message);
+        (void)gw::EchoableId(message);
+      }
+    } else {
+      ReadLikeTheHandler(parsed);
+    }
+    (void)gw::RequestedProtocolVersion(parsed);
+  } catch (...) {
+    std::abort();
   }
   return 0;
 }

@@ -46,6 +46,8 @@ struct Row {
   RawOptions options = {};
   // Text the answer must not repeat (a path the row probed), if any.
   std::string not_echoed = {};
+  // Text the JSON-RPC error's message must hold (the field it names).
+  std::string names = {};
 };
 
 constexpr const char* kToolsList =
@@ -100,6 +102,63 @@ std::vector<Row> Table() {
        200, kAnyRpcError});
   add({"params_is_string", ok, R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"})",
        400, -32600});
+  // --- fields of the wrong type: the gateway reads these, so it answers
+  // them itself (400, -32600 for the envelope, -32602 inside params, the
+  // message naming the field) before any instance is reached. Until these
+  // rows, a numeric protocolVersion threw inside the gateway and the
+  // client got its connection closed with no answer.
+  const auto Named = [](Row r, std::string names) {
+    r.names = std::move(names);
+    return r;
+  };
+  constexpr int kInvalidParams = -32602;
+  add(Named({"initialize_numeric_protocol_version", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":20250618,"capabilities":{},"clientInfo":{"name":"x","version":"1"}}})",
+       400, kInvalidParams}, R"(params.protocolVersion must be a string)"));
+  add(Named({"initialize_null_protocol_version", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":null,"capabilities":{},"clientInfo":{"name":"x","version":"1"}}})",
+       400, kInvalidParams}, R"(params.protocolVersion must be a string)"));
+  add(Named({"initialize_array_protocol_version", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":["2025-06-18"]}})",
+       400, kInvalidParams}, R"(params.protocolVersion must be a string)"));
+  add(Named({"initialize_capabilities_string", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":"all","clientInfo":{"name":"x","version":"1"}}})",
+       400, kInvalidParams}, R"(params.capabilities must be an object)"));
+  add(Named({"initialize_client_info_array", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":[]}})",
+       400, kInvalidParams}, R"(params.clientInfo must be an object)"));
+  add(Named({"initialize_params_array", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":["2025-06-18"]})",
+       400, -32600}, R"(params must be an object)"));
+  add(Named({"initialize_params_null", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":null})",
+       400, -32600}, R"(params must be an object)"));
+  add(Named({"tools_call_name_number", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7,"arguments":{}}})",
+       400, kInvalidParams}, R"(params.name must be a string)"));
+  add(Named({"tools_list_cursor_object", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":{"page":2}}})",
+       400, kInvalidParams}, R"(params.cursor must be a string)"));
+  add(Named({"meta_is_string", ok,
+       R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":"x"}})",
+       400, kInvalidParams}, R"(params._meta must be an object)"));
+  add(Named({"jsonrpc_is_number", ok, R"({"jsonrpc":2.0,"id":1,"method":"tools/list"})",
+       400, -32600}, R"(jsonrpc must be)"));
+  add(Named({"id_is_null", ok, R"({"jsonrpc":"2.0","id":null,"method":"tools/list"})",
+       400, -32600}, R"(id must be a string or an integer)"));
+  add(Named({"id_is_float", ok, R"({"jsonrpc":"2.0","id":1.5,"method":"tools/list"})",
+       400, -32600}, R"(id must be a string or an integer)"));
+  add(Named({"method_is_array", ok, R"({"jsonrpc":"2.0","id":1,"method":["initialize"]})",
+       400, -32600}, R"(method must be a string)"));
+  // In a batch (where the revision allows them), such an element gets its
+  // own error in the 200 answer, as JSON-RPC 2.0 wants.
+  const std::string batches = WithDsn(dsn, "MCP-Protocol-Version: 2025-03-26\r\n");
+  add(Named({"batch_element_numeric_cursor", batches,
+       R"([{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":1}}])",
+       200, kInvalidParams}, "params.cursor must be a string"));
+  add(Named({"batch_element_id_object", batches,
+       R"([{"jsonrpc":"2.0","id":{},"method":"ping"}])", 200, -32600},
+       "id must be a string or an integer"));
   add({"deep_nesting", ok, std::string(5000, '[') + std::string(5000, ']'), 400, -32600});
   add({"bad_utf8_in_method", ok, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\xfe\xc0\"}",
        400, -32700});
@@ -271,6 +330,11 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsAnswerAndTheGatewayKeepsServing) 
           if (row.rpc != kAnyRpcError) {
             EXPECT_EQ(m["error"].value("code", 0), row.rpc) << got.Describe();
           }
+          if (!row.names.empty()) {
+            EXPECT_NE(m["error"].value("message", "").find(row.names),
+                      std::string::npos)
+                << got.Describe();
+          }
         }
       }
     }
@@ -293,6 +357,13 @@ TEST_F(BadInputTest, EveryHostileRequestGetsItsAnswerAndTheGatewayKeepsServing) 
   EXPECT_EQ(last.status, 200) << last.Describe();
   EXPECT_FALSE(gateway().HasExited());
   EXPECT_EQ(AllGatewayOutput().find("X-Injected: 1\n"), std::string::npos);
+  // No row reached the HTTP server's catch-all (a handler that threw).
+  EXPECT_EQ(AllGatewayOutput().find("internal error"), std::string::npos)
+      << AllGatewayOutput();
+  const auto metrics = Admin("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("\nmcp_gateway_internal_errors_total 0\n"),
+            std::string::npos)
+      << metrics.body;
 }
 
 }  // namespace

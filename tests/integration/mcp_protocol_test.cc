@@ -59,18 +59,24 @@ TEST_F(McpProtocolTest, BatchesWhereTheRevisionAllowsThem) {
       R"([{"jsonrpc":"2.0","id":1,"method":"ping"},)"
       R"({"jsonrpc":"2.0","method":"notifications/initialized"},)"
       R"({"jsonrpc":"2.0","id":2,"method":"tools/list"},)"
-      R"({"jsonrpc":"2.0","id":3,"method":7}])";
+      R"({"jsonrpc":"2.0","id":3,"method":7},)"
+      R"({"jsonrpc":"2.0","id":4,"method":"tools/list","params":{"cursor":1}}])";
   const auto answered =
       client.Send("POST", batch, {"MCP-Protocol-Version: 2025-03-26"});
   ASSERT_EQ(answered.status, 200) << answered.Describe();
   EXPECT_EQ(answered.Header("content-type"), "application/json");
-  ASSERT_EQ(answered.messages.size(), 3u) << answered.Describe();
+  ASSERT_EQ(answered.messages.size(), 4u) << answered.Describe();
   ASSERT_NE(AnswerWithId(answered, 1), nullptr);
   EXPECT_TRUE(AnswerWithId(answered, 1)->contains("result"));
   ASSERT_NE(AnswerWithId(answered, 2), nullptr);
   EXPECT_TRUE((*AnswerWithId(answered, 2))["result"].contains("tools"));
   ASSERT_NE(AnswerWithId(answered, 3), nullptr);
   EXPECT_EQ((*AnswerWithId(answered, 3))["error"]["code"], -32600);
+  // A field of the wrong type: that element's own error, naming the field.
+  ASSERT_NE(AnswerWithId(answered, 4), nullptr);
+  EXPECT_EQ((*AnswerWithId(answered, 4))["error"]["code"], -32602);
+  EXPECT_EQ((*AnswerWithId(answered, 4))["error"]["message"],
+            "params.cursor must be a string, not an integer");
 
   const auto refused =
       client.Send("POST", batch, {"MCP-Protocol-Version: 2025-06-18"});
@@ -197,6 +203,23 @@ TEST_F(McpProtocolTest, LegacySseTransportIsBridged) {
             202);
   const std::string called = stream.ReadUntilContains("\"id\":2", 20000);
   EXPECT_NE(called.find("Ada"), std::string::npos) << called;
+
+  // A field of the wrong type is answered on the POST itself (400, a
+  // JSON-RPC error naming the field), not on the stream, and the session
+  // goes on.
+  const auto wrong = post(
+      R"({"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":20241105}})");
+  EXPECT_EQ(wrong.status, 400) << wrong.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(wrong), -32602) << wrong.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(wrong).find("params.protocolVersion must be a string"),
+            std::string::npos)
+      << wrong.Describe();
+  EXPECT_EQ(post(R"({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"cursor":7}})").status,
+            400);
+  EXPECT_EQ(post(R"({"jsonrpc":"2.0","id":6,"method":"ping"})").status, 202);
+  const std::string pinged = stream.ReadUntilContains("\"id\":6", 20000);
+  EXPECT_NE(pinged.find("\"result\""), std::string::npos) << pinged;
+  EXPECT_EQ(pinged.find("\"id\":4"), std::string::npos) << pinged;
 
   // Another DSN cannot post into this session.
   HttpRequest foreign;

@@ -66,6 +66,33 @@ TEST_F(SessionTest, InitializeIssuesASessionBoundToItsCredentials) {
   EXPECT_EQ(session.find("session.db"), std::string::npos);
 }
 
+// A session is issued for an initialize the instance accepted, never for
+// one it answered with a JSON-RPC error (DBHub refuses an initialize
+// without protocolVersion, capabilities and clientInfo: its schema wants
+// them), nor for one the gateway refused (a field of the wrong type).
+TEST_F(SessionTest, InitializeAnsweredWithAnErrorGetsNoSession) {
+  StartGateway();
+  const auto dsn = NewSqliteDsn("refused-initialize.db");
+  auto client = Client(dsn);
+  const auto refused = client.Call("initialize", nlohmann::json::object());
+  EXPECT_NE(JsonRpcError(refused), nullptr) << refused.Describe();
+  EXPECT_EQ(refused.Header("mcp-session-id"), "") << refused.Describe();
+
+  const auto wrong = client.Call(
+      "initialize", {{"protocolVersion", 20250618},
+                     {"capabilities", nlohmann::json::object()},
+                     {"clientInfo", {{"name", "t"}, {"version", "1"}}}});
+  EXPECT_EQ(wrong.status, 400) << wrong.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(wrong), -32602) << wrong.Describe();
+  EXPECT_EQ(wrong.Header("mcp-session-id"), "") << wrong.Describe();
+
+  // The same client, initializing properly, gets one.
+  const auto accepted = client.Initialize();
+  ASSERT_EQ(accepted.status, 200) << accepted.Describe();
+  EXPECT_EQ(client.session_id().rfind("mcps1_", 0), 0u);
+  ExpectPeople(client.ExecuteSql(kPeopleQuery));
+}
+
 TEST_F(SessionTest, ExpiredSessionIsRefused) {
   StartGateway({"--session-ttl=1s"});
   auto client = Client(NewSqliteDsn("ttl.db"));

@@ -519,3 +519,36 @@ TEST_F(PoolOperationsTest, StatsAndErrors) {
 
 }  // namespace
 }  // namespace mcpgw::runtime
+
+namespace mcpgw::runtime {
+namespace {
+
+// A request cut by the shutdown releases its lease after StopAll (the
+// gateway destroys the cut requests' frames once the instances are
+// stopped): harmless, nothing restarted, the counts right.
+TEST_F(InstancePoolTest, ALeaseReleasedAfterStopAllIsHarmless) {
+  auto& pool = MakePool();
+  Outcome a, b;
+  pool.Acquire(RequestFor("a"), a.Callback());
+  pool.Acquire(RequestFor("a"), b.Callback());
+  runtime_.launches[0]->Ready();
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*b.result)->StreamOpened();
+  ASSERT_TRUE(pool.Drain((*a.result)->instance_id()).ok());
+  EXPECT_TRUE(pool.StopAll(milliseconds(100)));
+  EXPECT_TRUE(runtime_.launches[0]->stop_requested);
+  EXPECT_EQ(pool.size(), 0u);
+  // After the stop: counts and a stream closed, errors counted, the leases
+  // released; no new launch, no crash.
+  (*b.result)->CountError();
+  (*b.result)->StreamClosed();
+  a.result.reset();
+  b.result.reset();
+  EXPECT_EQ(runtime_.launches.size(), 1u);
+  EXPECT_EQ(pool.Stats().in_flight, 0);
+  EXPECT_EQ(pool.Stats().open_streams, 0);
+  EXPECT_TRUE(pool.StopAll(milliseconds(100)));
+}
+
+}  // namespace
+}  // namespace mcpgw::runtime
