@@ -8,7 +8,6 @@
 #include "absl/time/time.h"
 #include "gateway/admin_route.h"
 #include "gateway/jsonrpc_error.h"
-#include "runtime/process_memory.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -45,11 +44,11 @@ Answer NotFound(const std::string& id) {
 }  // namespace
 
 nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
-  // A container's pid is its init's, whose memory is not DBHub's.
-  std::optional<std::uint64_t> memory;
-  if (instance.pid && !instance.container_id) {
-    memory = runtime::ResidentBytes(*instance.pid);
-  }
+  // Memory and the runtime's own facts come from the instance itself
+  // (process: RSS from /proc; a container's pid is its init's, so none).
+  const auto& memory = instance.memory_bytes;
+  nlohmann::json details = nlohmann::json::object();
+  for (const auto& [name, value] : instance.details) details[name] = value;
   return {
       {"id", instance.id},
       {"key_prefix", instance.key_prefix},
@@ -73,6 +72,7 @@ nlohmann::json InstanceToJson(const runtime::InstanceSnapshot& instance) {
       {"requests", instance.requests},
       {"errors", instance.errors},
       {"memory_bytes", memory ? nlohmann::json(*memory) : nullptr},
+      {"details", std::move(details)},
   };
 }
 
@@ -233,8 +233,8 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
         }
         break;
       case AdminEndpoint::kWarmPool:
-        if (options_.warm_pool != nullptr) {
-          answer.body = WarmPoolToJson(options_.warm_pool->Stats());
+        if (options_.warm_pool) {
+          answer.body = WarmPoolToJson(options_.warm_pool());
         } else {
           answer.body = {{"state", "off"}, {"size", 0}};
         }

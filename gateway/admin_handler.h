@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "gateway/http_server.h"
 #include "gateway/metrics.h"
-#include "runtime/instance_pool.h"
-#include "runtime/warm_pool.h"
+#include "runtime/pool_api.h"
+#include "runtime/pool_api.h"
 #include "gateway/tenant_admin.h"
 
 namespace mcpgw::gateway {
@@ -35,7 +35,7 @@ struct AdminOptions {
   std::function<absl::Status()> readiness;
   double target_utilisation = 0.8;
   // Null when there is none (--warm-pool 0, or the docker runtime).
-  const runtime::WarmPool* warm_pool = nullptr;
+  std::function<runtime::WarmPoolStats()> warm_pool;
   // GET /admin/sessions.
   std::function<nlohmann::json()> sessions;
   // /admin/tenants; null: no tenant registry.
@@ -44,14 +44,14 @@ struct AdminOptions {
 
 class AdminHandler final : public RequestHandler {
  public:
-  AdminHandler(runtime::InstancePool& pool, GatewayMetrics& metrics,
+  AdminHandler(runtime::InstancePoolApi& pool, GatewayMetrics& metrics,
                AdminOptions options)
       : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
   asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
                                ConnectionTail& tail) override;
 
  private:
-  runtime::InstancePool& pool_;
+  runtime::InstancePoolApi& pool_;
   GatewayMetrics& metrics_;
   const AdminOptions options_;
 };

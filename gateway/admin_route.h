@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gateway/http_types.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 

@@ -7,12 +7,12 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/post.hpp>
 
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 
 template <typename CompletionToken>
-auto AsyncAcquire(runtime::InstancePool& pool, runtime::AcquireRequest request,
+auto AsyncAcquire(runtime::InstancePoolApi& pool, runtime::AcquireRequest request,
                   CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken,
                                      void(absl::StatusOr<runtime::Lease>)>(

@@ -16,7 +16,7 @@
 #include "gateway/backend_connections.h"
 #include "gateway/http_types.h"
 #include "gateway/relay_limits.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 

@@ -14,7 +14,7 @@
 #include "gateway/backend_connections.h"
 #include "gateway/relay_limits.h"
 #include "gateway/sessions.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 

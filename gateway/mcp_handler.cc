@@ -53,7 +53,7 @@ std::string SupportedVersionsList() {
 
 }  // namespace
 
-McpHandler::McpHandler(runtime::InstancePool& pool, McpHandlerOptions options,
+McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options,
                        GatewayMetrics* metrics)
     : pool_(pool),
       options_(std::move(options)),

@@ -25,7 +25,7 @@
 #include "gateway/request_guard.h"
 #include "gateway/sessions.h"
 #include "policies/origin.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 
@@ -41,7 +41,7 @@ class McpHandler final : public RequestHandler {
  public:
   // `metrics` (optional) counts every request; every request is also
   // written to the access log.
-  McpHandler(runtime::InstancePool& pool, McpHandlerOptions options,
+  McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options,
              GatewayMetrics* metrics = nullptr);
   // Tenants and policies (issue 6): `policy` decides the target (tenant
   // tokens, DSN rules), `guard` (optional) admits it before the lease.
@@ -127,7 +127,7 @@ class McpHandler final : public RequestHandler {
                                beast::tcp_stream& client, Response response,
                                Accounting& accounting);
 
-  runtime::InstancePool& pool_;
+  runtime::InstancePoolApi& pool_;
   const McpHandlerOptions options_;
   GatewayMetrics* const metrics_;
   policies::TargetPolicy policy_;

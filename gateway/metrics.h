@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/instance_pool.h"
-#include "runtime/warm_pool.h"
+#include "runtime/pool_api.h"
+#include "runtime/pool_api.h"
 
 namespace prometheus {
 class Registry;

@@ -15,7 +15,7 @@
 #include "gateway/http_types.h"
 #include "gateway/instance_exchange.h"
 #include "gateway/relay_limits.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 

@@ -80,7 +80,7 @@ ErrorReply TooMany(int rpc_code, std::string message,
 
 }  // namespace
 
-RequestGuard::RequestGuard(runtime::InstancePool& pool,
+RequestGuard::RequestGuard(runtime::InstancePoolApi& pool,
                            const policies::DsnPolicy& rules,
                            GuardOptions options)
     : pool_(pool),

@@ -24,7 +24,7 @@
 #include "policies/dsn_rules.h"
 #include "policies/rate_limiter.h"
 #include "policies/target.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 
@@ -70,7 +70,7 @@ using AdmitResult = std::variant<ErrorReply, Admission>;
 
 class RequestGuard {
  public:
-  RequestGuard(runtime::InstancePool& pool, const policies::DsnPolicy& rules,
+  RequestGuard(runtime::InstancePoolApi& pool, const policies::DsnPolicy& rules,
                GuardOptions options);
 
   asio::awaitable<AdmitResult> Admit(const policies::Target& target);
@@ -88,7 +88,7 @@ class RequestGuard {
   std::optional<ErrorReply> CheckRate(const policies::Target& target);
   std::optional<ErrorReply> CheckTenantInstances(const policies::Target& target);
 
-  runtime::InstancePool& pool_;
+  runtime::InstancePoolApi& pool_;
   const policies::DsnPolicy& rules_;
   const GuardOptions options_;
   policies::RateLimiter rates_;

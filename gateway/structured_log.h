@@ -14,7 +14,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::logs {
 

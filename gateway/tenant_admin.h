@@ -25,7 +25,7 @@
 #include "gateway/http_types.h"
 #include "policies/dsn_rules.h"
 #include "policies/tenant_registry.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 
@@ -42,7 +42,7 @@ std::optional<std::string> TenantBodyProblem(const nlohmann::json& body);
 
 class TenantAdmin {
  public:
-  TenantAdmin(policies::TenantRegistry& registry, runtime::InstancePool& pool,
+  TenantAdmin(policies::TenantRegistry& registry, runtime::InstancePoolApi& pool,
               const policies::DsnPolicy& rules, std::string key_secret)
       : registry_(registry),
         pool_(pool),
@@ -67,7 +67,7 @@ class TenantAdmin {
                                              const nlohmann::json& dsn);
 
   policies::TenantRegistry& registry_;
-  runtime::InstancePool& pool_;
+  runtime::InstancePoolApi& pool_;
   const policies::DsnPolicy& rules_;
   const std::string key_secret_;
   mutable std::mutex mutex_;

@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/metrics.h"
-#include "runtime/instance_pool.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 

@@ -12,56 +12,6 @@
 
 namespace mcpgw::runtime {
 
-const char* ToString(InstanceState state) {
-  switch (state) {
-    case InstanceState::kStarting:
-      return "starting";
-    case InstanceState::kReady:
-      return "ready";
-    case InstanceState::kStopping:
-      return "stopping";
-  }
-  return "unknown";
-}
-
-const char* ToString(StopReason reason) {
-  switch (reason) {
-    case StopReason::kIdle:
-      return "idle";
-    case StopReason::kEvicted:
-      return "evicted";
-    case StopReason::kDrained:
-      return "drained";
-    case StopReason::kDeleted:
-      return "deleted";
-    case StopReason::kShutdown:
-      return "shutdown";
-  }
-  return "unknown";
-}
-
-const char* ToString(SpawnKind kind) {
-  return kind == SpawnKind::kWarm ? "warm" : "cold";
-}
-
-const char* ToString(PoolEvent::Type type) {
-  switch (type) {
-    case PoolEvent::Type::kStarting:
-      return "starting";
-    case PoolEvent::Type::kReady:
-      return "ready";
-    case PoolEvent::Type::kFailed:
-      return "failed";
-    case PoolEvent::Type::kStopping:
-      return "stopping";
-    case PoolEvent::Type::kExited:
-      return "exited";
-    case PoolEvent::Type::kCapacityRefused:
-      return "capacity_refused";
-  }
-  return "unknown";
-}
-
 struct PooledInstance {
   std::string id;
   std::string key;
@@ -89,57 +39,20 @@ struct PooledInstance {
 
 // ---------------------------------------------------------------- Lease
 
-Lease::Lease(InstancePool* pool, std::shared_ptr<PooledInstance> instance)
-    : pool_(pool),
-      instance_(std::move(instance)),
-      id_(instance_->id),
-      endpoint_(instance_->running->endpoint()) {}
+// A lease's way back into this pool.
+class InstancePool::Holder final : public LeaseHolder {
+ public:
+  Holder(InstancePool* pool, std::shared_ptr<PooledInstance> instance)
+      : pool_(pool), instance_(std::move(instance)) {}
+  void Release(bool stream_open) override { pool_->Release(instance_, stream_open); }
+  void StreamOpened() override { pool_->StreamOpened(instance_); }
+  void StreamClosed() override { pool_->StreamClosed(instance_); }
+  void CountError() override { pool_->CountError(instance_); }
 
-Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_),
-      instance_(std::move(other.instance_)),
-      id_(std::move(other.id_)),
-      endpoint_(std::move(other.endpoint_)),
-      stream_open_(other.stream_open_) {
-  other.instance_.reset();
-}
-
-Lease& Lease::operator=(Lease&& other) noexcept {
-  if (this != &other) {
-    Release();
-    pool_ = other.pool_;
-    instance_ = std::move(other.instance_);
-    id_ = std::move(other.id_);
-    endpoint_ = std::move(other.endpoint_);
-    stream_open_ = other.stream_open_;
-    other.instance_.reset();
-  }
-  return *this;
-}
-
-Lease::~Lease() { Release(); }
-
-void Lease::Release() {
-  if (instance_ == nullptr) return;
-  pool_->Release(instance_, stream_open_);
-  instance_.reset();
-}
-
-void Lease::StreamOpened() {
-  if (instance_ == nullptr || stream_open_) return;
-  stream_open_ = true;
-  pool_->StreamOpened(instance_);
-}
-
-void Lease::StreamClosed() {
-  if (instance_ == nullptr || !stream_open_) return;
-  stream_open_ = false;
-  pool_->StreamClosed(instance_);
-}
-
-void Lease::CountError() {
-  if (instance_ != nullptr) pool_->CountError(instance_);
-}
+ private:
+  InstancePool* pool_;
+  std::shared_ptr<PooledInstance> instance_;
+};
 
 // --------------------------------------------------------------- Events
 
@@ -250,7 +163,8 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
         existing->requests += 1;
         existing->last_used = clock_.Now();
         existing->last_used_wall = clock_.WallNow();
-        Lease lease(this, existing);
+        Lease lease(existing->id, existing->running->endpoint(),
+                    std::make_unique<Holder>(this, existing));
         lock.unlock();
         done(std::move(lease));
         return;
@@ -382,7 +296,8 @@ void InstancePool::HandleReady(const std::string& id) {
     for (std::size_t i = 0; i < waiters.size(); ++i) {
       instance->in_flight += 1;
       instance->requests += 1;
-      leases.push_back(Lease(this, instance));
+      leases.push_back(Lease(instance->id, instance->running->endpoint(),
+                             std::make_unique<Holder>(this, instance)));
     }
     spdlog::info("instance {}: ready ({} waiting)", id, waiters.size());
     QueueEventLocked(PoolEvent::Type::kReady, *instance);
@@ -556,7 +471,10 @@ bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
 
 std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
   std::vector<InstanceSnapshot> out;
-  std::lock_guard lock(mutex_);
+  // What the runtime tells of each instance (memory from /proc, a pod's
+  // node...) is asked outside the lock: it may read files or ask an API.
+  std::vector<std::shared_ptr<PooledInstance>> inspected;
+  std::unique_lock lock(mutex_);
   for (const auto& [id, instance] : by_id_) {
     InstanceSnapshot snap;
     snap.id = instance->id;
@@ -581,6 +499,16 @@ std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
     snap.errors = instance->errors;
     snap.draining = instance->draining;
     out.push_back(std::move(snap));
+    inspected.push_back(instance);
+  }
+  lock.unlock();
+  // `running` is set once, before any snapshot sees it, and lives as long
+  // as the PooledInstance held here.
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (const auto& running = inspected[i]->running; running != nullptr) {
+      out[i].memory_bytes = running->MemoryBytes();
+      out[i].details = running->Details();
+    }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.started_at < b.started_at;

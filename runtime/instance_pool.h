@@ -20,6 +20,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "runtime/clock.h"
+#include "runtime/pool_api.h"
 #include "runtime/runtime.h"
 
 namespace mcpgw::runtime {
@@ -29,145 +30,16 @@ struct PoolOptions {
   int max_instances = 32;
 };
 
-struct AcquireRequest {
-  std::string key;  // instance key (HMAC of the canonical target)
-  std::string dsn;  // secret, only for launching
-  std::string redacted_target;
-  std::vector<std::string> secrets;
-  // See LaunchSpec: a DBHub config and the environment it interpolates.
-  std::string dbhub_config = {};
-  std::vector<std::string> secret_env = {};
-  // This instance's idle timeout (a tenant's); unset: the pool's.
-  std::optional<std::chrono::milliseconds> idle_timeout = {};
-};
-
-enum class InstanceState { kStarting, kReady, kStopping };
-const char* ToString(InstanceState state);
-
-// Why the pool stopped an instance (metrics, logs, webhooks).
-enum class StopReason { kIdle, kEvicted, kDrained, kDeleted, kShutdown };
-const char* ToString(StopReason reason);
-
-// How a new instance came to be: a fresh start, or a claimed warm-pool worker
-// (RunningInstance::from_warm_pool). Known once Launch returned: set on
-// kReady events, not on kStarting.
-enum class SpawnKind { kCold, kWarm };
-const char* ToString(SpawnKind kind);
-
-// A lifecycle event, delivered to PoolObservers outside the pool's lock.
-// Nothing secret: the target is redacted, the key shortened.
-struct PoolEvent {
-  enum class Type {
-    kStarting,          // a spawn began
-    kReady,             // it answers; spawn_latency is set
-    kFailed,            // could not start, or died while ready; reason set
-    kStopping,          // the pool asked it to stop; stop_reason set
-    kExited,            // it is gone (after kStopping or kFailed)
-    kCapacityRefused,   // a request was refused: full, nothing idle
-  };
-  Type type = Type::kStarting;
-  std::string instance_id;
-  std::string key_prefix;
-  std::string redacted_target;
-  std::string runtime;
-  // The instance's state when the event happened (kFailed: kStarting means
-  // it never came up, kReady that it died).
-  InstanceState state = InstanceState::kStarting;
-  StopReason stop_reason = StopReason::kIdle;
-  std::string reason;  // redacted
-  SpawnKind spawn_kind = SpawnKind::kCold;
-  std::chrono::milliseconds spawn_latency{0};
-  // Live (starting + ready, not draining) instances after the event.
-  std::size_t live_instances = 0;
-  int max_instances = 0;
-};
-const char* ToString(PoolEvent::Type type);
-
-// Subscribes metrics, logs and webhooks to the pool. Called from whichever
-// thread caused the event, never under the pool's lock; must be quick.
-class PoolObserver {
- public:
-  virtual ~PoolObserver() = default;
-  virtual void OnPoolEvent(const PoolEvent& event) = 0;
-};
-
-// Counts for autoscalers and the metrics endpoint.
-struct PoolStats {
-  int starting = 0;
-  int ready = 0;
-  int draining = 0;
-  int stopping = 0;
-  int in_flight = 0;
-  int open_streams = 0;
-  int max_instances = 0;
-};
-
-// What the admin API shows of an instance: nothing secret.
-struct InstanceSnapshot {
-  std::string id;
-  std::string key_prefix;
-  std::string redacted_target;
-  std::string runtime;
-  InstanceState state;
-  std::optional<int> pid;
-  std::uint16_t port = 0;
-  std::chrono::system_clock::time_point started_at;
-  std::optional<std::chrono::system_clock::time_point> ready_at;
-  std::chrono::system_clock::time_point last_used_at;
-  int in_flight = 0;
-  int open_streams = 0;
-  std::uint64_t requests = 0;
-  // Set for container instances.
-  std::optional<std::string> container_id;
-  std::optional<std::string> image;
-  std::uint64_t errors = 0;  // requests the gateway saw fail at the instance
-  bool draining = false;     // takes no new requests; stops once idle
-};
-
-struct PooledInstance;
-struct PoolLiveness;
-class InstancePool;
-
-// The right to send requests to one ready instance. While any lease is held
-// the instance is neither reaped nor evicted. Move-only.
-class Lease {
- public:
-  Lease(Lease&& other) noexcept;
-  Lease& operator=(Lease&& other) noexcept;
-  Lease(const Lease&) = delete;
-  Lease& operator=(const Lease&) = delete;
-  ~Lease();
-
-  const std::string& instance_id() const { return id_; }
-  const Endpoint& endpoint() const { return endpoint_; }
-
-  // An open response stream (SSE) counts as activity until closed.
-  void StreamOpened();
-  void StreamClosed();
-  // The instance failed this request (no or a cut-short answer).
-  void CountError();
-
- private:
-  friend class InstancePool;
-  Lease(InstancePool* pool, std::shared_ptr<PooledInstance> instance);
-  void Release();
-
-  InstancePool* pool_ = nullptr;
-  std::shared_ptr<PooledInstance> instance_;
-  std::string id_;
-  Endpoint endpoint_;
-  bool stream_open_ = false;
-};
-
-using AcquireCallback = absl::AnyInvocable<void(absl::StatusOr<Lease>)>;
-
 // Hands the pool an instance that already runs (a container an earlier run
 // of the gateway left), watched by the runtime like a launched one.
 using AttachFunction =
     absl::AnyInvocable<absl::StatusOr<std::unique_ptr<RunningInstance>>(
         const LaunchSpec&, std::shared_ptr<InstanceEvents>)>;
 
-class InstancePool {
+struct PooledInstance;
+struct PoolLiveness;
+
+class InstancePool final : public InstancePoolApi {
  public:
   InstancePool(Runtime& runtime, const Clock& clock, PoolOptions options);
   ~InstancePool();
@@ -178,7 +50,7 @@ class InstancePool {
   // returning. Errors: ResourceExhausted (full, nothing idle to evict),
   // Unavailable (the instance could not start), Aborted (the pool is
   // stopping).
-  void Acquire(AcquireRequest request, AcquireCallback done);
+  void Acquire(AcquireRequest request, AcquireCallback done) override;
 
   // Takes over a running instance for `request.key` (request.dsn may be
   // empty): `attach` is called with the pool's id and events for it, and the
@@ -200,33 +72,33 @@ class InstancePool {
   // observers) to return. Returns true when all did.
   bool StopAll(std::chrono::milliseconds timeout);
 
-  std::vector<InstanceSnapshot> Snapshot() const;
-  std::size_t size() const;
+  std::vector<InstanceSnapshot> Snapshot() const override;
+  std::size_t size() const override;
 
   // Called (outside the pool's lock) with an instance id once that instance
   // has exited, so that holders of per-instance resources can drop them.
-  void OnInstanceGone(std::function<void(const std::string&)> listener);
+  void OnInstanceGone(std::function<void(const std::string&)> listener) override;
 
   // --- Operations (admin API, metrics, autoscaler hooks) ---
   // Registers an observer for lifecycle events; call before traffic starts.
   // The observer must outlive the pool's activity (StopAll).
-  void AddObserver(PoolObserver* observer);
+  void AddObserver(PoolObserver* observer) override;
   // Takes the instance out of routing (new requests for its key get a new
   // instance) and stops it once nothing is in flight. NotFound if unknown.
-  absl::Status Drain(const std::string& id);
+  absl::Status Drain(const std::string& id) override;
   // Stops the instance now; requests in flight on it fail. NotFound if
   // unknown; OK if it is already stopping.
-  absl::Status StopInstance(const std::string& id);
+  absl::Status StopInstance(const std::string& id) override;
   // The instance's recent output (already redacted); nullopt if unknown.
-  std::optional<std::string> RecentOutput(const std::string& id) const;
-  std::optional<InstanceSnapshot> SnapshotOf(const std::string& id) const;
-  PoolStats Stats() const;
-  const std::string& runtime_name() const { return runtime_name_; }
-  int max_instances() const { return options_.max_instances; }
+  std::optional<std::string> RecentOutput(const std::string& id) const override;
+  std::optional<InstanceSnapshot> SnapshotOf(const std::string& id) const override;
+  PoolStats Stats() const override;
+  const std::string& runtime_name() const override { return runtime_name_; }
+  int max_instances() const override { return options_.max_instances; }
 
  private:
-  friend class Lease;
   class Events;
+  class Holder;
 
   // Gives a new instance its runtime handle through `start` (a launch or an
   // attach) and catches up on events that came before the handle did.

@@ -19,6 +19,7 @@
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
 #include "runtime/private_file.h"
+#include "runtime/process_memory.h"
 #include "runtime/process_spawn.h"
 #include "runtime/warm_protocol.h"
 #include "policies/text.h"
@@ -231,6 +232,9 @@ class ProcessInstance final : public RunningInstance {
   std::optional<int> pid() const override { return state_->pid; }
   std::string RecentOutput() const override { return state_->output.Text(); }
   bool from_warm_pool() const override { return state_->stdin_fd >= 0; }
+  std::optional<std::uint64_t> MemoryBytes() const override {
+    return ResidentBytes(state_->pid);
+  }
 
   void Stop() override {
     if (state_->exited.load() || state_->stop_requested.exchange(true)) return;

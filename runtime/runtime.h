@@ -3,6 +3,7 @@
 // pod. The pool only ever talks to this.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,14 @@ class RunningInstance {
   // True when Launch handed out an already started warm-pool worker rather
   // than starting a new one (metrics label spawns cold or warm).
   virtual bool from_warm_pool() const { return false; }
+  // What the instance uses, where the runtime can tell (a process's RSS).
+  // May read files or ask an API: never called under the pool's lock.
+  virtual std::optional<std::uint64_t> MemoryBytes() const {
+    return std::nullopt;
+  }
+  // Named facts that differ per runtime, for the admin API (a pod's name
+  // and node, ...). Nothing secret.
+  virtual std::map<std::string, std::string> Details() const { return {}; }
 };
 
 class Runtime {

@@ -96,19 +96,6 @@ absl::Status SendClaim(const WarmWorker& worker, const WarmClaim& claim) {
   return absl::OkStatus();
 }
 
-const char* ToString(WarmPoolState state) {
-  switch (state) {
-    case WarmPoolState::kChecking:
-      return "checking";
-    case WarmPoolState::kActive:
-      return "active";
-    case WarmPoolState::kDisabled:
-      return "disabled";
-    case WarmPoolState::kStopped:
-      return "stopped";
-  }
-  return "unknown";
-}
 
 WarmPool::WarmPool(WarmPoolOptions options) : options_(std::move(options)) {
   stats_.size = options_.size;

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime/instance_sandbox.h"
+#include "runtime/pool_api.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_protocol.h"
 
@@ -64,24 +65,6 @@ struct WarmWorker {
 // Hands `claim` to `worker`. On error the worker is unusable: stop it.
 absl::Status SendClaim(const WarmWorker& worker, const WarmClaim& claim);
 
-enum class WarmPoolState { kChecking, kActive, kDisabled, kStopped };
-const char* ToString(WarmPoolState state);
-
-struct WarmPoolStats {
-  WarmPoolState state = WarmPoolState::kChecking;
-  std::string reason;  // why the pool is disabled
-  int size = 0;        // workers it keeps
-  int idle = 0;        // warm, waiting for a claim
-  int warming = 0;     // started, still loading
-  std::uint64_t hits = 0;      // launches that got a worker
-  std::uint64_t misses = 0;    // launches that found none
-  std::uint64_t spawned = 0;   // workers started
-  std::uint64_t replaced = 0;  // workers that died or hung before a claim
-  std::optional<std::chrono::milliseconds> last_refill;  // spawn → warm
-  std::optional<std::chrono::milliseconds> mean_refill;
-  std::vector<int> idle_pids;
-  std::string dbhub_version;
-};
 
 class WarmPool {
  public:

@@ -354,7 +354,9 @@ int RunGateway(const Config& config) {
        .config = EffectiveConfigJson(effective),
        .readiness = [&config, &stopping] { return Readiness(config, stopping); },
        .target_utilisation = config.capacity_threshold,
-       .warm_pool = warm_pool.get(),
+       .warm_pool = warm_pool ? std::function<runtime::WarmPoolStats()>(
+                                    [&warm_pool] { return warm_pool->Stats(); })
+                              : nullptr,
        .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
        .tenants = &tenant_admin});
   metrics.SetSessionCount(
