@@ -28,7 +28,7 @@ struct KubeRuntimeOptions {
   std::vector<KubeVolume> volumes;
   std::string gateway_id;
   std::chrono::milliseconds start_timeout{30'000};
-  int termination_grace_seconds = 3;
+  int termination_grace_seconds = 1;
   // How long CreateContainerConfigError may last after the Secret exists
   // before it is the pod's failure (the kubelet may have looked before).
   std::chrono::milliseconds config_error_grace{8'000};
