@@ -64,6 +64,7 @@ namespace {
 struct PodState {
   std::shared_ptr<KubeRuntime::Shared> shared;
   std::string name;
+  std::string secret_name;  // set before the instance's thread starts
   std::string instance_id;
   std::string image;
   Endpoint endpoint;
@@ -208,6 +209,7 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
       if (!condition.terminating && condition.kind != PodCondition::Kind::kFailed) {
         uid = condition.uid;
         adopted = true;
+        state.secret_name = PodSecretName(existing);
         break;
       }
       if (!condition.terminating) {
@@ -236,7 +238,7 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
                  state.instance_id, state.name);
     // Its token is in its Secret, which its maker may not have written yet.
     for (;;) {
-      auto got = shared.client->Call("GET", shared.SecretPath(state.name),
+      auto got = shared.client->Call("GET", shared.SecretPath(state.secret_name),
                                      std::nullopt, kCallTimeout);
       if (got.ok() && got->status == 200) {
         const json secret = json::parse(got->body, nullptr, false);
@@ -255,7 +257,7 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
         }
       } else if (got.ok() && got->status != 404) {
         Finish(state, DescribeApiError(got->status, got->body,
-                                       text::Cat("get secret ", state.name)));
+                                       text::Cat("get secret ", state.secret_name)));
         return false;
       }
       if (SteadyClock::now() > deadline || state.stop_requested.load()) {
@@ -272,7 +274,7 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
     auto created = shared.client->Call("POST", shared.secrets_path, secret, kCallTimeout);
     if (created.ok() && created->status == 409 && SteadyClock::now() < deadline) {
       // The Secret of an earlier incarnation, not collected yet.
-      (void)shared.client->Call("DELETE", shared.SecretPath(state.name),
+      (void)shared.client->Call("DELETE", shared.SecretPath(state.secret_name),
                                 std::nullopt, kCallTimeout);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
@@ -574,6 +576,8 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> KubeRuntime::Launch(
   state->endpoint.bearer_token = policies::RandomHex(kTokenBytes);
   KubePodInput input;
   input.name = name;
+  input.secret_name = text::Cat(name, "-", policies::RandomHex(4));
+  state->secret_name = input.secret_name;
   input.namespace_name = shared_->options.namespace_name;
   input.image = shared_->options.image;
   input.pull_policy = shared_->options.pull_policy;
@@ -674,6 +678,16 @@ absl::StatusOr<std::vector<LeftoverPod>> KubeRuntime::FindLeftovers() const {
     const PodCondition condition = ClassifyPod(item);
     leftover.uid = condition.uid;
     leftover.ready = condition.kind == PodCondition::Kind::kReady;
+    leftover.failed =
+        condition.kind == PodCondition::Kind::kFailed || condition.terminating;
+    absl::Time created;
+    std::string parse_error;
+    const std::string stamp = item.value("metadata", json::object())
+                                  .value("creationTimestamp", std::string());
+    leftover.young = absl::ParseTime(absl::RFC3339_full, stamp, &created,
+                                     &parse_error) &&
+                     absl::Now() - created <
+                         absl::FromChrono(shared_->options.start_timeout);
     leftover.pod_json = item.dump();
     const json labels =
         item.value("metadata", json::object()).value("labels", json::object());
@@ -681,8 +695,8 @@ absl::StatusOr<std::vector<LeftoverPod>> KubeRuntime::FindLeftovers() const {
       leftover.not_adoptable =
           "it was started with a DBHub config (tenant, --readonly or "
           "--max-rows), which is not recomputed from a pod";
-    } else if (leftover.ready) {
-      auto got = shared_->client->Call("GET", shared_->SecretPath(leftover.name),
+    } else if (!leftover.failed) {
+      auto got = shared_->client->Call("GET", shared_->SecretPath(PodSecretName(item)),
                                        std::nullopt, kCallTimeout);
       const json secret = got.ok() && got->status == 200
                               ? json::parse(got->body, nullptr, false)
@@ -741,10 +755,16 @@ absl::StatusOr<AdoptionResult> AdoptOrRemoveLeftoverPods(
   for (auto& leftover : *leftovers) {
     std::string why_not;
     std::optional<AdoptionTarget> target;
+    if (leftover.young && !leftover.failed && !leftover.ready) {
+      // Another gateway sharing this secret may be starting it right now:
+      // left alone (a request for its DSN meets it and adopts it).
+      spdlog::info("pod {}: still starting, left alone", leftover.name);
+      continue;
+    }
     if (!leftover.not_adoptable.empty()) {
       why_not = leftover.not_adoptable;
-    } else if (!leftover.ready) {
-      why_not = "not Ready";
+    } else if (leftover.failed) {
+      why_not = "it failed or is being deleted";
     } else if (target = resolve(leftover.dsn); !target) {
       why_not = "its DSN is not accepted any more";
     } else if (PodName(target->key) != leftover.name) {

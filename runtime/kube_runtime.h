@@ -39,6 +39,8 @@ struct LeftoverPod {
   std::string name;
   std::string uid;
   bool ready = false;
+  bool failed = false;  // failed or being deleted
+  bool young = false;   // created less than the start timeout ago
   std::string not_adoptable;  // set: why it may not be adopted
   std::string dsn;            // secret, from the pod's Secret
   Endpoint endpoint;

@@ -75,7 +75,17 @@ bool IsQuantity(std::string_view text) {
   return false;
 }
 
+std::string PodSecretName(const json& pod) {
+  const json metadata = pod.is_object() ? pod.value("metadata", json::object())
+                                        : json::object();
+  const std::string annotated =
+      StringAt(metadata.value("annotations", json::object()), kube_label::kSecretName);
+  return annotated.empty() ? StringAt(metadata, "name") : annotated;
+}
+
 json BuildPod(const KubePodInput& input) {
+  const std::string secret_name =
+      input.secret_name.empty() ? input.name : input.secret_name;
   const std::string port = std::to_string(kPodPort);
   json env = json::array({
       {{"name", "TRANSPORT"}, {"value", "http"}},
@@ -87,7 +97,7 @@ json BuildPod(const KubePodInput& input) {
   auto from_secret = [&](const std::string& name) {
     return json{{"name", name},
                 {"valueFrom",
-                 {{"secretKeyRef", {{"name", input.name}, {"key", name}}}}}};
+                 {{"secretKeyRef", {{"name", secret_name}, {"key", name}}}}}};
   };
   // A tenant's instance has no DSN of its own: its sources are in the config.
   if (input.has_dsn) env.push_back(from_secret(kube_secret_key::kDsn));
@@ -111,7 +121,7 @@ json BuildPod(const KubePodInput& input) {
     volumes.push_back(
         {{"name", "config"},
          {"secret",
-          {{"secretName", input.name},
+          {{"secretName", secret_name},
            {"defaultMode", 0440},
            {"items",
             json::array({{{"key", kube_secret_key::kConfig},
@@ -168,6 +178,7 @@ json BuildPod(const KubePodInput& input) {
         {"labels", std::move(labels)},
         {"annotations",
          {{kube_label::kInstanceId, input.instance_id},
+          {kube_label::kSecretName, secret_name},
           {"mcp-gateway/created-at", input.created_at}}}}},
       {"spec",
        {{"restartPolicy", "Never"},
@@ -202,7 +213,7 @@ json BuildSecret(const KubePodInput& input, std::string_view pod_uid,
   }
   if (!dbhub_config.empty()) put(kube_secret_key::kConfig, dbhub_config);
   json metadata = {
-      {"name", input.name},
+      {"name", input.secret_name.empty() ? input.name : input.secret_name},
       {"namespace", input.namespace_name},
       {"labels",
        {{kube_label::kManagedBy, kube_label::kManagedByValue},
@@ -246,6 +257,13 @@ PodCondition ClassifyPod(const json& pod) {
       out.kind = PodCondition::Kind::kFailed;
       out.exit_code = terminated.value("exitCode", 0);
       const std::string reason = StringAt(terminated, "reason");
+      const std::string message = StringAt(terminated, "message");
+      if (reason == "StartError" || reason == "ContainerCannotRun") {
+        // The container never ran (a mount, the entrypoint): no DBHub output.
+        out.exit_code.reset();
+        out.reason = message.empty() ? reason : text::Cat(reason, ": ", message);
+        return out;
+      }
       out.reason = reason == "OOMKilled"
                        ? "killed: out of memory (pod memory limit)"
                        : text::Cat("its container ended (",

@@ -27,6 +27,9 @@ inline constexpr const char* kKeyPrefix = "mcp-gateway/key-prefix";
 inline constexpr const char* kDbhubConfig = "mcp-gateway/dbhub-config";
 // Annotation: the gateway-local instance id that created the pod.
 inline constexpr const char* kInstanceId = "mcp-gateway/instance-id";
+// Annotation: the name of the pod's Secret (one per pod incarnation: a new
+// pod of the same name never starts with an earlier one's Secret).
+inline constexpr const char* kSecretName = "mcp-gateway/secret";
 }  // namespace kube_label
 
 // Keys of the per-instance Secret.
@@ -55,7 +58,8 @@ struct KubeVolume {
 };
 
 struct KubePodInput {
-  std::string name;  // pod and secret
+  std::string name;  // the pod
+  std::string secret_name;  // its Secret (empty: `name`)
   std::string namespace_name;
   std::string image;
   std::string pull_policy = "IfNotPresent";
@@ -116,6 +120,8 @@ struct PodCondition {
   std::string uid;
 };
 PodCondition ClassifyPod(const nlohmann::json& pod);
+// The name of a pod's Secret (its annotation; else the pod's name).
+std::string PodSecretName(const nlohmann::json& pod);
 
 // One sentence from a Kubernetes API error answer (a Status object, or
 // anything else): "create pods in namespace x: 403 Forbidden: pods is
