@@ -268,10 +268,11 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
     }
   }
   for (;;) {
-    const std::string secret =
+    std::string secret =
         BuildSecret(input, uid, dsn, state.endpoint.bearer_token, secret_env, config)
             .dump();
     auto created = shared.client->Call("POST", shared.secrets_path, secret, kCallTimeout);
+    std::fill(secret.begin(), secret.end(), '\0');
     if (created.ok() && created->status == 409 && SteadyClock::now() < deadline) {
       // The Secret of an earlier incarnation, not collected yet.
       (void)shared.client->Call("DELETE", shared.SecretPath(state.secret_name),

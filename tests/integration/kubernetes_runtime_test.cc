@@ -126,7 +126,10 @@ TEST_F(KubernetesRuntimeTest, PodDeletedBehindItsBackIsReplacedOnTheNextRequest)
   auto client = Client(dsn);
   ASSERT_EQ(client.ListTools().status, 200);
   const std::string name = OnlyPodName();
-  const std::string uid = KubeGet(PodPath(name))["metadata"]["uid"];
+  const json before = KubeGet(PodPath(name));
+  const std::string uid = before["metadata"]["uid"];
+  const std::string old_secret =
+      before["metadata"]["annotations"]["mcp-gateway/secret"].get<std::string>();
   ASSERT_EQ(KubeCall("DELETE", PodPath(name), R"({"gracePeriodSeconds":0})"), 200);
   ASSERT_TRUE(WaitUntil([&] { return Instances().instances.empty(); }, 30s))
       << Instances().response.body;
@@ -135,6 +138,49 @@ TEST_F(KubernetesRuntimeTest, PodDeletedBehindItsBackIsReplacedOnTheNextRequest)
   const json pod = KubeGet(PodPath(OnlyPodName()));
   ASSERT_TRUE(pod.is_object());
   EXPECT_NE(pod["metadata"]["uid"], uid);
+  // The old pod's Secret went with it (owned by the pod: garbage-collected).
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return KubeCall("GET", "/api/v1/namespaces/" + Ns() + "/secrets/" + old_secret,
+                        std::nullopt) == 404;
+      },
+      60s));
+}
+
+TEST_F(KubernetesRuntimeTest, UnschedulablePodReachesTheClientAtOnce) {
+  StartGateway({"--kube-cpu-request=64", "--kube-cpu-limit=64", "--start-timeout=120s"});
+  const auto started = std::chrono::steady_clock::now();
+  const auto reply = Client(NewSqliteDsn("huge.db")).ListTools();
+  EXPECT_EQ(JsonRpcErrorCode(reply), kBackendStartFailed) << reply.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(reply).find("Unschedulable"), std::string::npos)
+      << reply.Describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+}
+
+TEST_F(KubernetesRuntimeTest, MissingKubeconfigAndUnreachableApiServerAreClearErrors) {
+  try {
+    StartGateway({"--kubeconfig=" + (temp().path() / "nope.kubeconfig").string()});
+    ADD_FAILURE() << "the gateway started without its kubeconfig";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("--kubeconfig: cannot read"), std::string::npos)
+        << e.what();
+  }
+  // An API server that does not answer: the gateway starts (it may come
+  // back), and a request hears why it cannot be served.
+  const auto kubeconfig = temp().path() / "closed.kubeconfig";
+  {
+    std::ofstream out(kubeconfig);
+    out << "clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+        << "users:\n- name: u\n  user: {token: t}\n"
+        << "contexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+        << "current-context: x\n";
+  }
+  StartGateway({"--kubeconfig=" + kubeconfig.string()});
+  const auto reply = Client(NewSqliteDsn("unreachable.db")).ListTools();
+  EXPECT_EQ(JsonRpcErrorCode(reply), kBackendStartFailed) << reply.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(reply).find("cannot reach the Kubernetes API server"),
+            std::string::npos)
+      << reply.Describe();
 }
 
 TEST_F(KubernetesRuntimeTest, MissingImageReachesTheClientWithinSeconds) {

@@ -71,6 +71,10 @@ YAML
     ;;
   down)
     "$CLUSTER" down "$DIR"
+    # What the tests left in their TMPDIR (their own directories are removed
+    # as they end; a killed run's are not).
+    rm -rf "$DIR/shared"
+    rmdir "$DIR" 2>/dev/null || true
     ;;
   *) echo "usage: $0 up|down DIR" >&2; exit 2 ;;
 esac
