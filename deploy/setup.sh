@@ -34,7 +34,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
-  libtomlplusplus-dev prometheus-cpp-dev postgresql-15 nodejs npm
+  libtomlplusplus-dev prometheus-cpp-dev libyaml-cpp-dev postgresql-15 nodejs npm
   # Fuzzing: clang with its libFuzzer and sanitizer runtimes.
   clang libclang-rt-14-dev
   # The docker-runtime tests: Podman's Docker-compatible service (runc as the OCI

@@ -9,6 +9,9 @@
 #   bare    process runtime, --warm-pool=0: a plain node start per DSN
 #   docker  docker runtime (a private Podman service started here unless
 #           --docker-host names an engine; the offline DBHub image is built once)
+#   kubernetes  kubernetes runtime on the test cluster in --kube-dir (brought
+#           up by tests/integration/kubernetes/test_env.sh up, idempotent; the
+#           databases lie in its shared volume); only when asked (--modes)
 # The time is curl's, from connecting to the last byte of the answer; every answer
 # must be 200 and hold the row. Instances are reaped after 3 s idle so memory stays
 # flat. Prints p50/p99 per mode; writes load-tests/results/cold_start-<ts>.json.
@@ -27,8 +30,10 @@ Usage: load-tests/cold_start.sh [--smoke] [options]
   --pace-other S   pace of the modes without a pool, bare and docker (env PACE_OTHER,
                    default: --pace); they need none, it only spaces the samples
   --pool N         warm pool size in the pool mode (env POOL, default 2)
-  --modes LIST     comma-separated, of pool,bare,docker (env MODES, default all three;
+  --modes LIST     comma-separated, of pool,bare,docker,kubernetes (env MODES, default pool,bare,docker;
                    docker is left out, with a note, when podman is not installed)
+  --kube-dir DIR   test cluster of the kubernetes mode (env KUBE_DIR, default
+                   build/kube-test)
   --docker-host U  engine for the docker mode (default: a private Podman service
                    started here, storage in build/podman-bench)
   --image NAME     DBHub image for the docker mode (env IMAGE, default
@@ -56,6 +61,7 @@ POOL=${POOL:-2}
 MODES=${MODES:-pool,bare,docker}
 IMAGE=${IMAGE:-mcp-gateway/dbhub:1.4.0-offline}
 DOCKER_HOST_ARG=""
+KUBE_DIR=${KUBE_DIR:-$ROOT/build/kube-test}
 
 while (($#)); do
   case "$1" in
@@ -65,6 +71,7 @@ while (($#)); do
     --pool) POOL=$2; shift ;;
     --modes) MODES=$2; shift ;;
     --docker-host) DOCKER_HOST_ARG=$2; shift ;;
+    --kube-dir) KUBE_DIR=$2; shift ;;
     --image) IMAGE=$2; shift ;;
     *) common_option "$@"; shift $((TAKEN - 1)) ;;
   esac
@@ -85,13 +92,20 @@ command -v curl >/dev/null || die "curl is needed"
 [[ $POOL =~ ^[1-9][0-9]*$ ]] || die "--pool wants a positive integer"
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for mode in "${MODE_LIST[@]}"; do
-  [[ $mode =~ ^(pool|bare|docker)$ ]] || die "unknown mode '$mode' (pool, bare, docker)"
+  [[ $mode =~ ^(pool|bare|docker|kubernetes)$ ]] || die "unknown mode '$mode' (pool, bare, docker, kubernetes)"
 done
 if [[ ,$MODES, == *,docker,* && -z $DOCKER_HOST_ARG ]] && ! command -v podman >/dev/null; then
   log "podman is not installed: leaving out the docker mode (deploy/setup.sh install installs it)"
   MODE_LIST=("${MODE_LIST[@]/docker/}")
 fi
 
+if [[ ,$MODES, == *,kubernetes,* ]]; then
+  KUBE_DIR=$(realpath -m "$KUBE_DIR")
+  bash "$ROOT/tests/integration/kubernetes/test_env.sh" up "$KUBE_DIR" >"$KUBE_DIR.cold-start-env.log" 2>&1 ||
+    die "the test cluster did not come up: $KUBE_DIR.cold-start-env.log"
+  # The pods see the databases through the claim on KUBE_DIR/shared.
+  export TMPDIR=$KUBE_DIR/shared
+fi
 make_tmp
 STOP_AT_EXIT=(GATEWAY_PID)
 FAILURE_LOGS=("$TMP/gateway-*.log")
@@ -117,6 +131,9 @@ mode_flags() {
     pool) echo "--warm-pool=$POOL --sqlite-dir=$TMP/db" ;;
     bare) echo "--warm-pool=0 --sqlite-dir=$TMP/db" ;;
     docker) echo "--runtime=docker --docker-host=$DOCKER_HOST_ARG --image=$IMAGE --docker-mount=$TMP/db:$TMP/db:ro" ;;
+    kubernetes) echo "--runtime=kubernetes --kubeconfig=$KUBE_DIR/kubeconfig --kube-namespace=mcpgw-it" \
+      "--image=localhost/mcp-gateway/dbhub:1.4.0-offline --kube-image-pull-policy=Never" \
+      "--kube-cpu-request=10m --kube-memory-request=32Mi --kube-volume=mcpgw-sqlite:$KUBE_DIR/shared:ro" ;;
   esac
 }
 

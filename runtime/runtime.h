@@ -29,6 +29,9 @@ struct LaunchSpec {
   std::string dbhub_config = {};
   // "NAME=value" entries added to the instance's environment. Secret.
   std::vector<std::string> secret_env = {};
+  // The full instance key (an HMAC, not secret): names the instance where a
+  // runtime needs a deterministic name (kubernetes pods).
+  std::string instance_key = {};
 };
 
 // Where and how the gateway reaches a launched instance.

@@ -252,7 +252,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   container_options.add_options()
       ("runtime", po::value(&config.runtime)->default_value(config.runtime),
        "process: DBHub as a local node process. docker: DBHub as a container "
-       "through the Docker Engine API (Docker, or Podman's service).")
+       "through the Docker Engine API (Docker, or Podman's service). "
+       "kubernetes: DBHub as a Pod through the Kubernetes API.")
       ("docker-host", po::value(&docker_host),
        "Engine address: unix:///path or tcp://host:port. Default: $DOCKER_HOST, "
        "else unix:///var/run/docker.sock.")
@@ -284,6 +285,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   options.add(container_options);
   ProtocolOptions protocol_options;
   options.add(protocol_options.Describe());
+  KubeOptions kube_options;
+  options.add(kube_options.Describe());
 
   po::options_description server_options(
       "Any MCP server instead of DBHub (process runtime)");
@@ -539,9 +542,21 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     if (!status.ok()) return status;
     return config;
   }
+  if (config.runtime == "kubernetes") {
+    if (!server_command.empty()) {
+      return absl::InvalidArgumentError(
+          "--server-command works with --runtime=process only (the "
+          "kubernetes runtime runs the DBHub image)");
+    }
+    if (auto status = kube_options.Finish(config.kube); !status.ok()) {
+      return status;
+    }
+    return config;
+  }
   if (config.runtime != "process") {
     return absl::InvalidArgumentError(text::Cat(
-        "--runtime='", config.runtime, "': expected process or docker"));
+        "--runtime='", config.runtime,
+        "': expected process, docker or kubernetes"));
   }
 
   if (auto status = sandbox_options.Finish(config.state_dir, ExecutableDir(),
@@ -678,6 +693,13 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
                  {"nano_cpus", config.container_limits.nano_cpus},
                  {"pids_limit", config.container_limits.pids_limit},
              }},
+      {"kubernetes", config.runtime != "kubernetes"
+                         ? nlohmann::json(nullptr)
+                         : [&] {
+                             auto kube = KubeConfigJson(config.kube);
+                             kube["image"] = config.image;
+                             return kube;
+                           }()},
   };
 }
 

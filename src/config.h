@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "runtime/container_spec.h"
 #include "runtime/docker_host.h"
+#include "src/kube_options.h"
 #include "src/protocol_options.h"
 #include "src/sandbox_options.h"
 
@@ -70,6 +71,8 @@ struct Config {
   std::string docker_network;
   std::vector<std::string> docker_mounts;
   runtime::ContainerLimits container_limits;
+  // Kubernetes runtime only (--runtime=kubernetes; --image is shared).
+  KubeConfig kube;
 
   // Tenants and policies (docs/tenants.md).
   std::filesystem::path tenants_file;  // seed, read at start-up

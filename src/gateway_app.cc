@@ -27,6 +27,7 @@
 #include "runtime/container_adoption.h"
 #include "runtime/docker_runtime.h"
 #include "runtime/instance_pool.h"
+#include "runtime/kube_runtime.h"
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
@@ -156,6 +157,52 @@ void AdoptLeftoverContainers(runtime::DockerRuntime& docker,
   }
 }
 
+// The kubernetes runtime, after checking that the API server answers and
+// that this gateway may do what it needs in its namespace.
+absl::StatusOr<std::unique_ptr<runtime::KubeRuntime>> MakeKubeRuntime(
+    const Config& config, const std::string& secret) {
+  auto credentials = config.kube.kubeconfig.empty()
+                         ? runtime::InClusterCredentials()
+                         : runtime::LoadKubeconfig(config.kube.kubeconfig);
+  if (!credentials.ok()) return credentials.status();
+  spdlog::info("runtime kubernetes: {}, namespace {}, image {}",
+               credentials->source, config.kube.namespace_name, config.image);
+  auto kube = std::make_unique<runtime::KubeRuntime>(
+      std::make_shared<const runtime::KubeClient>(*std::move(credentials)),
+      runtime::KubeRuntimeOptions{
+          .namespace_name = config.kube.namespace_name,
+          .image = config.image,
+          .pull_policy = config.kube.pull_policy,
+          .resources = config.kube.resources,
+          .volumes = config.kube.volumes,
+          .gateway_id = GatewayId(secret),
+          .start_timeout = config.start_timeout,
+      });
+  if (auto access = kube->CheckAccess(); !access.ok()) {
+    if (absl::IsUnavailable(access)) {
+      // Not fatal: requests fail with a clear error until it is back.
+      spdlog::error("{}", std::string(access.message()));
+    } else {
+      return access;
+    }
+  }
+  return kube;
+}
+
+runtime::ResolveLeftoverDsn LeftoverResolver(const std::string& secret) {
+  return [&secret](const std::string& dsn)
+             -> std::optional<runtime::AdoptionTarget> {
+    policies::RequestCredentials credentials;
+    credentials.dsn_header = dsn;
+    credentials.dsn_header_count = 1;
+    auto decision = policies::ResolveTarget(credentials, secret);
+    auto* target = std::get_if<policies::Target>(&decision);
+    if (target == nullptr) return std::nullopt;
+    return runtime::AdoptionTarget{target->key, target->dsn.redacted,
+                                   target->dsn.secrets};
+  };
+}
+
 // Ready when not shutting down and DBHub (or the --server-command) can be
 // started.
 absl::Status Readiness(const Config& config, const std::atomic<bool>& stopping) {
@@ -265,7 +312,16 @@ int RunGateway(const Config& config) {
   }
   std::unique_ptr<runtime::Runtime> instance_runtime;
   runtime::DockerRuntime* docker_runtime = nullptr;
-  if (config.runtime == "docker") {
+  runtime::KubeRuntime* kube_runtime = nullptr;
+  if (config.runtime == "kubernetes") {
+    auto kube = MakeKubeRuntime(config, *secret);
+    if (!kube.ok()) {
+      spdlog::critical("{}", std::string(kube.status().message()));
+      return 1;
+    }
+    kube_runtime = kube->get();
+    instance_runtime = *std::move(kube);
+  } else if (config.runtime == "docker") {
     auto docker = MakeDockerRuntime(config, *secret);
     docker_runtime = docker.get();
     instance_runtime = std::move(docker);
@@ -304,6 +360,17 @@ int RunGateway(const Config& config) {
                               .max_instances = config.max_instances});
   if (docker_runtime != nullptr) {
     AdoptLeftoverContainers(*docker_runtime, pool, *secret);
+  }
+  if (kube_runtime != nullptr) {
+    auto result = runtime::AdoptOrRemoveLeftoverPods(*kube_runtime, pool,
+                                                     LeftoverResolver(*secret));
+    if (!result.ok()) {
+      spdlog::error("cannot look for pods left by an earlier run: {}",
+                    std::string(result.status().message()));
+    } else if (result->adopted + result->removed > 0) {
+      spdlog::warn("pods left by an earlier run: {} adopted, {} deleted",
+                   result->adopted, result->removed);
+    }
   }
 
   metrics.SetPoolStats([&pool] { return pool.Stats(); });

@@ -24,9 +24,10 @@ using LeftoverCleanupTest = GatewayTest;
 constexpr std::chrono::seconds kCleanupBound{10};
 
 TEST_F(LeftoverCleanupTest, NextGatewayOnTheSameStateDirKillsLeftovers) {
-  if (UnderDockerRuntime()) {
-    GTEST_SKIP() << "containers are adopted, not killed: "
-                    "NextGatewayAdoptsHealthyContainersAndRemovesTheRest";
+  if (UnderContainerRuntime()) {
+    GTEST_SKIP() << "containers and pods are adopted, not killed: "
+                    "NextGatewayAdoptsHealthyContainersAndRemovesTheRest, "
+                    "KubernetesRuntimeTest.RestartedGatewayAdoptsItsPod";
   }
   StartGateway();
   const std::string dsn = NewSqliteDsn("leftover.db");

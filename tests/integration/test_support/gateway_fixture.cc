@@ -79,6 +79,16 @@ HttpResponse GatewayTest::Admin(const std::string& method,
 InstancesSnapshot GatewayTest::Instances(const std::string& query) {
   auto snapshot = FetchInstances(admin_http_, gateway().admin_port(),
                                  AdminToken(), query);
+  // A pod's DBHub runs on this machine (the test cluster's one node): the
+  // tests that signal or watch an instance's process find it by its pod.
+  if (UnderKubernetesRuntime()) {
+    for (auto& instance : snapshot.instances) {
+      if (instance.pid <= 0 && !instance.container_id.empty() &&
+          instance.state == "ready") {
+        instance.pid = PodProcessPid(instance.container_id);
+      }
+    }
+  }
   for (const auto& instance : snapshot.instances) {
     if (auto identity = IdentifyProcess(instance.pid)) {
       bool known = false;

@@ -1,4 +1,5 @@
 #include "test_support/postgres_server.h"
+#include "test_support/test_runtime.h"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -58,8 +59,10 @@ void WriteFile(const std::string& path, const std::string& text,
 PostgresServer::~PostgresServer() { Stop(); }
 
 std::string PostgresServer::Dsn() const {
-  return std::string("postgres://") + kUser + ":" + kPassword +
-         "@127.0.0.1:" + std::to_string(port_) + "/" + kDatabase +
+  // Pods reach this machine at the cluster bridge's address, not loopback.
+  const std::string host = UnderKubernetesRuntime() ? KubeNodeIp() : "127.0.0.1";
+  return std::string("postgres://") + kUser + ":" + kPassword + "@" + host +
+         ":" + std::to_string(port_) + "/" + kDatabase +
          "?sslmode=disable";
 }
 
@@ -130,13 +133,20 @@ void PostgresServer::InitDataDirectory() {
   }
   WriteFile(pg_dir_ + "/data/postgresql.conf",
             "\n# mcp-gateway integration tests\n"
-            "listen_addresses = '127.0.0.1'\n"
+            "listen_addresses = '127.0.0.1" +
+                (UnderKubernetesRuntime() ? "," + KubeNodeIp() : std::string()) +
+                "'\n"
             "unix_socket_directories = '" + pg_dir_ + "/sock'\n"
             "password_encryption = 'scram-sha-256'\n"
             "fsync = off\n"
             "synchronous_commit = off\n"
             "full_page_writes = off\n",
             std::ios::app);
+  if (UnderKubernetesRuntime()) {
+    WriteFile(pg_dir_ + "/data/pg_hba.conf",
+              "host all all " + KubeNodeIp() + "/24 scram-sha-256\n",
+              std::ios::app);
+  }
 }
 
 bool PostgresServer::StartOnPort(int port, std::string& failure) {

@@ -1,0 +1,295 @@
+// The kubernetes runtime's own promises (kubernetes.* runs only), checked
+// through the test cluster's API: no secret in any pod, label, annotation or
+// event; the restricted security context; a pod deleted behind the
+// gateway's back replaced; a missing image reported at once; one pod for one
+// DSN across two gateways; a restarted gateway adopting its pod; and the
+// namespaced Role of deploy/kubernetes/role.yaml being enough (and its
+// absence named).
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/escaping.h"
+#include "test_support/expectations.h"
+#include "test_support/gateway_fixture.h"
+#include "test_support/mcp_client.h"
+#include "test_support/postgres_server.h"
+#include "test_support/process.h"
+#include "test_support/test_runtime.h"
+#include "test_support/wait_until.h"
+
+namespace mcpgw::it {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr int kBackendStartFailed = -32003;
+
+class KubernetesRuntimeTest : public GatewayTest {
+ protected:
+  void SetUp() override {
+    if (!UnderKubernetesRuntime()) GTEST_SKIP() << "kubernetes only";
+  }
+  static std::string Ns() { return TestKubeNamespace(); }
+  static std::string PodPath(const std::string& name) {
+    return "/api/v1/namespaces/" + Ns() + "/pods/" + name;
+  }
+  // The single instance's pod name (from the admin API).
+  std::string OnlyPodName() {
+    const auto snapshot = Instances();
+    EXPECT_EQ(snapshot.instances.size(), 1u) << snapshot.response.body;
+    return snapshot.instances.empty() ? "" : snapshot.instances[0].container_id;
+  }
+  static long KubeCall(const std::string& method, const std::string& path,
+                       const std::optional<std::string>& body,
+                       std::string* answer = nullptr) {
+    auto response = TestKubeClient().Call(method, path, body, 30s);
+    if (!response.ok()) return -1;
+    if (answer != nullptr) *answer = response->body;
+    return response->status;
+  }
+  static CommandResult Kubectl(std::vector<std::string> args) {
+    SpawnSpec spec;
+    spec.argv = {"bash", MCP_GATEWAY_SOURCE_DIR "/tests/kubernetes/cluster.sh",
+                 "kubectl", std::filesystem::path(TestKubeconfig()).parent_path().string()};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    return RunCommand(spec, 60s);
+  }
+};
+
+TEST_F(KubernetesRuntimeTest, PodIsRestrictedAndNoSecretShowsInTheApi) {
+  auto& postgres = SharedPostgres();
+  StartGateway({"--start-timeout=60s"});
+  auto client = Client(postgres.Dsn());
+  const auto rows = client.ExecuteSql(kProductsQuery);
+  ASSERT_EQ(rows.status, 200) << rows.Describe();
+  ASSERT_EQ(ExecuteSqlRows(rows), ProductsRows()) << rows.Describe();
+
+  const std::string name = OnlyPodName();
+  ASSERT_FALSE(name.empty());
+  const json pod = KubeGet(PodPath(name));
+  ASSERT_TRUE(pod.is_object());
+  const std::string password = PostgresServer::kPassword;
+  // Spec, labels, annotations, status: nothing of the DSN's password.
+  EXPECT_TRUE(DoesNotContain(pod.dump(), password));
+  const json events = KubeGet("/api/v1/namespaces/" + Ns() + "/events");
+  ASSERT_TRUE(events.is_object());
+  EXPECT_TRUE(DoesNotContain(events.dump(), password));
+  EXPECT_TRUE(DoesNotContain(AllGatewayOutput(), password));
+
+  // The Secret holds it, owned by the pod.
+  const json secret = KubeGet("/api/v1/namespaces/" + Ns() + "/secrets/" +
+                              pod["metadata"]["annotations"]["mcp-gateway/secret"].get<std::string>());
+  ASSERT_TRUE(secret.is_object());
+  EXPECT_EQ(secret["metadata"]["ownerReferences"][0]["uid"], pod["metadata"]["uid"]);
+  std::string dsn;
+  ASSERT_TRUE(absl::Base64Unescape(secret["data"]["DSN"].get<std::string>(), &dsn));
+  EXPECT_EQ(dsn, postgres.Dsn());
+
+  // Restricted.
+  const json& spec = pod["spec"];
+  EXPECT_EQ(spec["automountServiceAccountToken"], false);
+  EXPECT_EQ(spec["enableServiceLinks"], false);
+  EXPECT_EQ(spec["securityContext"]["runAsNonRoot"], true);
+  EXPECT_EQ(spec["securityContext"]["runAsUser"], 10001);
+  EXPECT_EQ(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+  const json& container = spec["containers"][0];
+  EXPECT_EQ(container["securityContext"]["allowPrivilegeEscalation"], false);
+  EXPECT_EQ(container["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(container["securityContext"]["capabilities"]["drop"], json::array({"ALL"}));
+  EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"], "/healthz");
+  EXPECT_TRUE(container["resources"]["limits"].contains("memory"));
+  EXPECT_TRUE(container["resources"]["requests"].contains("cpu"));
+  for (const auto& env : container["env"]) {
+    if (env["name"] == "DSN" || env["name"] == "DBHUB_AUTH_TOKEN") {
+      EXPECT_TRUE(env.contains("valueFrom")) << env.dump();
+    }
+  }
+  // The process itself: no capabilities, no_new_privs, seccomp filter.
+  const int pid = PodProcessPid(name);
+  ASSERT_GT(pid, 0);
+  const std::string status = ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos) << status;
+  EXPECT_NE(status.find("Seccomp:\t2"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos) << status;
+}
+
+TEST_F(KubernetesRuntimeTest, PodDeletedBehindItsBackIsReplacedOnTheNextRequest) {
+  StartGateway();
+  const std::string dsn = NewSqliteDsn("deleted.db");
+  auto client = Client(dsn);
+  ASSERT_EQ(client.ListTools().status, 200);
+  const std::string name = OnlyPodName();
+  const json before = KubeGet(PodPath(name));
+  const std::string uid = before["metadata"]["uid"];
+  const std::string old_secret =
+      before["metadata"]["annotations"]["mcp-gateway/secret"].get<std::string>();
+  ASSERT_EQ(KubeCall("DELETE", PodPath(name), R"({"gracePeriodSeconds":0})"), 200);
+  ASSERT_TRUE(WaitUntil([&] { return Instances().instances.empty(); }, 30s))
+      << Instances().response.body;
+  const auto again = client.ListTools();
+  ASSERT_EQ(again.status, 200) << again.Describe();
+  const json pod = KubeGet(PodPath(OnlyPodName()));
+  ASSERT_TRUE(pod.is_object());
+  EXPECT_NE(pod["metadata"]["uid"], uid);
+  // The old pod's Secret went with it (owned by the pod: garbage-collected).
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return KubeCall("GET", "/api/v1/namespaces/" + Ns() + "/secrets/" + old_secret,
+                        std::nullopt) == 404;
+      },
+      60s));
+}
+
+TEST_F(KubernetesRuntimeTest, UnschedulablePodReachesTheClientAtOnce) {
+  StartGateway({"--kube-cpu-request=64", "--kube-cpu-limit=64", "--start-timeout=120s"});
+  const auto started = std::chrono::steady_clock::now();
+  const auto reply = Client(NewSqliteDsn("huge.db")).ListTools();
+  EXPECT_EQ(JsonRpcErrorCode(reply), kBackendStartFailed) << reply.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(reply).find("Unschedulable"), std::string::npos)
+      << reply.Describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+}
+
+TEST_F(KubernetesRuntimeTest, MissingKubeconfigAndUnreachableApiServerAreClearErrors) {
+  try {
+    StartGateway({"--kubeconfig=" + (temp().path() / "nope.kubeconfig").string()});
+    ADD_FAILURE() << "the gateway started without its kubeconfig";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("--kubeconfig: cannot read"), std::string::npos)
+        << e.what();
+  }
+  // An API server that does not answer: the gateway starts (it may come
+  // back), and a request hears why it cannot be served.
+  const auto kubeconfig = temp().path() / "closed.kubeconfig";
+  {
+    std::ofstream out(kubeconfig);
+    out << "clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+        << "users:\n- name: u\n  user: {token: t}\n"
+        << "contexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+        << "current-context: x\n";
+  }
+  StartGateway({"--kubeconfig=" + kubeconfig.string()});
+  const auto reply = Client(NewSqliteDsn("unreachable.db")).ListTools();
+  EXPECT_EQ(JsonRpcErrorCode(reply), kBackendStartFailed) << reply.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(reply).find("cannot reach the Kubernetes API server"),
+            std::string::npos)
+      << reply.Describe();
+}
+
+TEST_F(KubernetesRuntimeTest, MissingImageReachesTheClientWithinSeconds) {
+  StartGateway({"--image=localhost/mcp-gateway/not-there:0", "--start-timeout=120s"});
+  const auto started = std::chrono::steady_clock::now();
+  const auto reply = Client(NewSqliteDsn("image.db")).ListTools();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(JsonRpcErrorCode(reply), kBackendStartFailed) << reply.Describe();
+  EXPECT_NE(JsonRpcErrorMessage(reply).find("ErrImageNeverPull"), std::string::npos)
+      << reply.Describe();
+  EXPECT_LT(took, 20s);
+  // And the failed pod is gone.
+  EXPECT_TRUE(WaitUntil([&] { return Instances().instances.empty(); }, 30s));
+}
+
+TEST_F(KubernetesRuntimeTest, TwoGatewaysMakeOnePodForOneDsn) {
+  auto& first = StartGateway();
+  const std::string dsn = NewSqliteDsn("shared.db");
+  // A second gateway process sharing the secret (its own state directory).
+  const auto other_state = temp().path() / "state2";
+  std::filesystem::create_directories(other_state);
+  std::filesystem::copy_file(state_dir() / "secret", other_state / "secret");
+  std::filesystem::permissions(other_state, std::filesystem::perms::owner_all);
+  GatewayConfig config;
+  config.state_dir = other_state;
+  config.log_file = temp().path() / "gateway-other.log";
+  config.extra_flags = RuntimeFlags(sqlite_dir());
+  GatewayProcess second(config);
+
+  auto a = McpClient(first.mcp_url(), dsn);
+  auto b = McpClient(second.mcp_url(), dsn);
+  std::thread other([&] { EXPECT_EQ(b.ListTools().status, 200); });
+  EXPECT_EQ(a.ListTools().status, 200);
+  other.join();
+  const json pods = KubeGet("/api/v1/namespaces/" + Ns() + "/pods");
+  int with_name = 0;
+  const std::string name = OnlyPodName();
+  for (const auto& pod : pods["items"]) {
+    if (pod["metadata"]["name"] == name) ++with_name;
+  }
+  EXPECT_EQ(with_name, 1);
+  EXPECT_EQ(b.ExecuteSql("SELECT 1 AS one").status, 200);
+  const auto status = second.Terminate(30s);
+  EXPECT_TRUE(status.has_value());
+  if (HasFailure()) std::cerr << second.Output();
+}
+
+TEST_F(KubernetesRuntimeTest, RestartedGatewayAdoptsItsPod) {
+  StartGateway();
+  const std::string dsn = NewSqliteDsn("adopt.db");
+  ASSERT_EQ(Client(dsn).ListTools().status, 200);
+  const std::string name = OnlyPodName();
+  const std::string uid = KubeGet(PodPath(name))["metadata"]["uid"];
+  gateway().Kill();
+  StartGateway();
+  const auto snapshot = Instances();
+  ASSERT_EQ(snapshot.instances.size(), 1u) << snapshot.response.body;
+  ASSERT_EQ(Client(dsn).ListTools().status, 200);
+  EXPECT_EQ(KubeGet(PodPath(name))["metadata"]["uid"], uid);
+  EXPECT_NE(gateway().Output().find("adopted pod " + name), std::string::npos)
+      << gateway().Output();
+}
+
+TEST_F(KubernetesRuntimeTest, NamespacedRoleIsEnoughAndItsAbsenceIsNamed) {
+  const std::string sa = "mcpgw-rbac-test";
+  Kubectl({"-n", Ns(), "delete", "rolebinding", sa, "--ignore-not-found"});
+  ASSERT_TRUE(Kubectl({"-n", Ns(), "create", "serviceaccount", sa}).ok() ||
+              KubeGet("/api/v1/namespaces/" + Ns() + "/serviceaccounts/" + sa).is_object());
+  const auto applied = Kubectl({"-n", Ns(), "apply", "-f",
+                                MCP_GATEWAY_SOURCE_DIR "/deploy/kubernetes/role.yaml"});
+  ASSERT_TRUE(applied.ok()) << applied.output;
+  std::string answer;
+  ASSERT_EQ(KubeCall("POST",
+                     "/api/v1/namespaces/" + Ns() + "/serviceaccounts/" + sa + "/token",
+                     R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":3600}})",
+                     &answer),
+            201)
+      << answer;
+  const std::string token = json::parse(answer)["status"]["token"];
+  const auto admin = TestKubeClient().credentials();
+  const auto kubeconfig = temp().path() / "sa.kubeconfig";
+  {
+    std::ofstream out(kubeconfig);
+    out << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+        << "    server: " << admin.server << "\n"
+        << "    certificate-authority-data: " << absl::Base64Escape(admin.ca_pem) << "\n"
+        << "users:\n- name: sa\n  user:\n    token: " << token << "\n"
+        << "contexts:\n- name: sa@c\n  context: {cluster: c, user: sa}\n"
+        << "current-context: sa@c\n";
+  }
+  // Without the RoleBinding: refused at start, naming what is missing.
+  try {
+    StartGateway({"--kubeconfig=" + kubeconfig.string()});
+    ADD_FAILURE() << "the gateway started without RBAC";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("may not create pods"), std::string::npos) << what;
+    EXPECT_NE(what.find("role.yaml"), std::string::npos) << what;
+  }
+  const auto bound = Kubectl({"-n", Ns(), "create", "rolebinding", sa, "--role=mcp-gateway",
+                              "--serviceaccount=" + Ns() + ":" + sa});
+  ASSERT_TRUE(bound.ok()) << bound.output;
+  StartGateway({"--kubeconfig=" + kubeconfig.string()});
+  const std::string dsn = NewSqliteDsn("rbac.db");
+  const auto reply = Client(dsn).ExecuteSql("SELECT 1 AS one");
+  EXPECT_EQ(reply.status, 200) << reply.Describe();
+  StopGatewayAndExpectCleanExit();
+  Kubectl({"-n", Ns(), "delete", "rolebinding", sa, "--ignore-not-found"});
+}
+
+}  // namespace
+}  // namespace mcpgw::it
