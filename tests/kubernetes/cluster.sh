@@ -291,7 +291,7 @@ setup_bridge() {
     ip link add "$BRIDGE" type bridge
     echo "$BRIDGE" >"$DIR/run/bridge"
   fi
-  ip addr show dev "$BRIDGE" | grep -q " $NODE_IP/24 " || ip addr add "$NODE_IP/24" dev "$BRIDGE"
+  [[ "$(ip addr show dev "$BRIDGE")" == *" $NODE_IP/24 "* ]] || ip addr add "$NODE_IP/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 }
 
@@ -371,9 +371,18 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 EOF
 }
 
+# True when containerd holds image $1. The listing is read whole first: with
+# pipefail, `ctr ... | grep -q` fails whenever grep matches early and ctr
+# then dies of SIGPIPE (an intermittent "not in containerd after import").
+has_image() {
+  local images
+  images="$(ctr_ images ls -q 2>/dev/null || true)"
+  grep -qxF "$1" <<<"$images"
+}
+
 # The sandbox image, assembled offline as an OCI archive: a static pause FROM scratch.
 import_pause_image() {
-  ctr_ images ls -q 2>/dev/null | grep -qxF "$PAUSE_IMAGE" && return 0
+  has_image "$PAUSE_IMAGE" && return 0
   log "building and importing $PAUSE_IMAGE"
   local w="$DIR/images/pause"
   rm -rf "$w"
@@ -396,7 +405,7 @@ import_pause_image() {
   printf '%s' '{"imageLayoutVersion":"1.0.0"}' >"$w/oci/oci-layout"
   tar -C "$w/oci" -cf "$w/pause.tar" oci-layout index.json blobs
   ctr_ images import "$w/pause.tar" >/dev/null || die "ctr images import of $PAUSE_IMAGE failed"
-  ctr_ images ls -q | grep -qxF "$PAUSE_IMAGE" || die "$PAUSE_IMAGE not in containerd after import"
+  has_image "$PAUSE_IMAGE" || die "$PAUSE_IMAGE not in containerd after import"
   rm -rf "$w"
 }
 
@@ -417,7 +426,7 @@ import_dbhub_image() {
     || { tail -n 20 "$DIR/logs/images.log" >&2; die "deploy/build-dbhub-image.sh failed"; }
   local id
   id="$(podman image inspect --format '{{.Id}}' "$DBHUB_IMAGE")"
-  if [[ "$(cat "$DIR/run/dbhub.imported" 2>/dev/null)" == "$id" ]] && ctr_ images ls -q | grep -qxF "$DBHUB_IMAGE"; then
+  if [[ "$(cat "$DIR/run/dbhub.imported" 2>/dev/null)" == "$id" ]] && has_image "$DBHUB_IMAGE"; then
     return 0
   fi
   log "importing $DBHUB_IMAGE into the cluster's containerd"
@@ -425,7 +434,7 @@ import_dbhub_image() {
     || die "podman save $DBHUB_IMAGE failed (see $DIR/logs/images.log)"
   ctr_ images import "$DIR/images/dbhub.tar" >>"$DIR/logs/images.log" 2>&1 || die "ctr images import of $DBHUB_IMAGE failed"
   rm -f "$DIR/images/dbhub.tar"
-  ctr_ images ls -q | grep -qxF "$DBHUB_IMAGE" || die "$DBHUB_IMAGE not in containerd after import: $(ctr_ images ls -q | tr '\n' ' ')"
+  has_image "$DBHUB_IMAGE" || die "$DBHUB_IMAGE not in containerd after import: $(ctr_ images ls -q | tr '\n' ' ')"
   echo "$id" >"$DIR/run/dbhub.imported"
 }
 
