@@ -41,6 +41,11 @@ APT_PACKAGES=(
   # runtime, catatonit as the containers' init, netavark and iptables for its
   # networks).
   podman runc catatonit netavark iptables
+  # The kubernetes-runtime tests: a single-node cluster (tests/kubernetes/
+  # cluster.sh, whose Kubernetes binary builds from Go modules with the Go
+  # toolchain already on the machine) runs pods with a private containerd,
+  # runc and the CNI plugins.
+  containerd containernetworking-plugins iproute2 openssl
   # load-tests/: nginx as the reference reverse proxy (raw_proxy.sh), gnuplot for
   # the charts of run_all.sh.
   nginx gnuplot-nox
@@ -64,7 +69,10 @@ usage: deploy/setup.sh install | start [gateway flags...] | test
            ctest --test-dir build-asan --output-on-failure, leak checks on
            (docker.* tests: a private Podman service on
            build-asan/podman-test/podman.sock, its own containers.conf and
-           storage, the DBHub image built offline); then a short fuzz run
+           storage, the DBHub image built offline; kubernetes.* tests: a
+           single-node cluster in build-asan/kube-test, tests/kubernetes/
+           cluster.sh, its binary built once into .deps/kubernetes); then a
+           short fuzz run
            (build-fuzz/, MCPGW_FUZZ_SECONDS per target, default 12)
 EOF
 }
