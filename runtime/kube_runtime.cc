@@ -398,6 +398,10 @@ class PodInstance final : public RunningInstance {
   std::optional<ContainerInfo> container() const override {
     return ContainerInfo{state_->name, state_->image};
   }
+  std::map<std::string, std::string> Details() const override {
+    return {{"pod", state_->name},
+            {"namespace", state_->shared->options.namespace_name}};
+  }
   std::string RecentOutput() const override {
     if (state_->exited.load()) return state_->output.Text();
     auto logs = FetchLogs(*state_->shared, state_->name);
