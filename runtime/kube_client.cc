@@ -380,20 +380,5 @@ absl::Status KubeClient::Stream(
       "Kubernetes watch at ", credentials_.server, ": ", detail));
 }
 
-std::string KubeQueryEscape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace mcpgw::runtime

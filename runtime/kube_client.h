@@ -82,7 +82,5 @@ class KubeClient {
   const KubeCredentials credentials_;
 };
 
-// Percent-encodes a query value.
-std::string KubeQueryEscape(std::string_view text);
 
 }  // namespace mcpgw::runtime

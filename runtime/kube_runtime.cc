@@ -15,6 +15,7 @@
 #include "policies/random_token.h"
 #include "policies/redaction.h"
 #include "policies/text.h"
+#include "runtime/container_spec.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
@@ -482,7 +483,7 @@ void KubeRuntime::Shared::MarkMissing(const std::vector<std::string>& present,
 
 void KubeRuntime::Shared::WatchLoop() {
   const std::string selector =
-      text::Cat("labelSelector=", KubeQueryEscape(GatewaySelector(options.gateway_id)));
+      text::Cat("labelSelector=", QueryEscape(GatewaySelector(options.gateway_id)));
   auto last_complaint = SteadyClock::time_point{};
   auto complain = [&](const std::string& message) {
     if (SteadyClock::now() - last_complaint > std::chrono::seconds(30)) {
@@ -522,7 +523,7 @@ void KubeRuntime::Shared::WatchLoop() {
       const std::string path =
           text::Cat(pods_path, "?", selector, "&watch=1&allowWatchBookmarks=true",
                     "&timeoutSeconds=", kWatchSeconds, "&resourceVersion=",
-                    KubeQueryEscape(version));
+                    QueryEscape(version));
       long status = 0;
       auto streamed = client->Stream(
           path,
@@ -667,7 +668,7 @@ absl::StatusOr<std::vector<LeftoverPod>> KubeRuntime::FindLeftovers() const {
   auto listed = shared_->client->Call(
       "GET",
       text::Cat(shared_->pods_path, "?labelSelector=",
-                KubeQueryEscape(GatewaySelector(shared_->options.gateway_id))),
+                QueryEscape(GatewaySelector(shared_->options.gateway_id))),
       std::nullopt, kCallTimeout);
   if (!listed.ok()) return listed.status();
   if (listed->status != 200) {

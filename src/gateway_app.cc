@@ -132,22 +132,27 @@ std::unique_ptr<runtime::DockerRuntime> MakeDockerRuntime(
               });
 }
 
+// Recomputes an instance's target from the DSN a leftover container or pod
+// holds, as a request with that DSN would have it.
+runtime::ResolveLeftoverDsn LeftoverResolver(const std::string& secret) {
+  return [&secret](const std::string& dsn)
+             -> std::optional<runtime::AdoptionTarget> {
+    policies::RequestCredentials credentials;
+    credentials.dsn_header = dsn;
+    credentials.dsn_header_count = 1;
+    auto decision = policies::ResolveTarget(credentials, secret);
+    auto* target = std::get_if<policies::Target>(&decision);
+    if (target == nullptr) return std::nullopt;
+    return runtime::AdoptionTarget{target->key, target->dsn.redacted,
+                                   target->dsn.secrets};
+  };
+}
+
 void AdoptLeftoverContainers(runtime::DockerRuntime& docker,
                              runtime::InstancePool& pool,
                              const std::string& secret) {
-  auto result = runtime::AdoptOrRemoveLeftovers(
-      docker, pool,
-      [&secret](const std::string& dsn)
-          -> std::optional<runtime::AdoptionTarget> {
-        policies::RequestCredentials credentials;
-        credentials.dsn_header = dsn;
-        credentials.dsn_header_count = 1;
-        auto decision = policies::ResolveTarget(credentials, secret);
-        auto* target = std::get_if<policies::Target>(&decision);
-        if (target == nullptr) return std::nullopt;
-        return runtime::AdoptionTarget{target->key, target->dsn.redacted,
-                                       target->dsn.secrets};
-      });
+  auto result =
+      runtime::AdoptOrRemoveLeftovers(docker, pool, LeftoverResolver(secret));
   if (!result.ok()) {
     spdlog::error("cannot look for containers left by an earlier run: {}",
                   std::string(result.status().message()));
@@ -187,20 +192,6 @@ absl::StatusOr<std::unique_ptr<runtime::KubeRuntime>> MakeKubeRuntime(
     }
   }
   return kube;
-}
-
-runtime::ResolveLeftoverDsn LeftoverResolver(const std::string& secret) {
-  return [&secret](const std::string& dsn)
-             -> std::optional<runtime::AdoptionTarget> {
-    policies::RequestCredentials credentials;
-    credentials.dsn_header = dsn;
-    credentials.dsn_header_count = 1;
-    auto decision = policies::ResolveTarget(credentials, secret);
-    auto* target = std::get_if<policies::Target>(&decision);
-    if (target == nullptr) return std::nullopt;
-    return runtime::AdoptionTarget{target->key, target->dsn.redacted,
-                                   target->dsn.secrets};
-  };
 }
 
 // Ready when not shutting down and DBHub (or the --server-command) can be
