@@ -336,6 +336,7 @@ case "$SUBCOMMAND" in
     log "running ctest under ASan+UBSan ($ASAN_BUILD)"
     status=0
     ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1" \
+    LSAN_OPTIONS="suppressions=$REPO/tests/lsan-suppressions.txt" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
       ctest --test-dir "$ASAN_BUILD" --output-on-failure --timeout 600 --parallel 2 || status=1
     # A short fuzz run from the checked-in corpus (about a minute in all).
