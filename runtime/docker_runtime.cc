@@ -257,10 +257,7 @@ class ContainerInstance final : public RunningInstance {
     if (state_->exited.load() || id.empty()) return state_->output.Text();
     auto logs = state_->engine->Logs(id, kLogTailLines);
     if (!logs.ok()) return state_->output.Text();
-    OutputBuffer fresh(state_->redactor);
-    fresh.Append(*logs);
-    fresh.Flush();
-    return fresh.Text();
+    return OutputBuffer::Redacted(state_->redactor, *logs);
   }
 
   // The engine's stop call blocks for up to the grace period: it runs on a

@@ -407,10 +407,7 @@ class PodInstance final : public RunningInstance {
     if (state_->exited.load()) return state_->output.Text();
     auto logs = FetchLogs(*state_->shared, state_->name);
     if (!logs.ok()) return state_->output.Text();
-    OutputBuffer fresh(state_->redactor);
-    fresh.Append(*logs);
-    fresh.Flush();
-    return fresh.Text();
+    return OutputBuffer::Redacted(state_->redactor, *logs);
   }
   void Stop() override {
     if (state_->exited.load() || state_->stop_requested.exchange(true)) return;

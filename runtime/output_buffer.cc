@@ -49,4 +49,12 @@ std::string OutputBuffer::Text() const {
   return text;
 }
 
+std::string OutputBuffer::Redacted(policies::Redactor redactor,
+                                   std::string_view text) {
+  OutputBuffer buffer(std::move(redactor));
+  buffer.Append(text);
+  buffer.Flush();
+  return buffer.Text();
+}
+
 }  // namespace mcpgw::runtime

@@ -28,6 +28,10 @@ class OutputBuffer {
   std::vector<std::string> Lines() const;
   std::string Text() const;
 
+  // `text` (an engine's or the API server's log tail) redacted the same
+  // way, as one block.
+  static std::string Redacted(policies::Redactor redactor, std::string_view text);
+
  private:
   void PushLineLocked(std::string line);
 
