@@ -524,7 +524,7 @@ class PodInstance final : public RunningInstance {
       std::lock_guard lock(shared.use_mutex);
       shared.pending_use[state_->name] = now;
     }
-    shared.use_changed.notify_one();
+    shared.use_changed.notify_all();  // the sweeper sleeps on it too
   }
 
  private:
