@@ -125,10 +125,14 @@ nlohmann::json ScalingToJson(const runtime::PoolStats& stats,
 
 nlohmann::json AdminHandler::InstancesJson(const InstanceFilter& filter) const {
   nlohmann::json list = nlohmann::json::array();
+  std::map<std::string, TenantAdmin::TenantRevision, std::less<>> tenants;
+  if (options_.tenants != nullptr) tenants = options_.tenants->KeyPrefixTenants();
   for (const auto& instance : pool_.Snapshot()) {
     std::optional<std::string> tenant;
-    if (options_.tenants != nullptr) {
-      tenant = options_.tenants->TenantOfKeyPrefix(instance.key_prefix);
+    std::optional<std::int64_t> revision;
+    if (auto it = tenants.find(instance.key_prefix); it != tenants.end()) {
+      tenant = it->second.tenant;
+      revision = it->second.revision;
     }
     if (filter.tenant && !filter.tenant->empty()) {
       if (tenant != filter.tenant) continue;
@@ -140,6 +144,7 @@ nlohmann::json AdminHandler::InstancesJson(const InstanceFilter& filter) const {
     }
     auto json = InstanceToJson(instance);
     if (tenant) json["tenant"] = *tenant;
+    if (revision) json["tenant_revision"] = *revision;
     list.push_back(std::move(json));
   }
   return list;

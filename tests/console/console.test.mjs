@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   REPO, createStaffDatabase, gatewayTestWith, startGateway, tempDir,
 } from '../sdk/lib/gateway.mjs';
@@ -27,7 +28,8 @@ const foreignRequests = [];
 const test = gatewayTestWith(() => gw, 240_000);
 
 async function shot(name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // Transitions finished: the picture shows where the page settles.
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
 async function mcpCall(headers) {
@@ -212,8 +214,13 @@ test('create a tenant, issue a token shown once, and the token works', async () 
   const answer = await mcpCall({ Authorization: `Bearer ${token}` });
   assert.equal(answer.status, 200, answer.text);
   assert.match(answer.text, /Ada/);
+  const revision = (await tenant.locator('h3 small').innerText()).replace('revision ', '').trim();
   await openView('Instances');
-  await page.locator('#instances-table tbody tr', { hasText: 'acme' }).waitFor();
+  const acmeRow = page.locator('#instances-table tbody tr', { hasText: 'acme' });
+  await acmeRow.waitFor();
+  // The instance serves the tenant's current revision.
+  assert.match(revision, /^\d+$/);
+  assert.equal((await acmeRow.locator('td').nth(8).innerText()).trim(), revision);
 });
 
 test('sessions, warm pool and figures views', async () => {
@@ -241,6 +248,45 @@ test('at a phone width every view fits without sideways scrolling', async () => 
     assert.ok(wide.overflow <= 0, `${view}: ${wide.overflow}px wider than the screen: ${wide.over}`);
     await shot(`narrow-${view.replace(/\W+/g, '-').toLowerCase()}`);
   }
+});
+
+test('feeds are bounded: past 8 at once a clear 503, and a slot frees when one closes', async () => {
+  const headers = { Authorization: `Bearer ${gw.adminToken()}` };
+  const open = [];
+  let refused = null;
+  // The page holds one feed already.
+  for (let i = 0; i < 8 && !refused; i += 1) {
+    const abort = new AbortController();
+    const res = await fetch(`${gw.adminUrl}/admin/feed`, { headers, signal: abort.signal });
+    if (res.status === 200) {
+      open.push({ abort, res });
+    } else {
+      refused = res;
+    }
+  }
+  assert.ok(refused, 'a feed past the limit is refused');
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '5');
+  assert.match((await refused.json()).error.message, /at most 8/);
+  assert.equal(open.length, 7);
+  // A feed starts with hello and the instances, as SSE.
+  const reader = open[0].res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!text.includes('event: instance\n')) text += (await reader.read()).value;
+  assert.match(text, /^event: hello\ndata: \{/);
+  assert.ok(!text.includes(SECRET));
+  for (const { abort } of open) abort.abort();
+  // The gateway notices a closed feed at its next write (a second at most):
+  // ask again until a slot is free (bounded).
+  let again;
+  for (let i = 0; i < 200; i += 1) {
+    again = await fetch(`${gw.adminUrl}/admin/feed`, { headers });
+    if (again.status === 200) break;
+    await again.arrayBuffer();
+    await sleep(50);
+  }
+  assert.equal(again.status, 200);
+  await again.body.cancel();
 });
 
 test('nothing secret in the page, no request off the admin listener, no error', async () => {

@@ -57,15 +57,15 @@ export function Instances({ instances }) {
           </tr></thead>
           <tbody>
             ${list.map((i) => html`<tr key=${i.id} data-instance=${i.id}>
-              <td><code>${i.id}</code></td>
+              <td class="instance"><code>${i.id}</code></td>
               <td><span class=${`state state-${i.state}`}>${i.state}</span></td>
               <td>${i.runtime}</td>
-              <td>${i.tenant ? html`<strong>${i.tenant}</strong>` : html`<code>${i.target}</code>`}</td>
+              <td class="target">${i.tenant ? html`<strong>${i.tenant}</strong>` : html`<code>${i.target}</code>`}</td>
               <td>${bytes(i.memory_bytes)}</td>
               <td>${i.in_flight}</td>
               <td>${i.requests}</td>
               <td>${ago(i.last_used_at)}</td>
-              <td>${i.details?.revision ?? '—'}</td>
+              <td>${i.tenant_revision ?? '—'}</td>
               <td class="actions">
                 <button class="secondary outline" onClick=${() => setLogsOf(i.id)}>Logs</button>
                 <button class="outline" disabled=${i.state !== 'ready'}
