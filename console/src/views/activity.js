@@ -51,18 +51,18 @@ export function Events({ events }) {
     <h2 id="events-title">Last events</h2>
     ${events.length === 0
       ? html`<${Empty}>No event yet.<//>`
-      : html`<div class="scroll"><table class="striped" id="events-table">
+      : html`<div class="scroll"><table class="striped cards" id="events-table">
           <thead><tr>
             <th scope="col">Time</th><th scope="col">Event</th><th scope="col">Instance</th>
             <th scope="col">Target</th><th scope="col">Detail</th>
           </tr></thead>
           <tbody>
             ${events.map((e) => html`<tr key=${e.seq} data-event=${e.type}>
-              <td>${time(e.at)}</td>
-              <td><span class=${`event event-${e.type}`}>${e.type}</span></td>
-              <td><code>${e.instance_id || '—'}</code></td>
-              <td><code>${e.target || '—'}</code></td>
-              <td>${e.reason ?? (e.spawn_ms != null ? `${e.spawn_kind} start, ${e.spawn_ms} ms` : '')}</td>
+              <td data-label="Time">${time(e.at)}</td>
+              <td data-label="Event"><span class=${`event event-${e.type}`}>${e.type}</span></td>
+              <td data-label="Instance"><code>${e.instance_id || '—'}</code></td>
+              <td data-label="Target"><code>${e.target || '—'}</code></td>
+              <td data-label="Detail">${e.reason ?? (e.spawn_ms != null ? `${e.spawn_kind} start, ${e.spawn_ms} ms` : '')}</td>
             </tr>`)}
           </tbody>
         </table></div>`}

@@ -48,7 +48,7 @@ export function Instances({ instances }) {
     ${notice ? html`<p role="status" class="notice">${notice}</p>` : null}
     ${list.length === 0
       ? html`<${Empty}>No instance runs. One starts when an MCP client sends a request.<//>`
-      : html`<div class="scroll"><table class="striped" id="instances-table">
+      : html`<div class="scroll"><table class="striped cards" id="instances-table">
           <thead><tr>
             <th scope="col">Instance</th><th scope="col">State</th><th scope="col">Runtime</th>
             <th scope="col">Tenant or target</th><th scope="col">Memory</th>
@@ -57,16 +57,16 @@ export function Instances({ instances }) {
           </tr></thead>
           <tbody>
             ${list.map((i) => html`<tr key=${i.id} data-instance=${i.id}>
-              <td class="instance"><code>${i.id}</code></td>
-              <td><span class=${`state state-${i.state}`}>${i.state}</span></td>
-              <td>${i.runtime}</td>
-              <td class="target">${i.tenant ? html`<strong>${i.tenant}</strong>` : html`<code>${i.target}</code>`}</td>
-              <td>${bytes(i.memory_bytes)}</td>
-              <td>${i.in_flight}</td>
-              <td>${i.requests}</td>
-              <td>${ago(i.last_used_at)}</td>
-              <td>${i.tenant_revision ?? '—'}</td>
-              <td class="actions">
+              <td class="instance" data-label="Instance"><code>${i.id}</code></td>
+              <td data-label="State"><span class=${`state state-${i.state}`}>${i.state}</span></td>
+              <td data-label="Runtime">${i.runtime}</td>
+              <td class="target" data-label="Tenant or target">${i.tenant ? html`<strong>${i.tenant}</strong>` : html`<code>${i.target}</code>`}</td>
+              <td data-label="Memory">${bytes(i.memory_bytes)}</td>
+              <td data-label="In flight">${i.in_flight}</td>
+              <td data-label="Requests">${i.requests}</td>
+              <td data-label="Last used">${ago(i.last_used_at)}</td>
+              <td data-label="Revision">${i.tenant_revision ?? '—'}</td>
+              <td class="actions" data-label="Actions">
                 <button class="secondary outline" onClick=${() => setLogsOf(i.id)}>Logs</button>
                 <button class="outline" disabled=${i.state !== 'ready'}
                   onClick=${() => setConfirm({ id: i.id, action: 'drain' })}>Drain</button>
