@@ -25,7 +25,7 @@ const SECRET = 'hunter2-console-secret';
 let dir, gw, browser, page, dsn;
 const errors = [];
 const foreignRequests = [];
-const test = gatewayTestWith(() => gw, 240_000);
+const test = gatewayTestWith(() => gw, 120_000);
 
 async function shot(name) {
   // Transitions finished: the picture shows where the page settles.
@@ -168,7 +168,7 @@ test('drain it with a confirmation, keyboard only; the event shows', async () =>
   await shot('events');
 });
 
-test('create a tenant, issue a token shown once, and the token works', async () => {
+test('create a tenant, issue a token shown once that works, edit options, revoke it', async () => {
   await openView('Tenants');
   await page.getByText('New tenant').click();
   const form = page.locator('#create-tenant');
@@ -221,6 +221,19 @@ test('create a tenant, issue a token shown once, and the token works', async () 
   // The instance serves the tenant's current revision.
   assert.match(revision, /^\d+$/);
   assert.equal((await acmeRow.locator('td').nth(8).innerText()).trim(), revision);
+
+  // Edit its options, then revoke the token: the gateway refuses it.
+  await openView('Tenants');
+  await tenant.locator('details > summary', { hasText: 'Options' }).click();
+  await tenant.getByLabel('Max rows').fill('50');
+  await tenant.getByRole('button', { name: 'Save options' }).click();
+  await tenant.locator('h3 small', { hasText: `revision ${Number(revision) + 1}` }).waitFor();
+  const tokenRow = tenant.locator('ul.tokens li');
+  await tokenRow.getByRole('button', { name: /^Revoke token/ }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+  await tokenRow.locator('.revoked').waitFor();
+  const refused = await mcpCall({ Authorization: `Bearer ${token}` });
+  assert.equal(refused.status, 401, refused.text);
 });
 
 test('sessions, warm pool and figures views', async () => {
@@ -269,11 +282,16 @@ test('feeds are bounded: past 8 at once a clear 503, and a slot frees when one c
   assert.equal(refused.headers.get('retry-after'), '5');
   assert.match((await refused.json()).error.message, /at most 8/);
   assert.equal(open.length, 7);
-  // A feed starts with hello and the instances, as SSE.
+  // A feed starts with hello and the last events, then figures each second.
   const reader = open[0].res.body.pipeThrough(new TextDecoderStream()).getReader();
   let text = '';
-  while (!text.includes('event: instance\n')) text += (await reader.read()).value;
+  while (!text.includes('event: figures\n')) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, `the feed ended early: ${text}`);
+    text += value;
+  }
   assert.match(text, /^event: hello\ndata: \{/);
+  assert.match(text, /event: pool_event\ndata: \{[^\n]*"type":"drained"/);
   assert.ok(!text.includes(SECRET));
   for (const { abort } of open) abort.abort();
   // The gateway notices a closed feed at its next write (a second at most):
