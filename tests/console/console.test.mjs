@@ -168,6 +168,19 @@ test('drain it with a confirmation, keyboard only; the event shows', async () =>
   await shot('events');
 });
 
+test('a start that fails shows with its reason, the password redacted', async () => {
+  // Nothing listens on port 5: DBHub cannot connect and exits.
+  const answer = await mcpCall({ 'X-DBHub-DSN': `postgres://app:${SECRET}@127.0.0.1:5/shop` });
+  assert.equal(answer.status, 502, answer.text);
+  const failed = page.locator('#events-table tr[data-event="failed"]');
+  await failed.waitFor();
+  const row = await failed.innerText();
+  assert.match(row, /app:\*\*\*@127\.0\.0\.1:5/);
+  assert.match(row, /ECONNREFUSED|could not|refused/i);
+  assert.ok(!(await page.content()).includes(SECRET));
+  await shot('events-failed');
+});
+
 test('create a tenant, issue a token shown once that works, edit options, revoke it', async () => {
   await openView('Tenants');
   await page.getByText('New tenant').click();

@@ -58,9 +58,9 @@ export function Events({ events }) {
           </tr></thead>
           <tbody>
             ${events.map((e) => html`<tr key=${e.seq} data-event=${e.type}>
-              <td data-label="Time">${time(e.at)}</td>
+              <td class="time" data-label="Time">${time(e.at)}</td>
               <td data-label="Event"><span class=${`event event-${e.type}`}>${e.type}</span></td>
-              <td data-label="Instance"><code>${e.instance_id || '—'}</code></td>
+              <td class="instance" data-label="Instance"><code>${e.instance_id || '—'}</code></td>
               <td data-label="Target"><code>${e.target || '—'}</code></td>
               <td data-label="Detail">${e.reason ?? (e.spawn_ms != null ? `${e.spawn_kind} start, ${e.spawn_ms} ms` : '')}</td>
             </tr>`)}
