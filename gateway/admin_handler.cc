@@ -1,6 +1,7 @@
 #include "gateway/admin_handler.h"
 
 #include <cmath>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -161,6 +162,9 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
   auto route = DecideAdminRoute(request.method(), request.target(),
                                 authorization, options_.admin_token);
 
+  // The console's files are not JSON, and its feed is a stream left to the
+  // connection's tail: both answer here; the rest below as JSON (and the
+  // console's endpoints too when they are off or full).
   if (const auto* call = std::get_if<AdminCall>(&route)) {
     if (call->endpoint == AdminEndpoint::kConsoleAsset &&
         options_.console != nullptr) {
