@@ -111,6 +111,8 @@ sort -n -k2 "$TMP/all.out" | awk -v dsns="$DSNS" -v ok="$ok" -v pods="$pods" -v 
     printf "\"latency_ms\":{\"p50\":%.0f,\"p99\":%.0f,\"max\":%.0f},\"machine\":\"%s\"}\n", p50, p99, t[NR], machine
   }' >"$OUT"
 cat "$OUT"
+# The replicas' logs beside the results: a failure is explained there.
+for replica in a b; do cp "$TMP/gateway-$replica.log" "${OUT%.json}-gateway-$replica.log"; done
 failed=0
 ((ok == DSNS * 2)) || { log "FAIL: $((DSNS * 2 - ok)) requests not answered OK"; failed=1; }
 ((pods - before == DSNS)) || { log "FAIL: $((pods - before)) new pods for $DSNS DSNs"; failed=1; }
