@@ -3,7 +3,7 @@
 // server for pods, `kubectl port-forward` to the gateway's Service. Nothing
 // here is a stand-in for the gateway or DBHub.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,11 +145,20 @@ export function startPostgres(nodeIp) {
   });
   asPg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--auth-host=scram-sha-256', '-E', 'UTF8',
     '--locale=C', '--no-sync', '--no-instructions']);
-  const port = 20000 + (process.pid % 20000);
-  appendFileSync(join(data, 'postgresql.conf'), `\nlisten_addresses = '${nodeIp}'\nport = ${port}\n` +
+  appendFileSync(join(data, 'postgresql.conf'), `\nlisten_addresses = '${nodeIp}'\n` +
     `unix_socket_directories = '${sock}'\npassword_encryption = 'scram-sha-256'\nfsync = off\n`);
   appendFileSync(join(data, 'pg_hba.conf'), `host all all ${nodeIp}/24 scram-sha-256\n`);
-  asPg('pg_ctl', ['-D', data, '-l', join(base, 'server.log'), '-w', '-t', '60', 'start']);
+  // A random port; another one if it is taken.
+  let port;
+  for (let attempt = 1; ; attempt++) {
+    port = 20000 + Math.floor(Math.random() * 20000);
+    try {
+      asPg('pg_ctl', ['-D', data, '-l', join(base, 'server.log'), '-o', `-p ${port}`, '-w', '-t', '60', 'start']);
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   const password = randomBytes(18).toString('hex');
   const psql = (db, sql) => asPg('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-p', String(port),
     '-U', 'postgres', '-d', db], { input: sql });
@@ -180,4 +189,3 @@ export async function waitFor(what, check, timeoutMs = 120_000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-export { writeFileSync };
