@@ -42,6 +42,29 @@ const figures = {};
 
 function log(msg) { console.error(`e2e: ${new Date().toISOString()} ${msg}`); }
 
+// Each step needs the ones before: after a failure the rest fail at once
+// (not skipped), and the first failure shows what the namespace holds.
+let broken = null;
+function step(name, fn) {
+  test(name, { timeout: STEP_TIMEOUT_MS }, async () => {
+    if (broken) throw new Error(`not run: "${broken}" failed`);
+    try {
+      await fn();
+    } catch (e) {
+      broken = name;
+      diagnose();
+      throw e;
+    }
+  });
+}
+
+function diagnose() {
+  for (const args of [['get', 'pods,jobs,events', '-o', 'wide'], ['logs', '-l', SELECTOR, '--tail=30', '--prefix'],
+    ['logs', '-l', SELECTOR, '--tail=30', '--prefix', '--previous']]) {
+    try { log(`kubectl ${args.join(' ')}:\n${cluster.kubectl('-n', NS, ...args)}`); } catch (e) { log(`${args[0]}: ${e.message}`); }
+  }
+}
+
 function sqliteFiles() {
   rmSync(shared, { recursive: true, force: true });
   mkdirSync(shared, { recursive: true });
@@ -158,7 +181,8 @@ async function query(name, sql) {
   assert.ok(!result.isError, `execute_sql: ${JSON.stringify(result)}`);
   const doc = JSON.parse(result.content[0].text);
   assert.equal(doc.success, true, result.content[0].text);
-  return doc.data.rows;
+  assert.equal(doc.data.statements.length, 1);
+  return doc.data.statements[0].rows;
 }
 
 async function restartForward() {
@@ -192,7 +216,7 @@ after(async () => {
   log(`figures: ${JSON.stringify(figures)}`);
 });
 
-test('helm install: 2 Ready replicas under restricted Pod Security, the Service, the NetworkPolicy', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('helm install: 2 Ready replicas under restricted Pod Security, the Service, the NetworkPolicy', async () => {
   const t0 = Date.now();
   await cluster.helm('install', RELEASE, CHART, '-n', NS, ...helmValues(helmValues.nodeIp), '--wait', '--timeout', '3m');
   figures.install_s = (Date.now() - t0) / 1000;
@@ -213,7 +237,7 @@ test('helm install: 2 Ready replicas under restricted Pod Security, the Service,
   forward = await portForward(cluster, NS, SERVICE, 8080);
 });
 
-test('the SDK client lists tools and queries SQLite and PostgreSQL through the Service', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('the SDK client lists tools and queries SQLite and PostgreSQL through the Service', async () => {
   const t0 = Date.now();
   await connect('sqlite', sqliteDsn);
   const { tools } = await clients.sqlite.client.listTools();
@@ -230,7 +254,7 @@ test('the SDK client lists tools and queries SQLite and PostgreSQL through the S
   for (const p of instances) assert.ok(p.metadata.labels['mcp-gateway/gateway-id']);
 });
 
-test('the replica holding the session is deleted; the next call on the same session succeeds', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('the replica holding the session is deleted; the next call on the same session succeeds', async () => {
   const holders = await podsWithInstances();
   assert.equal(holders.length, 1, `one replica serves the port-forward: ${holders}`);
   const sessionIds = Object.fromEntries(Object.entries(clients).map(([k, v]) => [k, v.transport.sessionId]));
@@ -246,7 +270,7 @@ test('the replica holding the session is deleted; the next call on the same sess
   assert.equal(now.length, 1);
 });
 
-test('helm upgrade keeps the secret and the sessions', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('helm upgrade keeps the secret and the sessions', async () => {
   const before = secretData();
   const oldPods = gatewayPods().map((p) => p.metadata.name).sort();
   const sessionIds = Object.fromEntries(Object.entries(clients).map(([k, v]) => [k, v.transport.sessionId]));
@@ -267,7 +291,7 @@ test('helm upgrade keeps the secret and the sessions', { timeout: STEP_TIMEOUT_M
   for (const [k, v] of Object.entries(clients)) assert.equal(v.transport.sessionId, sessionIds[k], `${k}: same session`);
 });
 
-test('helm uninstall leaves no pod and no Secret behind', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('helm uninstall leaves no pod and no Secret behind', async () => {
   for (const { client } of Object.values(clients)) await client.close();
   for (const k of Object.keys(clients)) delete clients[k];
   await forward.stop();
