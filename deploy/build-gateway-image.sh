@@ -81,11 +81,12 @@ printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
 [[ -r /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/"
 
-# The binary must start in that root alone (a library ldd missed fails here,
-# not in a pod).
+# Every library the binary needs must resolve inside that root alone (one
+# that ldd missed fails here, not in a pod). The loader lists them without
+# running the program (a sanitized build would want /proc to run).
 if command -v chroot >/dev/null && ((EUID == 0)); then
-  chroot "$ROOT" /usr/local/bin/mcp-gateway --help >/dev/null \
-    || { echo "build-gateway-image: the binary does not start in the image root" >&2; exit 1; }
+  listing="$(chroot "$ROOT" "$loader" --list /usr/local/bin/mcp-gateway 2>&1)" && ! grep -q "not found" <<<"$listing" \
+    || { printf '%s\n' "$listing" >&2; echo "build-gateway-image: the binary's libraries do not resolve in the image root" >&2; exit 1; }
 fi
 
 echo "build-gateway-image: building $TAG with $ENGINE" >&2
