@@ -4,7 +4,8 @@
 // queries SQLite (a PersistentVolume) and PostgreSQL (a private server where
 // pods reach it); the replica holding the session is deleted mid-session and
 // the next call on the same Mcp-Session-Id succeeds; `helm upgrade` keeps the
-// secret and the sessions; `helm uninstall` leaves no pod or Secret behind.
+// secret and the sessions; `helm uninstall` leaves no pod or Secret behind
+// (the pre-delete hook's --kube-cleanup).
 //
 // Run: tests/helm/run.sh e2e.test.mjs   with
 //   MCPGW_HELM_CLUSTER_DIR  the cluster's DIR (its kubeconfig; up already)
