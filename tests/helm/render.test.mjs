@@ -216,6 +216,7 @@ test('non-default values: replicas, instance namespace, resources, volumes, data
     '--set', 'kubernetesApi.host=10.1.2.3',
     '--set', 'kubernetesApi.port=6443',
     '--set', 'podDisruptionBudget.minAvailable=2',
+    '--set', 'networkPolicy.gatewayId=0123456789ab',
   );
   const d = one(objects, 'Deployment');
   assert.equal(d.spec.replicas, 3);
@@ -237,6 +238,9 @@ test('non-default values: replicas, instance namespace, resources, volumes, data
   assert.equal(rb.subjects[0].namespace, NS);
   const np = one(objects, 'NetworkPolicy');
   assert.equal(np.metadata.namespace, 'dbhub-pods');
+  assert.deepEqual(np.spec.podSelector, {
+    matchLabels: { 'app.kubernetes.io/managed-by': 'mcp-gateway', 'mcp-gateway/gateway-id': '0123456789ab' },
+  });
   assert.deepEqual(np.spec.ingress[0].from[0].namespaceSelector.matchLabels, { 'kubernetes.io/metadata.name': NS });
   assert.deepEqual(np.spec.egress[1], {
     to: [{ ipBlock: { cidr: '10.20.0.0/16' } }],
