@@ -166,7 +166,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   Config config;
   std::string state_dir, idle, start, read, backend, grace, liveness, node, dbhub,
       preloader;
-  std::string admin_token_file, webhook_secret_file, webhook_timeout;
+  std::string admin_token_file, secret_file, webhook_secret_file, webhook_timeout;
   long long max_body = 0, max_header = 0;
   int threads = 0;
   std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
@@ -187,6 +187,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "scaling).")
       ("admin-token-file", po::value(&admin_token_file),
        "File holding the admin bearer token. Default: <state-dir>/admin-token, "
+       "generated (0600) at first start.")
+      ("secret-file", po::value(&secret_file),
+       "File holding the gateway's secret (at least 32 characters), which "
+       "keys instances and seals session ids: replicas that share it serve "
+       "each other's sessions and instances. Default: <state-dir>/secret, "
        "generated (0600) at first start.")
       ("state-dir", po::value(&state_dir),
        "Directory for the gateway's secret, instance records and the "
@@ -457,6 +462,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (!admin_token_file.empty()) {
     config.admin_token_file = std::filesystem::absolute(admin_token_file);
   }
+  if (!secret_file.empty()) config.secret_file = std::filesystem::absolute(secret_file);
   if (!webhook_secret_file.empty()) {
     config.webhook_secret_file = std::filesystem::absolute(webhook_secret_file);
   }
@@ -531,6 +537,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--server-arg needs --server-command");
   }
 
+  if (config.runtime != "kubernetes" && kube_options.cleanup_requested()) {
+    return absl::InvalidArgumentError("--kube-cleanup needs --runtime=kubernetes");
+  }
   if (config.runtime == "docker") {
     if (!server_command.empty()) {
       return absl::InvalidArgumentError(
@@ -635,6 +644,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"log_level", config.log_level},
       {"log_format", config.log_format},
       {"admin_token_file", config.admin_token_file.string()},
+      {"secret_file", config.secret_file.string()},
       {"webhooks", webhooks},
       {"webhook_secret_file", config.webhook_secret_file.string()},
       {"webhook_timeout_ms", ms(config.webhook_timeout)},

@@ -52,6 +52,9 @@ struct Config {
   std::string log_format = "text";  // text | json
   // Empty: <state-dir>/admin-token, generated at first start.
   std::filesystem::path admin_token_file;
+  // The gateway's secret from a file (shared by replicas); empty: generated
+  // into the state directory.
+  std::filesystem::path secret_file;
   std::vector<std::string> webhooks;
   // Empty: <state-dir>/webhook-secret, generated at first start.
   std::filesystem::path webhook_secret_file;

@@ -27,7 +27,10 @@
 #include "runtime/container_adoption.h"
 #include "runtime/docker_runtime.h"
 #include "runtime/instance_pool.h"
+#include "policies/random_token.h"
+#include "runtime/kube_ended_sessions.h"
 #include "runtime/kube_runtime.h"
+#include "runtime/kube_shared_use.h"
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
@@ -182,6 +185,11 @@ absl::StatusOr<std::unique_ptr<runtime::KubeRuntime>> MakeKubeRuntime(
           .volumes = config.kube.volumes,
           .gateway_id = GatewayId(secret),
           .start_timeout = config.start_timeout,
+          // In a cluster the hostname is the gateway pod's name.
+          .replica_id = runtime::ReplicaId(
+              std::getenv("HOSTNAME") != nullptr ? std::getenv("HOSTNAME") : "",
+              policies::RandomHex(3)),
+          .idle_window = config.idle_timeout,
       });
   if (auto access = kube->CheckAccess(); !access.ok()) {
     if (absl::IsUnavailable(access)) {
@@ -192,6 +200,24 @@ absl::StatusOr<std::unique_ptr<runtime::KubeRuntime>> MakeKubeRuntime(
     }
   }
   return kube;
+}
+
+// --kube-cleanup: deletes every pod and Secret this gateway id made in its
+// namespace (a Helm uninstall hook), then exits.
+int RunKubeCleanup(const Config& config, const std::string& secret) {
+  auto kube = MakeKubeRuntime(config, secret);
+  if (!kube.ok()) {
+    spdlog::critical("{}", std::string(kube.status().message()));
+    return 1;
+  }
+  auto removed = (*kube)->RemoveEverything();
+  if (!removed.ok()) {
+    spdlog::critical("{}", std::string(removed.status().message()));
+    return 1;
+  }
+  spdlog::info("kube cleanup: {} pod(s) and {} Secret(s) deleted in namespace {}",
+               removed->pods, removed->secrets, config.kube.namespace_name);
+  return 0;
 }
 
 // Ready when not shutting down and DBHub (or the --server-command) can be
@@ -224,10 +250,15 @@ int RunGateway(const Config& config) {
     spdlog::critical("{}", std::string(status.message()));
     return 1;
   }
-  auto secret = LoadOrCreateSecret(config.state_dir);
+  auto secret = config.secret_file.empty()
+                    ? LoadOrCreateSecret(config.state_dir)
+                    : LoadOrCreateTokenFile(config.secret_file, /*generate=*/false);
   if (!secret.ok()) {
     spdlog::critical("{}", std::string(secret.status().message()));
     return 1;
+  }
+  if (config.runtime == "kubernetes" && config.kube.cleanup) {
+    return RunKubeCleanup(config, *secret);
   }
   Config effective = config;
   const bool generate_admin_token = config.admin_token_file.empty();
@@ -406,6 +437,21 @@ int RunGateway(const Config& config) {
        .dsn_rules = &tenants->rules,
        .tenants = tenants->registry.get()},
       &request_guard);
+  // Replicas share the sessions ended with DELETE through the cluster,
+  // which also keeps them across restarts.
+  std::unique_ptr<runtime::KubeEndedSessions> ended_sessions;
+  if (kube_runtime != nullptr) {
+    auto& sessions = mcp_handler.sessions();
+    ended_sessions = std::make_unique<runtime::KubeEndedSessions>(
+        kube_runtime->client(), config.kube.namespace_name, GatewayId(*secret),
+        [&sessions](const std::string& nonce, std::int64_t expires_at) {
+          sessions.MarkEnded(nonce, expires_at);
+        });
+    sessions.SetEndListener([ended = ended_sessions.get()](const std::string& nonce,
+                                                           std::int64_t expires_at) {
+      ended->Publish(nonce, expires_at);
+    });
+  }
   gateway::AdminHandler admin_handler(
       pool, metrics,
       {.admin_token = *admin_token,
