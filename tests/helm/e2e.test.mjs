@@ -201,6 +201,8 @@ before(async () => {
   postgres = startPostgres(nodeIp);
   sqliteFiles();
   namespaceAndVolume();
+  await waitFor('the claim to be Bound', () =>
+    cluster.json('-n', NS, 'get', 'pvc', 'sqlite').status.phase === 'Bound');
   helmValues.nodeIp = nodeIp;
 });
 
@@ -210,7 +212,7 @@ after(async () => {
   // What a failed run left: the release (its hook cleans the instances), the namespace.
   await cluster.helm('uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '2m').catch(() => {});
   try { cluster.kubectl('delete', 'namespace', NS, '--wait=true', '--timeout=120s'); } catch { /* gone */ }
-  try { cluster.kubectl('delete', 'pv', `${NS}-sqlite`, '--wait=false'); } catch { /* gone */ }
+  try { cluster.kubectl('delete', 'pv', `${NS}-sqlite`, '--wait=true', '--timeout=60s'); } catch { /* gone */ }
   await relay?.close();
   postgres?.stop();
   rmSync(shared, { recursive: true, force: true });
