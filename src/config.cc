@@ -171,6 +171,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   int threads = 0;
   std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
   std::string server_command, readiness_status, default_dsn_file;
+  std::string console_dir;
   long long pids_limit = 0;
 
   po::options_description options("Options");
@@ -220,6 +221,10 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "The warm pool's worker script, tested with DBHub 1.4.0. Default: "
        "<binary dir>/dbhub_preloader.mjs. If it does not work with the "
        "installed DBHub the gateway logs a warning and spawns plainly.")
+      ("console-dir", po::value(&console_dir),
+       "The operator console's built files, served at /console on the admin "
+       "listener. Default: <binary dir>/../console/dist (built by "
+       "deploy/setup.sh). 'off': no console.")
       ("max-body-bytes", po::value(&max_body)->default_value(4 * 1024 * 1024),
        "Largest request body accepted (413 above).")
       ("max-header-bytes", po::value(&max_header)->default_value(16 * 1024),
@@ -410,6 +415,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
 
   config.state_dir = std::filesystem::absolute(
       state_dir.empty() ? DefaultStateDir() : std::filesystem::path(state_dir));
+  config.console_dir =
+      console_dir == "off" ? std::filesystem::path()
+      : console_dir.empty()
+          ? (ExecutableDir() / ".." / "console" / "dist").lexically_normal()
+          : std::filesystem::absolute(console_dir);
 
   struct DurationFlag {
     const char* name;
@@ -670,6 +680,9 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
                                ? nlohmann::json(nullptr)
                                : nlohmann::json(config.default_dsn_file.string())},
       {"warm_preloader", config.warm_preloader},
+      {"console_dir", config.console_dir.empty()
+                          ? nlohmann::json(nullptr)
+                          : nlohmann::json(config.console_dir.string())},
       {"sandbox", config.runtime == "process" ? SandboxConfigJson(config.sandbox)
                                               : nlohmann::json(nullptr)},
       {"policies",

@@ -23,6 +23,8 @@
 #include "gateway/metrics.h"
 #include "gateway/structured_log.h"
 #include "gateway/webhooks.h"
+#include "gateway/console_assets.h"
+#include "gateway/console_feed.h"
 #include "runtime/clock.h"
 #include "runtime/container_adoption.h"
 #include "runtime/docker_runtime.h"
@@ -287,6 +289,18 @@ int RunGateway(const Config& config) {
 
   // Observers of the pool: declared before it so that they outlive it.
   gateway::GatewayMetrics metrics;
+  // The operator console: its files (when built) and its live feed.
+  gateway::ConsoleFeed console_feed;
+  std::optional<gateway::ConsoleAssets> console_assets;
+  if (!config.console_dir.empty()) {
+    auto loaded = gateway::ConsoleAssets::Load(config.console_dir);
+    if (loaded.ok()) {
+      console_assets = *std::move(loaded);
+    } else {
+      spdlog::warn("operator console off: {}",
+                   std::string(loaded.status().message()));
+    }
+  }
   logs::LifecycleLogger lifecycle_log;
   gateway::WebhookNotifier webhooks(
       {.urls = config.webhooks,
@@ -402,6 +416,7 @@ int RunGateway(const Config& config) {
   pool.AddObserver(&metrics);
   pool.AddObserver(&lifecycle_log);
   pool.AddObserver(&webhooks);
+  pool.AddObserver(&console_feed);
   webhooks.Start();
   std::atomic<bool> stopping{false};
 
@@ -462,7 +477,9 @@ int RunGateway(const Config& config) {
                                     [&warm_pool] { return warm_pool->Stats(); })
                               : nullptr,
        .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
-       .tenants = &tenant_admin});
+       .tenants = &tenant_admin,
+       .console = console_assets ? &*console_assets : nullptr,
+       .feed = &console_feed});
   metrics.SetSessionCount(
       [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // Requests without credentials reach the --default-dsn-file backend.
