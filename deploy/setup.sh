@@ -79,8 +79,9 @@ usage: deploy/setup.sh install | start [gateway flags...] | test
            build-asan/podman-test/podman.sock, its own containers.conf and
            storage, the DBHub image built offline; kubernetes.* tests: a
            single-node cluster in build-asan/kube-test, tests/kubernetes/
-           cluster.sh, its binary built once into .deps/kubernetes); then a
-           short fuzz run
+           cluster.sh, its binary built once into .deps/kubernetes; the Helm
+           chart's tests: helm built once into .deps/helm, the gateway image
+           built offline and imported into that cluster); then a short fuzz run
            (build-fuzz/, MCPGW_FUZZ_SECONDS per target, default 12)
 EOF
 }
