@@ -909,9 +909,12 @@ absl::StatusOr<KubeRuntime::Removed> KubeRuntime::RemoveEverything() const {
   Removed removed;
   const std::string selector =
       text::Cat("?labelSelector=", QueryEscape(GatewaySelector(shared_->options.gateway_id)));
+  const std::string configmaps_path =
+      text::Cat("/api/v1/namespaces/", shared_->options.namespace_name, "/configmaps");
   for (const auto& [path, count] :
        {std::pair{shared_->pods_path, &removed.pods},
-        std::pair{shared_->secrets_path, &removed.secrets}}) {
+        std::pair{shared_->secrets_path, &removed.secrets},
+        std::pair{configmaps_path, &removed.ended_sessions}}) {
     auto listed = shared_->client->Call("GET", path + selector, std::nullopt, kCallTimeout);
     if (!listed.ok()) return listed.status();
     if (listed->status != 200) {

@@ -73,11 +73,13 @@ class KubeRuntime final : public Runtime {
                                           std::shared_ptr<InstanceEvents> events);
   absl::Status Remove(const std::string& pod_name) const;
 
-  // Deletes every pod and Secret of this gateway id in the namespace
-  // (--kube-cleanup). Errors when they cannot be listed or deleted.
+  // Deletes every pod, Secret and ended-session ConfigMap of this gateway
+  // id in the namespace (--kube-cleanup). Errors when they cannot be
+  // listed or deleted.
   struct Removed {
     int pods = 0;
     int secrets = 0;
+    int ended_sessions = 0;
   };
   absl::StatusOr<Removed> RemoveEverything() const;
 

@@ -217,8 +217,10 @@ int RunKubeCleanup(const Config& config, const std::string& secret) {
     spdlog::critical("{}", std::string(removed.status().message()));
     return 1;
   }
-  spdlog::info("kube cleanup: {} pod(s) and {} Secret(s) deleted in namespace {}",
-               removed->pods, removed->secrets, config.kube.namespace_name);
+  spdlog::info("kube cleanup: {} pod(s), {} Secret(s) and {} ended-session "
+               "ConfigMap(s) deleted in namespace {}",
+               removed->pods, removed->secrets, removed->ended_sessions,
+               config.kube.namespace_name);
   return 0;
 }
 

@@ -4,7 +4,7 @@
 // queries SQLite (a PersistentVolume) and PostgreSQL (a private server where
 // pods reach it); the replica holding the session is deleted mid-session and
 // the next call on the same Mcp-Session-Id succeeds; `helm upgrade` keeps the
-// secret and the sessions; `helm uninstall` leaves no pod or Secret behind
+// secret and the sessions; `helm uninstall` leaves no pod, Secret or ended-session record behind
 // (the pre-delete hook's --kube-cleanup).
 //
 // Run: tests/helm/run.sh e2e.test.mjs   with
@@ -294,7 +294,12 @@ step('helm upgrade keeps the secret and the sessions', async () => {
   for (const [k, v] of Object.entries(clients)) assert.equal(v.transport.sessionId, sessionIds[k], `${k}: same session`);
 });
 
-step('helm uninstall leaves no pod and no Secret behind', async () => {
+step('helm uninstall leaves no pod, Secret or ended-session record behind', async () => {
+  // One session ended with DELETE: its record (a ConfigMap) goes too.
+  const ENDED = 'mcp-gateway/kind=ended-session';
+  await Object.values(clients)[0].transport.terminateSession();
+  await waitFor('the ended session to be recorded',
+    () => cluster.json('-n', NS, 'get', 'configmaps', '-l', ENDED).items.length > 0);
   for (const { client } of Object.values(clients)) await client.close();
   for (const k of Object.keys(clients)) delete clients[k];
   await forward.stop();
@@ -305,6 +310,7 @@ step('helm uninstall leaves no pod and no Secret behind', async () => {
   await waitFor('every pod of the namespace to be gone', () => cluster.json('-n', NS, 'get', 'pods').items.length === 0);
   figures.uninstall_s = (Date.now() - t0) / 1000;
   assert.deepEqual(cluster.json('-n', NS, 'get', 'secrets').items.map((s) => s.metadata.name), []);
+  assert.deepEqual(cluster.json('-n', NS, 'get', 'configmaps', '-l', ENDED).items.map((c) => c.metadata.name), []);
   // The cleanup Job itself is gone too (hook-succeeded).
   assert.deepEqual(cluster.json('-n', NS, 'get', 'jobs').items.map((j) => j.metadata.name), []);
   // Declared databases and tenants, where their CRDs are installed.
