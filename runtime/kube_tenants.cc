@@ -105,6 +105,7 @@ struct KubeTenantDirectory::Shared {
   // What the request path reads (rebuilt after every change).
   std::map<std::string, TenantEntry, std::less<>> tenants;
   std::unordered_map<std::string, std::string> tenant_of_hash;
+  std::map<std::string, std::string, std::less<>> tenant_of_claim;
 
   std::mutex rebuild_mutex;  // one rebuild at a time
   std::map<std::string, TokenSecret> token_secrets;  // under rebuild_mutex
@@ -307,6 +308,7 @@ void KubeTenantDirectory::Shared::Rebuild() {
 
   std::map<std::string, TenantEntry, std::less<>> next;
   std::unordered_map<std::string, std::string> hashes;
+  std::map<std::string, std::string, std::less<>> claims;
   for (const auto& [name, object] : tenant_copy) {
     TenantEntry entry;
     auto parsed = policies::ParseTenant(object);
@@ -328,6 +330,15 @@ void KubeTenantDirectory::Shared::Rebuild() {
     }
     if (entry.declared.databases.empty()) {
       entry.problem = "it selects no valid Database";
+    }
+    if (!parsed->oidc_claim.empty() && entry.problem.empty()) {
+      auto [it, inserted] = claims.emplace(parsed->oidc_claim, name);
+      if (!inserted) {
+        // Two tenants claiming one value: neither gets it (ambiguous).
+        entry.notes.push_back(text::Cat("another Tenant (", it->second,
+                                        ") has the same oidcClaimValue"));
+        it->second.clear();
+      }
     }
     if (!parsed->token_secret.empty()) {
       auto version = versions.find(parsed->token_secret);
@@ -374,6 +385,7 @@ void KubeTenantDirectory::Shared::Rebuild() {
     }
     tenants = next;
     tenant_of_hash = std::move(hashes);
+    tenant_of_claim = std::move(claims);
   }
   for (const auto& [id, revision] : retired) {
     spdlog::info("tenant {} (Kubernetes): revision {} retired", id, revision);
@@ -476,6 +488,20 @@ std::optional<policies::TenantView> KubeTenantDirectory::FindByToken(
   std::lock_guard lock(shared_->mutex);
   auto owner = shared_->tenant_of_hash.find(hash);
   if (owner == shared_->tenant_of_hash.end()) return std::nullopt;
+  auto tenant = shared_->tenants.find(owner->second);
+  if (tenant == shared_->tenants.end() || !tenant->second.problem.empty()) {
+    return std::nullopt;
+  }
+  return tenant->second.declared.view;
+}
+
+std::optional<policies::TenantView> KubeTenantDirectory::FindByOidcClaim(
+    std::string_view value) const {
+  std::lock_guard lock(shared_->mutex);
+  auto owner = shared_->tenant_of_claim.find(value);
+  if (owner == shared_->tenant_of_claim.end() || owner->second.empty()) {
+    return std::nullopt;
+  }
   auto tenant = shared_->tenants.find(owner->second);
   if (tenant == shared_->tenants.end() || !tenant->second.problem.empty()) {
     return std::nullopt;

@@ -44,6 +44,9 @@ class KubeTenantDirectory final : public policies::TenantDirectory {
   ~KubeTenantDirectory() override;
 
   std::optional<policies::TenantView> FindByToken(std::string_view token) const override;
+  // The tenant whose spec.auth.oidcClaimValue is `value` (for the OAuth
+  // target resolution of issue 17 to wire); nullopt when none is served.
+  std::optional<policies::TenantView> FindByOidcClaim(std::string_view value) const;
 
   // Waits until every resource has been listed once (start-up), at most
   // `timeout`. False: not yet (the API server may be away: logged).
