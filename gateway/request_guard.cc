@@ -104,16 +104,41 @@ runtime::AcquireRequest RequestGuard::LaunchRequest(
     return request;
   }
   const auto& tenant = *target.tenant;
-  std::vector<policies::ConfigSource> sources;
-  for (std::size_t i = 0; i < tenant.sources.size(); ++i) {
-    const std::string var = text::Cat("MCPGW_SOURCE_", i, "_DSN");
-    sources.push_back({tenant.sources[i].id, var});
-    request.secret_env.push_back(
-        text::Cat(var, "=", tenant.sources[i].dsn.original));
-  }
   policies::ToolPolicy tools;
   tools.readonly = tenant.options.readonly;
   tools.max_rows = tenant.options.max_rows;
+  std::vector<policies::ConfigSource> sources;
+  for (std::size_t i = 0; i < tenant.sources.size(); ++i) {
+    const auto& source = tenant.sources[i];
+    if (!source.connection) {
+      const std::string var = text::Cat("MCPGW_SOURCE_", i, "_DSN");
+      sources.push_back({source.id, var});
+      request.secret_env.push_back(text::Cat(var, "=", source.dsn.original));
+      continue;
+    }
+    // A declared database: DBHub connects with its fields and the pod reads
+    // the user and password from the user's Secret; the gateway never
+    // holds them.
+    const auto& connection = *source.connection;
+    policies::ConfigSource config{source.id, "", connection};
+    if (connection.credentials) {
+      config.user_var = text::Cat("MCPGW_SOURCE_", i, "_USER");
+      config.password_var = text::Cat("MCPGW_SOURCE_", i, "_PASSWORD");
+      request.secret_key_env.push_back({config.user_var,
+                                        connection.credentials->secret,
+                                        connection.credentials->user_key});
+      request.secret_key_env.push_back({config.password_var,
+                                        connection.credentials->secret,
+                                        connection.credentials->password_key});
+    }
+    if (connection.readonly || connection.max_rows) {
+      policies::ToolPolicy own = tools;
+      if (connection.readonly) own.readonly = *connection.readonly;
+      if (connection.max_rows) own.max_rows = connection.max_rows;
+      config.tools = own;
+    }
+    sources.push_back(std::move(config));
+  }
   request.dbhub_config = policies::DbhubConfigToml(sources, tools);
   request.idle_timeout = tenant.options.idle_timeout;
   return request;

@@ -101,12 +101,24 @@ int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
   return drained;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> TenantAdmin::CurrentRevisions() const {
+  std::vector<std::pair<std::string, std::int64_t>> current;
+  if (registry_ != nullptr) {
+    for (const auto& tenant : registry_->List()) {
+      current.emplace_back(tenant.id, tenant.revision);
+    }
+  } else if (declared_.revisions) {
+    current = declared_.revisions();
+  }
+  return current;
+}
+
 std::optional<std::string> TenantAdmin::TenantOfKeyPrefix(
     std::string_view prefix) const {
-  for (const auto& tenant : registry_.List()) {
-    if (policies::KeyPrefix(policies::TenantInstanceKey(
-            key_secret_, tenant.id, tenant.revision)) == prefix) {
-      return tenant.id;
+  for (const auto& [id, revision] : CurrentRevisions()) {
+    if (policies::KeyPrefix(policies::TenantInstanceKey(key_secret_, id, revision)) ==
+        prefix) {
+      return id;
     }
   }
   std::lock_guard lock(mutex_);
@@ -122,9 +134,9 @@ TenantAdmin::KeyPrefixTenants() const {
     std::lock_guard lock(mutex_);
     for (const auto& [prefix, owner] : drained_prefixes_) prefixes[prefix] = owner;
   }
-  for (const auto& tenant : registry_.List()) {
-    prefixes[policies::KeyPrefix(policies::TenantInstanceKey(
-        key_secret_, tenant.id, tenant.revision))] = {tenant.id, tenant.revision};
+  for (const auto& [id, revision] : CurrentRevisions()) {
+    prefixes[policies::KeyPrefix(policies::TenantInstanceKey(key_secret_, id, revision))] =
+        {id, revision};
   }
   return prefixes;
 }
@@ -153,8 +165,8 @@ std::optional<TenantAdminAnswer> TenantAdmin::PutSource(
     return Error(static_cast<http::status>(refused->http_status), "dsn_refused",
                  refused->message);
   }
-  auto before = registry_.Get(tenant);
-  auto put = registry_.PutSource(tenant, source, *dsn);
+  auto before = registry_->Get(tenant);
+  auto put = registry_->PutSource(tenant, source, *dsn);
   if (!put.ok()) return FromStatus(put.status());
   if (before && before->revision != put->revision) {
     DrainRevision(tenant, before->revision);
@@ -162,9 +174,23 @@ std::optional<TenantAdminAnswer> TenantAdmin::PutSource(
   return std::nullopt;
 }
 
+TenantAdminAnswer TenantAdmin::HandleDeclared(
+    http::verb method, const std::vector<std::string>& segments) const {
+  if (method != http::verb::get || segments.size() > 1) {
+    return Error(http::status::conflict, "conflict", declared_.managed_with);
+  }
+  if (segments.empty()) {
+    return {http::status::ok, {{"tenants", declared_.list()}}, {}};
+  }
+  auto tenant = declared_.get(segments[0]);
+  if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
+  return {http::status::ok, *tenant, {}};
+}
+
 TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
                                       std::string_view body) {
   const auto segments = Segments(path.substr(kRoot.size()));
+  if (registry_ == nullptr) return HandleDeclared(method, segments);
   nlohmann::json json = nlohmann::json::object();
   const bool writes = method == http::verb::post || method == http::verb::put ||
                       method == http::verb::patch;
@@ -180,7 +206,7 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
   if (segments.empty()) {
     if (method == http::verb::get) {
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& tenant : registry_.List()) {
+      for (const auto& tenant : registry_->List()) {
         list.push_back(policies::TenantToJson(tenant));
       }
       return {http::status::ok, {{"tenants", list}}, {}};
@@ -195,7 +221,7 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
       return Error(http::status::bad_request, "bad_request",
                    "sources must be an array of {\"id\", \"dsn\"}");
     }
-    auto created = registry_.Create(id, *options);
+    auto created = registry_->Create(id, *options);
     if (!created.ok()) return FromStatus(created.status());
     for (const auto& source : sources) {
       const std::string source_id =
@@ -205,28 +231,28 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
                                                  : nlohmann::json());
       if (failed) {
         // All or nothing: a half-made tenant would surprise its owner.
-        registry_.Delete(id).IgnoreError();
+        registry_->Delete(id).IgnoreError();
         return *failed;
       }
     }
     spdlog::info("admin: created tenant {}", id);
-    return {http::status::created, policies::TenantToJson(*registry_.Get(id)), {}};
+    return {http::status::created, policies::TenantToJson(*registry_->Get(id)), {}};
   }
 
   const std::string& id = segments[0];
   if (segments.size() == 1) {
     if (method == http::verb::get) {
-      auto tenant = registry_.Get(id);
+      auto tenant = registry_->Get(id);
       if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
       return {http::status::ok, policies::TenantToJson(*tenant), {}};
     }
     if (method == http::verb::patch || method == http::verb::put) {
-      auto tenant = registry_.Get(id);
+      auto tenant = registry_->Get(id);
       if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
       auto options = policies::TenantOptionsFromJson(
           json.value("options", nlohmann::json::object()), tenant->options);
       if (!options.ok()) return FromStatus(options.status());
-      auto updated = registry_.UpdateOptions(id, *options);
+      auto updated = registry_->UpdateOptions(id, *options);
       if (!updated.ok()) return FromStatus(updated.status());
       DrainRevision(id, tenant->revision);
       spdlog::info("admin: tenant {} options changed (revision {})", id,
@@ -234,9 +260,9 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
       return {http::status::ok, policies::TenantToJson(*updated), {}};
     }
     if (method == http::verb::delete_) {
-      auto tenant = registry_.Get(id);
+      auto tenant = registry_->Get(id);
       if (!tenant) return Error(http::status::not_found, "not_found", "no such tenant");
-      if (auto status = registry_.Delete(id); !status.ok()) return FromStatus(status);
+      if (auto status = registry_->Delete(id); !status.ok()) return FromStatus(status);
       DrainRevision(id, tenant->revision);
       spdlog::info("admin: deleted tenant {}", id);
       return {http::status::ok, {{"id", id}, {"deleted", true}}, {}};
@@ -252,11 +278,11 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
         return *failed;
       }
       spdlog::info("admin: tenant {} source {} set", id, source);
-      return {http::status::ok, policies::TenantToJson(*registry_.Get(id)), {}};
+      return {http::status::ok, policies::TenantToJson(*registry_->Get(id)), {}};
     }
     if (method == http::verb::delete_) {
-      auto before = registry_.Get(id);
-      auto updated = registry_.DeleteSource(id, source);
+      auto before = registry_->Get(id);
+      auto updated = registry_->DeleteSource(id, source);
       if (!updated.ok()) return FromStatus(updated.status());
       if (before) DrainRevision(id, before->revision);
       spdlog::info("admin: tenant {} source {} removed", id, source);
@@ -270,7 +296,7 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
     if (!label.is_string()) {
       return Error(http::status::bad_request, "bad_request", "label must be a string");
     }
-    auto issued = registry_.IssueToken(id, label.get<std::string>());
+    auto issued = registry_->IssueToken(id, label.get<std::string>());
     if (!issued.ok()) return FromStatus(issued.status());
     spdlog::info("admin: tenant {} token {} issued", id, issued->id);
     return {http::status::created,
@@ -282,7 +308,7 @@ TenantAdminAnswer TenantAdmin::Handle(http::verb method, std::string_view path,
   }
   if (collection == "tokens" && segments.size() == 3) {
     if (method != http::verb::delete_) return MethodNotAllowed("DELETE");
-    if (auto status = registry_.RevokeToken(id, segments[2]); !status.ok()) {
+    if (auto status = registry_->RevokeToken(id, segments[2]); !status.ok()) {
       return FromStatus(status);
     }
     spdlog::info("admin: tenant {} token {} revoked", id, segments[2]);

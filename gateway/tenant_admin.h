@@ -11,7 +11,11 @@
 //   DELETE /admin/tenants/{id}/tokens/{token id}
 // A change of sources or options gives the tenant a new revision: new
 // requests get a new instance, and the old one is drained.
+// In Kubernetes mode tenants are declared resources: GET lists them, and
+// every write answers 409 saying they are managed with kubectl.
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -41,11 +45,27 @@ struct TenantAdminAnswer {
 // an array of {"id", "dsn"} objects) with another type. nullopt when fine.
 std::optional<std::string> TenantBodyProblem(const nlohmann::json& body);
 
+// Tenants declared elsewhere (Kubernetes resources): shown here, changed
+// there.
+struct DeclaredTenants {
+  std::string managed_with;  // the 409's message for any write
+  std::function<nlohmann::json()> list;
+  std::function<std::optional<nlohmann::json>(std::string_view)> get;
+  std::function<std::vector<std::pair<std::string, std::int64_t>>()> revisions;
+};
+
 class TenantAdmin {
  public:
   TenantAdmin(policies::TenantRegistry& registry, runtime::InstancePoolApi& pool,
               const policies::DsnPolicy& rules, std::string key_secret)
-      : registry_(registry),
+      : registry_(&registry),
+        pool_(pool),
+        rules_(rules),
+        key_secret_(std::move(key_secret)) {}
+  TenantAdmin(DeclaredTenants declared, runtime::InstancePoolApi& pool,
+              const policies::DsnPolicy& rules, std::string key_secret)
+      : registry_(nullptr),
+        declared_(std::move(declared)),
         pool_(pool),
         rules_(rules),
         key_secret_(std::move(key_secret)) {}
@@ -67,16 +87,22 @@ class TenantAdmin {
   };
   std::map<std::string, TenantRevision, std::less<>> KeyPrefixTenants() const;
 
- private:
   // Drains every instance of `tenant` at `revision` (after an edit or a
   // delete). Returns how many.
   int DrainRevision(std::string_view tenant, std::int64_t revision);
+
+ private:
+  // Every tenant's current revision (the registry's, or the declared ones).
+  std::vector<std::pair<std::string, std::int64_t>> CurrentRevisions() const;
+  TenantAdminAnswer HandleDeclared(http::verb method,
+                                   const std::vector<std::string>& segments) const;
   // Checks and stores one source; an error answer on failure.
   std::optional<TenantAdminAnswer> PutSource(const std::string& tenant,
                                              const std::string& source,
                                              const nlohmann::json& dsn);
 
-  policies::TenantRegistry& registry_;
+  policies::TenantRegistry* const registry_;  // null: declared tenants
+  const DeclaredTenants declared_ = {};
   runtime::InstancePoolApi& pool_;
   const policies::DsnPolicy& rules_;
   const std::string key_secret_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "policies/source_connection.h"
 
 namespace mcpgw::policies {
 
@@ -20,12 +21,20 @@ struct ToolPolicy {
 
 struct ConfigSource {
   std::string id;       // [a-z0-9_], see ValidSourceId
-  std::string env_var;  // the variable that holds its DSN
+  std::string env_var;  // the variable that holds its DSN (DSN sources)
+  // Set: DBHub connects with these fields instead of a DSN (`env_var` is
+  // unused); the user and password are `${user_var}` and `${password_var}`.
+  std::optional<SourceConnection> connection = {};
+  std::string user_var = {};
+  std::string password_var = {};
+  // This source's own tool policy; unset: the one given for all.
+  std::optional<ToolPolicy> tools = {};
 };
 
-// The TOML text. Without restrictions no [[tools]] are written (DBHub then
-// enables its default tools); with them execute_sql carries readonly and
-// max_rows and search_objects stays enabled.
+// The TOML text. A source without restrictions gets no [[tools]] (DBHub
+// then enables its default tools); with them execute_sql carries readonly
+// and max_rows and search_objects stays enabled. Connection fields are
+// written as TOML strings, escaped; they were validated before (no `${`).
 std::string DbhubConfigToml(const std::vector<ConfigSource>& sources,
                             const ToolPolicy& tools);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "policies/dsn.h"
+#include "policies/source_connection.h"
 
 namespace mcpgw::policies {
 
@@ -54,6 +55,10 @@ struct TenantOptions {
 struct TenantSource {
   std::string id;
   Dsn dsn;  // secret (original, canonical)
+  // Set for a declared Database (Kubernetes): DBHub connects with these
+  // fields and reads the credentials from the Secret they name; `dsn` then
+  // holds no secret (type://host:port/database, for the DSN rules and logs).
+  std::optional<SourceConnection> connection = {};
 };
 
 // What the request path knows of a tenant: everything needed to launch its

@@ -398,6 +398,11 @@ DockerRuntime::DockerRuntime(std::shared_ptr<const DockerEngine> engine,
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
     const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
+  if (!spec.secret_key_env.empty()) {
+    return absl::FailedPreconditionError(
+        "this instance reads its credentials from a Kubernetes Secret: only "
+        "--runtime kubernetes can start it");
+  }
   auto state = NewState(engine_, exits_, options_, spec, std::move(events));
   ContainerSpec container;
   container.image = options_.image;

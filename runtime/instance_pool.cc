@@ -221,7 +221,8 @@ absl::Status InstancePool::Start(const std::shared_ptr<PooledInstance>& instance
                   instance->redacted_target, std::move(request.secrets),
                   policies::KeyPrefix(instance->key),
                   std::move(request.dbhub_config),
-                  std::move(request.secret_env), instance->key};
+                  std::move(request.secret_env), instance->key,
+                  std::move(request.secret_key_env)};
   auto started = start(spec, std::make_shared<Events>(liveness_, instance->id));
   if (!started.ok()) {
     HandleExit(instance->id, std::string(started.status().message()));

@@ -98,7 +98,7 @@ void SetBlob(CURL* c, CURLoption option, const std::string& pem) {
 // the header list to keep alive for the request, or an error (token file).
 absl::StatusOr<std::unique_ptr<curl_slist, SlistDeleter>> Prepare(
     CURL* c, const KubeCredentials& creds, const std::string& url, char* error,
-    const char* content_type) {
+    const char* content_type, const char* accept = "application/json") {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
@@ -125,7 +125,7 @@ absl::StatusOr<std::unique_ptr<curl_slist, SlistDeleter>> Prepare(
     curl_easy_setopt(c, CURLOPT_SSLKEY, creds.client_key_file.c_str());
   }
   std::unique_ptr<curl_slist, SlistDeleter> headers(
-      curl_slist_append(nullptr, "Accept: application/json"));
+      curl_slist_append(nullptr, text::Cat("Accept: ", accept).c_str()));
   if (content_type != nullptr) {
     headers.reset(curl_slist_append(headers.release(),
                                     text::Cat("Content-Type: ", content_type).c_str()));
@@ -358,13 +358,14 @@ absl::StatusOr<KubeResponse> KubeClient::Call(
 
 absl::Status KubeClient::Stream(
     const std::string& path, const std::function<void(std::string_view)>& on_line,
-    const std::function<bool()>& should_stop, long* status) const {
+    const std::function<bool()>& should_stop, long* status,
+    const char* accept) const {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   CURL* c = curl.get();
   const std::string url = credentials_.server + path;
   char error[CURL_ERROR_SIZE] = {0};
-  auto headers = Prepare(c, credentials_, url, error, nullptr);
+  auto headers = Prepare(c, credentials_, url, error, nullptr, accept);
   if (!headers.ok()) return headers.status();
   StreamState state{&on_line, &should_stop, {}};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamLines);

@@ -74,11 +74,22 @@ class KubeClient {
   // GET `path` and hand every line to `on_line` as it comes (watches).
   // Returns when the server ends the answer, the connection breaks
   // (Unavailable), or `should_stop` returns true (checked about once a
-  // second). `status` receives the HTTP status.
+  // second). `status` receives the HTTP status. `accept`: another
+  // representation, e.g. kMetadataList / kMetadataWatch.
   absl::Status Stream(const std::string& path,
                       const std::function<void(std::string_view)>& on_line,
                       const std::function<bool()>& should_stop,
-                      long* status = nullptr) const;
+                      long* status = nullptr,
+                      const char* accept = "application/json") const;
+  // Objects (and lists, watch events) reduced to their metadata: the
+  // gateway learns a Secret's resourceVersion without ever receiving its
+  // data.
+  // (A list wants the List kind, a watch the item kind: each is 406 for
+  // the other, and a watch offered both yields no event.)
+  static constexpr const char* kMetadataList =
+      "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+  static constexpr const char* kMetadataWatch =
+      "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
   const KubeCredentials& credentials() const { return credentials_; }
 

@@ -743,6 +743,7 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> KubeRuntime::Launch(
     input.secret_env_names.push_back(entry.substr(0, eq));
   }
   input.has_config = !spec.dbhub_config.empty();
+  input.secret_key_env = spec.secret_key_env;
   input.termination_grace_seconds = shared_->options.termination_grace_seconds;
   input.resources = shared_->options.resources;
   input.volumes = shared_->options.volumes;

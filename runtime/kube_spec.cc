@@ -103,6 +103,11 @@ json BuildPod(const KubePodInput& input) {
   if (input.has_dsn) env.push_back(from_secret(kube_secret_key::kDsn));
   env.push_back(from_secret(kube_secret_key::kToken));
   for (const auto& name : input.secret_env_names) env.push_back(from_secret(name));
+  for (const auto& ref : input.secret_key_env) {
+    env.push_back({{"name", ref.name},
+                   {"valueFrom",
+                    {{"secretKeyRef", {{"name", ref.secret}, {"key", ref.key}}}}}});
+  }
 
   json args = json::array({"--transport", "http", "--port", port});
   json mounts = json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}});

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/runtime.h"
+
 namespace mcpgw::runtime {
 
 // Label and annotation names on every pod and secret the gateway creates.
@@ -70,6 +72,9 @@ struct KubePodInput {
   bool has_dsn = true;
   // Names of the secret_env entries (values go into the Secret only).
   std::vector<std::string> secret_env_names;
+  // Variables from keys of the user's own Secrets (declared databases'
+  // credentials): secretKeyRef to them, no value anywhere in the gateway.
+  std::vector<SecretKeyEnv> secret_key_env;
   bool has_config = false;
   std::int64_t uid = 10001;
   std::int64_t termination_grace_seconds = 3;

@@ -28,6 +28,7 @@ struct AcquireRequest {
   // See LaunchSpec: a DBHub config and the environment it interpolates.
   std::string dbhub_config = {};
   std::vector<std::string> secret_env = {};
+  std::vector<SecretKeyEnv> secret_key_env = {};
   // This instance's idle timeout (a tenant's); unset: the pool's.
   std::optional<std::chrono::milliseconds> idle_timeout = {};
 };

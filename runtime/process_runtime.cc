@@ -382,6 +382,11 @@ absl::StatusOr<ProcessRuntime::Started> ProcessRuntime::SpawnCold(
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> ProcessRuntime::Launch(
     const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
+  if (!spec.secret_key_env.empty()) {
+    return absl::FailedPreconditionError(
+        "this instance reads its credentials from a Kubernetes Secret: only "
+        "--runtime kubernetes can start it");
+  }
   auto port = PickFreeLoopbackPort();
   if (!port.ok()) return port.status();
   const std::string token = policies::RandomHex(kTokenBytes);

@@ -13,6 +13,16 @@
 
 namespace mcpgw::runtime {
 
+// An environment variable the instance gets from a key of a Secret that
+// already exists beside it (Kubernetes: `valueFrom.secretKeyRef`): the
+// gateway never holds the value. Only the kubernetes runtime has such
+// Secrets; the others refuse a launch that asks for one.
+struct SecretKeyEnv {
+  std::string name;    // the variable
+  std::string secret;  // the Secret's name, in the instances' namespace
+  std::string key;     // the key within it
+};
+
 struct LaunchSpec {
   std::string instance_id;
   // Secret: delivered to the instance only through its environment.
@@ -32,6 +42,8 @@ struct LaunchSpec {
   // The full instance key (an HMAC, not secret): names the instance where a
   // runtime needs a deterministic name (kubernetes pods).
   std::string instance_key = {};
+  // Variables taken from existing Secrets (declared tenants' credentials).
+  std::vector<SecretKeyEnv> secret_key_env = {};
 };
 
 // Where and how the gateway reaches a launched instance.

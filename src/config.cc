@@ -328,10 +328,16 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "cannot send headers. Default: none, such requests get 401.");
   options.add(server_options);
 
-  std::string allow_schemes, tenants_file, key_file, old_key_file, api_key_file;
+  std::string allow_schemes, tenants_file, tenants_from, key_file, old_key_file,
+      api_key_file;
   long long max_dsn_length = 0;
   po::options_description policy_options("Tenants and policies (docs/tenants.md)");
   policy_options.add_options()
+      ("tenants-from", po::value(&tenants_from),
+       "Where tenants live: sqlite (the registry in the state directory, "
+       "managed through the admin API) or kubernetes (Tenant and Database "
+       "resources in --kube-namespace, managed with kubectl; needs "
+       "--runtime=kubernetes and the CRDs). Default: sqlite.")
       ("tenants-file", po::value(&tenants_file),
        "TOML file of tenants to create or update at start-up (${VAR} in a "
        "DSN is read from the environment).")
@@ -491,6 +497,21 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--max-header-bytes must be at least 1024");
   }
   config.tenants_file = tenants_file;
+  config.tenants_from = tenants_from.empty() ? "sqlite" : tenants_from;
+  if (config.tenants_from != "sqlite" && config.tenants_from != "kubernetes") {
+    return absl::InvalidArgumentError(text::Cat(
+        "--tenants-from='", config.tenants_from, "': expected sqlite or kubernetes"));
+  }
+  if (config.tenants_from == "kubernetes" && config.runtime != "kubernetes") {
+    return absl::InvalidArgumentError(
+        "--tenants-from=kubernetes needs --runtime=kubernetes (declared "
+        "databases' credentials reach the pods from their Secrets)");
+  }
+  if (config.tenants_from == "kubernetes" && !tenants_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tenants-file seeds the SQLite registry; with --tenants-from=kubernetes "
+        "declare Tenant and Database resources instead");
+  }
   config.credentials_key_file = key_file;
   config.credentials_old_key_file = old_key_file;
   config.dsn_api_key_file = api_key_file;
@@ -686,7 +707,8 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"sandbox", config.runtime == "process" ? SandboxConfigJson(config.sandbox)
                                               : nlohmann::json(nullptr)},
       {"policies",
-       {{"tenants_file", config.tenants_file.string()},
+       {{"tenants_from", config.tenants_from},
+        {"tenants_file", config.tenants_file.string()},
         {"credentials_key_file", config.credentials_key_file.string()},
         {"allow_schemes", config.allow_schemes},
         {"allow_hosts", config.allow_hosts},

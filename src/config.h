@@ -81,6 +81,11 @@ struct Config {
 
   // Tenants and policies (docs/tenants.md).
   std::filesystem::path tenants_file;  // seed, read at start-up
+  // Where tenants live: "sqlite" (the registry in the state directory) or
+  // "kubernetes" (Tenant and Database resources in --kube-namespace, with
+  // --runtime=kubernetes only; explicit, so that a kubernetes gateway
+  // without the CRDs keeps its SQLite tenants).
+  std::string tenants_from;
   // 64 hex digits. Empty: $MCPGW_CREDENTIALS_KEY, else
   // <state-dir>/credentials.key (generated, 0600).
   std::filesystem::path credentials_key_file;

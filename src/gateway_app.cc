@@ -38,6 +38,8 @@
 #include "runtime/warm_pool.h"
 #include "src/sandbox_setup.h"
 #include "src/state_dir.h"
+#include "absl/cleanup/cleanup.h"
+#include "src/kube_tenant_setup.h"
 #include "src/tenant_setup.h"
 #include "policies/text.h"
 
@@ -435,8 +437,28 @@ int RunGateway(const Config& config) {
   }
   gateway::RequestGuard request_guard(pool, tenants->rules,
                                       GuardOptionsFrom(config));
-  gateway::TenantAdmin tenant_admin(*tenants->registry, pool, tenants->rules,
-                                    *secret);
+  // --tenants-from=kubernetes: Tenant and Database resources are the registry.
+  RevisionDrainer revision_drainer;
+  std::unique_ptr<runtime::KubeTenantDirectory> kube_tenants;
+  if (config.tenants_from == "kubernetes") {
+    auto opened = OpenKubeTenants(config, tenants->rules, *secret, revision_drainer);
+    if (!opened.ok()) {
+      spdlog::critical("{}", std::string(opened.status().message()));
+      return 1;
+    }
+    kube_tenants = *std::move(opened);
+  }
+  std::optional<gateway::TenantAdmin> tenant_admin_storage;
+  if (kube_tenants) {
+    tenant_admin_storage.emplace(
+        DeclaredTenantsOf(*kube_tenants, config.kube.namespace_name), pool,
+        tenants->rules, *secret);
+  } else {
+    tenant_admin_storage.emplace(*tenants->registry, pool, tenants->rules, *secret);
+  }
+  gateway::TenantAdmin& tenant_admin = *tenant_admin_storage;
+  revision_drainer.Set(&tenant_admin);
+  absl::Cleanup no_more_drains = [&revision_drainer] { revision_drainer.Set(nullptr); };
   gateway::McpHandler mcp_handler(
       pool,
       {.key_secret = *secret,
@@ -452,7 +474,9 @@ int RunGateway(const Config& config) {
       {.allow_dsn_requests = config.allow_dsn_requests,
        .dsn_api_key = tenants->dsn_api_key,
        .dsn_rules = &tenants->rules,
-       .tenants = tenants->registry.get()},
+       .tenants = kube_tenants ? static_cast<const policies::TenantDirectory*>(
+                                     kube_tenants.get())
+                               : tenants->registry.get()},
       &request_guard);
   // Replicas share the sessions ended with DELETE through the cluster,
   // which also keeps them across restarts.

@@ -24,6 +24,37 @@ TEST(DbhubConfig, ReadonlyAndMaxRowsGoToExecuteSql) {
   EXPECT_NE(toml.find("name = \"search_objects\""), std::string::npos);
 }
 
+TEST(DbhubConfig, ConnectionFieldsWithCredentialsFromTheEnvironment) {
+  SourceConnection shop{.type = "postgres",
+                        .host = "db.example",
+                        .port = 5432,
+                        .database = "sh\"op",
+                        .credentials = CredentialsRef{"shop-db", "user", "pw"},
+                        .ssl_mode = "require",
+                        .connection_timeout_seconds = 10,
+                        .query_timeout_seconds = 30,
+                        .readonly = {},
+                        .max_rows = {}};
+  ConfigSource source{"shop", "", shop, "MCPGW_SOURCE_0_USER", "MCPGW_SOURCE_0_PASSWORD",
+                      ToolPolicy{.readonly = false, .max_rows = 7}};
+  ConfigSource notes{"notes", "", SourceConnection{.type = "sqlite", .database = "/srv/n.db"}};
+  const std::string toml = DbhubConfigToml({source, notes}, {.readonly = true});
+  EXPECT_NE(toml.find("id = \"shop\"\ntype = \"postgres\"\nhost = \"db.example\"\n"
+                      "port = 5432\ndatabase = \"sh\\\"op\"\n"
+                      "user = \"${MCPGW_SOURCE_0_USER}\"\n"
+                      "password = \"${MCPGW_SOURCE_0_PASSWORD}\"\nsslmode = \"require\"\n"
+                      "connection_timeout = 10\nquery_timeout = 30\n"),
+            std::string::npos)
+      << toml;
+  EXPECT_NE(toml.find("id = \"notes\"\ntype = \"sqlite\"\ndatabase = \"/srv/n.db\"\n"),
+            std::string::npos)
+      << toml;
+  EXPECT_EQ(toml.find("dsn ="), std::string::npos);
+  // shop's own policy wins; notes has the common one.
+  EXPECT_NE(toml.find("source = \"shop\"\nmax_rows = 7\n"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("source = \"notes\"\nreadonly = true\n"), std::string::npos) << toml;
+}
+
 TEST(DbhubConfig, SourceIds) {
   EXPECT_TRUE(ValidSourceId("sales_2024").ok());
   EXPECT_FALSE(ValidSourceId("").ok());

@@ -98,6 +98,21 @@ TEST(KubeSpecTest, PodHoldsNoSecretAndIsRestricted) {
   EXPECT_FALSE(pod["metadata"]["labels"].contains(kube_label::kDbhubConfig));
 }
 
+TEST(KubeSpecTest, DeclaredCredentialsComeFromTheUsersSecret) {
+  KubePodInput input = Input();
+  input.secret_key_env = {{"MCPGW_SOURCE_0_PASSWORD", "shop-db", "password"}};
+  const json pod = BuildPod(input);
+  bool found = false;
+  for (const auto& env : pod["spec"]["containers"][0]["env"]) {
+    if (env["name"] != "MCPGW_SOURCE_0_PASSWORD") continue;
+    found = true;
+    EXPECT_FALSE(env.contains("value"));
+    EXPECT_EQ(env["valueFrom"]["secretKeyRef"]["name"], "shop-db");
+    EXPECT_EQ(env["valueFrom"]["secretKeyRef"]["key"], "password");
+  }
+  EXPECT_TRUE(found) << pod.dump();
+}
+
 TEST(KubeSpecTest, ConfigComesFromTheSecretVolume) {
   auto input = Input();
   input.has_config = true;

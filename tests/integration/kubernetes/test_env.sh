@@ -4,7 +4,8 @@
 # Security level, and the tests' SQLite files shared with every pod:
 # DIR/shared (the tests' TMPDIR) as a hostPath PersistentVolume bound to the
 # claim mcpgw-sqlite, which the gateway mounts at the same path
-# (--kube-volume).
+# (--kube-volume); and the Tenant and Database CRDs
+# (deploy/helm/mcp-gateway/crds/).
 #
 #   test_env.sh up DIR      (cluster up, namespace, volume; idempotent)
 #   test_env.sh down DIR    (cluster down: removes DIR)
@@ -61,6 +62,8 @@ spec:
   volumeName: $NS-sqlite
   resources: {requests: {storage: 1Gi}}
 YAML
+    # The Tenant and Database CRDs (DeclaredTenantsTest).
+    k apply -f "$HERE/../../../deploy/helm/mcp-gateway/crds/"
     # What earlier runs left.
     k -n "$NS" delete pods --all --grace-period=0 --wait=false >/dev/null 2>&1 || true
     for _ in $(seq 1 60); do
