@@ -13,6 +13,7 @@
 #include "gateway/jsonrpc_body.h"
 #include "gateway/protocol_version.h"
 #include "gateway/relay.h"
+#include "gateway/request_metadata.h"
 #include "gateway/sse_relay.h"
 #include "policies/instance_key.h"
 #include "policies/text.h"
@@ -42,15 +43,6 @@ ErrorReply BackendFailed(std::string message) {
                     policies::rpc_code::kBackendFailed, std::move(message), {}};
 }
 
-std::string SupportedVersionsList() {
-  std::string list;
-  for (const auto version : SupportedProtocolVersions()) {
-    if (!list.empty()) list += ", ";
-    list += version;
-  }
-  return list;
-}
-
 }  // namespace
 
 McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options,
@@ -61,16 +53,19 @@ McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options
       connections_(std::make_shared<BackendConnections>()),
       sessions_(std::make_shared<SessionManager>(options_.key_secret,
                                                  options_.session_ttl)),
+      eras_(std::make_shared<BackendEras>()),
       streams_(options_.replay),
       legacy_(options_.replay) {
   // Weak: the pool outlives this handler, and the sockets inside must not
   // outlive the io_context they belong to.
   pool_.OnInstanceGone(
       [connections = std::weak_ptr<BackendConnections>(connections_),
-       sessions = std::weak_ptr<SessionManager>(sessions_)](
+       sessions = std::weak_ptr<SessionManager>(sessions_),
+       eras = std::weak_ptr<BackendEras>(eras_)](
           const std::string& instance_id) {
         if (auto alive = connections.lock()) alive->Forget(instance_id);
         if (auto alive = sessions.lock()) alive->ForgetInstance(instance_id);
+        if (auto alive = eras.lock()) alive->Forget(instance_id);
       });
 }
 
@@ -206,13 +201,19 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
   const auto version_header = Header(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
     co_return co_await Refuse(
-        request, client,
-        BadRequest(policies::rpc_code::kUnsupportedProtocolVersion,
-                   text::Cat("unsupported MCP-Protocol-Version '",
-                             version_header->substr(0, 40),
-                             "'; this gateway speaks ",
-                             SupportedVersionsList())),
+        request, client, UnsupportedVersionReply(*version_header, parsed_body),
         accounting, outcome::kRefused);
+  }
+  // The stateless era mirrors the body into headers; a client of it that
+  // left the version header out is caught here too (else it would be taken
+  // as 2025-03-26).
+  if (request.method() == http::verb::post &&
+      ((version_header && IsStatelessRevision(*version_header)) ||
+       (!version_header && !MetaProtocolVersion(parsed_body).empty()))) {
+    if (auto mismatch = CheckRequestMetadata(request, parsed_body)) {
+      co_return co_await Refuse(request, client, *mismatch, accounting,
+                                outcome::kRefused);
+    }
   }
   JsonRpcBody body;
   if (request.method() == http::verb::post) {
@@ -293,6 +294,18 @@ asio::awaitable<bool> McpHandler::Forward(
                               refusal->second);
   }
   accounting.instance_id = lease->instance_id();
+  // A 2026-07-28 request to a backend of the initialize era is bridged.
+  // (No co_await inside a condition: GCC 12 miscompiles the temporaries.)
+  const auto version = Header(request, kProtocolVersionHeader);
+  if (request.method() == http::verb::post && version &&
+      IsStatelessRevision(*version) &&
+      body.shape == JsonRpcBody::Shape::kSingle) {
+    const BackendEra era = co_await EraOf(*lease);
+    if (era == BackendEra::kInitialize) {
+      co_return co_await Bridge(request, client, *lease,
+                                body.messages.front(), accounting);
+    }
+  }
   const auto backend_start = std::chrono::steady_clock::now();
 
   Request backend_request = BuildBackendRequest(request, lease->endpoint());

@@ -243,7 +243,7 @@ TEST_F(AdminApiTest, DeleteStopsNowAndTheRequestInFlightGetsAJsonRpcError) {
   EXPECT_EQ(deleted.status, 202) << deleted.Describe();
   const auto answer = busy.slow_answer.get();
   EXPECT_EQ(answer.status, 502) << answer.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(answer), -31005) << answer.Describe();
   EXPECT_TRUE(WaitUntil([&] { return !IsRunning(pid); }, kWait));
   EXPECT_TRUE(WaitUntil(
       [&] { return Admin("GET", "/admin/instances/" + id).status == 404; },

@@ -58,7 +58,7 @@ FileFacts Stat(const std::string& path) {
   return {true, static_cast<unsigned>(st.st_mode & 07777), st.st_uid};
 }
 
-constexpr int kBackendStartFailed = -32003;
+constexpr int kBackendStartFailed = -31003;
 
 std::string ReadProcStatus(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

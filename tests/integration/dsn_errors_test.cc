@@ -40,7 +40,7 @@ TEST_F(DsnErrorsTest, UnreachableDatabaseIs502WithReasonAndWithoutPassword) {
     const auto response = client.Call("tools/list", nlohmann::json::object(),
                                       kLongTimeout);
 
-    EXPECT_TRUE(IsJsonRpcErrorResponse(response, 502, -32003));
+    EXPECT_TRUE(IsJsonRpcErrorResponse(response, 502, -31003));
     EXPECT_NE(JsonRpcErrorMessage(response).find("ECONNREFUSED"),
               std::string::npos)
         << response.Describe();
@@ -55,7 +55,7 @@ TEST_F(DsnErrorsTest, UnsupportedSchemeIs400) {
 
   const auto response = client.ListTools();
 
-  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 400, -32002));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 400, -31002));
 }
 
 TEST_F(DsnErrorsTest, MissingDsnHeaderIs401NamingTheHeader) {
@@ -64,7 +64,7 @@ TEST_F(DsnErrorsTest, MissingDsnHeaderIs401NamingTheHeader) {
 
   const auto response = client.ListTools();
 
-  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 401, -32001));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 401, -31001));
   EXPECT_NE(JsonRpcErrorMessage(response).find("X-DBHub-DSN"),
             std::string::npos)
       << response.Describe();
@@ -80,7 +80,7 @@ TEST_F(DsnErrorsTest, DsnInQueryStringIs400) {
   // With a valid header too: the query string alone is reason to refuse.
   auto with_header = Client(NewSqliteDsn("query.db"));
   const auto a = with_header.PostRaw(body, "?dsn=" + UrlEncode(secret_dsn));
-  EXPECT_TRUE(IsJsonRpcErrorResponse(a, 400, -32002));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(a, 400, -31002));
   EXPECT_TRUE(DoesNotContain(a.body, kBadPassword));
 
   // Without a header, a DSN smuggled in the query is not accepted either.

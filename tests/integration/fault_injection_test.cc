@@ -159,7 +159,7 @@ TEST_F(FaultInjectionTest, NeverReadyInstanceIsKilledAtTheStartTimeout) {
   const ScopedEnv fake_dbhub("MCP_GATEWAY_DBHUB", script.string());
   StartGateway({"--start-timeout=2s"});
   const auto answer = Client(NewSqliteDsn("never.db")).ExecuteSql(kPeopleQuery);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, -32003)) << answer.Describe();
+  EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, -31003)) << answer.Describe();
   EXPECT_TRUE(WaitUntil(
       [&] {
         // (The gateway's own command line names the script too.)
@@ -186,7 +186,7 @@ TEST_F(FaultInjectionTest, InstanceThatExitsAtOnceIs502) {
   auto client = Client(NewSqliteDsn("exits.db"));
   for (int i = 0; i < 3; ++i) {
     const auto answer = client.ExecuteSql(kPeopleQuery);
-    EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, -32003)) << answer.Describe();
+    EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, -31003)) << answer.Describe();
   }
   EXPECT_FALSE(gateway().HasExited());
 }
@@ -344,7 +344,7 @@ TEST_F(FaultInjectionTest, InstanceExhaustionIs503AndRecovers) {
 
   const std::string other = NewSqliteDsn("other.db");
   const auto refused = Client(other).ExecuteSql(kPeopleQuery);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 503, -32004)) << refused.Describe();
+  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 503, -31004)) << refused.Describe();
   EXPECT_FALSE(refused.Header("retry-after").empty());
   EXPECT_EQ(busy.get().status, 200);
   ExpectServedSoon(other, kPeopleQuery);

@@ -29,7 +29,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr int kBackendStartFailed = -32003;
+constexpr int kBackendStartFailed = -31003;
 
 class KubernetesRuntimeTest : public GatewayTest {
  protected:

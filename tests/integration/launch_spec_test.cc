@@ -99,7 +99,7 @@ TEST_F(LaunchSpecTest, DefaultDsnFileServesRequestsWithoutCredentials) {
                      "Authorization: Bearer not-a-dsn"};
   request.body = R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})";
   const auto refused = http.Send(request);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, -32008));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, -31008));
   EXPECT_EQ(Instances().instances.size(), 2u);
 }
 

@@ -47,9 +47,50 @@ TEST_F(McpProtocolTest, UnsupportedProtocolVersionIs400AndSupportedOnesPass) {
       client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
                   {"MCP-Protocol-Version: 1999-01-01"});
   EXPECT_EQ(refused.status, 400) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32013);
+  EXPECT_EQ(JsonRpcErrorCode(refused), -31013);
   EXPECT_NE(JsonRpcErrorMessage(refused).find("2025-06-18"), std::string::npos)
       << "the error should list the supported revisions";
+}
+
+// 2026-07-28 (issue 18): the gateway's own answers in that revision's
+// shapes, before DBHub is reached, and a matching request served by DBHub.
+TEST_F(McpProtocolTest, StatelessRevisionGetsItsOwnErrorShapes) {
+  StartGateway();
+  auto client = Client(NewSqliteDsn("stateless.db"));
+  const auto body = [](const char* version) {
+    return std::string(R"({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"_meta":{)")
+        + R"("io.modelcontextprotocol/protocolVersion":")" + version
+        + R"(","io.modelcontextprotocol/clientCapabilities":{}}}})";
+  };
+  const auto unsupported = client.Send(
+      "POST", body("v999.0.0"),
+      {"MCP-Protocol-Version: v999.0.0", "Mcp-Method: tools/list"});
+  EXPECT_EQ(unsupported.status, 400) << unsupported.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(unsupported), -32022) << unsupported.Describe();
+  const auto* error = AnswerWithId(unsupported, 5);
+  ASSERT_NE(error, nullptr) << unsupported.Describe();
+  EXPECT_EQ((*error)["error"]["data"]["requested"], "v999.0.0");
+  EXPECT_EQ((*error)["error"]["data"]["supported"],
+            nlohmann::json::array({"2026-07-28"}));
+
+  const auto mismatch = client.Send(
+      "POST", body("2026-07-28"),
+      {"MCP-Protocol-Version: 2026-07-28", "Mcp-Method: prompts/list"});
+  EXPECT_EQ(mismatch.status, 400) << mismatch.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(mismatch), -32020) << mismatch.Describe();
+  const auto missing = client.Send("POST", body("2026-07-28"),
+                                   {"MCP-Protocol-Version: 2026-07-28"});
+  EXPECT_EQ(missing.status, 400) << missing.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(missing), -32020) << missing.Describe();
+
+  const auto served = client.Send(
+      "POST", body("2026-07-28"),
+      {"MCP-Protocol-Version: 2026-07-28", "Mcp-Method: tools/list"});
+  EXPECT_EQ(served.status, 200) << served.Describe();
+  const auto* result = AnswerWithId(served, 5);
+  ASSERT_NE(result, nullptr) << served.Describe();
+  EXPECT_TRUE((*result)["result"].contains("tools")) << served.Describe();
+  EXPECT_EQ((*result)["result"].value("resultType", ""), "complete");
 }
 
 TEST_F(McpProtocolTest, BatchesWhereTheRevisionAllowsThem) {
@@ -151,7 +192,7 @@ TEST_F(McpProtocolTest, ResumingRefusesWhatItCannotReplay) {
   // A stream this gateway never sent.
   const auto unknown = client.Send("GET", "", {"Last-Event-ID: s0000-3"});
   EXPECT_EQ(unknown.status, 410) << unknown.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(unknown), -32014);
+  EXPECT_EQ(JsonRpcErrorCode(unknown), -31014);
   EXPECT_NE(JsonRpcErrorMessage(unknown).find("send the request again"),
             std::string::npos);
   // Not an event id of the gateway's at all.
@@ -258,7 +299,7 @@ TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
       << "the request still hangs after its instance died";
   const auto answer = slow.get();
   EXPECT_TRUE(CarriesJsonRpcError(answer)) << answer.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(answer), -31005) << answer.Describe();
   // And the gateway goes on serving, with a new instance once it has seen
   // the old one go.
   ASSERT_TRUE(WaitUntil(

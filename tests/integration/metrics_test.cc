@@ -50,7 +50,7 @@ TEST_F(MetricsTest, CountersFollowRequestsSpawnsRefusalsEvictionsAndDrains) {
   EXPECT_EQ(value("mcp_gateway_requests_total",
                   {{"method", "tools/list"}, {"outcome", "refused"}}), 1);
   EXPECT_EQ(value("mcp_gateway_refusals_total",
-                  {{"code", "-32001"}, {"reason", "missing_credentials"}}), 1);
+                  {{"code", "-31001"}, {"reason", "missing_credentials"}}), 1);
   EXPECT_EQ(value("mcp_gateway_request_duration_seconds_count",
                   {{"method", "tools/call"}}), 2);
   EXPECT_EQ(value("mcp_gateway_backend_duration_seconds_count",

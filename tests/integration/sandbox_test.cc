@@ -7,7 +7,7 @@
 //    of /etc/shadow or of a world-readable file outside --sqlite-dir fails,
 //    and the registry is byte for byte what it was;
 //  - a DSN that names a file in the state directory is refused (403,
-//    -32007) in every spelling, from a request, a tenant source, a seed
+//    -31007) in every spelling, from a request, a tenant source, a seed
 //    file and --default-dsn-file, with a message that names neither;
 //  - a gateway killed with SIGKILL takes its instances with it.
 
@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr int kForbidden = -32007;
+constexpr int kForbidden = -31007;
 
 // Fields of /proc/PID/status, by name ("Uid", "Groups", "NoNewPrivs").
 std::map<std::string, std::string> ProcStatus(pid_t pid) {

@@ -23,7 +23,7 @@ using SessionTest = GatewayTest;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr int kUnknownSession = -32012;
+constexpr int kUnknownSession = -31012;
 
 void ExpectPeople(const HttpResponse& response) {
   ASSERT_EQ(response.status, 200) << response.Describe();

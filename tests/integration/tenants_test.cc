@@ -18,9 +18,9 @@
 namespace mcpgw::it {
 namespace {
 
-constexpr int kUnauthorized = -32008;
-constexpr int kRateLimited = -32009;
-constexpr int kForbidden = -32007;
+constexpr int kUnauthorized = -31008;
+constexpr int kRateLimited = -31009;
+constexpr int kForbidden = -31007;
 
 // Every scenario runs on both runtimes: on the docker runtime the instance's
 // DBHub config is mounted into its container (runtime/docker_runtime.cc).
@@ -423,7 +423,7 @@ TEST_F(TenantsTest, BusyInstanceQueueFullAnswers503) {
   slow.join();
   ASSERT_TRUE(busy);
   EXPECT_EQ(refused.status, 503) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32011);
+  EXPECT_EQ(JsonRpcErrorCode(refused), -31011);
   EXPECT_FALSE(refused.Header("retry-after").empty());
   StopGatewayAndExpectCleanExit();
 }

@@ -129,7 +129,7 @@ TEST_F(WebhookTest, ARefusalForCapacityIsReportedAndCounted) {
   auto other = Client(NewSqliteDsn("other.db"));
   const auto refused = other.ExecuteSql(kPeopleQuery);
   EXPECT_EQ(refused.status, 503) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32004) << refused.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(refused), -31004) << refused.Describe();
   EXPECT_EQ(refused.Header("retry-after"), "1");
   EXPECT_EQ(slow.get().status, 200);
 
@@ -148,7 +148,7 @@ TEST_F(WebhookTest, ARefusalForCapacityIsReportedAndCounted) {
       << ::testing::PrintToString(EventNames(receiver));
   const auto metrics = Admin("GET", "/metrics");
   EXPECT_EQ(MetricValue(metrics.body, "mcp_gateway_refusals_total",
-                        {{"code", "-32004"}, {"reason", "capacity"}}),
+                        {{"code", "-31004"}, {"reason", "capacity"}}),
             1)
       << metrics.body;
   EXPECT_EQ(MetricValue(metrics.body, "mcp_gateway_requests_total",

@@ -19,7 +19,7 @@ TEST(RequestIdOf, NullWhenThereIsNothingToEcho) {
 }
 
 TEST(MakeErrorResponse, IsAJsonRpcErrorWithStatusAndHeaders) {
-  const ErrorReply reply{http::status::service_unavailable, -32004, "busy",
+  const ErrorReply reply{http::status::service_unavailable, -31004, "busy",
                          {{"Retry-After", "1"}}};
   const auto response = MakeErrorResponse(reply, 3, 11, true);
   EXPECT_EQ(response.result(), http::status::service_unavailable);
@@ -28,7 +28,7 @@ TEST(MakeErrorResponse, IsAJsonRpcErrorWithStatusAndHeaders) {
   const auto body = nlohmann::json::parse(response.body());
   EXPECT_EQ(body["jsonrpc"], "2.0");
   EXPECT_EQ(body["id"], 3);
-  EXPECT_EQ(body["error"]["code"], -32004);
+  EXPECT_EQ(body["error"]["code"], -31004);
   EXPECT_EQ(body["error"]["message"], "busy");
 }
 
