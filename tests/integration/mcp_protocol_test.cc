@@ -19,9 +19,12 @@
 #include "test_support/raw_connection.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using McpProtocolTest = GatewayTest;
 using std::chrono::milliseconds;
@@ -47,7 +50,7 @@ TEST_F(McpProtocolTest, UnsupportedProtocolVersionIs400AndSupportedOnesPass) {
       client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
                   {"MCP-Protocol-Version: 1999-01-01"});
   EXPECT_EQ(refused.status, 400) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -31013);
+  EXPECT_EQ(JsonRpcErrorCode(refused), rpc_code::kUnsupportedProtocolVersion);
   EXPECT_NE(JsonRpcErrorMessage(refused).find("2025-06-18"), std::string::npos)
       << "the error should list the supported revisions";
 }
@@ -66,7 +69,7 @@ TEST_F(McpProtocolTest, StatelessRevisionGetsItsOwnErrorShapes) {
       "POST", body("v999.0.0"),
       {"MCP-Protocol-Version: v999.0.0", "Mcp-Method: tools/list"});
   EXPECT_EQ(unsupported.status, 400) << unsupported.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(unsupported), -32022) << unsupported.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(unsupported), rpc_code::kUnsupportedProtocolVersionModern) << unsupported.Describe();
   const auto* error = AnswerWithId(unsupported, 5);
   ASSERT_NE(error, nullptr) << unsupported.Describe();
   EXPECT_EQ((*error)["error"]["data"]["requested"], "v999.0.0");
@@ -77,11 +80,11 @@ TEST_F(McpProtocolTest, StatelessRevisionGetsItsOwnErrorShapes) {
       "POST", body("2026-07-28"),
       {"MCP-Protocol-Version: 2026-07-28", "Mcp-Method: prompts/list"});
   EXPECT_EQ(mismatch.status, 400) << mismatch.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(mismatch), -32020) << mismatch.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(mismatch), rpc_code::kHeaderMismatch) << mismatch.Describe();
   const auto missing = client.Send("POST", body("2026-07-28"),
                                    {"MCP-Protocol-Version: 2026-07-28"});
   EXPECT_EQ(missing.status, 400) << missing.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(missing), -32020) << missing.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(missing), rpc_code::kHeaderMismatch) << missing.Describe();
 
   const auto served = client.Send(
       "POST", body("2026-07-28"),
@@ -192,7 +195,7 @@ TEST_F(McpProtocolTest, ResumingRefusesWhatItCannotReplay) {
   // A stream this gateway never sent.
   const auto unknown = client.Send("GET", "", {"Last-Event-ID: s0000-3"});
   EXPECT_EQ(unknown.status, 410) << unknown.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(unknown), -31014);
+  EXPECT_EQ(JsonRpcErrorCode(unknown), rpc_code::kStreamGone);
   EXPECT_NE(JsonRpcErrorMessage(unknown).find("send the request again"),
             std::string::npos);
   // Not an event id of the gateway's at all.
@@ -299,7 +302,7 @@ TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
       << "the request still hangs after its instance died";
   const auto answer = slow.get();
   EXPECT_TRUE(CarriesJsonRpcError(answer)) << answer.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(answer), -31005) << answer.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(answer), rpc_code::kBackendFailed) << answer.Describe();
   // And the gateway goes on serving, with a new instance once it has seen
   // the old one go.
   ASSERT_TRUE(WaitUntil(

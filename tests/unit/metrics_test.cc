@@ -8,9 +8,12 @@
 #include "gateway/jsonrpc_body.h"
 #include "gateway/mcp_request_info.h"
 #include "gateway/webhooks.h"
+#include "policies/target.h"
 
 namespace mcpgw::gateway {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 bool Has(const std::string& text, const std::string& line) {
   return text.find(line + "\n") != std::string::npos;
@@ -28,7 +31,7 @@ TEST(MetricsTest, RendersRequestsRefusalsAndPoolEvents) {
   });
   metrics.RecordRequest({"tools/call", outcome::kOk, 0.02, 0.015, 100, 250});
   metrics.RecordRequest({"tools/call", outcome::kOk, 0.03, 0.02, 100, 250});
-  metrics.RecordRefusal(-31001, 401);
+  metrics.RecordRefusal(rpc_code::kMissingCredentials, 401);
   runtime::PoolEvent event;
   event.type = runtime::PoolEvent::Type::kStarting;
   metrics.OnPoolEvent(event);
@@ -68,7 +71,7 @@ TEST(MetricsTest, LabelsAreBounded) {
   EXPECT_EQ(MethodLabel("tools/call"), "tools/call");
   EXPECT_EQ(MethodLabel("postgres://u:secret@h/db"), "other");
   EXPECT_EQ(MethodLabel(std::string(1000, 'x')), "other");
-  EXPECT_EQ(RefusalReason(-31004, 503), "capacity");
+  EXPECT_EQ(RefusalReason(rpc_code::kNoCapacity, 503), "capacity");
   EXPECT_EQ(RefusalReason(-32600, 404), "not_found");
   EXPECT_EQ(RefusalReason(-32600, 400), "other");
 }
