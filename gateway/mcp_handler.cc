@@ -34,6 +34,11 @@ std::string_view AcquireOutcome(const absl::Status& status) {
              : outcome::kStartFailed;
 }
 
+constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
+// A listen stream may be quiet for as long as nothing changes; the
+// instance's connection closing still ends it at once.
+constexpr std::chrono::seconds kListenIdleTimeout = std::chrono::hours(24);
+
 ErrorReply BadRequest(int code, std::string message) {
   return ErrorReply{http::status::bad_request, code, std::move(message), {}};
 }
@@ -369,10 +374,18 @@ asio::awaitable<bool> McpHandler::Forward(
       IsJsonRpcRequest(body.messages.front())) {
     awaited_id = body.messages.front()["id"];
   }
+  // 2026-07-28's subscriptions/listen answers with a stream that stays open
+  // for as long as the client wants notifications: it is held like a GET
+  // stream (keep-alives, a client that leaves is noticed, the instance is
+  // not reaped under it), and a quiet one is not cut by the idle limit.
+  const bool listen = post && body.shape == JsonRpcBody::Shape::kSingle &&
+                      StringMember(body.messages.front(), "method") ==
+                          kSubscriptionsListen;
   // Event streams within a session are re-framed with the gateway's event
   // ids and kept for Last-Event-ID; without a session nothing can resume
   // them, and they stream through as they come (no event held whole).
-  if ((session || new_session) && IsEventStream(head[http::field::content_type])) {
+  if ((session || new_session || listen) &&
+      IsEventStream(head[http::field::content_type])) {
     // Answers to POSTs can be resumed within their session; a GET stream
     // (server-to-client messages) ends with its client's connection.
     const std::string owner = !post         ? std::string()
@@ -387,8 +400,10 @@ asio::awaitable<bool> McpHandler::Forward(
       stream->Append("", "");
     }
     http::response_header<> out_head = head.base();
+    RelayLimits limits = options_.limits;
+    if (listen) limits.backend_idle_timeout = kListenIdleTimeout;
     auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(*lease),
-                                         stream, connections_, options_.limits);
+                                         stream, connections_, limits);
     job->awaited_id = awaited_id;
     asio::co_spawn(co_await asio::this_coro::executor,
                    PumpInstanceEvents(job), asio::detached);

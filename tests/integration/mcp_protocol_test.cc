@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -94,6 +95,52 @@ TEST_F(McpProtocolTest, StatelessRevisionGetsItsOwnErrorShapes) {
   ASSERT_NE(result, nullptr) << served.Describe();
   EXPECT_TRUE((*result)["result"].contains("tools")) << served.Describe();
   EXPECT_EQ((*result)["result"].value("resultType", ""), "complete");
+}
+
+// 2026-07-28's subscriptions/listen (issue 18): its stream is held open
+// with keep-alives, keeps its instance from being reaped, and a client that
+// leaves is noticed.
+TEST_F(McpProtocolTest, ListenStreamIsHeldLikeOtherStreams) {
+  StartGateway({"--sse-keepalive=1s", "--idle-timeout=1s"});
+  const auto dsn = NewSqliteDsn("listen.db");
+  const std::string body =
+      R"({"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{)"
+      R"("notifications":{"toolsListChanged":true},"_meta":{)"
+      R"("io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+      R"("io.modelcontextprotocol/clientCapabilities":{}}}})";
+  std::optional<RawConnection> stream(std::in_place, gateway().mcp_port());
+  ASSERT_TRUE(stream->connected());
+  ASSERT_TRUE(stream->Send(
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Accept: application/json, text/event-stream\r\n"
+      "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: subscriptions/listen\r\n"
+      "X-DBHub-DSN: " + dsn + "\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body));
+  const std::string opening =
+      stream->ReadUntilContains("notifications/subscriptions/acknowledged", 30000);
+  ASSERT_NE(opening.find("200 OK"), std::string::npos) << opening;
+  // Three keep-alives: three idle timeouts have passed with the stream open.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NE(stream->ReadUntilContains(": keep-alive", 10000).find(": keep-alive"),
+              std::string::npos);
+  }
+  const auto held = Instances();
+  ASSERT_EQ(held.instances.size(), 1u) << held.response.Describe();
+  const std::string id = held.instances[0].id;
+  const auto detail = [&] {
+    const auto response = Admin("GET", "/admin/instances/" + id);
+    return nlohmann::json::parse(response.body, nullptr, false);
+  };
+  EXPECT_EQ(detail().value("open_streams", -1), 1) << detail().dump();
+
+  stream.reset();  // the client leaves
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const auto j = detail();
+        return !j.is_object() || j.value("open_streams", -1) == 0;
+      },
+      seconds(30)))
+      << detail().dump();
 }
 
 TEST_F(McpProtocolTest, BatchesWhereTheRevisionAllowsThem) {
