@@ -205,9 +205,11 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     ConnectionTail& tail) {
   const auto version_header = Header(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
-    co_return co_await Refuse(
-        request, client, UnsupportedVersionReply(*version_header, parsed_body),
-        accounting, outcome::kRefused);
+    // Named, not a temporary inside co_await (GCC 12, see mcp_bridge.cc).
+    const ErrorReply unsupported =
+        UnsupportedVersionReply(*version_header, parsed_body);
+    co_return co_await Refuse(request, client, unsupported, accounting,
+                              outcome::kRefused);
   }
   // The stateless era mirrors the body into headers; a client of it that
   // left the version header out is caught here too (else it would be taken
