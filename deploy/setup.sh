@@ -28,6 +28,11 @@ DEPS_NODE="$DEPS/node_modules/.bin/node"
 DBHUB_JS="$DEPS/node_modules/@bytebase/dbhub/dist/index.js"
 DEMO_SQL_DIR="$DEPS/node_modules/@bytebase/dbhub/dist/demo/employee-sqlite"
 NPM_STAMP="$DEPS/.installed-lock.sha256"
+# The operator console (console/): its own pinned npm packages (Vite, Preact,
+# uPlot, Pico CSS, playwright-core) in console/node_modules, built into
+# console/dist, which the gateway serves at /console (--console-dir).
+CONSOLE="$REPO/console"
+CONSOLE_STAMP="$CONSOLE/node_modules/.installed-lock.sha256"
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates sqlite3
@@ -49,6 +54,9 @@ APT_PACKAGES=(
   # load-tests/: nginx as the reference reverse proxy (raw_proxy.sh), gnuplot for
   # the charts of run_all.sh.
   nginx gnuplot-nox
+  # The operator console's browser test (tests/console): headless Chromium,
+  # driven by playwright-core.
+  chromium
 )
 
 # The unprivileged user every instance runs as when the gateway runs as root
@@ -71,8 +79,9 @@ usage: deploy/setup.sh install | start [gateway flags...] | test
            build-asan/podman-test/podman.sock, its own containers.conf and
            storage, the DBHub image built offline; kubernetes.* tests: a
            single-node cluster in build-asan/kube-test, tests/kubernetes/
-           cluster.sh, its binary built once into .deps/kubernetes); then a
-           short fuzz run
+           cluster.sh, its binary built once into .deps/kubernetes; the Helm
+           chart's tests: helm built once into .deps/helm, the gateway image
+           built offline and imported into that cluster); then a short fuzz run
            (build-fuzz/, MCPGW_FUZZ_SECONDS per target, default 12)
 EOF
 }
@@ -199,6 +208,32 @@ install_npm_packages() {
   log "node $have_node, DBHub $(pinned_version @bytebase/dbhub), MCP SDK $(pinned_version @modelcontextprotocol/sdk)"
 }
 
+# The console's packages, exactly as console/package-lock.json pins them.
+install_console_packages() {
+  local want
+  want="$(cat "$CONSOLE/package.json" "$CONSOLE/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  [[ -f "$CONSOLE_STAMP" && "$(cat "$CONSOLE_STAMP")" == "$want" ]] && return 0
+  log "installing the console's pinned npm packages into $CONSOLE/node_modules"
+  # Under the pinned node: Vite 7 needs node >= 20.19, Debian's is 18.
+  local npm_cli
+  npm_cli="$(readlink -f "$(command -v npm)")"
+  (cd "$CONSOLE" && "$DEPS_NODE" "$npm_cli" ci --ignore-scripts --no-audit --no-fund \
+    --loglevel=error) >&2 || die "npm ci failed in $CONSOLE"
+  printf '%s' "$want" >"$CONSOLE_STAMP"
+}
+
+# console/dist from console/src (Vite), when a source is newer than the build.
+build_console() {
+  local stamp="$CONSOLE/dist/index.html"
+  if [[ -f "$stamp" ]] && [[ -z "$(find "$CONSOLE/src" "$CONSOLE/public" "$CONSOLE/index.html" \
+      "$CONSOLE/vite.config.js" "$CONSOLE_STAMP" -newer "$stamp" -print -quit)" ]]; then
+    return 0
+  fi
+  log "building the operator console ($CONSOLE/dist)"
+  (cd "$CONSOLE" && "$DEPS_NODE" node_modules/vite/bin/vite.js build --logLevel warn) >&2 \
+    || die "the console's build (vite) failed"
+}
+
 # Builds the given targets (default: everything, tests included).
 build_gateway() {
   if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
@@ -287,7 +322,9 @@ do_install() {
   install_apt_packages
   create_instance_user
   install_npm_packages
+  install_console_packages
   open_repo_path_for_instances
+  build_console
   build_gateway "$@"
   create_sample_db
   log "ready: $BUILD/mcp-gateway"
@@ -328,7 +365,9 @@ case "$SUBCOMMAND" in
     install_apt_packages
     create_instance_user
     install_npm_packages
+    install_console_packages
     open_repo_path_for_instances
+    build_console
     build_asan
     create_sample_db
     # The whole suite under ASan+UBSan (gateways started by the integration tests

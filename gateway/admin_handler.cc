@@ -1,12 +1,14 @@
 #include "gateway/admin_handler.h"
 
 #include <cmath>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gateway/admin_route.h"
+#include "gateway/console_stream.h"
 #include "gateway/jsonrpc_error.h"
 
 namespace mcpgw::gateway {
@@ -122,9 +124,36 @@ nlohmann::json ScalingToJson(const runtime::PoolStats& stats,
   };
 }
 
+nlohmann::json AdminHandler::InstancesJson(const InstanceFilter& filter) const {
+  nlohmann::json list = nlohmann::json::array();
+  std::map<std::string, TenantAdmin::TenantRevision, std::less<>> tenants;
+  if (options_.tenants != nullptr) tenants = options_.tenants->KeyPrefixTenants();
+  for (const auto& instance : pool_.Snapshot()) {
+    std::optional<std::string> tenant;
+    std::optional<std::int64_t> revision;
+    if (auto it = tenants.find(instance.key_prefix); it != tenants.end()) {
+      tenant = it->second.tenant;
+      revision = it->second.revision;
+    }
+    if (filter.tenant && !filter.tenant->empty()) {
+      if (tenant != filter.tenant) continue;
+      auto unfiltered = filter;
+      unfiltered.tenant.reset();
+      if (!MatchesFilter(instance, unfiltered)) continue;
+    } else if (!MatchesFilter(instance, filter)) {
+      continue;
+    }
+    auto json = InstanceToJson(instance);
+    if (tenant) json["tenant"] = *tenant;
+    if (revision) json["tenant_revision"] = *revision;
+    list.push_back(std::move(json));
+  }
+  return list;
+}
+
 asio::awaitable<bool> AdminHandler::Handle(Request request,
                                            beast::tcp_stream& stream,
-                                           ConnectionTail& /*tail*/) {
+                                           ConnectionTail& tail) {
   const bool keep_alive = request.keep_alive();
   std::optional<std::string_view> authorization;
   if (auto it = request.find(http::field::authorization); it != request.end()) {
@@ -132,6 +161,41 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
   }
   auto route = DecideAdminRoute(request.method(), request.target(),
                                 authorization, options_.admin_token);
+
+  // The console's files are not JSON, and its feed is a stream left to the
+  // connection's tail: both answer here; the rest below as JSON (and the
+  // console's endpoints too when they are off or full).
+  if (const auto* call = std::get_if<AdminCall>(&route)) {
+    if (call->endpoint == AdminEndpoint::kConsoleAsset &&
+        options_.console != nullptr) {
+      co_return co_await WriteResponse(
+          stream,
+          options_.console->Serve(call->path, request.version(), keep_alive),
+          kWriteTimeout) &&
+          keep_alive;
+    }
+    if (call->endpoint == AdminEndpoint::kConsoleFeed &&
+        options_.feed != nullptr) {
+      if (auto client = options_.feed->TryOpenClient()) {
+        ConsoleSources sources{
+            .feed = options_.feed,
+            .instances = [this] { return InstancesJson({}); },
+            .warm_pool = [this] {
+              return options_.warm_pool ? WarmPoolToJson(options_.warm_pool())
+                                        : nlohmann::json{{"state", "off"},
+                                                         {"size", 0}};
+            },
+            .sessions = options_.sessions,
+            .latency = [this] { return metrics_.RequestLatency(); },
+        };
+        tail = [version = request.version(), id = *client,
+                sources = std::move(sources)](beast::tcp_stream& client) {
+          return WriteConsoleFeed(client, version, id, sources, {});
+        };
+        co_return true;
+      }
+    }
+  }
 
   Answer answer;
   if (auto* error = std::get_if<AdminError>(&route)) {
@@ -157,24 +221,7 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
         answer.text = metrics_.Render();
         break;
       case AdminEndpoint::kListInstances:
-        answer.body["instances"] = nlohmann::json::array();
-        for (const auto& instance : pool_.Snapshot()) {
-          std::optional<std::string> tenant;
-          if (options_.tenants != nullptr) {
-            tenant = options_.tenants->TenantOfKeyPrefix(instance.key_prefix);
-          }
-          if (call.filter.tenant && !call.filter.tenant->empty()) {
-            if (tenant != call.filter.tenant) continue;
-            auto unfiltered = call.filter;
-            unfiltered.tenant.reset();
-            if (!MatchesFilter(instance, unfiltered)) continue;
-          } else if (!MatchesFilter(instance, call.filter)) {
-            continue;
-          }
-          auto json = InstanceToJson(instance);
-          if (tenant) json["tenant"] = *tenant;
-          answer.body["instances"].push_back(std::move(json));
-        }
+        answer.body["instances"] = InstancesJson(call.filter);
         break;
       case AdminEndpoint::kGetInstance:
         if (auto snap = pool_.SnapshotOf(call.instance_id)) {
@@ -230,6 +277,29 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
                                                  request.body());
           answer = Answer{result.status, std::move(result.body),
                           std::move(result.headers), std::nullopt};
+        }
+        break;
+      case AdminEndpoint::kConsoleAsset:  // here only without the files
+        answer = Answer{http::status::not_found,
+                        ErrorJson("not_found",
+                                  "the console is not installed (build it "
+                                  "with deploy/setup.sh install, or pass "
+                                  "--console-dir)"),
+                        {}, std::nullopt};
+        break;
+      case AdminEndpoint::kConsoleFeed:  // here only when it is full or off
+        if (options_.feed == nullptr) {
+          answer = Answer{http::status::not_found,
+                          ErrorJson("not_found", "the console feed is off"),
+                          {}, std::nullopt};
+        } else {
+          answer = Answer{http::status::service_unavailable,
+                          ErrorJson("too_many_feeds",
+                                    "every console feed slot is taken ("
+                                    "at most " +
+                                        std::to_string(ConsoleFeed::kMaxClients) +
+                                        " at once); close a console and retry"),
+                          {{"Retry-After", "5"}}, std::nullopt};
         }
         break;
       case AdminEndpoint::kWarmPool:

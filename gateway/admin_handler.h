@@ -11,9 +11,11 @@
 #include "absl/status/status.h"
 #include "gateway/http_server.h"
 #include "gateway/metrics.h"
-#include "runtime/pool_api.h"
-#include "runtime/pool_api.h"
+#include "gateway/admin_route.h"
+#include "gateway/console_assets.h"
+#include "gateway/console_feed.h"
 #include "gateway/tenant_admin.h"
+#include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
 
@@ -40,6 +42,10 @@ struct AdminOptions {
   std::function<nlohmann::json()> sessions;
   // /admin/tenants; null: no tenant registry.
   TenantAdmin* tenants = nullptr;
+  // /console (the page's files) and /admin/feed (its live updates); null:
+  // the console was not found at start-up (its files) / is off (the feed).
+  const ConsoleAssets* console = nullptr;
+  ConsoleFeed* feed = nullptr;
 };
 
 class AdminHandler final : public RequestHandler {
@@ -51,6 +57,9 @@ class AdminHandler final : public RequestHandler {
                                ConnectionTail& tail) override;
 
  private:
+  // The admin API's instance list, with tenants, filtered.
+  nlohmann::json InstancesJson(const InstanceFilter& filter) const;
+
   runtime::InstancePoolApi& pool_;
   GatewayMetrics& metrics_;
   const AdminOptions options_;

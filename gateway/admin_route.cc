@@ -170,6 +170,13 @@ AdminRoute DecideAdminRoute(http::verb method, std::string_view target,
                                         : AdminEndpoint::kReadyz,
                      {}, {}};
   }
+  if (path == "/console" || path == "/console/" ||
+      path.starts_with("/console/")) {
+    if (!get) return MethodNotAllowed("GET");
+    const std::string_view file =
+        path.size() > 9 ? path.substr(9) : std::string_view();  // "/console/"
+    return AdminCall{AdminEndpoint::kConsoleAsset, {}, {}, std::string(file)};
+  }
   // Everything else needs the token, checked before the path so that a
   // caller without it learns nothing about what exists.
   if (auto refused = CheckToken(authorization, admin_token)) return *refused;
@@ -182,7 +189,8 @@ AdminRoute DecideAdminRoute(http::verb method, std::string_view target,
                              Fixed{"/admin/sessions", AdminEndpoint::kSessions},
                              Fixed{"/admin/config", AdminEndpoint::kConfig},
                              Fixed{"/admin/scaling", AdminEndpoint::kScaling},
-                             Fixed{"/admin/warm-pool", AdminEndpoint::kWarmPool}}) {
+                             Fixed{"/admin/warm-pool", AdminEndpoint::kWarmPool},
+                             Fixed{"/admin/feed", AdminEndpoint::kConsoleFeed}}) {
     if (path == fixed.path) {
       if (!get) return MethodNotAllowed("GET");
       return AdminCall{fixed.endpoint, {}, {}};

@@ -29,6 +29,9 @@ enum class AdminEndpoint {
   kScaling,         // GET /admin/scaling
   kWarmPool,        // GET /admin/warm-pool
   kTenants,         // /admin/tenants... (gateway/tenant_admin.h)
+  kConsoleFeed,     // GET /admin/feed: the console's live SSE feed
+  kConsoleAsset,    // GET /console, /console/... (no token: static files,
+                    // no data; the page asks for the token itself)
 };
 
 struct InstanceFilter {
@@ -41,7 +44,8 @@ struct AdminCall {
   AdminEndpoint endpoint;
   std::string instance_id;  // the {id} endpoints
   InstanceFilter filter;    // kListInstances
-  std::string path = {};    // kTenants: the whole path
+  std::string path = {};    // kTenants: the whole path; kConsoleAsset: the
+                            // file under /console/ ("" for the page)
 };
 
 // An admin error: {"error":{"code":...,"message":...}} with this status.

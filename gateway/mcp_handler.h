@@ -60,6 +60,8 @@ class McpHandler final : public RequestHandler {
   void FinishStreams();
   // For GET /admin/sessions.
   nlohmann::json SessionsJson();
+  // To share ended sessions beyond this process (src/ wires it).
+  SessionManager& sessions() { return *sessions_; }
   std::size_t LegacySessionCount() { return legacy_.size(); }
 
  private:

@@ -318,6 +318,24 @@ void GatewayMetrics::OnPoolEvent(const runtime::PoolEvent& event) {
   }
 }
 
+LatencyTotals GatewayMetrics::RequestLatency() const {
+  LatencyTotals totals;
+  totals.upper_bounds.assign(kRequestBuckets.begin(), kRequestBuckets.end());
+  totals.cumulative.assign(kRequestBuckets.size(), 0);
+  for (const auto& family : families_->request_seconds.Collect()) {
+    for (const auto& metric : family.metric) {
+      totals.count += metric.histogram.sample_count;
+      // Every series has the same bounds (kRequestBuckets) and then +Inf.
+      for (std::size_t i = 0;
+           i < metric.histogram.bucket.size() && i < totals.cumulative.size();
+           ++i) {
+        totals.cumulative[i] += metric.histogram.bucket[i].cumulative_count;
+      }
+    }
+  }
+  return totals;
+}
+
 std::string GatewayMetrics::Render() const {
   auto& f = *families_;
   if (session_count_) {

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+#include <cstdint>
 
 #include "runtime/pool_api.h"
 #include "runtime/pool_api.h"
@@ -43,6 +45,14 @@ struct RequestRecord {
   std::size_t bytes_out = 0;
 };
 
+// The request-latency histogram summed over every method: what the console
+// draws its latency percentiles and request rate from.
+struct LatencyTotals {
+  std::vector<double> upper_bounds;         // seconds, ascending
+  std::vector<std::uint64_t> cumulative;    // requests at or under each bound
+  std::uint64_t count = 0;                  // all requests, +Inf included
+};
+
 class GatewayMetrics final : public runtime::PoolObserver {
  public:
   GatewayMetrics();
@@ -64,6 +74,8 @@ class GatewayMetrics final : public runtime::PoolObserver {
   // (queue full).
   void RecordWebhook(std::string_view result);
   void OnPoolEvent(const runtime::PoolEvent& event) override;
+
+  LatencyTotals RequestLatency() const;
 
   // The text exposition format (version 0.0.4).
   std::string Render() const;

@@ -71,14 +71,20 @@ absl::StatusOr<policies::SessionClaims> SessionManager::Open(
 }
 
 void SessionManager::End(const policies::SessionClaims& claims) {
+  MarkEnded(claims.nonce, claims.expires_at);
+  if (end_listener_) end_listener_(claims.nonce, claims.expires_at);
+}
+
+void SessionManager::MarkEnded(const std::string& nonce, std::int64_t expires_at) {
   std::lock_guard lock(mutex_);
   PruneEndedLocked(NowSeconds());
-  if (ended_.emplace(claims.nonce, claims.expires_at).second) ++stats_.ended;
+  if (expires_at <= NowSeconds()) return;  // refused as expired anyway
+  if (ended_.emplace(nonce, expires_at).second) ++stats_.ended;
   // Refused through ended_ anyway; dropped to free the memory.
-  opened_.EraseIf([&claims](std::string_view, const auto& cached) {
-    return cached.nonce == claims.nonce;
+  opened_.EraseIf([&nonce](std::string_view, const auto& cached) {
+    return cached.nonce == nonce;
   });
-  const std::string prefix = text::Cat(claims.nonce, "/");
+  const std::string prefix = text::Cat(nonce, "/");
   std::erase_if(backend_, [&prefix](const auto& entry) {
     return entry.first.starts_with(prefix);
   });

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,8 +49,18 @@ class SessionManager {
   // ended; NotFound with a message a client may see otherwise.
   absl::StatusOr<policies::SessionClaims> Open(std::string_view session_id,
                                                std::string_view target_key);
-  // DELETE: the session id stops working here.
+  // DELETE: the session id stops working here, and wherever the end
+  // listener shares it.
   void End(const policies::SessionClaims& claims);
+
+  // Told (outside the lock, on the caller's thread: must not block) of
+  // every session ended here, to share it with other gateway replicas and
+  // later runs. Set before the gateway serves.
+  using EndListener =
+      std::function<void(const std::string& nonce, std::int64_t expires_at)>;
+  void SetEndListener(EndListener listener) { end_listener_ = std::move(listener); }
+  // A session ended elsewhere (another replica, an earlier run).
+  void MarkEnded(const std::string& nonce, std::int64_t expires_at);
 
   std::optional<std::string> BackendSession(const std::string& nonce,
                                             const std::string& instance_id);
@@ -85,6 +96,7 @@ class SessionManager {
   // target or the time).
   policies::LruCache<policies::SessionClaims> opened_;
   Stats stats_;
+  EndListener end_listener_;
 };
 
 }  // namespace mcpgw::gateway

@@ -87,7 +87,7 @@ int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
       policies::TenantInstanceKey(key_secret_, tenant, revision));
   {
     std::lock_guard lock(mutex_);
-    drained_prefixes_[prefix] = std::string(tenant);
+    drained_prefixes_[prefix] = {std::string(tenant), revision};
   }
   int drained = 0;
   for (const auto& instance : pool_.Snapshot()) {
@@ -112,7 +112,21 @@ std::optional<std::string> TenantAdmin::TenantOfKeyPrefix(
   std::lock_guard lock(mutex_);
   auto it = drained_prefixes_.find(std::string(prefix));
   if (it == drained_prefixes_.end()) return std::nullopt;
-  return it->second;
+  return it->second.tenant;
+}
+
+std::map<std::string, TenantAdmin::TenantRevision, std::less<>>
+TenantAdmin::KeyPrefixTenants() const {
+  std::map<std::string, TenantRevision, std::less<>> prefixes;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [prefix, owner] : drained_prefixes_) prefixes[prefix] = owner;
+  }
+  for (const auto& tenant : registry_.List()) {
+    prefixes[policies::KeyPrefix(policies::TenantInstanceKey(
+        key_secret_, tenant.id, tenant.revision))] = {tenant.id, tenant.revision};
+  }
+  return prefixes;
 }
 
 std::optional<TenantAdminAnswer> TenantAdmin::PutSource(

@@ -12,6 +12,7 @@
 // A change of sources or options gives the tenant a new revision: new
 // requests get a new instance, and the old one is drained.
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -57,6 +58,15 @@ class TenantAdmin {
   // revision, or an older one this admin API drained), if any.
   std::optional<std::string> TenantOfKeyPrefix(std::string_view prefix) const;
 
+  // Which tenant and revision each key prefix serves: every tenant's
+  // current revision and the older ones this admin API drained. One look at
+  // the registry for a whole instance list.
+  struct TenantRevision {
+    std::string tenant;
+    std::int64_t revision = 0;
+  };
+  std::map<std::string, TenantRevision, std::less<>> KeyPrefixTenants() const;
+
  private:
   // Drains every instance of `tenant` at `revision` (after an edit or a
   // delete). Returns how many.
@@ -71,7 +81,7 @@ class TenantAdmin {
   const policies::DsnPolicy& rules_;
   const std::string key_secret_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::string> drained_prefixes_;
+  std::unordered_map<std::string, TenantRevision> drained_prefixes_;
 };
 
 }  // namespace mcpgw::gateway

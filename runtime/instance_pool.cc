@@ -163,6 +163,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
         existing->requests += 1;
         existing->last_used = clock_.Now();
         existing->last_used_wall = clock_.WallNow();
+        if (existing->running) existing->running->NoteUse();
         Lease lease(existing->id, existing->running->endpoint(),
                     std::make_unique<Holder>(this, existing));
         lock.unlock();
@@ -377,6 +378,7 @@ void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
     if (stream) instance->open_streams -= 1;
     instance->last_used = clock_.Now();
     instance->last_used_wall = clock_.WallNow();
+    if (instance->running) instance->running->NoteUse();
     drained = StopIfDrainedLocked(instance);
   }
   if (drained != nullptr) {
@@ -414,6 +416,10 @@ int InstancePool::ReapIdle() {
     const auto now = clock_.Now();
     std::vector<std::shared_ptr<PooledInstance>> idle;
     for (const auto& [key, instance] : by_key_) {
+      if (instance->state == InstanceState::kReady && instance->running &&
+          (instance->in_flight > 0 || instance->open_streams > 0)) {
+        instance->running->NoteUse();  // a long request or stream is a use
+      }
       if (instance->state == InstanceState::kReady &&
           instance->in_flight == 0 && instance->open_streams == 0 &&
           now - instance->last_used >=

@@ -98,7 +98,7 @@ void SetBlob(CURL* c, CURLoption option, const std::string& pem) {
 // the header list to keep alive for the request, or an error (token file).
 absl::StatusOr<std::unique_ptr<curl_slist, SlistDeleter>> Prepare(
     CURL* c, const KubeCredentials& creds, const std::string& url, char* error,
-    bool json_body) {
+    const char* content_type) {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
@@ -126,9 +126,9 @@ absl::StatusOr<std::unique_ptr<curl_slist, SlistDeleter>> Prepare(
   }
   std::unique_ptr<curl_slist, SlistDeleter> headers(
       curl_slist_append(nullptr, "Accept: application/json"));
-  if (json_body) {
+  if (content_type != nullptr) {
     headers.reset(curl_slist_append(headers.release(),
-                                    "Content-Type: application/json"));
+                                    text::Cat("Content-Type: ", content_type).c_str()));
   }
   std::string token = creds.token;
   if (!creds.token_file.empty()) {
@@ -325,14 +325,15 @@ KubeClient::KubeClient(KubeCredentials credentials)
 
 absl::StatusOr<KubeResponse> KubeClient::Call(
     const std::string& method, const std::string& path,
-    const std::optional<std::string>& body,
-    std::chrono::milliseconds timeout) const {
+    const std::optional<std::string>& body, std::chrono::milliseconds timeout,
+    const char* content_type) const {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   CURL* c = curl.get();
   const std::string url = credentials_.server + path;
   char error[CURL_ERROR_SIZE] = {0};
-  auto headers = Prepare(c, credentials_, url, error, body.has_value());
+  auto headers =
+      Prepare(c, credentials_, url, error, body.has_value() ? content_type : nullptr);
   if (!headers.ok()) return headers.status();
   KubeResponse response;
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
@@ -363,7 +364,7 @@ absl::Status KubeClient::Stream(
   CURL* c = curl.get();
   const std::string url = credentials_.server + path;
   char error[CURL_ERROR_SIZE] = {0};
-  auto headers = Prepare(c, credentials_, url, error, false);
+  auto headers = Prepare(c, credentials_, url, error, nullptr);
   if (!headers.ok()) return headers.status();
   StreamState state{&on_line, &should_stop, {}};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StreamLines);

@@ -61,11 +61,15 @@ class KubeClient {
   explicit KubeClient(KubeCredentials credentials);
 
   // `path` e.g. "/api/v1/namespaces/x/pods". Errors: Unavailable when the
-  // API server cannot be reached; any HTTP status is a response.
+  // API server cannot be reached; any HTTP status is a response. A body is
+  // sent as `content_type` (PATCH wants application/merge-patch+json).
   absl::StatusOr<KubeResponse> Call(const std::string& method,
                                     const std::string& path,
                                     const std::optional<std::string>& body,
-                                    std::chrono::milliseconds timeout) const;
+                                    std::chrono::milliseconds timeout,
+                                    const char* content_type = kJsonContent) const;
+  static constexpr const char* kJsonContent = "application/json";
+  static constexpr const char* kMergePatchContent = "application/merge-patch+json";
 
   // GET `path` and hand every line to `on_line` as it comes (watches).
   // Returns when the server ends the answer, the connection breaks

@@ -1,5 +1,6 @@
 #include "runtime/kube_runtime.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -18,6 +19,8 @@
 #include "runtime/container_spec.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
+#include "runtime/kube_shared_use.h"
+#include "runtime/kube_watch.h"
 #include "runtime/output_buffer.h"
 
 namespace mcpgw::runtime {
@@ -31,7 +34,6 @@ constexpr std::chrono::milliseconds kCallTimeout{15'000};
 constexpr std::size_t kTokenBytes = 32;
 constexpr int kLogTailLines = 50;
 constexpr std::chrono::milliseconds kPoll{250};
-constexpr int kWatchSeconds = 120;
 
 struct PodState;
 
@@ -45,8 +47,16 @@ struct KubeRuntime::Shared {
 
   std::mutex mutex;
   std::multimap<std::string, std::weak_ptr<PodState>> pods;  // by pod name
+  std::map<std::string, json> known;  // every pod of the gateway id, as watched
   std::atomic<bool> stopping{false};
   std::thread watcher;
+
+  // Uses to record on pods (name -> Unix ms), written by the annotator.
+  std::mutex use_mutex;
+  std::condition_variable use_changed;
+  std::map<std::string, std::int64_t> pending_use;
+  std::thread annotator;
+  std::thread sweeper;
 
   std::string PodPath(const std::string& name) const {
     return text::Cat(pods_path, "/", name);
@@ -58,6 +68,10 @@ struct KubeRuntime::Shared {
   void MarkMissing(const std::vector<std::string>& present,
                    SteadyClock::time_point list_started);
   void WatchLoop();
+  void AnnotateLoop();
+  void SweepLoop();
+  // Waits up to `timeout`; false when the runtime is stopping.
+  bool SleepUnlessStopping(std::chrono::milliseconds timeout);
 };
 
 namespace {
@@ -74,6 +88,7 @@ struct PodState {
   std::shared_ptr<InstanceEvents> events;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> exited{false};
+  std::atomic<std::int64_t> use_recorded_ms{0};  // last use sent to the annotator
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -113,22 +128,70 @@ void Finish(PodState& state, const std::string& reason) {
   state.events->OnExit(state.redactor.Apply(reason));
 }
 
-// DELETE with the uid as precondition (never another incarnation's pod).
-void DeletePod(const KubeRuntime::Shared& shared, const std::string& name,
-               const std::string& uid, int grace_seconds) {
+// DELETE with the uid (never another incarnation's pod) and, when given,
+// the resourceVersion (never a pod changed since it was read: another
+// replica's use) as preconditions. Returns the HTTP status, -1 when the API
+// server could not be reached.
+long DeletePod(const KubeRuntime::Shared& shared, const std::string& name,
+               const std::string& uid, int grace_seconds,
+               const std::string& resource_version = "") {
   json options = {{"apiVersion", "v1"},
                   {"kind", "DeleteOptions"},
                   {"gracePeriodSeconds", grace_seconds}};
   if (!uid.empty()) options["preconditions"] = {{"uid", uid}};
+  if (!resource_version.empty()) {
+    options["preconditions"]["resourceVersion"] = resource_version;
+  }
   auto response = shared.client->Call("DELETE", shared.PodPath(name),
                                       options.dump(), kCallTimeout);
   if (!response.ok()) {
     spdlog::warn("{}", std::string(response.status().message()));
-  } else if (response->status >= 300 && response->status != 404 &&
-             response->status != 409) {
+    return -1;
+  }
+  if (response->status >= 300 && response->status != 404 &&
+      response->status != 409) {
     spdlog::warn("{}", DescribeApiError(response->status, response->body,
                                         text::Cat("delete pod ", name)));
   }
+  return response->status;
+}
+
+std::int64_t UnixMillisNow() { return absl::ToUnixMillis(absl::Now()); }
+
+// Deletes the pod unless another replica used it within the idle window
+// (then it is theirs to stop). Returns "" when it was deleted (or is gone),
+// else why it was left.
+std::string DeleteUnlessUsedElsewhere(const KubeRuntime::Shared& shared,
+                                      const std::string& name, const std::string& uid,
+                                      int grace_seconds) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto got = shared.client->Call("GET", shared.PodPath(name), std::nullopt, kCallTimeout);
+    if (!got.ok() || got->status != 200) {
+      if (got.ok() && got->status == 404) return "";
+      DeletePod(shared, name, uid, grace_seconds);  // cannot tell: as before
+      return "";
+    }
+    const json pod = json::parse(got->body, nullptr, false);
+    const json metadata = pod.is_object() ? pod.value("metadata", json::object())
+                                          : json::object();
+    if (metadata.value("uid", std::string()) != uid) return "";  // not ours any more
+    const std::int64_t now = UnixMillisNow();
+    if (UsedElsewhereWithin(pod, shared.options.replica_id, now,
+                            shared.options.idle_window)) {
+      // Ours no longer: the last replica to stop using it deletes it.
+      (void)shared.client->Call("PATCH", shared.PodPath(name),
+                                ForgetUsePatch(shared.options.replica_id).dump(),
+                                kCallTimeout, KubeClient::kMergePatchContent);
+      return text::Cat("left running: another gateway replica used it ",
+                       (now - *LastUsedByOthers(pod, shared.options.replica_id)) / 1000,
+                       " s ago");
+    }
+    const long status = DeletePod(shared, name, uid, grace_seconds,
+                                  metadata.value("resourceVersion", std::string()));
+    if (status != 409) return "";
+    // Changed since read (a replica's use recorded): look again.
+  }
+  return "left running: it kept changing while it was being deleted";
 }
 
 absl::StatusOr<std::string> FetchLogs(const KubeRuntime::Shared& shared,
@@ -165,6 +228,32 @@ void Fail(PodState& state, const std::string& uid, const PodCondition& condition
                state.redactor.Apply(reason));
   DeletePod(*state.shared, state.name, uid, 0);
   Finish(state, Annotated(state.name, reason));
+}
+
+// Makes the pod a dependent of its just-created Secret (`secret_body`, the
+// API's answer), so that deleting the Secret removes the pod as deleting
+// the pod removes the Secret. Returns why it failed, or "".
+std::string TiePodToSecret(const KubeRuntime::Shared& shared, const PodState& state,
+                           const std::string& secret_body) {
+  const json secret = json::parse(secret_body, nullptr, false);
+  const std::string secret_uid =
+      secret.is_object()
+          ? secret.value("metadata", json::object()).value("uid", std::string())
+          : std::string();
+  if (secret_uid.empty()) {
+    return Annotated(state.name, "the API server's answer to creating its Secret has no uid");
+  }
+  auto patched = shared.client->Call(
+      "PATCH", shared.PodPath(state.name),
+      PodOwnedBySecretPatch(state.secret_name, secret_uid).dump(), kCallTimeout,
+      KubeClient::kMergePatchContent);
+  if (!patched.ok()) return std::string(patched.status().message());
+  if (patched->status != 200) {
+    return DescribeApiError(patched->status, patched->body,
+                            text::Cat("patch pods in namespace ",
+                                      shared.options.namespace_name));
+  }
+  return "";
 }
 
 // Creates the pod (or meets the one that exists: adopts it) and its Secret.
@@ -290,6 +379,7 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
                                  text::Cat("create secrets in namespace ",
                                            shared.options.namespace_name));
     }
+    if (failure.empty()) failure = TiePodToSecret(shared, state, created->body);
     if (!failure.empty()) {
       DeletePod(shared, state.name, uid, 0);
       Finish(state, failure);
@@ -334,7 +424,13 @@ void Run(std::shared_ptr<PodState> state, std::optional<KubePodInput> input,
     }
     if (state->stop_requested.load()) {
       if (!delete_sent) {
-        DeletePod(shared, state->name, uid, shared.options.termination_grace_seconds);
+        if (const std::string left = DeleteUnlessUsedElsewhere(
+                shared, state->name, uid, shared.options.termination_grace_seconds);
+            !left.empty()) {
+          spdlog::info("instance {}: pod {} {}", state->instance_id, state->name, left);
+          Finish(*state, Annotated(state->name, left));
+          return;
+        }
         delete_sent = true;
         stop_deadline = SteadyClock::now() +
                         std::chrono::seconds(shared.options.termination_grace_seconds + 30);
@@ -413,6 +509,23 @@ class PodInstance final : public RunningInstance {
     if (state_->exited.load() || state_->stop_requested.exchange(true)) return;
     state_->changed.notify_all();
   }
+  // Cheap (called under the pool's lock): at most one use per interval is
+  // handed to the annotator thread, which patches the pod.
+  void NoteUse() override {
+    auto& shared = *state_->shared;
+    const std::int64_t now = UnixMillisNow();
+    const std::int64_t interval = UsePatchInterval(shared.options.idle_window).count();
+    std::int64_t recorded = state_->use_recorded_ms.load();
+    if (now - recorded < interval ||
+        !state_->use_recorded_ms.compare_exchange_strong(recorded, now)) {
+      return;
+    }
+    {
+      std::lock_guard lock(shared.use_mutex);
+      shared.pending_use[state_->name] = now;
+    }
+    shared.use_changed.notify_all();  // the sweeper sleeps on it too
+  }
 
  private:
   std::shared_ptr<PodState> state_;
@@ -440,6 +553,11 @@ void KubeRuntime::Shared::Dispatch(const std::string& type, const json& pod) {
   std::vector<std::shared_ptr<PodState>> targets;
   {
     std::lock_guard lock(mutex);
+    if (type == "DELETED") {
+      known.erase(name);
+    } else {
+      known[name] = pod;
+    }
     auto [begin, end] = pods.equal_range(name);
     for (auto it = begin; it != end; ++it) {
       if (auto state = it->second.lock()) targets.push_back(std::move(state));
@@ -463,6 +581,11 @@ void KubeRuntime::Shared::MarkMissing(const std::vector<std::string>& present,
   std::vector<std::shared_ptr<PodState>> targets;
   {
     std::lock_guard lock(mutex);
+    for (auto it = known.begin(); it != known.end();) {
+      const bool listed =
+          std::find(present.begin(), present.end(), it->first) != present.end();
+      it = listed ? std::next(it) : known.erase(it);
+    }
     for (const auto& [name, weak] : pods) {
       if (std::find(present.begin(), present.end(), name) != present.end()) continue;
       if (auto state = weak.lock()) targets.push_back(std::move(state));
@@ -479,79 +602,27 @@ void KubeRuntime::Shared::MarkMissing(const std::vector<std::string>& present,
 }
 
 void KubeRuntime::Shared::WatchLoop() {
-  const std::string selector =
-      text::Cat("labelSelector=", QueryEscape(GatewaySelector(options.gateway_id)));
   auto last_complaint = SteadyClock::time_point{};
-  auto complain = [&](const std::string& message) {
-    if (SteadyClock::now() - last_complaint > std::chrono::seconds(30)) {
-      spdlog::error("watching pods: {}", message);
-      last_complaint = SteadyClock::now();
-    }
-  };
-  auto pause = [&] {
-    for (int i = 0; i < 10 && !stopping.load(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
-  while (!stopping.load()) {
-    const auto list_started = SteadyClock::now();
-    auto listed = client->Call("GET", text::Cat(pods_path, "?", selector),
-                               std::nullopt, kCallTimeout);
-    if (!listed.ok() || listed->status != 200) {
-      complain(listed.ok() ? DescribeApiError(listed->status, listed->body,
-                                              text::Cat("list pods in namespace ",
-                                                        options.namespace_name))
-                           : std::string(listed.status().message()));
-      pause();
-      continue;
-    }
-    const json list = json::parse(listed->body, nullptr, false);
-    std::string version =
-        list.value("metadata", json::object()).value("resourceVersion", std::string());
+  KubeWatchHandlers handlers;
+  handlers.on_list = [this](const json& items, SteadyClock::time_point list_started) {
     std::vector<std::string> present;
-    for (const auto& item : list.value("items", json::array())) {
+    for (const auto& item : items) {
       present.push_back(
           item.value("metadata", json::object()).value("name", std::string()));
       Dispatch("MODIFIED", item);
     }
     MarkMissing(present, list_started);
-    bool relist = false;
-    while (!stopping.load() && !relist) {
-      const std::string path =
-          text::Cat(pods_path, "?", selector, "&watch=1&allowWatchBookmarks=true",
-                    "&timeoutSeconds=", kWatchSeconds, "&resourceVersion=",
-                    QueryEscape(version));
-      long status = 0;
-      auto streamed = client->Stream(
-          path,
-          [&](std::string_view line) {
-            if (line.empty()) return;
-            const json event = json::parse(line, nullptr, false);
-            if (!event.is_object()) return;
-            const std::string type = event.value("type", std::string());
-            const json object = event.value("object", json::object());
-            if (type == "ERROR") {
-              relist = true;  // 410 Gone (expired version) and anything else
-              return;
-            }
-            const std::string rv = object.value("metadata", json::object())
-                                       .value("resourceVersion", std::string());
-            if (!rv.empty()) version = rv;
-            if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
-              Dispatch(type, object);
-            }
-          },
-          [&] { return stopping.load() || relist; }, &status);
-      if (!streamed.ok()) {
-        complain(std::string(streamed.message()));
-        relist = true;
-        pause();
-      } else if (status != 200 && !stopping.load()) {
-        relist = true;
-        pause();
-      }
+  };
+  handlers.on_event = [this](const std::string& type, const json& pod) {
+    Dispatch(type, pod);
+  };
+  handlers.on_error = [&](const std::string& message) {
+    if (SteadyClock::now() - last_complaint > std::chrono::seconds(30)) {
+      spdlog::error("watching pods: {}", message);
+      last_complaint = SteadyClock::now();
     }
-  }
+  };
+  ListAndWatch(*client, pods_path, GatewaySelector(options.gateway_id), handlers, stopping);
 }
 
 KubeRuntime::KubeRuntime(std::shared_ptr<const KubeClient> client,
@@ -563,12 +634,87 @@ KubeRuntime::KubeRuntime(std::shared_ptr<const KubeClient> client,
       text::Cat("/api/v1/namespaces/", shared_->options.namespace_name, "/pods");
   shared_->secrets_path =
       text::Cat("/api/v1/namespaces/", shared_->options.namespace_name, "/secrets");
+  if (shared_->options.replica_id.empty()) {
+    shared_->options.replica_id = text::Cat("gw-", policies::RandomHex(6));
+  }
   shared_->watcher = std::thread([shared = shared_] { shared->WatchLoop(); });
+  shared_->annotator = std::thread([shared = shared_] { shared->AnnotateLoop(); });
+  shared_->sweeper = std::thread([shared = shared_] { shared->SweepLoop(); });
 }
 
 KubeRuntime::~KubeRuntime() {
   shared_->stopping.store(true);
+  shared_->use_changed.notify_all();
   if (shared_->watcher.joinable()) shared_->watcher.join();
+  if (shared_->annotator.joinable()) shared_->annotator.join();
+  if (shared_->sweeper.joinable()) shared_->sweeper.join();
+}
+
+bool KubeRuntime::Shared::SleepUnlessStopping(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(use_mutex);
+  use_changed.wait_for(lock, timeout, [this] { return stopping.load(); });
+  return !stopping.load();
+}
+
+void KubeRuntime::Shared::AnnotateLoop() {
+  for (;;) {
+    std::map<std::string, std::int64_t> batch;
+    {
+      std::unique_lock lock(use_mutex);
+      use_changed.wait(lock, [this] { return stopping.load() || !pending_use.empty(); });
+      if (stopping.load()) return;
+      batch.swap(pending_use);
+    }
+    for (const auto& [name, ms] : batch) {
+      auto patched = client->Call("PATCH", PodPath(name),
+                                  LastUsedPatch(options.replica_id, ms).dump(),
+                                  kCallTimeout, KubeClient::kMergePatchContent);
+      if (!patched.ok()) {
+        spdlog::warn("recording the use of pod {}: {}", name,
+                     std::string(patched.status().message()));
+      } else if (patched->status != 200 && patched->status != 404) {
+        spdlog::warn("{}", DescribeApiError(patched->status, patched->body,
+                                            text::Cat("patch pod ", name)));
+      }
+    }
+  }
+}
+
+// The reaper without a leader: a pod of this gateway id that no replica
+// runs here and none used within the idle window (plus a patch interval of
+// slack) is deleted, preconditioned on the version that showed it unused.
+void KubeRuntime::Shared::SweepLoop() {
+  const auto window = options.idle_window;
+  const auto slack = UsePatchInterval(window) * 2;
+  const auto period = std::clamp<std::chrono::milliseconds>(
+      window / 2, std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000));
+  while (SleepUnlessStopping(period)) {
+    std::vector<json> candidates;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& [name, pod] : known) {
+        if (pods.count(name) != 0) continue;  // ours: our pool reaps it
+        candidates.push_back(pod);
+      }
+    }
+    const std::int64_t now = UnixMillisNow();
+    for (const auto& pod : candidates) {
+      const PodCondition condition = ClassifyPod(pod);
+      if (condition.terminating) continue;
+      const auto activity = LastActivity(pod);
+      if (!activity || now - *activity < (window + slack).count()) continue;
+      const json metadata = pod.value("metadata", json::object());
+      const std::string name = metadata.value("name", std::string());
+      {
+        std::lock_guard lock(mutex);
+        if (pods.count(name) != 0) continue;  // adopted meanwhile
+      }
+      spdlog::info("deleting pod {}: no gateway replica used it for {} s", name,
+                   (now - *activity) / 1000);
+      DeletePod(*this, name, condition.uid, options.termination_grace_seconds,
+                metadata.value("resourceVersion", std::string()));
+    }
+  }
 }
 
 absl::StatusOr<std::unique_ptr<RunningInstance>> KubeRuntime::Launch(
@@ -618,8 +764,13 @@ absl::Status KubeRuntime::CheckAccess() const {
   };
   static constexpr Need kNeeds[] = {
       {"create", "pods", ""},    {"get", "pods", ""},       {"list", "pods", ""},
-      {"watch", "pods", ""},     {"delete", "pods", ""},    {"get", "pods", "log"},
+      {"watch", "pods", ""},     {"delete", "pods", ""},    {"patch", "pods", ""},
+      {"get", "pods", "log"},
       {"create", "secrets", ""}, {"get", "secrets", ""},    {"delete", "secrets", ""},
+      {"list", "secrets", ""},
+      // Sessions ended with DELETE, shared by the replicas.
+      {"create", "configmaps", ""}, {"list", "configmaps", ""},
+      {"watch", "configmaps", ""},  {"delete", "configmaps", ""},
   };
   std::vector<std::string> missing;
   for (const auto& need : kNeeds) {
@@ -692,6 +843,8 @@ absl::StatusOr<std::vector<LeftoverPod>> KubeRuntime::FindLeftovers() const {
                      absl::Now() - created <
                          absl::FromChrono(shared_->options.start_timeout);
     leftover.pod_json = item.dump();
+    leftover.used_elsewhere = UsedElsewhereWithin(
+        item, shared_->options.replica_id, UnixMillisNow(), shared_->options.idle_window);
     const json labels =
         item.value("metadata", json::object()).value("labels", json::object());
     if (labels.contains(kube_label::kDbhubConfig)) {
@@ -750,6 +903,44 @@ absl::Status KubeRuntime::Remove(const std::string& pod_name) const {
   return absl::OkStatus();
 }
 
+std::shared_ptr<const KubeClient> KubeRuntime::client() const { return shared_->client; }
+
+absl::StatusOr<KubeRuntime::Removed> KubeRuntime::RemoveEverything() const {
+  Removed removed;
+  const std::string selector =
+      text::Cat("?labelSelector=", QueryEscape(GatewaySelector(shared_->options.gateway_id)));
+  const std::string configmaps_path =
+      text::Cat("/api/v1/namespaces/", shared_->options.namespace_name, "/configmaps");
+  for (const auto& [path, count] :
+       {std::pair{shared_->pods_path, &removed.pods},
+        std::pair{shared_->secrets_path, &removed.secrets},
+        std::pair{configmaps_path, &removed.ended_sessions}}) {
+    auto listed = shared_->client->Call("GET", path + selector, std::nullopt, kCallTimeout);
+    if (!listed.ok()) return listed.status();
+    if (listed->status != 200) {
+      return absl::UnavailableError(
+          DescribeApiError(listed->status, listed->body, text::Cat("list ", path)));
+    }
+    const json list = json::parse(listed->body, nullptr, false);
+    for (const auto& item : list.value("items", json::array())) {
+      const std::string name =
+          item.value("metadata", json::object()).value("name", std::string());
+      const json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"},
+                            {"gracePeriodSeconds", 0}};
+      auto deleted = shared_->client->Call("DELETE", text::Cat(path, "/", name),
+                                           options.dump(), kCallTimeout);
+      if (!deleted.ok()) return deleted.status();
+      if (deleted->status == 404) continue;  // collected with its owner meanwhile
+      if (deleted->status >= 300) {
+        return absl::UnavailableError(DescribeApiError(
+            deleted->status, deleted->body, text::Cat("delete ", path, "/", name)));
+      }
+      ++*count;
+    }
+  }
+  return removed;
+}
+
 absl::StatusOr<AdoptionResult> AdoptOrRemoveLeftoverPods(
     KubeRuntime& runtime, InstancePool& pool, const ResolveLeftoverDsn& resolve) {
   auto leftovers = runtime.FindLeftovers();
@@ -762,6 +953,11 @@ absl::StatusOr<AdoptionResult> AdoptOrRemoveLeftoverPods(
       // Another gateway sharing this secret may be starting it right now:
       // left alone (a request for its DSN meets it and adopts it).
       spdlog::info("pod {}: still starting, left alone", leftover.name);
+      continue;
+    }
+    if (!leftover.not_adoptable.empty() && leftover.used_elsewhere && !leftover.failed) {
+      // Another replica serves it (a tenant's pod): theirs to stop.
+      spdlog::info("pod {}: in use by another gateway replica, left alone", leftover.name);
       continue;
     }
     if (!leftover.not_adoptable.empty()) {

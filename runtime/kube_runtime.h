@@ -32,6 +32,12 @@ struct KubeRuntimeOptions {
   // How long CreateContainerConfigError may last after the Secret exists
   // before it is the pod's failure (the kubelet may have looked before).
   std::chrono::milliseconds config_error_grace{8'000};
+  // This process among the gateway replicas sharing the pods (its pod's
+  // name in a cluster); empty: a random one.
+  std::string replica_id;
+  // A pod another replica used more recently than this is not deleted;
+  // one no replica used for longer is (the gateway's --idle-timeout).
+  std::chrono::milliseconds idle_window{300'000};
 };
 
 // A pod an earlier run (or another gateway with this secret) left.
@@ -45,6 +51,7 @@ struct LeftoverPod {
   std::string dsn;            // secret, from the pod's Secret
   Endpoint endpoint;
   std::string pod_json;  // its last known state, for Attach
+  bool used_elsewhere = false;  // another replica used it within the idle window
 };
 
 class KubeRuntime final : public Runtime {
@@ -65,6 +72,18 @@ class KubeRuntime final : public Runtime {
                                           const LaunchSpec& spec,
                                           std::shared_ptr<InstanceEvents> events);
   absl::Status Remove(const std::string& pod_name) const;
+
+  // Deletes every pod, Secret and ended-session ConfigMap of this gateway
+  // id in the namespace (--kube-cleanup). Errors when they cannot be
+  // listed or deleted.
+  struct Removed {
+    int pods = 0;
+    int secrets = 0;
+    int ended_sessions = 0;
+  };
+  absl::StatusOr<Removed> RemoveEverything() const;
+
+  std::shared_ptr<const KubeClient> client() const;
 
   struct Shared;
 

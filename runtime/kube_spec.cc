@@ -234,6 +234,14 @@ json BuildSecret(const KubePodInput& input, std::string_view pod_uid,
               {"data", std::move(data)}};
 }
 
+json PodOwnedBySecretPatch(std::string_view secret_name, std::string_view secret_uid) {
+  return {{"metadata",
+           {{"ownerReferences", json::array({{{"apiVersion", "v1"},
+                                              {"kind", "Secret"},
+                                              {"name", std::string(secret_name)},
+                                              {"uid", std::string(secret_uid)}}})}}}};
+}
+
 std::string GatewaySelector(std::string_view gateway_id) {
   return text::Cat(kube_label::kGatewayId, "=", gateway_id);
 }

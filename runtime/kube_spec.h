@@ -100,6 +100,12 @@ nlohmann::json BuildSecret(const KubePodInput& input, std::string_view pod_uid,
                            const std::vector<std::string>& secret_env,
                            std::string_view dbhub_config);
 
+// The merge patch that makes a pod a dependent of its Secret (name, uid),
+// so that the garbage collector removes either one when the other is
+// deleted (the Secret is already owned by the pod: the cycle is the point).
+nlohmann::json PodOwnedBySecretPatch(std::string_view secret_name,
+                                     std::string_view secret_uid);
+
 // "key=value" selector of one gateway's pods.
 std::string GatewaySelector(std::string_view gateway_id);
 

@@ -82,6 +82,9 @@ class RunningInstance {
   // Named facts that differ per runtime, for the admin API (a pod's name
   // and node, ...). Nothing secret.
   virtual std::map<std::string, std::string> Details() const { return {}; }
+  // The pool leased it, released it, or holds it busy: runtimes shared by
+  // several gateway replicas record it (cheap; called under the pool's lock).
+  virtual void NoteUse() {}
 };
 
 class Runtime {

@@ -166,11 +166,12 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   Config config;
   std::string state_dir, idle, start, read, backend, grace, liveness, node, dbhub,
       preloader;
-  std::string admin_token_file, webhook_secret_file, webhook_timeout;
+  std::string admin_token_file, secret_file, webhook_secret_file, webhook_timeout;
   long long max_body = 0, max_header = 0;
   int threads = 0;
   std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
   std::string server_command, readiness_status, default_dsn_file;
+  std::string console_dir;
   long long pids_limit = 0;
 
   po::options_description options("Options");
@@ -187,6 +188,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "scaling).")
       ("admin-token-file", po::value(&admin_token_file),
        "File holding the admin bearer token. Default: <state-dir>/admin-token, "
+       "generated (0600) at first start.")
+      ("secret-file", po::value(&secret_file),
+       "File holding the gateway's secret (at least 32 characters), which "
+       "keys instances and seals session ids: replicas that share it serve "
+       "each other's sessions and instances. Default: <state-dir>/secret, "
        "generated (0600) at first start.")
       ("state-dir", po::value(&state_dir),
        "Directory for the gateway's secret, instance records and the "
@@ -215,6 +221,10 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
        "The warm pool's worker script, tested with DBHub 1.4.0. Default: "
        "<binary dir>/dbhub_preloader.mjs. If it does not work with the "
        "installed DBHub the gateway logs a warning and spawns plainly.")
+      ("console-dir", po::value(&console_dir),
+       "The operator console's built files, served at /console on the admin "
+       "listener. Default: <binary dir>/../console/dist (built by "
+       "deploy/setup.sh). 'off': no console.")
       ("max-body-bytes", po::value(&max_body)->default_value(4 * 1024 * 1024),
        "Largest request body accepted (413 above).")
       ("max-header-bytes", po::value(&max_header)->default_value(16 * 1024),
@@ -405,6 +415,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
 
   config.state_dir = std::filesystem::absolute(
       state_dir.empty() ? DefaultStateDir() : std::filesystem::path(state_dir));
+  config.console_dir =
+      console_dir == "off" ? std::filesystem::path()
+      : console_dir.empty()
+          ? (ExecutableDir() / ".." / "console" / "dist").lexically_normal()
+          : std::filesystem::absolute(console_dir);
 
   struct DurationFlag {
     const char* name;
@@ -457,6 +472,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (!admin_token_file.empty()) {
     config.admin_token_file = std::filesystem::absolute(admin_token_file);
   }
+  if (!secret_file.empty()) config.secret_file = std::filesystem::absolute(secret_file);
   if (!webhook_secret_file.empty()) {
     config.webhook_secret_file = std::filesystem::absolute(webhook_secret_file);
   }
@@ -531,6 +547,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--server-arg needs --server-command");
   }
 
+  if (config.runtime != "kubernetes" && kube_options.cleanup_requested()) {
+    return absl::InvalidArgumentError("--kube-cleanup needs --runtime=kubernetes");
+  }
   if (config.runtime == "docker") {
     if (!server_command.empty()) {
       return absl::InvalidArgumentError(
@@ -635,6 +654,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"log_level", config.log_level},
       {"log_format", config.log_format},
       {"admin_token_file", config.admin_token_file.string()},
+      {"secret_file", config.secret_file.string()},
       {"webhooks", webhooks},
       {"webhook_secret_file", config.webhook_secret_file.string()},
       {"webhook_timeout_ms", ms(config.webhook_timeout)},
@@ -660,6 +680,9 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
                                ? nlohmann::json(nullptr)
                                : nlohmann::json(config.default_dsn_file.string())},
       {"warm_preloader", config.warm_preloader},
+      {"console_dir", config.console_dir.empty()
+                          ? nlohmann::json(nullptr)
+                          : nlohmann::json(config.console_dir.string())},
       {"sandbox", config.runtime == "process" ? SandboxConfigJson(config.sandbox)
                                               : nlohmann::json(nullptr)},
       {"policies",

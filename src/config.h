@@ -40,6 +40,8 @@ struct Config {
   std::filesystem::path default_dsn_file;
   int warm_pool = 2;              // pre-started workers; 0: off
   std::string warm_preloader;     // runtime/dbhub_preloader.mjs
+  // The operator console's built files (console/dist); "off": no console.
+  std::filesystem::path console_dir;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::seconds read_timeout{60};
@@ -52,6 +54,9 @@ struct Config {
   std::string log_format = "text";  // text | json
   // Empty: <state-dir>/admin-token, generated at first start.
   std::filesystem::path admin_token_file;
+  // The gateway's secret from a file (shared by replicas); empty: generated
+  // into the state directory.
+  std::filesystem::path secret_file;
   std::vector<std::string> webhooks;
   // Empty: <state-dir>/webhook-secret, generated at first start.
   std::filesystem::path webhook_secret_file;

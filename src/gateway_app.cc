@@ -23,11 +23,16 @@
 #include "gateway/metrics.h"
 #include "gateway/structured_log.h"
 #include "gateway/webhooks.h"
+#include "gateway/console_assets.h"
+#include "gateway/console_feed.h"
 #include "runtime/clock.h"
 #include "runtime/container_adoption.h"
 #include "runtime/docker_runtime.h"
 #include "runtime/instance_pool.h"
+#include "policies/random_token.h"
+#include "runtime/kube_ended_sessions.h"
 #include "runtime/kube_runtime.h"
+#include "runtime/kube_shared_use.h"
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
@@ -182,6 +187,11 @@ absl::StatusOr<std::unique_ptr<runtime::KubeRuntime>> MakeKubeRuntime(
           .volumes = config.kube.volumes,
           .gateway_id = GatewayId(secret),
           .start_timeout = config.start_timeout,
+          // In a cluster the hostname is the gateway pod's name.
+          .replica_id = runtime::ReplicaId(
+              std::getenv("HOSTNAME") != nullptr ? std::getenv("HOSTNAME") : "",
+              policies::RandomHex(3)),
+          .idle_window = config.idle_timeout,
       });
   if (auto access = kube->CheckAccess(); !access.ok()) {
     if (absl::IsUnavailable(access)) {
@@ -192,6 +202,26 @@ absl::StatusOr<std::unique_ptr<runtime::KubeRuntime>> MakeKubeRuntime(
     }
   }
   return kube;
+}
+
+// --kube-cleanup: deletes every pod and Secret this gateway id made in its
+// namespace (a Helm uninstall hook), then exits.
+int RunKubeCleanup(const Config& config, const std::string& secret) {
+  auto kube = MakeKubeRuntime(config, secret);
+  if (!kube.ok()) {
+    spdlog::critical("{}", std::string(kube.status().message()));
+    return 1;
+  }
+  auto removed = (*kube)->RemoveEverything();
+  if (!removed.ok()) {
+    spdlog::critical("{}", std::string(removed.status().message()));
+    return 1;
+  }
+  spdlog::info("kube cleanup: {} pod(s), {} Secret(s) and {} ended-session "
+               "ConfigMap(s) deleted in namespace {}",
+               removed->pods, removed->secrets, removed->ended_sessions,
+               config.kube.namespace_name);
+  return 0;
 }
 
 // Ready when not shutting down and DBHub (or the --server-command) can be
@@ -224,10 +254,15 @@ int RunGateway(const Config& config) {
     spdlog::critical("{}", std::string(status.message()));
     return 1;
   }
-  auto secret = LoadOrCreateSecret(config.state_dir);
+  auto secret = config.secret_file.empty()
+                    ? LoadOrCreateSecret(config.state_dir)
+                    : LoadOrCreateTokenFile(config.secret_file, /*generate=*/false);
   if (!secret.ok()) {
     spdlog::critical("{}", std::string(secret.status().message()));
     return 1;
+  }
+  if (config.runtime == "kubernetes" && config.kube.cleanup) {
+    return RunKubeCleanup(config, *secret);
   }
   Config effective = config;
   const bool generate_admin_token = config.admin_token_file.empty();
@@ -256,6 +291,18 @@ int RunGateway(const Config& config) {
 
   // Observers of the pool: declared before it so that they outlive it.
   gateway::GatewayMetrics metrics;
+  // The operator console: its files (when built) and its live feed.
+  gateway::ConsoleFeed console_feed;
+  std::optional<gateway::ConsoleAssets> console_assets;
+  if (!config.console_dir.empty()) {
+    auto loaded = gateway::ConsoleAssets::Load(config.console_dir);
+    if (loaded.ok()) {
+      console_assets = *std::move(loaded);
+    } else {
+      spdlog::warn("operator console off: {}",
+                   std::string(loaded.status().message()));
+    }
+  }
   logs::LifecycleLogger lifecycle_log;
   gateway::WebhookNotifier webhooks(
       {.urls = config.webhooks,
@@ -371,6 +418,7 @@ int RunGateway(const Config& config) {
   pool.AddObserver(&metrics);
   pool.AddObserver(&lifecycle_log);
   pool.AddObserver(&webhooks);
+  pool.AddObserver(&console_feed);
   webhooks.Start();
   std::atomic<bool> stopping{false};
 
@@ -406,6 +454,21 @@ int RunGateway(const Config& config) {
        .dsn_rules = &tenants->rules,
        .tenants = tenants->registry.get()},
       &request_guard);
+  // Replicas share the sessions ended with DELETE through the cluster,
+  // which also keeps them across restarts.
+  std::unique_ptr<runtime::KubeEndedSessions> ended_sessions;
+  if (kube_runtime != nullptr) {
+    auto& sessions = mcp_handler.sessions();
+    ended_sessions = std::make_unique<runtime::KubeEndedSessions>(
+        kube_runtime->client(), config.kube.namespace_name, GatewayId(*secret),
+        [&sessions](const std::string& nonce, std::int64_t expires_at) {
+          sessions.MarkEnded(nonce, expires_at);
+        });
+    sessions.SetEndListener([ended = ended_sessions.get()](const std::string& nonce,
+                                                           std::int64_t expires_at) {
+      ended->Publish(nonce, expires_at);
+    });
+  }
   gateway::AdminHandler admin_handler(
       pool, metrics,
       {.admin_token = *admin_token,
@@ -416,7 +479,9 @@ int RunGateway(const Config& config) {
                                     [&warm_pool] { return warm_pool->Stats(); })
                               : nullptr,
        .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
-       .tenants = &tenant_admin});
+       .tenants = &tenant_admin,
+       .console = console_assets ? &*console_assets : nullptr,
+       .feed = &console_feed});
   metrics.SetSessionCount(
       [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // Requests without credentials reach the --default-dsn-file backend.

@@ -34,7 +34,11 @@ po::options_description KubeOptions::Describe() {
        "Memory limit of each instance pod.")
       ("kube-volume", po::value(&volumes_)->composing(),
        "CLAIM:MOUNTPATH[:ro]: a PersistentVolumeClaim mounted into every "
-       "instance pod (SQLite files; repeatable).");
+       "instance pod (SQLite files; repeatable).")
+      ("kube-cleanup", po::bool_switch(&cleanup_),
+       "Delete every instance pod and Secret of this gateway (its secret) in "
+       "--kube-namespace, then exit: for an uninstall hook. Needs "
+       "--runtime=kubernetes.");
   return options;
 }
 
@@ -47,6 +51,7 @@ absl::Status KubeOptions::Finish(KubeConfig& out) {
         "--kube-namespace='", out.namespace_name, "' is not a namespace name"));
   }
   out.kubeconfig = kubeconfig_;
+  out.cleanup = cleanup_;
   if (pull_policy_ != "Always" && pull_policy_ != "IfNotPresent" &&
       pull_policy_ != "Never") {
     return absl::InvalidArgumentError(

@@ -20,12 +20,14 @@ struct KubeConfig {
   std::string pull_policy = "IfNotPresent";
   runtime::KubeResources resources;
   std::vector<runtime::KubeVolume> volumes;
+  bool cleanup = false;  // --kube-cleanup: delete this gateway's pods, exit
 };
 
 class KubeOptions {
  public:
   boost::program_options::options_description Describe();
   absl::Status Finish(KubeConfig& out);
+  bool cleanup_requested() const { return cleanup_; }
 
  private:
   std::string namespace_;
@@ -33,6 +35,7 @@ class KubeOptions {
   std::string pull_policy_ = "IfNotPresent";
   runtime::KubeResources resources_;
   std::vector<std::string> volumes_;
+  bool cleanup_ = false;
 };
 
 nlohmann::json KubeConfigJson(const KubeConfig& config);

@@ -17,6 +17,7 @@
 #include "absl/strings/escaping.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
+#include "test_support/kube_fixture.h"
 #include "test_support/mcp_client.h"
 #include "test_support/postgres_server.h"
 #include "test_support/process.h"
@@ -34,37 +35,7 @@ using namespace std::chrono_literals;
 
 constexpr int kBackendStartFailed = rpc_code::kBackendStartFailed;
 
-class KubernetesRuntimeTest : public GatewayTest {
- protected:
-  void SetUp() override {
-    if (!UnderKubernetesRuntime()) GTEST_SKIP() << "kubernetes only";
-  }
-  static std::string Ns() { return TestKubeNamespace(); }
-  static std::string PodPath(const std::string& name) {
-    return "/api/v1/namespaces/" + Ns() + "/pods/" + name;
-  }
-  // The single instance's pod name (from the admin API).
-  std::string OnlyPodName() {
-    const auto snapshot = Instances();
-    EXPECT_EQ(snapshot.instances.size(), 1u) << snapshot.response.body;
-    return snapshot.instances.empty() ? "" : snapshot.instances[0].container_id;
-  }
-  static long KubeCall(const std::string& method, const std::string& path,
-                       const std::optional<std::string>& body,
-                       std::string* answer = nullptr) {
-    auto response = TestKubeClient().Call(method, path, body, 30s);
-    if (!response.ok()) return -1;
-    if (answer != nullptr) *answer = response->body;
-    return response->status;
-  }
-  static CommandResult Kubectl(std::vector<std::string> args) {
-    SpawnSpec spec;
-    spec.argv = {"bash", MCP_GATEWAY_SOURCE_DIR "/tests/kubernetes/cluster.sh",
-                 "kubectl", std::filesystem::path(TestKubeconfig()).parent_path().string()};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    return RunCommand(spec, 60s);
-  }
-};
+class KubernetesRuntimeTest : public KubernetesTest {};
 
 TEST_F(KubernetesRuntimeTest, PodIsRestrictedAndNoSecretShowsInTheApi) {
   auto& postgres = SharedPostgres();
@@ -150,6 +121,42 @@ TEST_F(KubernetesRuntimeTest, PodDeletedBehindItsBackIsReplacedOnTheNextRequest)
       60s));
 }
 
+TEST_F(KubernetesRuntimeTest, DeletingTheSecretRemovesItsPod) {
+  StartGateway();
+  const std::string dsn = NewSqliteDsn("secret-deleted.db");
+  auto client = Client(dsn);
+  ASSERT_EQ(client.ListTools().status, 200);
+  const std::string name = OnlyPodName();
+  const json before = KubeGet(PodPath(name));
+  const std::string uid = before["metadata"]["uid"];
+  const std::string secret =
+      before["metadata"]["annotations"]["mcp-gateway/secret"].get<std::string>();
+  // The platform ties them, not the gateway: the pod names its Secret as owner.
+  bool owned_by_secret = false;
+  for (const auto& owner : before["metadata"].value("ownerReferences", json::array())) {
+    if (owner.value("kind", "") == "Secret" && owner.value("name", "") == secret) {
+      owned_by_secret = true;
+    }
+  }
+  EXPECT_TRUE(owned_by_secret) << before["metadata"].dump();
+  ASSERT_EQ(KubeCall("DELETE", "/api/v1/namespaces/" + Ns() + "/secrets/" + secret,
+                     std::nullopt),
+            200);
+  // The garbage collector deletes the pod; the gateway sees it go.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::string body;
+        const long status = KubeCall("GET", PodPath(name), std::nullopt, &body);
+        return status == 404 ||
+               (status == 200 && json::parse(body)["metadata"]["uid"] != uid);
+      },
+      90s));
+  ASSERT_TRUE(WaitUntil([&] { return Instances().instances.empty(); }, 30s))
+      << Instances().response.body;
+  const auto again = client.ExecuteSql("SELECT 1 AS one");
+  EXPECT_EQ(again.status, 200) << again.Describe();
+}
+
 TEST_F(KubernetesRuntimeTest, UnschedulablePodReachesTheClientAtOnce) {
   StartGateway({"--kube-cpu-request=64", "--kube-cpu-limit=64", "--start-timeout=120s"});
   const auto started = std::chrono::steady_clock::now();
@@ -202,19 +209,10 @@ TEST_F(KubernetesRuntimeTest, MissingImageReachesTheClientWithinSeconds) {
 TEST_F(KubernetesRuntimeTest, TwoGatewaysMakeOnePodForOneDsn) {
   auto& first = StartGateway();
   const std::string dsn = NewSqliteDsn("shared.db");
-  // A second gateway process sharing the secret (its own state directory).
-  const auto other_state = temp().path() / "state2";
-  std::filesystem::create_directories(other_state);
-  std::filesystem::copy_file(state_dir() / "secret", other_state / "secret");
-  std::filesystem::permissions(other_state, std::filesystem::perms::owner_all);
-  GatewayConfig config;
-  config.state_dir = other_state;
-  config.log_file = temp().path() / "gateway-other.log";
-  config.extra_flags = RuntimeFlags(sqlite_dir());
-  GatewayProcess second(config);
+  auto second = StartReplica("second");
 
   auto a = McpClient(first.mcp_url(), dsn);
-  auto b = McpClient(second.mcp_url(), dsn);
+  auto b = McpClient(second->mcp_url(), dsn);
   std::thread other([&] { EXPECT_EQ(b.ListTools().status, 200); });
   EXPECT_EQ(a.ListTools().status, 200);
   other.join();
@@ -225,10 +223,19 @@ TEST_F(KubernetesRuntimeTest, TwoGatewaysMakeOnePodForOneDsn) {
     if (pod["metadata"]["name"] == name) ++with_name;
   }
   EXPECT_EQ(with_name, 1);
+  const std::string uid = KubeGet(PodPath(name))["metadata"]["uid"];
   EXPECT_EQ(b.ExecuteSql("SELECT 1 AS one").status, 200);
-  const auto status = second.Terminate(30s);
+  // The second one stops: the first used the pod just now, so the pod
+  // stays (it is the first one's to reap) and keeps serving it.
+  const auto status = second->Terminate(30s);
   EXPECT_TRUE(status.has_value());
-  if (HasFailure()) std::cerr << second.Output();
+  if (HasFailure()) std::cerr << second->Output();
+  const json after = KubeGet(PodPath(name));
+  ASSERT_TRUE(after.is_object());
+  EXPECT_EQ(after["metadata"]["uid"], uid);
+  EXPECT_FALSE(after["metadata"].contains("deletionTimestamp")) << after["metadata"].dump();
+  EXPECT_EQ(a.ExecuteSql("SELECT 2 AS two").status, 200);
+  EXPECT_EQ(KubeGet(PodPath(name))["metadata"]["uid"], uid);
 }
 
 TEST_F(KubernetesRuntimeTest, RestartedGatewayAdoptsItsPod) {
@@ -245,6 +252,71 @@ TEST_F(KubernetesRuntimeTest, RestartedGatewayAdoptsItsPod) {
   EXPECT_EQ(KubeGet(PodPath(name))["metadata"]["uid"], uid);
   EXPECT_NE(gateway().Output().find("adopted pod " + name), std::string::npos)
       << gateway().Output();
+}
+
+// Inside a cluster the gateway reads its service account's token from a
+// file that the kubelet rotates: every request reads it again. Here the
+// mounted directory is made by hand from TokenRequests of the test cluster.
+TEST_F(KubernetesRuntimeTest, InClusterCredentialsFollowTheRotatedTokenFile) {
+  const std::string bound_sa = "mcpgw-incluster-bound";
+  const std::string bare_sa = "mcpgw-incluster-bare";
+  for (const auto& sa : {bound_sa, bare_sa}) {
+    Kubectl({"-n", Ns(), "create", "serviceaccount", sa});
+  }
+  Kubectl({"-n", Ns(), "apply", "-f", MCP_GATEWAY_SOURCE_DIR "/deploy/kubernetes/role.yaml"});
+  Kubectl({"-n", Ns(), "delete", "rolebinding", bound_sa, "--ignore-not-found"});
+  const auto bound = Kubectl({"-n", Ns(), "create", "rolebinding", bound_sa,
+                              "--role=mcp-gateway",
+                              "--serviceaccount=" + Ns() + ":" + bound_sa});
+  ASSERT_TRUE(bound.ok()) << bound.output;
+  auto token_of = [&](const std::string& sa) {
+    std::string answer;
+    const long status = KubeCall(
+        "POST", "/api/v1/namespaces/" + Ns() + "/serviceaccounts/" + sa + "/token",
+        R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":3600}})",
+        &answer);
+    EXPECT_EQ(status, 201) << answer;
+    return status == 201 ? json::parse(answer)["status"]["token"].get<std::string>() : "";
+  };
+  const auto admin = TestKubeClient().credentials();
+  const auto sa_dir = temp().path() / "serviceaccount";
+  std::filesystem::create_directories(sa_dir);
+  auto write = [&](const std::string& file, const std::string& text) {
+    std::ofstream(sa_dir / file, std::ios::trunc) << text;
+  };
+  write("ca.crt", admin.ca_pem);
+  write("namespace", Ns());
+  write("token", token_of(bare_sa));
+  const std::string host_port = admin.server.substr(admin.server.find("://") + 3);
+  const std::string host = host_port.substr(0, host_port.rfind(':'));
+  const std::string port = host_port.substr(host_port.rfind(':') + 1);
+  ::setenv("KUBERNETES_SERVICE_HOST", host.c_str(), 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", port.c_str(), 1);
+  auto credentials = runtime::InClusterCredentials(sa_dir);
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  EXPECT_EQ(runtime::InClusterNamespace(sa_dir), Ns());
+  const runtime::KubeClient client(*credentials);
+  const std::string pods = "/api/v1/namespaces/" + Ns() + "/pods";
+  // The account without the RoleBinding: authenticated (TLS with the
+  // mounted CA), but forbidden.
+  auto answer = client.Call("GET", pods, std::nullopt, 30s);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->status, 403) << answer->body;
+  // The kubelet rotates the file: the same client uses the new token.
+  write("token", token_of(bound_sa));
+  answer = client.Call("GET", pods, std::nullopt, 30s);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  // A token file that went away is a clear error, not an anonymous call.
+  std::filesystem::remove(sa_dir / "token");
+  answer = client.Call("GET", pods, std::nullopt, 30s);
+  EXPECT_FALSE(answer.ok());
+  EXPECT_NE(std::string(answer.status().message()).find("service-account token"),
+            std::string::npos)
+      << answer.status();
+  Kubectl({"-n", Ns(), "delete", "rolebinding", bound_sa, "--ignore-not-found"});
 }
 
 TEST_F(KubernetesRuntimeTest, NamespacedRoleIsEnoughAndItsAbsenceIsNamed) {

@@ -37,6 +37,10 @@
 #   MCPGW_K8S_PORT_BASE [16000]        ports on 127.0.0.1 (the kubelet on the node IP):
 #                                      apiserver +443, etcd +379/+380, controller-manager
 #                                      +257, scheduler +259, kubelet +250, kubelet healthz +248
+#   MCPGW_K8S_CGROUP_ROOT [/]          the kubelet's cgroupRoot: pods go under
+#                                      CGROUP_ROOT/kubepods. A second cluster on the same
+#                                      host needs its own (e.g. /mcpgw-NODE): two kubelets
+#                                      on one kubepods tree kill each other's pods as orphans
 #   MCPGW_K8S_TIMEOUT [180]            seconds each wait may take
 #   MCPGW_K8S_SKIP_DBHUB [0]           1: do not build/import the DBHub image
 #   MCPGW_K8S_GOCACHE                  Go build cache for the build, kept afterwards (default:
@@ -65,6 +69,7 @@ SCHED_PORT=$((PORT_BASE + 259))
 KUBELET_PORT=$((PORT_BASE + 250))
 KUBELET_HEALTHZ_PORT=$((PORT_BASE + 248))
 TIMEOUT="${MCPGW_K8S_TIMEOUT:-180}"
+CGROUP_ROOT="${MCPGW_K8S_CGROUP_ROOT:-/}"
 SKIP_DBHUB="${MCPGW_K8S_SKIP_DBHUB:-0}"
 
 PAUSE_IMAGE="localhost/mcp-gateway/pause:1"
@@ -440,6 +445,18 @@ import_dbhub_image() {
 
 # --------------------------------------------------------------- kubelet ---
 
+# The kubelet refuses a cgroupRoot that does not exist: make it in every
+# hierarchy (cgroup v1 controllers and the unified one).
+make_cgroup_root() {
+  [[ "$CGROUP_ROOT" == / ]] && return 0
+  local h
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+    [[ -e "$h/cgroup.procs" ]] || continue
+    mkdir -p "$h${CGROUP_ROOT#/}"
+  done
+  echo "$CGROUP_ROOT" >"$DIR/run/cgroup-root"
+}
+
 write_kubelet_config() {
   mkdir -p "$DIR/kubelet"
   cat >"$DIR/kubelet/config.yaml" <<EOF
@@ -464,6 +481,7 @@ cgroupDriver: cgroupfs
 failSwapOn: false
 failCgroupV1: false
 oomScoreAdj: 0
+cgroupRoot: $CGROUP_ROOT
 makeIPTablesUtilChains: false
 resolvConf: ""
 podLogsDir: $DIR/kubelet/pod-logs
@@ -588,6 +606,7 @@ cmd_up() {
     --authorization-kubeconfig "$DIR/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --leader-elect=false --profiling=false --v 1
   write_kubelet_config
+  make_cgroup_root
   start_component kubelet "$BIN_DIR/kubelet" \
     --config "$DIR/kubelet/config.yaml" --kubeconfig "$DIR/kubelet-client.kubeconfig" \
     --root-dir "$DIR/kubelet/root" --cert-dir "$DIR/kubelet/pki" \
@@ -700,6 +719,16 @@ cmd_down() {
   if [[ -f "$DIR/run/bridge" ]] && ip link show "$BRIDGE" >/dev/null 2>&1; then
     log "deleting bridge $BRIDGE"
     ip link del "$BRIDGE"
+  fi
+  # A cgroupRoot of this cluster's own (MCPGW_K8S_CGROUP_ROOT) goes whatever runs.
+  local own_root
+  own_root="$(cat "$DIR/run/cgroup-root" 2>/dev/null || true)"
+  if [[ -n "$own_root" && "$own_root" != / ]]; then
+    local h
+    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+      [[ -d "$h${own_root#/}" ]] || continue
+      find "$h${own_root#/}" -depth -type d -exec rmdir {} \; 2>/dev/null || log "warning: cannot remove cgroup $h${own_root#/}"
+    done
   fi
   # The kubepods cgroups and the CNI cache are per host: leave them to another
   # kubelet that still runs.

@@ -131,6 +131,20 @@ TEST(KubeSpecTest, SecretHoldsTheSecretsAndIsOwnedByThePod) {
   EXPECT_EQ(secret.dump().find(kPassword), std::string::npos);  // base64 only
 }
 
+TEST(KubeSpecTest, PodBecomesADependentOfItsSecret) {
+  const json patch = PodOwnedBySecretPatch("mcpgw-abc-1f2e", "uid-s");
+  const json& owners = patch["metadata"]["ownerReferences"];
+  ASSERT_EQ(owners.size(), 1u);
+  EXPECT_EQ(owners[0]["kind"], "Secret");
+  EXPECT_EQ(owners[0]["apiVersion"], "v1");
+  EXPECT_EQ(owners[0]["name"], "mcpgw-abc-1f2e");
+  EXPECT_EQ(owners[0]["uid"], "uid-s");
+  // Not a controller and no blockOwnerDeletion: the cycle must not hold up
+  // either deletion.
+  EXPECT_FALSE(owners[0].contains("controller"));
+  EXPECT_FALSE(owners[0].contains("blockOwnerDeletion"));
+}
+
 json PodWith(const json& status) {
   return json{{"metadata", {{"name", "p"}, {"uid", "u"}}}, {"status", status}};
 }

@@ -1,0 +1,36 @@
+#pragma once
+// List, then watch from the list's resourceVersion; relist when the watch
+// says its version is too old (410 Gone, an ERROR event) or breaks. The
+// one way the gateway follows a Kubernetes collection (its pods, the
+// Secrets of ended sessions). Blocks until `stopping`; call it on a thread
+// of its own.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/kube_client.h"
+
+namespace mcpgw::runtime {
+
+struct KubeWatchHandlers {
+  // Every (re)list: the items, and when the list request was sent.
+  std::function<void(const nlohmann::json& items,
+                     std::chrono::steady_clock::time_point list_started)>
+      on_list;
+  // ADDED, MODIFIED or DELETED, with the object.
+  std::function<void(const std::string& type, const nlohmann::json& object)> on_event;
+  // Why listing or watching failed (retried after a pause); may be noisy,
+  // the handler rate-limits its logging.
+  std::function<void(const std::string& message)> on_error;
+};
+
+// `collection` e.g. "/api/v1/namespaces/x/pods"; `label_selector` may be "".
+void ListAndWatch(const KubeClient& client, const std::string& collection,
+                  const std::string& label_selector, const KubeWatchHandlers& handlers,
+                  const std::atomic<bool>& stopping);
+
+}  // namespace mcpgw::runtime
