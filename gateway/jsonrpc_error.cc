@@ -14,18 +14,22 @@ nlohmann::json RequestIdOf(std::string_view body) {
 }
 
 nlohmann::json JsonRpcErrorObject(const nlohmann::json& id, int code,
-                                 std::string_view message) {
+                                 std::string_view message,
+                                 const nlohmann::json& data) {
+  nlohmann::json error = {{"code", code}, {"message", message}};
+  if (!data.is_null()) error["data"] = data;
   return {
       {"jsonrpc", "2.0"},
       {"id", id},
-      {"error", {{"code", code}, {"message", message}}},
+      {"error", std::move(error)},
   };
 }
 
 std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
-                             std::string_view message) {
+                             std::string_view message,
+                             const nlohmann::json& data) {
   // Replace invalid UTF-8 rather than throw: messages may quote input.
-  return JsonRpcErrorObject(id, code, message)
+  return JsonRpcErrorObject(id, code, message, data)
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -49,7 +53,7 @@ Response MakeErrorResponse(const ErrorReply& reply, const nlohmann::json& id,
   for (const auto& [name, value] : reply.extra_headers) {
     response.set(name, value);
   }
-  response.body() = JsonRpcErrorBody(id, reply.rpc_code, reply.message);
+  response.body() = JsonRpcErrorBody(id, reply.rpc_code, reply.message, reply.data);
   response.keep_alive(keep_alive);
   response.prepare_payload();
   return response;

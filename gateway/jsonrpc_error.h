@@ -16,16 +16,22 @@ namespace mcpgw::gateway {
 // (unparseable, a batch, a notification).
 nlohmann::json RequestIdOf(std::string_view body);
 
+// `data`: the error's data member, left out when null.
 nlohmann::json JsonRpcErrorObject(const nlohmann::json& id, int code,
-                                 std::string_view message);
+                                 std::string_view message,
+                                 const nlohmann::json& data = nullptr);
 std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
-                             std::string_view message);
+                             std::string_view message,
+                             const nlohmann::json& data = nullptr);
 
 struct ErrorReply {
   http::status status;
   int rpc_code;
   std::string message;
   std::vector<std::pair<std::string, std::string>> extra_headers;
+  // The error's data member (null: none), e.g. 2026-07-28's
+  // UnsupportedProtocolVersionError {supported, requested}.
+  nlohmann::json data = nullptr;
 };
 
 // An application/json response carrying `reply` as a JSON-RPC error.

@@ -13,6 +13,7 @@
 #include "gateway/jsonrpc_body.h"
 #include "gateway/protocol_version.h"
 #include "gateway/relay.h"
+#include "gateway/request_metadata.h"
 #include "gateway/sse_relay.h"
 #include "policies/instance_key.h"
 #include "policies/text.h"
@@ -33,6 +34,11 @@ std::string_view AcquireOutcome(const absl::Status& status) {
              : outcome::kStartFailed;
 }
 
+constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
+// A listen stream may be quiet for as long as nothing changes; the
+// instance's connection closing still ends it at once.
+constexpr std::chrono::seconds kListenIdleTimeout = std::chrono::hours(24);
+
 ErrorReply BadRequest(int code, std::string message) {
   return ErrorReply{http::status::bad_request, code, std::move(message), {}};
 }
@@ -40,15 +46,6 @@ ErrorReply BadRequest(int code, std::string message) {
 ErrorReply BackendFailed(std::string message) {
   return ErrorReply{http::status::bad_gateway,
                     policies::rpc_code::kBackendFailed, std::move(message), {}};
-}
-
-std::string SupportedVersionsList() {
-  std::string list;
-  for (const auto version : SupportedProtocolVersions()) {
-    if (!list.empty()) list += ", ";
-    list += version;
-  }
-  return list;
 }
 
 }  // namespace
@@ -61,16 +58,19 @@ McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options
       connections_(std::make_shared<BackendConnections>()),
       sessions_(std::make_shared<SessionManager>(options_.key_secret,
                                                  options_.session_ttl)),
+      eras_(std::make_shared<BackendEras>()),
       streams_(options_.replay),
       legacy_(options_.replay) {
   // Weak: the pool outlives this handler, and the sockets inside must not
   // outlive the io_context they belong to.
   pool_.OnInstanceGone(
       [connections = std::weak_ptr<BackendConnections>(connections_),
-       sessions = std::weak_ptr<SessionManager>(sessions_)](
+       sessions = std::weak_ptr<SessionManager>(sessions_),
+       eras = std::weak_ptr<BackendEras>(eras_)](
           const std::string& instance_id) {
         if (auto alive = connections.lock()) alive->Forget(instance_id);
         if (auto alive = sessions.lock()) alive->ForgetInstance(instance_id);
+        if (auto alive = eras.lock()) alive->Forget(instance_id);
       });
 }
 
@@ -205,14 +205,22 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     ConnectionTail& tail) {
   const auto version_header = Header(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
-    co_return co_await Refuse(
-        request, client,
-        BadRequest(policies::rpc_code::kUnsupportedProtocolVersion,
-                   text::Cat("unsupported MCP-Protocol-Version '",
-                             version_header->substr(0, 40),
-                             "'; this gateway speaks ",
-                             SupportedVersionsList())),
-        accounting, outcome::kRefused);
+    // Named, not a temporary inside co_await (GCC 12, see mcp_bridge.cc).
+    const ErrorReply unsupported =
+        UnsupportedVersionReply(*version_header, parsed_body);
+    co_return co_await Refuse(request, client, unsupported, accounting,
+                              outcome::kRefused);
+  }
+  // The stateless era mirrors the body into headers; a client of it that
+  // left the version header out is caught here too (else it would be taken
+  // as 2025-03-26).
+  if (request.method() == http::verb::post &&
+      ((version_header && IsStatelessRevision(*version_header)) ||
+       (!version_header && !MetaProtocolVersion(parsed_body).empty()))) {
+    if (auto mismatch = CheckRequestMetadata(request, parsed_body)) {
+      co_return co_await Refuse(request, client, *mismatch, accounting,
+                                outcome::kRefused);
+    }
   }
   JsonRpcBody body;
   if (request.method() == http::verb::post) {
@@ -293,6 +301,18 @@ asio::awaitable<bool> McpHandler::Forward(
                               refusal->second);
   }
   accounting.instance_id = lease->instance_id();
+  // A 2026-07-28 request to a backend of the initialize era is bridged.
+  // (No co_await inside a condition: GCC 12 miscompiles the temporaries.)
+  const auto version = Header(request, kProtocolVersionHeader);
+  if (request.method() == http::verb::post && version &&
+      IsStatelessRevision(*version) &&
+      body.shape == JsonRpcBody::Shape::kSingle) {
+    const BackendEra era = co_await EraOf(*lease);
+    if (era == BackendEra::kInitialize) {
+      co_return co_await Bridge(request, client, *lease,
+                                body.messages.front(), accounting);
+    }
+  }
   const auto backend_start = std::chrono::steady_clock::now();
 
   Request backend_request = BuildBackendRequest(request, lease->endpoint());
@@ -356,10 +376,18 @@ asio::awaitable<bool> McpHandler::Forward(
       IsJsonRpcRequest(body.messages.front())) {
     awaited_id = body.messages.front()["id"];
   }
+  // 2026-07-28's subscriptions/listen answers with a stream that stays open
+  // for as long as the client wants notifications: it is held like a GET
+  // stream (keep-alives, a client that leaves is noticed, the instance is
+  // not reaped under it), and a quiet one is not cut by the idle limit.
+  const bool listen = post && body.shape == JsonRpcBody::Shape::kSingle &&
+                      StringMember(body.messages.front(), "method") ==
+                          kSubscriptionsListen;
   // Event streams within a session are re-framed with the gateway's event
   // ids and kept for Last-Event-ID; without a session nothing can resume
   // them, and they stream through as they come (no event held whole).
-  if ((session || new_session) && IsEventStream(head[http::field::content_type])) {
+  if ((session || new_session || listen) &&
+      IsEventStream(head[http::field::content_type])) {
     // Answers to POSTs can be resumed within their session; a GET stream
     // (server-to-client messages) ends with its client's connection.
     const std::string owner = !post         ? std::string()
@@ -374,8 +402,10 @@ asio::awaitable<bool> McpHandler::Forward(
       stream->Append("", "");
     }
     http::response_header<> out_head = head.base();
+    RelayLimits limits = options_.limits;
+    if (listen) limits.backend_idle_timeout = kListenIdleTimeout;
     auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(*lease),
-                                         stream, connections_, options_.limits);
+                                         stream, connections_, limits);
     job->awaited_id = awaited_id;
     asio::co_spawn(co_await asio::this_coro::executor,
                    PumpInstanceEvents(job), asio::detached);

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/access_accounting.h"
 #include "gateway/backend_connections.h"
+#include "gateway/era_bridge.h"
 #include "gateway/event_stream.h"
 #include "gateway/http_server.h"
 #include "gateway/instance_exchange.h"
@@ -95,6 +96,17 @@ class McpHandler final : public RequestHandler {
       std::chrono::steady_clock::time_point backend_start,
       Accounting& accounting);
 
+  // 2026-07-28 clients of a backend that speaks only the initialize era
+  // (mcp_bridge.cc): the era is probed once per instance.
+  asio::awaitable<BackendEra> EraOf(const runtime::Lease& lease);
+  asio::awaitable<bool> Bridge(Request& request, beast::tcp_stream& client,
+                               runtime::Lease& lease,
+                               const nlohmann::json& message,
+                               Accounting& accounting);
+  asio::awaitable<void> EndBackendSession(const runtime::Lease& lease,
+                                          const std::string& backend_session,
+                                          std::string_view version);
+
   asio::awaitable<bool> ServeLegacyStream(Request& request,
                                           beast::tcp_stream& client,
                                           const ProxyTo& route,
@@ -137,6 +149,7 @@ class McpHandler final : public RequestHandler {
   // Also reached, weakly, by the pool's gone-listener.
   std::shared_ptr<BackendConnections> connections_;
   std::shared_ptr<SessionManager> sessions_;
+  std::shared_ptr<BackendEras> eras_;
   EventStreams streams_;
   LegacySessions legacy_;
 };

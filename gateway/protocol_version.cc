@@ -10,10 +10,27 @@ constexpr std::array<std::string_view, 5> kSupported = {
     "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28",
 };
 
+// The tail of kSupported from 2026-07-28 on.
+constexpr std::size_t kFirstStateless = 4;
+static_assert(kSupported[kFirstStateless] == "2026-07-28");
+
 }  // namespace
 
 std::span<const std::string_view> SupportedProtocolVersions() {
   return kSupported;
+}
+
+std::span<const std::string_view> StatelessProtocolVersions() {
+  return std::span<const std::string_view>(kSupported).subspan(kFirstStateless);
+}
+
+std::string SupportedVersionsList() {
+  std::string list;
+  for (const auto version : kSupported) {
+    if (!list.empty()) list += ", ";
+    list += version;
+  }
+  return list;
 }
 
 bool IsSupportedProtocolVersion(std::string_view version) {

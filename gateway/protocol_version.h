@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace mcpgw::gateway {
@@ -18,6 +19,13 @@ inline constexpr std::string_view kAssumedProtocolVersion = "2025-03-26";
 std::span<const std::string_view> SupportedProtocolVersions();
 
 bool IsSupportedProtocolVersion(std::string_view version);
+
+// The supported revisions of the stateless era (2026-07-28 on): what
+// server/discover and an UnsupportedProtocolVersionError list.
+std::span<const std::string_view> StatelessProtocolVersions();
+
+// "a, b, c": every supported revision, for messages.
+std::string SupportedVersionsList();
 
 // JSON-RPC batches: allowed by 2024-11-05 and 2025-03-26, removed in
 // 2025-06-18.

@@ -17,29 +17,43 @@ namespace mcpgw::policies {
 
 inline constexpr std::string_view kDsnHeader = "X-DBHub-DSN";
 
-// JSON-RPC error codes the gateway uses in its own error objects
-// (the -32000..-32099 range is reserved for implementation-defined errors).
+// JSON-RPC error codes in the gateway's own error objects. The gateway's
+// codes sit outside JSON-RPC's reserved range (-32768..-32000): MCP gives
+// meanings to codes inside it (-32002 "resource not found" before
+// 2026-07-28, -32020..-32022 from 2026-07-28, -32042 URL elicitation), and
+// 2026-07-28 forbids new implementation codes there. Same last two digits as
+// the -320xx codes they replaced (docs/protocol.md, "Error codes").
 namespace rpc_code {
-inline constexpr int kInvalidRequest = -32600;
-inline constexpr int kMissingCredentials = -32001;
-inline constexpr int kBadTarget = -32002;
-inline constexpr int kBackendStartFailed = -32003;
-inline constexpr int kNoCapacity = -32004;
-inline constexpr int kBackendFailed = -32005;
-inline constexpr int kShuttingDown = -32006;
-inline constexpr int kForbidden = -32007;
+inline constexpr int kMissingCredentials = -31001;
+inline constexpr int kBadTarget = -31002;
+inline constexpr int kBackendStartFailed = -31003;
+inline constexpr int kNoCapacity = -31004;
+inline constexpr int kBackendFailed = -31005;
+inline constexpr int kShuttingDown = -31006;
+inline constexpr int kForbidden = -31007;
 // Tenants and limits (issue 6).
-inline constexpr int kUnauthorized = -32008;      // unknown or revoked token
-inline constexpr int kRateLimited = -32009;       // 429, Retry-After
-inline constexpr int kTenantLimit = -32010;       // per-tenant instance cap
-inline constexpr int kInstanceBusy = -32011;      // concurrency queue full
+inline constexpr int kUnauthorized = -31008;      // unknown or revoked token
+inline constexpr int kRateLimited = -31009;       // 429, Retry-After
+inline constexpr int kTenantLimit = -31010;       // per-tenant instance cap
+inline constexpr int kInstanceBusy = -31011;      // concurrency queue full
 // MCP protocol (issue 3).
-inline constexpr int kUnknownSession = -32012;              // 404
-inline constexpr int kUnsupportedProtocolVersion = -32013;  // 400
-inline constexpr int kStreamGone = -32014;                  // 410, Last-Event-ID
+inline constexpr int kUnknownSession = -31012;    // 404
+// 400, a revision before 2026-07-28 (which defined no code for it).
+inline constexpr int kUnsupportedProtocolVersion = -31013;
+inline constexpr int kStreamGone = -31014;        // 410, Last-Event-ID
+// Not bridgeable to the backend's revision (server-to-client requests).
+inline constexpr int kNotBridgeable = -31015;     // 400
+
+// Codes the specifications define, used with their meaning.
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParams = -32602;  // 400, a field of params
 inline constexpr int kInternalError = -32603;  // 500, a gateway bug
-inline constexpr int kParseError = -32700;
+// MCP 2026-07-28 (basic/index "Error codes").
+inline constexpr int kHeaderMismatch = -32020;                    // 400
+inline constexpr int kMissingRequiredClientCapability = -32021;   // 400
+inline constexpr int kUnsupportedProtocolVersionModern = -32022;  // 400, data.supported
 }  // namespace rpc_code
 
 // A tenant's settings (registry options). Unset: the gateway's default.

@@ -3,7 +3,12 @@
 // every scenario whose outcome differs; exits 1 when a scenario that passes
 // directly fails through the gateway.
 //
-//   node summarize.mjs DIRECT_DIR GATEWAY_DIR [--json OUT]
+//   node summarize.mjs DIRECT_DIR GATEWAY_DIR [--json OUT] [--strict-checks]
+//
+// --strict-checks: also exit 1 when a check that succeeds directly fails or
+// is missing through the gateway, even inside a scenario that fails in both
+// (a check is a scenario, an id and a name; counted, as ids repeat; a
+// WARNING, a SHOULD missed, is not a failure).
 //
 // Each run's directory holds one sub-directory per scenario
 // (server-<scenario>-<timestamp>/checks.json, a list of checks with a status
@@ -30,8 +35,19 @@ function readRun(dir) {
       broken = true;
     }
     const failures = checks.filter((c) => c.status === 'FAILURE');
+    // Per check: how often it succeeded, and how often it did not fail
+    // (a WARNING is a SHOULD the server missed, not a failure).
+    const succeeded = new Map();
+    const notFailed = new Map();
+    for (const c of checks) {
+      const key = `${c.id} (${c.name ?? ''})`;
+      if (c.status === 'SUCCESS') succeeded.set(key, (succeeded.get(key) ?? 0) + 1);
+      if (c.status === 'SUCCESS' || c.status === 'WARNING') notFailed.set(key, (notFailed.get(key) ?? 0) + 1);
+    }
     scenarios.set(name, {
       passed: !broken && failures.length === 0,
+      succeeded,
+      notFailed,
       checks: checks.length,
       checksPassed: checks.filter((c) => c.status === 'SUCCESS').length,
       failures: failures.map((c) => `${c.id}: ${c.errorMessage ?? 'failed'}`),
@@ -63,12 +79,17 @@ if (direct.size === 0) {
   process.exit(2);
 }
 
+const strictChecks = process.argv.includes('--strict-checks');
 const regressions = [];
 const improvements = [];
+const lostChecks = [];
 for (const [name, d] of direct) {
-  const g = gateway.get(name) ?? { passed: false, failures: ['no result through the gateway'] };
+  const g = gateway.get(name) ?? { passed: false, notFailed: new Map(), failures: ['no result through the gateway'] };
   if (d.passed && !g.passed) regressions.push({ name, failures: g.failures });
   if (!d.passed && g.passed) improvements.push(name);
+  for (const [key, n] of d.succeeded) {
+    if ((g.notFailed.get(key) ?? 0) < n) lostChecks.push(`${name}: ${key}`);
+  }
 }
 
 const dc = counts(direct);
@@ -80,10 +101,11 @@ for (const { name, failures } of regressions) {
   for (const f of failures) console.log(`    ${f}`);
 }
 for (const name of improvements) console.log(`passes through the gateway only: ${name}`);
+for (const check of lostChecks) console.log(`check lost through the gateway: ${check}`);
 if (jsonAt > 0 && process.argv[jsonAt + 1]) {
   writeFileSync(process.argv[jsonAt + 1], JSON.stringify({
     direct: dc, gateway: gc,
-    regressions: regressions.map((r) => r.name), improvements,
+    regressions: regressions.map((r) => r.name), improvements, lostChecks,
   }, null, 2) + '\n');
 }
-process.exit(regressions.length > 0 ? 1 : 0);
+process.exit(regressions.length > 0 || (strictChecks && lostChecks.length > 0) ? 1 : 0);

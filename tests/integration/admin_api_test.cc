@@ -17,9 +17,12 @@
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 constexpr std::chrono::seconds kWait{30};
 // Long enough to be seen in flight, short enough for the suite.
@@ -243,7 +246,7 @@ TEST_F(AdminApiTest, DeleteStopsNowAndTheRequestInFlightGetsAJsonRpcError) {
   EXPECT_EQ(deleted.status, 202) << deleted.Describe();
   const auto answer = busy.slow_answer.get();
   EXPECT_EQ(answer.status, 502) << answer.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(answer), rpc_code::kBackendFailed) << answer.Describe();
   EXPECT_TRUE(WaitUntil([&] { return !IsRunning(pid); }, kWait));
   EXPECT_TRUE(WaitUntil(
       [&] { return Admin("GET", "/admin/instances/" + id).status == 404; },

@@ -21,9 +21,12 @@
 #include "test_support/gateway_fixture.h"
 #include "test_support/http_client.h"
 #include "test_support/raw_http.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 // Limits of the gateway under test, small so that the rows stay small.
 constexpr std::size_t kMaxBody = 64 * 1024;
@@ -201,7 +204,7 @@ std::vector<Row> Table() {
   add({"bare_cr_in_dsn", WithDsn("sqlite:///tmp/a.db\rX-Injected: 1"), kToolsList, 400, -32600});
   add({"bare_lf_in_dsn", WithDsn("sqlite:///tmp/a.db\nX-Injected: 1"), kToolsList, 400, kAnyRpcError});
   add({"nul_in_dsn", WithDsn(std::string("sqlite:///tmp/a.db\0x", 20)), kToolsList, 400, -32600});
-  add({"crlf_encoded_in_dsn", WithDsn("postgres://u:p@host%0d%0aX-Injected:%201/db"), kToolsList, 400, -32002});
+  add({"crlf_encoded_in_dsn", WithDsn("postgres://u:p@host%0d%0aX-Injected:%201/db"), kToolsList, 400, rpc_code::kBadTarget});
   add({"obs_fold_in_dsn", WithDsn("sqlite:///tmp/a.db\r\n X-Injected: 1"), kToolsList, 400, kAnyRpcError});
   add({"cr_in_content_type", Post("X-DBHub-DSN: " + dsn + "\r\n", "application/json\rX-Injected: 1"), kToolsList, 400, -32600});
   add({"cr_in_accept", Post("X-DBHub-DSN: " + dsn + "\r\n", "application/json", "text/event-stream\rX-Injected: 1"), kToolsList, 400, -32600});
@@ -212,28 +215,28 @@ std::vector<Row> Table() {
   add({"cr_in_last_event_id", WithDsn(dsn, "Last-Event-ID: 1\rX-Injected: 1\r\n"), kToolsList, 400, -32600});
 
   // --- DSNs: odd schemes, hosts, encodings, lengths.
-  add({"no_dsn", Post(), kToolsList, 401, -32001});
+  add({"no_dsn", Post(), kToolsList, 401, rpc_code::kMissingCredentials});
   add({"two_dsns", WithDsn(dsn, "X-DBHub-DSN: " + dsn + "\r\n"), kToolsList, 400, kAnyRpcError});
-  add({"empty_dsn", WithDsn(""), kToolsList, 401, -32001});
-  add({"scheme_ftp", WithDsn("ftp://user:pw@host/db"), kToolsList, 400, -32002});
-  add({"scheme_javascript", WithDsn("javascript:alert(1)"), kToolsList, 400, -32002});
-  add({"scheme_file", WithDsn("file:///etc/passwd"), kToolsList, 400, -32002});
-  add({"not_a_url", WithDsn("just some words"), kToolsList, 400, -32002});
-  add({"dsn_too_long", WithDsn("postgres://u:p@h/" + std::string(5000, 'd')), kToolsList, 400, -32002});
-  add({"bad_ipv6_host", WithDsn("postgres://u:p@[::1/db"), kToolsList, 400, -32002});
-  add({"port_out_of_range", WithDsn("postgres://u:p@localhost:99999/db"), kToolsList, 400, -32002});
-  add({"bad_percent_encoding", WithDsn("postgres://u:p%zz@localhost/db"), kToolsList, 400, -32002});
-  add({"utf8_junk_dsn", WithDsn("postgres://\xff\xfe:\xc0@localhost/db"), kToolsList, 400, -32002});
+  add({"empty_dsn", WithDsn(""), kToolsList, 401, rpc_code::kMissingCredentials});
+  add({"scheme_ftp", WithDsn("ftp://user:pw@host/db"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"scheme_javascript", WithDsn("javascript:alert(1)"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"scheme_file", WithDsn("file:///etc/passwd"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"not_a_url", WithDsn("just some words"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"dsn_too_long", WithDsn("postgres://u:p@h/" + std::string(5000, 'd')), kToolsList, 400, rpc_code::kBadTarget});
+  add({"bad_ipv6_host", WithDsn("postgres://u:p@[::1/db"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"port_out_of_range", WithDsn("postgres://u:p@localhost:99999/db"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"bad_percent_encoding", WithDsn("postgres://u:p%zz@localhost/db"), kToolsList, 400, rpc_code::kBadTarget});
+  add({"utf8_junk_dsn", WithDsn("postgres://\xff\xfe:\xc0@localhost/db"), kToolsList, 400, rpc_code::kBadTarget});
   add({"dsn_in_query", "POST /mcp?dsn=sqlite:///tmp/x.db HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                        "Accept: application/json, text/event-stream\r\nContent-Length: {LEN}\r\n\r\n{BODY}",
        kToolsList, 400, kAnyRpcError});
 
   // --- path traversal in sqlite DSNs: the gateway runs with --sqlite-dir
   // ({SQLITE_DIR}, where the good DSN's file is); a file outside it is
-  // refused by the DSN rule (403 -32007) before any DBHub starts, and the
+  // refused by the DSN rule (403 rpc_code::kForbidden) before any DBHub starts, and the
   // answer names neither the DSN nor the file.
   auto outside = [&](std::string name, std::string dsn_value) {
-    Row r{std::move(name), WithDsn(dsn_value), kToolsList, 403, -32007};
+    Row r{std::move(name), WithDsn(dsn_value), kToolsList, 403, rpc_code::kForbidden};
     r.not_echoed = "outside-secret";
     add(std::move(r));
   };

@@ -21,9 +21,12 @@
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 class ContainerRuntimeTest : public GatewayTest {
  protected:
@@ -58,7 +61,7 @@ FileFacts Stat(const std::string& path) {
   return {true, static_cast<unsigned>(st.st_mode & 07777), st.st_uid};
 }
 
-constexpr int kBackendStartFailed = -32003;
+constexpr int kBackendStartFailed = rpc_code::kBackendStartFailed;
 
 std::string ReadProcStatus(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

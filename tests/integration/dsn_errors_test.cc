@@ -10,9 +10,12 @@
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/net_util.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using DsnErrorsTest = GatewayTest;
 
@@ -40,7 +43,7 @@ TEST_F(DsnErrorsTest, UnreachableDatabaseIs502WithReasonAndWithoutPassword) {
     const auto response = client.Call("tools/list", nlohmann::json::object(),
                                       kLongTimeout);
 
-    EXPECT_TRUE(IsJsonRpcErrorResponse(response, 502, -32003));
+    EXPECT_TRUE(IsJsonRpcErrorResponse(response, 502, rpc_code::kBackendStartFailed));
     EXPECT_NE(JsonRpcErrorMessage(response).find("ECONNREFUSED"),
               std::string::npos)
         << response.Describe();
@@ -55,7 +58,7 @@ TEST_F(DsnErrorsTest, UnsupportedSchemeIs400) {
 
   const auto response = client.ListTools();
 
-  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 400, -32002));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 400, rpc_code::kBadTarget));
 }
 
 TEST_F(DsnErrorsTest, MissingDsnHeaderIs401NamingTheHeader) {
@@ -64,7 +67,7 @@ TEST_F(DsnErrorsTest, MissingDsnHeaderIs401NamingTheHeader) {
 
   const auto response = client.ListTools();
 
-  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 401, -32001));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(response, 401, rpc_code::kMissingCredentials));
   EXPECT_NE(JsonRpcErrorMessage(response).find("X-DBHub-DSN"),
             std::string::npos)
       << response.Describe();
@@ -80,7 +83,7 @@ TEST_F(DsnErrorsTest, DsnInQueryStringIs400) {
   // With a valid header too: the query string alone is reason to refuse.
   auto with_header = Client(NewSqliteDsn("query.db"));
   const auto a = with_header.PostRaw(body, "?dsn=" + UrlEncode(secret_dsn));
-  EXPECT_TRUE(IsJsonRpcErrorResponse(a, 400, -32002));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(a, 400, rpc_code::kBadTarget));
   EXPECT_TRUE(DoesNotContain(a.body, kBadPassword));
 
   // Without a header, a DSN smuggled in the query is not accepted either.

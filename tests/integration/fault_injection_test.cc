@@ -35,9 +35,12 @@
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -159,7 +162,7 @@ TEST_F(FaultInjectionTest, NeverReadyInstanceIsKilledAtTheStartTimeout) {
   const ScopedEnv fake_dbhub("MCP_GATEWAY_DBHUB", script.string());
   StartGateway({"--start-timeout=2s"});
   const auto answer = Client(NewSqliteDsn("never.db")).ExecuteSql(kPeopleQuery);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, -32003)) << answer.Describe();
+  EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, rpc_code::kBackendStartFailed)) << answer.Describe();
   EXPECT_TRUE(WaitUntil(
       [&] {
         // (The gateway's own command line names the script too.)
@@ -186,7 +189,7 @@ TEST_F(FaultInjectionTest, InstanceThatExitsAtOnceIs502) {
   auto client = Client(NewSqliteDsn("exits.db"));
   for (int i = 0; i < 3; ++i) {
     const auto answer = client.ExecuteSql(kPeopleQuery);
-    EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, -32003)) << answer.Describe();
+    EXPECT_TRUE(IsJsonRpcErrorResponse(answer, 502, rpc_code::kBackendStartFailed)) << answer.Describe();
   }
   EXPECT_FALSE(gateway().HasExited());
 }
@@ -344,7 +347,7 @@ TEST_F(FaultInjectionTest, InstanceExhaustionIs503AndRecovers) {
 
   const std::string other = NewSqliteDsn("other.db");
   const auto refused = Client(other).ExecuteSql(kPeopleQuery);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 503, -32004)) << refused.Describe();
+  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 503, rpc_code::kNoCapacity)) << refused.Describe();
   EXPECT_FALSE(refused.Header("retry-after").empty());
   EXPECT_EQ(busy.get().status, 200);
   ExpectServedSoon(other, kPeopleQuery);

@@ -23,14 +23,17 @@
 #include "test_support/process.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
 
+namespace rpc_code = policies::rpc_code;
+
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr int kBackendStartFailed = -32003;
+constexpr int kBackendStartFailed = rpc_code::kBackendStartFailed;
 
 class KubernetesRuntimeTest : public KubernetesTest {};
 

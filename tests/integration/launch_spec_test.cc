@@ -16,9 +16,12 @@
 #include "test_support/paths.h"
 #include "test_support/process.h"
 #include "test_support/sqlite_db.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using LaunchSpecTest = GatewayTest;
 
@@ -99,7 +102,7 @@ TEST_F(LaunchSpecTest, DefaultDsnFileServesRequestsWithoutCredentials) {
                      "Authorization: Bearer not-a-dsn"};
   request.body = R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})";
   const auto refused = http.Send(request);
-  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, -32008));
+  EXPECT_TRUE(IsJsonRpcErrorResponse(refused, 401, rpc_code::kUnauthorized));
   EXPECT_EQ(Instances().instances.size(), 2u);
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -19,9 +20,12 @@
 #include "test_support/raw_connection.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using McpProtocolTest = GatewayTest;
 using std::chrono::milliseconds;
@@ -47,9 +51,96 @@ TEST_F(McpProtocolTest, UnsupportedProtocolVersionIs400AndSupportedOnesPass) {
       client.Send("POST", R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
                   {"MCP-Protocol-Version: 1999-01-01"});
   EXPECT_EQ(refused.status, 400) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32013);
+  EXPECT_EQ(JsonRpcErrorCode(refused), rpc_code::kUnsupportedProtocolVersion);
   EXPECT_NE(JsonRpcErrorMessage(refused).find("2025-06-18"), std::string::npos)
       << "the error should list the supported revisions";
+}
+
+// 2026-07-28 (issue 18): the gateway's own answers in that revision's
+// shapes, before DBHub is reached, and a matching request served by DBHub.
+TEST_F(McpProtocolTest, StatelessRevisionGetsItsOwnErrorShapes) {
+  StartGateway();
+  auto client = Client(NewSqliteDsn("stateless.db"));
+  const auto body = [](const char* version) {
+    return std::string(R"({"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"_meta":{)")
+        + R"("io.modelcontextprotocol/protocolVersion":")" + version
+        + R"(","io.modelcontextprotocol/clientCapabilities":{}}}})";
+  };
+  const auto unsupported = client.Send(
+      "POST", body("v999.0.0"),
+      {"MCP-Protocol-Version: v999.0.0", "Mcp-Method: tools/list"});
+  EXPECT_EQ(unsupported.status, 400) << unsupported.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(unsupported), rpc_code::kUnsupportedProtocolVersionModern) << unsupported.Describe();
+  const auto* error = AnswerWithId(unsupported, 5);
+  ASSERT_NE(error, nullptr) << unsupported.Describe();
+  EXPECT_EQ((*error)["error"]["data"]["requested"], "v999.0.0");
+  EXPECT_EQ((*error)["error"]["data"]["supported"],
+            nlohmann::json::array({"2026-07-28"}));
+
+  const auto mismatch = client.Send(
+      "POST", body("2026-07-28"),
+      {"MCP-Protocol-Version: 2026-07-28", "Mcp-Method: prompts/list"});
+  EXPECT_EQ(mismatch.status, 400) << mismatch.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(mismatch), rpc_code::kHeaderMismatch) << mismatch.Describe();
+  const auto missing = client.Send("POST", body("2026-07-28"),
+                                   {"MCP-Protocol-Version: 2026-07-28"});
+  EXPECT_EQ(missing.status, 400) << missing.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(missing), rpc_code::kHeaderMismatch) << missing.Describe();
+
+  const auto served = client.Send(
+      "POST", body("2026-07-28"),
+      {"MCP-Protocol-Version: 2026-07-28", "Mcp-Method: tools/list"});
+  EXPECT_EQ(served.status, 200) << served.Describe();
+  const auto* result = AnswerWithId(served, 5);
+  ASSERT_NE(result, nullptr) << served.Describe();
+  EXPECT_TRUE((*result)["result"].contains("tools")) << served.Describe();
+  EXPECT_EQ((*result)["result"].value("resultType", ""), "complete");
+}
+
+// 2026-07-28's subscriptions/listen (issue 18): its stream is held open
+// with keep-alives, keeps its instance from being reaped, and a client that
+// leaves is noticed.
+TEST_F(McpProtocolTest, ListenStreamIsHeldLikeOtherStreams) {
+  StartGateway({"--sse-keepalive=1s", "--idle-timeout=1s"});
+  const auto dsn = NewSqliteDsn("listen.db");
+  const std::string body =
+      R"({"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{)"
+      R"("notifications":{"toolsListChanged":true},"_meta":{)"
+      R"("io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+      R"("io.modelcontextprotocol/clientCapabilities":{}}}})";
+  std::optional<RawConnection> stream(std::in_place, gateway().mcp_port());
+  ASSERT_TRUE(stream->connected());
+  ASSERT_TRUE(stream->Send(
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Accept: application/json, text/event-stream\r\n"
+      "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: subscriptions/listen\r\n"
+      "X-DBHub-DSN: " + dsn + "\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body));
+  const std::string opening =
+      stream->ReadUntilContains("notifications/subscriptions/acknowledged", 30000);
+  ASSERT_NE(opening.find("200 OK"), std::string::npos) << opening;
+  // Three keep-alives: three idle timeouts have passed with the stream open.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NE(stream->ReadUntilContains(": keep-alive", 10000).find(": keep-alive"),
+              std::string::npos);
+  }
+  const auto held = Instances();
+  ASSERT_EQ(held.instances.size(), 1u) << held.response.Describe();
+  const std::string id = held.instances[0].id;
+  const auto detail = [&] {
+    const auto response = Admin("GET", "/admin/instances/" + id);
+    return nlohmann::json::parse(response.body, nullptr, false);
+  };
+  EXPECT_EQ(detail().value("open_streams", -1), 1) << detail().dump();
+
+  stream.reset();  // the client leaves
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const auto j = detail();
+        return !j.is_object() || j.value("open_streams", -1) == 0;
+      },
+      seconds(30)))
+      << detail().dump();
 }
 
 TEST_F(McpProtocolTest, BatchesWhereTheRevisionAllowsThem) {
@@ -151,7 +242,7 @@ TEST_F(McpProtocolTest, ResumingRefusesWhatItCannotReplay) {
   // A stream this gateway never sent.
   const auto unknown = client.Send("GET", "", {"Last-Event-ID: s0000-3"});
   EXPECT_EQ(unknown.status, 410) << unknown.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(unknown), -32014);
+  EXPECT_EQ(JsonRpcErrorCode(unknown), rpc_code::kStreamGone);
   EXPECT_NE(JsonRpcErrorMessage(unknown).find("send the request again"),
             std::string::npos);
   // Not an event id of the gateway's at all.
@@ -258,7 +349,7 @@ TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
       << "the request still hangs after its instance died";
   const auto answer = slow.get();
   EXPECT_TRUE(CarriesJsonRpcError(answer)) << answer.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(answer), -32005) << answer.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(answer), rpc_code::kBackendFailed) << answer.Describe();
   // And the gateway goes on serving, with a new instance once it has seen
   // the old one go.
   ASSERT_TRUE(WaitUntil(

@@ -8,9 +8,12 @@
 #include "test_support/metrics_text.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using MetricsTest = GatewayTest;
 
@@ -50,7 +53,7 @@ TEST_F(MetricsTest, CountersFollowRequestsSpawnsRefusalsEvictionsAndDrains) {
   EXPECT_EQ(value("mcp_gateway_requests_total",
                   {{"method", "tools/list"}, {"outcome", "refused"}}), 1);
   EXPECT_EQ(value("mcp_gateway_refusals_total",
-                  {{"code", "-32001"}, {"reason", "missing_credentials"}}), 1);
+                  {{"code", std::to_string(rpc_code::kMissingCredentials)}, {"reason", "missing_credentials"}}), 1);
   EXPECT_EQ(value("mcp_gateway_request_duration_seconds_count",
                   {{"method", "tools/call"}}), 2);
   EXPECT_EQ(value("mcp_gateway_backend_duration_seconds_count",

@@ -7,7 +7,7 @@
 //    of /etc/shadow or of a world-readable file outside --sqlite-dir fails,
 //    and the registry is byte for byte what it was;
 //  - a DSN that names a file in the state directory is refused (403,
-//    -32007) in every spelling, from a request, a tenant source, a seed
+//    rpc_code::kForbidden) in every spelling, from a request, a tenant source, a seed
 //    file and --default-dsn-file, with a message that names neither;
 //  - a gateway killed with SIGKILL takes its instances with it.
 
@@ -27,15 +27,18 @@
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr int kForbidden = -32007;
+constexpr int kForbidden = rpc_code::kForbidden;
 
 // Fields of /proc/PID/status, by name ("Uid", "Groups", "NoNewPrivs").
 std::map<std::string, std::string> ProcStatus(pid_t pid) {

@@ -15,15 +15,18 @@
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using SessionTest = GatewayTest;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr int kUnknownSession = -32012;
+constexpr int kUnknownSession = rpc_code::kUnknownSession;
 
 void ExpectPeople(const HttpResponse& response) {
   ASSERT_EQ(response.status, 200) << response.Describe();

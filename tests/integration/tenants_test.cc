@@ -14,13 +14,16 @@
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
 
-constexpr int kUnauthorized = -32008;
-constexpr int kRateLimited = -32009;
-constexpr int kForbidden = -32007;
+namespace rpc_code = policies::rpc_code;
+
+constexpr int kUnauthorized = rpc_code::kUnauthorized;
+constexpr int kRateLimited = rpc_code::kRateLimited;
+constexpr int kForbidden = rpc_code::kForbidden;
 
 // Every scenario runs on both runtimes: on the docker runtime the instance's
 // DBHub config is mounted into its container (runtime/docker_runtime.cc).
@@ -423,7 +426,7 @@ TEST_F(TenantsTest, BusyInstanceQueueFullAnswers503) {
   slow.join();
   ASSERT_TRUE(busy);
   EXPECT_EQ(refused.status, 503) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32011);
+  EXPECT_EQ(JsonRpcErrorCode(refused), rpc_code::kInstanceBusy);
   EXPECT_FALSE(refused.Header("retry-after").empty());
   StopGatewayAndExpectCleanExit();
 }

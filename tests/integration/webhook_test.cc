@@ -16,9 +16,12 @@
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
 #include "test_support/webhook_receiver.h"
+#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 using WebhookTest = GatewayTest;
 
@@ -129,7 +132,7 @@ TEST_F(WebhookTest, ARefusalForCapacityIsReportedAndCounted) {
   auto other = Client(NewSqliteDsn("other.db"));
   const auto refused = other.ExecuteSql(kPeopleQuery);
   EXPECT_EQ(refused.status, 503) << refused.Describe();
-  EXPECT_EQ(JsonRpcErrorCode(refused), -32004) << refused.Describe();
+  EXPECT_EQ(JsonRpcErrorCode(refused), rpc_code::kNoCapacity) << refused.Describe();
   EXPECT_EQ(refused.Header("retry-after"), "1");
   EXPECT_EQ(slow.get().status, 200);
 
@@ -148,7 +151,7 @@ TEST_F(WebhookTest, ARefusalForCapacityIsReportedAndCounted) {
       << ::testing::PrintToString(EventNames(receiver));
   const auto metrics = Admin("GET", "/metrics");
   EXPECT_EQ(MetricValue(metrics.body, "mcp_gateway_refusals_total",
-                        {{"code", "-32004"}, {"reason", "capacity"}}),
+                        {{"code", std::to_string(rpc_code::kNoCapacity)}, {"reason", "capacity"}}),
             1)
       << metrics.body;
   EXPECT_EQ(MetricValue(metrics.body, "mcp_gateway_requests_total",

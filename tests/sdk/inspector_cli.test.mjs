@@ -80,5 +80,5 @@ gatewayTest('without --header the gateway refuses the inspector (no credentials)
   // The gateway's 401 carries WWW-Authenticate: Bearer, which the inspector
   // takes for an OAuth challenge (auth_required without a TTY).
   assert.match(out.stdout + out.stderr, /401|credentials|auth_required/i);
-  assert.match(gateway.output(), /outcome=refused rpc_code=-32001 status=401/);
+  assert.match(gateway.output(), /outcome=refused rpc_code=-31001 status=401/);
 });

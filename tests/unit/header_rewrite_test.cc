@@ -19,6 +19,7 @@ Request ClientRequest() {
   request.set("MCP-Protocol-Version", "2025-06-18");
   request.set("Mcp-Method", "tools/call");
   request.set("Mcp-Name", "execute_sql");
+  request.set("Mcp-Param-Region", "=?base64?dXMtd2VzdDE=?=");
   request.set(http::field::connection, "keep-alive, X-Hop");
   request.set("X-Hop", "1");
   request.set(http::field::te, "trailers");
@@ -52,6 +53,9 @@ TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
   EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
   EXPECT_EQ(out["Mcp-Method"], "tools/call");
   EXPECT_EQ(out["Mcp-Name"], "execute_sql");
+  // 2026-07-28: an intermediary forwards Mcp-Param-* as it came (the
+  // instance, which knows the tool's schema, checks it).
+  EXPECT_EQ(out["Mcp-Param-Region"], "=?base64?dXMtd2VzdDE=?=");
 }
 
 TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {

@@ -1,9 +1,12 @@
 #include "gateway/jsonrpc_error.h"
+#include "policies/target.h"
 
 #include <gtest/gtest.h>
 
 namespace mcpgw::gateway {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 TEST(RequestIdOf, EchoesStringAndNumberIds) {
   EXPECT_EQ(RequestIdOf(R"({"jsonrpc":"2.0","id":7,"method":"x"})"), 7);
@@ -19,7 +22,7 @@ TEST(RequestIdOf, NullWhenThereIsNothingToEcho) {
 }
 
 TEST(MakeErrorResponse, IsAJsonRpcErrorWithStatusAndHeaders) {
-  const ErrorReply reply{http::status::service_unavailable, -32004, "busy",
+  const ErrorReply reply{http::status::service_unavailable, rpc_code::kNoCapacity, "busy",
                          {{"Retry-After", "1"}}};
   const auto response = MakeErrorResponse(reply, 3, 11, true);
   EXPECT_EQ(response.result(), http::status::service_unavailable);
@@ -28,7 +31,7 @@ TEST(MakeErrorResponse, IsAJsonRpcErrorWithStatusAndHeaders) {
   const auto body = nlohmann::json::parse(response.body());
   EXPECT_EQ(body["jsonrpc"], "2.0");
   EXPECT_EQ(body["id"], 3);
-  EXPECT_EQ(body["error"]["code"], -32004);
+  EXPECT_EQ(body["error"]["code"], rpc_code::kNoCapacity);
   EXPECT_EQ(body["error"]["message"], "busy");
 }
 

@@ -8,9 +8,12 @@
 #include "gateway/jsonrpc_body.h"
 #include "gateway/mcp_request_info.h"
 #include "gateway/webhooks.h"
+#include "policies/target.h"
 
 namespace mcpgw::gateway {
 namespace {
+
+namespace rpc_code = policies::rpc_code;
 
 bool Has(const std::string& text, const std::string& line) {
   return text.find(line + "\n") != std::string::npos;
@@ -28,7 +31,7 @@ TEST(MetricsTest, RendersRequestsRefusalsAndPoolEvents) {
   });
   metrics.RecordRequest({"tools/call", outcome::kOk, 0.02, 0.015, 100, 250});
   metrics.RecordRequest({"tools/call", outcome::kOk, 0.03, 0.02, 100, 250});
-  metrics.RecordRefusal(-32001, 401);
+  metrics.RecordRefusal(rpc_code::kMissingCredentials, 401);
   runtime::PoolEvent event;
   event.type = runtime::PoolEvent::Type::kStarting;
   metrics.OnPoolEvent(event);
@@ -50,7 +53,7 @@ TEST(MetricsTest, RendersRequestsRefusalsAndPoolEvents) {
   EXPECT_TRUE(Has(text, "mcp_gateway_backend_duration_seconds_count{method=\"tools/call\"} 2"));
   EXPECT_TRUE(Has(text, "mcp_gateway_bytes_total{direction=\"in\"} 200"));
   EXPECT_TRUE(Has(text, "mcp_gateway_bytes_total{direction=\"out\"} 500"));
-  EXPECT_TRUE(Has(text, "mcp_gateway_refusals_total{code=\"-32001\",reason=\"missing_credentials\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "mcp_gateway_refusals_total{code=\"-31001\",reason=\"missing_credentials\"} 1")) << text;
   EXPECT_TRUE(Has(text, "mcp_gateway_spawns_total{kind=\"cold\"} 1"));
   EXPECT_TRUE(Has(text, "mcp_gateway_spawn_duration_seconds_count{kind=\"cold\"} 1"));
   EXPECT_TRUE(Has(text, "mcp_gateway_spawns_total{kind=\"warm\"} 1"));
@@ -68,7 +71,7 @@ TEST(MetricsTest, LabelsAreBounded) {
   EXPECT_EQ(MethodLabel("tools/call"), "tools/call");
   EXPECT_EQ(MethodLabel("postgres://u:secret@h/db"), "other");
   EXPECT_EQ(MethodLabel(std::string(1000, 'x')), "other");
-  EXPECT_EQ(RefusalReason(-32004, 503), "capacity");
+  EXPECT_EQ(RefusalReason(rpc_code::kNoCapacity, 503), "capacity");
   EXPECT_EQ(RefusalReason(-32600, 404), "not_found");
   EXPECT_EQ(RefusalReason(-32600, 400), "other");
 }
