@@ -16,6 +16,7 @@
 #include "test_support/gateway_fixture.h"
 #include "test_support/http_client.h"
 #include "test_support/mcp_client.h"
+#include "policies/target.h"
 #include "test_support/postgres_server.h"
 #include "test_support/process.h"
 #include "test_support/sqlite_db.h"
@@ -28,7 +29,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr int kUnauthorized = -32008;
+constexpr int kUnauthorized = policies::rpc_code::kUnauthorized;
 constexpr auto kSeen = 60s;  // the gateway's watch reports a change well within
 
 std::string Sha256Hex(const std::string& text) {
