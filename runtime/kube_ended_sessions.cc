@@ -126,13 +126,14 @@ void KubeEndedSessions::WatchLoop() {
   handlers.on_event = [&](const std::string& type, const json& object) {
     if (type != "DELETED") take(object);
   };
-  handlers.on_error = [&](const std::string& message) {
+  handlers.on_error = [&](long, const std::string& message) {
     if (std::chrono::steady_clock::now() - last_complaint > std::chrono::seconds(30)) {
       spdlog::error("watching ended sessions: {}", message);
       last_complaint = std::chrono::steady_clock::now();
     }
   };
-  ListAndWatch(*client_, collection_, Selector(gateway_id_), handlers, stopping_);
+  ListAndWatch(*client_, {.collection = collection_, .label_selector = Selector(gateway_id_)},
+               handlers, stopping_);
 }
 
 }  // namespace mcpgw::runtime

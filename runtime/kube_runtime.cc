@@ -616,13 +616,15 @@ void KubeRuntime::Shared::WatchLoop() {
   handlers.on_event = [this](const std::string& type, const json& pod) {
     Dispatch(type, pod);
   };
-  handlers.on_error = [&](const std::string& message) {
+  handlers.on_error = [&](long, const std::string& message) {
     if (SteadyClock::now() - last_complaint > std::chrono::seconds(30)) {
       spdlog::error("watching pods: {}", message);
       last_complaint = SteadyClock::now();
     }
   };
-  ListAndWatch(*client, pods_path, GatewaySelector(options.gateway_id), handlers, stopping);
+  ListAndWatch(*client,
+               {.collection = pods_path, .label_selector = GatewaySelector(options.gateway_id)},
+               handlers, stopping);
 }
 
 KubeRuntime::KubeRuntime(std::shared_ptr<const KubeClient> client,

@@ -17,6 +17,7 @@
 #include "policies/text.h"
 #include "runtime/container_spec.h"
 #include "runtime/kube_spec.h"
+#include "runtime/kube_watch.h"
 
 namespace mcpgw::runtime {
 
@@ -26,7 +27,6 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::chrono::milliseconds kCallTimeout{15'000};
-constexpr int kWatchSeconds = 120;
 constexpr std::chrono::seconds kComplaintInterval{30};
 
 enum class Kind { kTenants, kDatabases, kSecrets };
@@ -159,36 +159,8 @@ void KubeTenantDirectory::Shared::WatchLoop(Kind kind) {
       last_complaint = SteadyClock::now();
     }
   };
-  auto pause = [&] {
-    for (int i = 0; i < 20 && !stopping.load(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
-  auto stop = [&] { return stopping.load(); };
-  while (!stopping.load()) {
-    // The list, through the streaming call (it carries the Accept header).
-    std::string body;
-    long status = 0;
-    auto listed = client->Stream(
-        path, [&](std::string_view line) { body.append(line).append("\n"); }, stop,
-        &status, list_accept);
-    if (stopping.load()) return;
-    if (!listed.ok() || status != 200) {
-      std::string message =
-          listed.ok() ? DescribeApiError(status, body,
-                                         text::Cat("list ", what, " in namespace ",
-                                                   options.namespace_name))
-                      : std::string(listed.message());
-      if (status == 404 && kind != Kind::kSecrets) {
-        message += " (are the CRDs installed? kubectl apply -f "
-                   "deploy/helm/mcp-gateway/crds/)";
-      }
-      complain(message);
-      pause();
-      continue;
-    }
-    const json list = json::parse(body, nullptr, false);
-    std::string version = VersionOf(list);
+  KubeWatchHandlers handlers;
+  handlers.on_list = [&](const json& items, SteadyClock::time_point) {
     {
       std::lock_guard lock(mutex);
       if (kind == Kind::kSecrets) {
@@ -197,54 +169,31 @@ void KubeTenantDirectory::Shared::WatchLoop(Kind kind) {
         (kind == Kind::kTenants ? tenant_objects : database_objects).clear();
       }
     }
-    for (const auto& item : list.value("items", json::array())) {
-      Apply(kind, "ADDED", item);
-    }
+    for (const auto& item : items) Apply(kind, "ADDED", item);
     {
       std::lock_guard lock(mutex);
       synced.insert(kind);
     }
     synced_changed.notify_all();
     Rebuild();
-    bool relist = false;
-    while (!stopping.load() && !relist) {
-      const std::string watch_path =
-          text::Cat(path, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=",
-                    kWatchSeconds, "&resourceVersion=", QueryEscape(version));
-      long watch_status = 0;
-      auto streamed = client->Stream(
-          watch_path,
-          [&](std::string_view line) {
-            if (line.empty()) return;
-            const json event = json::parse(line, nullptr, false);
-            if (!event.is_object()) return;
-            const std::string type = event.value("type", std::string());
-            const json object = event.value("object", json::object());
-            if (type == "ERROR") {
-              relist = true;  // 410 Gone (an expired version) and the rest
-              return;
-            }
-            const std::string rv = VersionOf(object);
-            if (!rv.empty()) version = rv;
-            if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
-              Apply(kind, type, object);
-              Rebuild();
-            }
-          },
-          [&] { return stopping.load() || relist; }, &watch_status, watch_accept);
-      if (!streamed.ok()) {
-        complain(std::string(streamed.message()));
-        relist = true;
-        pause();
-      } else if (watch_status != 200 && !stopping.load()) {
-        complain(DescribeApiError(watch_status, "",
-                                  text::Cat("watch ", what, " in namespace ",
-                                            options.namespace_name)));
-        relist = true;
-        pause();
-      }
+  };
+  handlers.on_event = [&](const std::string& type, const json& object) {
+    Apply(kind, type, object);
+    Rebuild();
+  };
+  handlers.on_error = [&](long http_status, std::string message) {
+    if (http_status == 404 && kind != Kind::kSecrets) {
+      message += " (are the CRDs installed? kubectl apply -f "
+                 "deploy/helm/mcp-gateway/crds/)";
     }
-  }
+    complain(message);
+  };
+  ListAndWatch(*client,
+               {.collection = path,
+                .label_selector = "",
+                .list_accept = list_accept,
+                .watch_accept = watch_accept},
+               handlers, stopping);
 }
 
 std::optional<policies::TokenHashes> KubeTenantDirectory::Shared::TokenHashesOf(

@@ -12,7 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::chrono::milliseconds kListTimeout{15'000};
 constexpr int kWatchSeconds = 120;
 
 void PauseUnlessStopping(const std::atomic<bool>& stopping) {
@@ -23,30 +22,38 @@ void PauseUnlessStopping(const std::atomic<bool>& stopping) {
 
 }  // namespace
 
-void ListAndWatch(const KubeClient& client, const std::string& collection,
-                  const std::string& label_selector, const KubeWatchHandlers& handlers,
-                  const std::atomic<bool>& stopping) {
+void ListAndWatch(const KubeClient& client, const KubeWatchTarget& target,
+                  const KubeWatchHandlers& handlers, const std::atomic<bool>& stopping) {
   const std::string selector =
-      label_selector.empty() ? "" : text::Cat("labelSelector=", QueryEscape(label_selector));
+      target.label_selector.empty()
+          ? ""
+          : text::Cat("labelSelector=", QueryEscape(target.label_selector));
   auto query = [&](const std::string& more) {
     std::string q = selector;
     if (!more.empty()) q += (q.empty() ? "" : "&") + more;
-    return q.empty() ? collection : text::Cat(collection, "?", q);
+    return q.empty() ? target.collection : text::Cat(target.collection, "?", q);
   };
+  const auto stop = [&] { return stopping.load(); };
   while (!stopping.load()) {
     const auto list_started = std::chrono::steady_clock::now();
-    auto listed = client.Call("GET", query(""), std::nullopt, kListTimeout);
-    if (!listed.ok() || listed->status != 200) {
-      handlers.on_error(listed.ok()
-                            ? DescribeApiError(listed->status, listed->body,
-                                               text::Cat("list ", collection))
-                            : std::string(listed.status().message()));
+    // Through the streaming call: it carries the Accept header.
+    std::string body;
+    long status = 0;
+    auto listed = client.Stream(
+        query(""), [&](std::string_view line) { body.append(line).append("\n"); }, stop,
+        &status, target.list_accept);
+    if (stopping.load()) return;
+    if (!listed.ok() || status != 200) {
+      handlers.on_error(listed.ok() ? status : 0,
+                        listed.ok() ? DescribeApiError(status, body,
+                                                       text::Cat("list ", target.collection))
+                                    : std::string(listed.message()));
       PauseUnlessStopping(stopping);
       continue;
     }
-    const json list = json::parse(listed->body, nullptr, false);
+    const json list = json::parse(body, nullptr, false);
     if (!list.is_object()) {
-      handlers.on_error(text::Cat("list ", collection, ": the answer is not JSON"));
+      handlers.on_error(status, text::Cat("list ", target.collection, ": the answer is not JSON"));
       PauseUnlessStopping(stopping);
       continue;
     }
@@ -55,7 +62,7 @@ void ListAndWatch(const KubeClient& client, const std::string& collection,
     handlers.on_list(list.value("items", json::array()), list_started);
     bool relist = false;
     while (!stopping.load() && !relist) {
-      long status = 0;
+      long watch_status = 0;
       auto streamed = client.Stream(
           query(text::Cat("watch=1&allowWatchBookmarks=true&timeoutSeconds=",
                           kWatchSeconds, "&resourceVersion=", QueryEscape(version))),
@@ -76,13 +83,15 @@ void ListAndWatch(const KubeClient& client, const std::string& collection,
               handlers.on_event(type, object);
             }
           },
-          [&] { return stopping.load() || relist; }, &status);
+          [&] { return stopping.load() || relist; }, &watch_status, target.watch_accept);
       if (!streamed.ok()) {
-        handlers.on_error(std::string(streamed.message()));
+        handlers.on_error(0, std::string(streamed.message()));
         relist = true;
         PauseUnlessStopping(stopping);
-      } else if (status != 200 && !stopping.load()) {
+      } else if (watch_status != 200 && !stopping.load()) {
         // 410 answered to the watch request itself, or any other refusal.
+        handlers.on_error(watch_status,
+                          DescribeApiError(watch_status, "", text::Cat("watch ", target.collection)));
         relist = true;
         PauseUnlessStopping(stopping);
       }

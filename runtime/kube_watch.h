@@ -23,14 +23,22 @@ struct KubeWatchHandlers {
       on_list;
   // ADDED, MODIFIED or DELETED, with the object.
   std::function<void(const std::string& type, const nlohmann::json& object)> on_event;
-  // Why listing or watching failed (retried after a pause); may be noisy,
-  // the handler rate-limits its logging.
-  std::function<void(const std::string& message)> on_error;
+  // Why listing or watching failed (retried after a pause), with the HTTP
+  // status when the API server answered (else 0); may be noisy, the
+  // handler rate-limits its logging.
+  std::function<void(long http_status, const std::string& message)> on_error;
 };
 
-// `collection` e.g. "/api/v1/namespaces/x/pods"; `label_selector` may be "".
-void ListAndWatch(const KubeClient& client, const std::string& collection,
-                  const std::string& label_selector, const KubeWatchHandlers& handlers,
-                  const std::atomic<bool>& stopping);
+struct KubeWatchTarget {
+  std::string collection = "";      // e.g. "/api/v1/namespaces/x/pods"
+  std::string label_selector = "";  // may be ""
+  // Representations asked for (metadata only: KubeClient::kMetadataList
+  // for the list, kMetadataWatch for the watch).
+  const char* list_accept = "application/json";
+  const char* watch_accept = "application/json";
+};
+
+void ListAndWatch(const KubeClient& client, const KubeWatchTarget& target,
+                  const KubeWatchHandlers& handlers, const std::atomic<bool>& stopping);
 
 }  // namespace mcpgw::runtime

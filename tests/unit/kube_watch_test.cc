@@ -110,8 +110,9 @@ TEST(KubeWatchTest, ExpiredVersionMakesItListAgain) {
     seen.push_back(type + ":" + object["metadata"]["name"].get<std::string>());
     if (object["metadata"]["name"] == "c") stopping = true;
   };
-  handlers.on_error = [](const std::string&) {};
-  ListAndWatch(client, "/api/v1/namespaces/x/pods", "app=y", handlers, stopping);
+  handlers.on_error = [](long, const std::string&) {};
+  ListAndWatch(client, {.collection = "/api/v1/namespaces/x/pods", .label_selector = "app=y"},
+               handlers, stopping);
   EXPECT_EQ(seen, (std::vector<std::string>{"list:a", "MODIFIED:a", "list:b", "ADDED:c"}));
   const auto targets = server.targets();
   ASSERT_GE(targets.size(), 4u);
