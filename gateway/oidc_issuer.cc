@@ -42,36 +42,41 @@ OidcIssuer::OidcIssuer(std::string issuer, OidcIssuerOptions options,
 absl::Status OidcIssuer::DiscoverLocked() {
   if (!jwks_uri_.empty()) return absl::OkStatus();
   const std::string base = TrimSlash(issuer_);
-  std::string last_error;
+  // Both attempts' reasons: a mismatched issuer in the first document is
+  // worth more than the second one's 404.
+  std::string errors;
+  auto failed = [&errors](std::string reason) {
+    errors += errors.empty() ? reason : "; " + reason;
+  };
   for (const std::string& url :
        {base + "/.well-known/openid-configuration", Rfc8414Url(base)}) {
     auto body = get_(url);
     if (!body.ok()) {
-      last_error = std::string(body.status().message());
+      failed(std::string(body.status().message()));
       continue;
     }
     auto json = nlohmann::json::parse(*body, nullptr, false);
     if (json.is_discarded() || !json.is_object()) {
-      last_error = text::Cat(url, " is not a JSON object");
+      failed(text::Cat(url, " is not a JSON object"));
       continue;
     }
     // A document naming another issuer is refused (mix-up attacks).
     if (json.value("issuer", std::string()) != issuer_) {
-      last_error = text::Cat(url, " names the issuer '",
-                             json.value("issuer", std::string()),
-                             "', not '", issuer_, "'");
+      failed(text::Cat(url, " names the issuer '",
+                       json.value("issuer", std::string()), "', not '",
+                       issuer_, "'"));
       continue;
     }
     const std::string jwks_uri = json.value("jwks_uri", std::string());
     if (jwks_uri.empty()) {
-      last_error = text::Cat(url, " has no jwks_uri");
+      failed(text::Cat(url, " has no jwks_uri"));
       continue;
     }
     jwks_uri_ = jwks_uri;
     return absl::OkStatus();
   }
   return absl::UnavailableError(
-      text::Cat("discovery of issuer ", issuer_, " failed: ", last_error));
+      text::Cat("discovery of issuer ", issuer_, " failed: ", errors));
 }
 
 absl::Status OidcIssuer::FetchLocked() {

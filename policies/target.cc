@@ -211,7 +211,8 @@ TargetDecision ResolveTarget(const RequestCredentials& credentials,
   std::optional<std::string_view> bearer;
   if (credentials.authorization.has_value()) {
     bearer = BearerToken(*credentials.authorization);
-    if (!bearer) {
+    // The OAuth listener says so with its own error code (below).
+    if (!bearer && policy.oauth == nullptr) {
       return Refusal{401, rpc_code::kUnauthorized,
                      "the Authorization header must be 'Bearer <token>'"};
     }
