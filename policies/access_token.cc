@@ -159,7 +159,20 @@ std::optional<std::int64_t> TimeClaim(const nlohmann::json& payload,
                                       std::string_view name) {
   const auto it = payload.find(name);
   if (it == payload.end() || !it->is_number()) return std::nullopt;
-  return static_cast<std::int64_t>(it->get<double>());
+  constexpr std::int64_t kLimit = 1'000'000'000'000'000;  // beyond any date
+  if (it->is_number_unsigned()) {
+    return static_cast<std::int64_t>(
+        std::min<std::uint64_t>(it->get<std::uint64_t>(), kLimit));
+  }
+  // Clamped, so that exp + skew cannot overflow.
+  if (it->is_number_integer()) {
+    return std::clamp(it->get<std::int64_t>(), -kLimit, kLimit);
+  }
+  // A decimal is clamped too, never cast out of range.
+  const double value = it->get<double>();
+  if (!(value > -static_cast<double>(kLimit))) return -kLimit;
+  if (!(value < static_cast<double>(kLimit))) return kLimit;
+  return static_cast<std::int64_t>(value);
 }
 
 std::vector<std::string> Audiences(const nlohmann::json& payload) {

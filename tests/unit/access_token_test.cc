@@ -224,6 +224,10 @@ TEST_F(AccessTokenTest, ChecksIssuerTimeAudienceAndScope) {
   EXPECT_EQ(problem({{"nbf", 1'800'000'000 + 61}}), TokenProblem::kNotYetValid);
   EXPECT_EQ(problem({{"aud", "https://other.example/mcp"}}), TokenProblem::kWrongAudience);
   EXPECT_EQ(problem({{"scope", "openid"}}), TokenProblem::kInsufficientScope);
+  // Absurd times are clamped, not overflowed.
+  EXPECT_EQ(problem({{"exp", -9'223'372'036'854'775'807LL}}), TokenProblem::kExpired);
+  EXPECT_EQ(problem({{"exp", 1e300}, {"nbf", 18'446'744'073'709'551'615ULL}}),
+            TokenProblem::kNotYetValid);
   // Within the skew, an audience array, and `scp` arrays are fine.
   const auto ok = VerifyAccessToken(
       rsa_->Sign("RS256", Claims({{"exp", 1'800'000'000 - 30},
