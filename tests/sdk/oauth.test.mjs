@@ -123,6 +123,7 @@ before(async () => {
   gateway = await startGateway(dir.path, [
     '--oauth-listen=127.0.0.1:0', `--oidc-issuer=${oidc.issuer}`,
     '--oidc-required-scope=mcp', '--oidc-jwks-min-refetch=10ms', '--warm-pool=0',
+    '--allowed-origins=https://app.example',
   ]);
   assert.ok(gateway.oauthBase, 'listen.json names the OAuth listener');
   resource = `${gateway.oauthBase}/mcp`;
@@ -153,6 +154,23 @@ test('without a token: 401 pointing at the resource metadata, which names the pr
   const dsn = await rpc(resource, null, INITIALIZE, { 'X-DBHub-DSN': 'sqlite:///tmp/x.db' });
   assert.equal(dsn.status, 401);
   assert.match(JSON.parse(dsn.text).error.message, /OAuth access tokens only/);
+});
+
+test('browser clients: CORS preflight and a readable challenge for allowed origins only', async () => {
+  const preflight = await fetch(resource, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
+  assert.match(preflight.headers.get('access-control-allow-headers'), /Authorization.*Mcp-Session-Id.*Last-Event-ID/);
+  const refused = await rpc(resource, null, INITIALIZE, { origin: 'https://app.example' });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get('access-control-allow-origin'), 'https://app.example');
+  assert.match(refused.headers.get('access-control-expose-headers'), /WWW-Authenticate/);
+  assert.match(refused.headers.get('access-control-expose-headers'), /Mcp-Session-Id/);
+  const foreign = await fetch(resource, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+  assert.equal(foreign.status, 403);
 });
 
 test('the SDK OAuth client: 401, discovery, registration, code + PKCE, then its tenant\'s database', async () => {
