@@ -481,36 +481,6 @@ int RunGateway(const Config& config) {
                                : tenants->registry.get(),
        .oauth = nullptr},
       &request_guard);
-  // Replicas share the sessions ended with DELETE through the cluster,
-  // which also keeps them across restarts.
-  std::unique_ptr<runtime::KubeEndedSessions> ended_sessions;
-  if (kube_runtime != nullptr) {
-    auto& sessions = mcp_handler.sessions();
-    ended_sessions = std::make_unique<runtime::KubeEndedSessions>(
-        kube_runtime->client(), config.kube.namespace_name, GatewayId(*secret),
-        [&sessions](const std::string& nonce, std::int64_t expires_at) {
-          sessions.MarkEnded(nonce, expires_at);
-        });
-    sessions.SetEndListener([ended = ended_sessions.get()](const std::string& nonce,
-                                                           std::int64_t expires_at) {
-      ended->Publish(nonce, expires_at);
-    });
-  }
-  gateway::AdminHandler admin_handler(
-      pool, metrics,
-      {.admin_token = *admin_token,
-       .config = EffectiveConfigJson(effective),
-       .readiness = [&config, &stopping] { return Readiness(config, stopping); },
-       .target_utilisation = config.capacity_threshold,
-       .warm_pool = warm_pool ? std::function<runtime::WarmPoolStats()>(
-                                    [&warm_pool] { return warm_pool->Stats(); })
-                              : nullptr,
-       .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
-       .tenants = &tenant_admin,
-       .console = console_assets ? &*console_assets : nullptr,
-       .feed = &console_feed});
-  metrics.SetSessionCount(
-      [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // The OAuth listener (docs/oauth.md): a handler of its own, on the same
   // pool, taking only the issuers' access tokens; --listen stays as it is.
   std::unique_ptr<gateway::OAuthVerifier> oauth_verifier;
@@ -542,6 +512,44 @@ int RunGateway(const Config& config) {
                                    &request_guard);
     oauth_server.emplace(io, "OAuth listener", *oauth_handler, limits);
   }
+  // Replicas share the sessions ended with DELETE through the cluster,
+  // which also keeps them across restarts.
+  std::unique_ptr<runtime::KubeEndedSessions> ended_sessions;
+  if (kube_runtime != nullptr) {
+    auto& sessions = mcp_handler.sessions();
+    // The OAuth listener's sessions too (nonces are random: marking a
+    // nonce ended in both managers is harmless).
+    gateway::SessionManager* oauth_sessions =
+        oauth_handler ? &oauth_handler->sessions() : nullptr;
+    ended_sessions = std::make_unique<runtime::KubeEndedSessions>(
+        kube_runtime->client(), config.kube.namespace_name, GatewayId(*secret),
+        [&sessions, oauth_sessions](const std::string& nonce,
+                                    std::int64_t expires_at) {
+          sessions.MarkEnded(nonce, expires_at);
+          if (oauth_sessions != nullptr) oauth_sessions->MarkEnded(nonce, expires_at);
+        });
+    auto publish = [ended = ended_sessions.get()](const std::string& nonce,
+                                                  std::int64_t expires_at) {
+      ended->Publish(nonce, expires_at);
+    };
+    sessions.SetEndListener(publish);
+    if (oauth_sessions != nullptr) oauth_sessions->SetEndListener(publish);
+  }
+  gateway::AdminHandler admin_handler(
+      pool, metrics,
+      {.admin_token = *admin_token,
+       .config = EffectiveConfigJson(effective),
+       .readiness = [&config, &stopping] { return Readiness(config, stopping); },
+       .target_utilisation = config.capacity_threshold,
+       .warm_pool = warm_pool ? std::function<runtime::WarmPoolStats()>(
+                                    [&warm_pool] { return warm_pool->Stats(); })
+                              : nullptr,
+       .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
+       .tenants = &tenant_admin,
+       .console = console_assets ? &*console_assets : nullptr,
+       .feed = &console_feed});
+  metrics.SetSessionCount(
+      [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // Requests without credentials reach the --default-dsn-file backend.
   gateway::DefaultCredentialsHandler default_credentials(mcp_handler,
                                                          config.default_dsn);
