@@ -40,6 +40,8 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev prometheus-cpp-dev libyaml-cpp-dev postgresql-15 nodejs npm
+  # OAuth access tokens: JWK import and JWS verification (RS/PS/ES).
+  libcjose-dev libjansson-dev
   # Fuzzing: clang with its libFuzzer and sanitizer runtimes.
   clang libclang-rt-14-dev
   # The docker-runtime tests: Podman's Docker-compatible service (runc as the OCI

@@ -21,7 +21,7 @@ std::shared_ptr<LegacySession> LegacySessions::Open(policies::Target target) {
       std::make_shared<LegacySession>(id, std::move(target), std::move(stream));
   policies::SessionClaims claims;
   claims.nonce = id;
-  claims.target_key = session->target.key;
+  claims.target_key = session->target.SessionKey();
   session->SetClaims(std::move(claims));
   std::lock_guard lock(mutex_);
   sessions_.emplace(id, session);
@@ -32,7 +32,7 @@ std::shared_ptr<LegacySession> LegacySessions::Find(
     const std::string& id, const std::string& target_key) {
   std::lock_guard lock(mutex_);
   const auto it = sessions_.find(id);
-  if (it == sessions_.end() || it->second->target.key != target_key) {
+  if (it == sessions_.end() || it->second->target.SessionKey() != target_key) {
     return nullptr;
   }
   return it->second;

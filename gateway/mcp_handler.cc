@@ -121,6 +121,12 @@ asio::awaitable<bool> McpHandler::Refuse(const Request& request,
   Response response = MakeErrorResponse(reply, RequestIdOf(request.body()),
                                         request.version(),
                                         request.keep_alive());
+  if (options_.oauth) {
+    // A browser client must be able to read the challenge.
+    for (const auto& [name, value] : CorsHeaders(request)) {
+      response.set(name, value);
+    }
+  }
   co_return co_await Answer(request, client, std::move(response), accounting);
 }
 
@@ -170,7 +176,19 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
   accounting.info = DescribeParsedMcpRequest(request.method(), body);
   accounting.bytes_in = request.body().size();
   auto route = DecideMcpRoute(request, options_.key_secret,
-                              options_.origin_policy, policy_, &body);
+                              options_.origin_policy, policy_, &body,
+                              options_.oauth ? &*options_.oauth : nullptr);
+  if (auto* own = std::get_if<OwnAnswer>(&route)) {
+    Response response{own->status, request.version()};
+    if (!own->body.is_null()) {
+      response = MakeJsonResponse(own->status, own->body, request.version(),
+                                  request.keep_alive());
+    }
+    for (const auto& [name, value] : own->headers) response.set(name, value);
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    co_return co_await Answer(request, stream, std::move(response), accounting);
+  }
   if (auto* error = std::get_if<ErrorReply>(&route)) {
     co_return co_await Refuse(request, stream, *error, accounting,
                               outcome::kRefused);
@@ -234,7 +252,7 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
   std::optional<policies::SessionClaims> session;
   if (const auto session_id = Header(request, kSessionHeader);
       session_id && !initialize) {
-    auto claims = sessions_->Open(*session_id, route.target.key);
+    auto claims = sessions_->Open(*session_id, route.target.SessionKey());
     if (!claims.ok()) {
       const ErrorReply reply{http::status::not_found,
                              policies::rpc_code::kUnknownSession,
@@ -329,7 +347,7 @@ asio::awaitable<bool> McpHandler::Forward(
                                       ? *params_it
                                       : nlohmann::json::object();
     new_session = sessions_->NewClaims(
-        target.key, RequestedProtocolVersion(message),
+        target.SessionKey(), RequestedProtocolVersion(message),
         params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
@@ -360,6 +378,9 @@ asio::awaitable<bool> McpHandler::Forward(
 
   auto& head = exchange.parser->get();
   CleanBackendResponseHeaders(head.base());
+  if (options_.oauth) {
+    for (const auto& [name, value] : CorsHeaders(request)) head.set(name, value);
+  }
   const std::string instance_session(head[kSessionHeader]);
   head.erase(kSessionHeader);
   if (new_session) {

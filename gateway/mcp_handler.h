@@ -36,6 +36,9 @@ struct McpHandlerOptions {
   policies::OriginPolicy origin_policy;
   std::chrono::seconds session_ttl{std::chrono::hours(24)};
   ReplayLimits replay;
+  // Set on the OAuth listener (docs/oauth.md): resource metadata, Bearer
+  // challenges and CORS; the target policy then carries the verifier.
+  std::optional<OAuthResource> oauth;
 };
 
 class McpHandler final : public RequestHandler {

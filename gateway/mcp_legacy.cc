@@ -52,7 +52,7 @@ asio::awaitable<bool> McpHandler::ServeLegacyStream(Request& request,
 asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
     Request& request, beast::tcp_stream& client, const ProxyTo& route,
     nlohmann::json parsed_body, Accounting& accounting) {
-  auto session = legacy_.Find(route.legacy_session, route.target.key);
+  auto session = legacy_.Find(route.legacy_session, route.target.SessionKey());
   if (session == nullptr) {
     const ErrorReply reply{
         http::status::not_found, policies::rpc_code::kUnknownSession,

@@ -7,15 +7,27 @@
 namespace mcpgw::gateway {
 namespace {
 
-ErrorReply FromRefusal(const policies::Refusal& refusal) {
+// `challenge`: the OAuth listener's Bearer challenge, else empty.
+ErrorReply FromRefusal(const policies::Refusal& refusal,
+                       std::string challenge = {}) {
   ErrorReply reply{static_cast<http::status>(refusal.http_status),
                    refusal.rpc_code, refusal.message, {}};
-  if (refusal.http_status == 401) {
+  if (!challenge.empty() &&
+      (refusal.http_status == 401 || !refusal.oauth_error.empty())) {
+    reply.extra_headers.emplace_back("WWW-Authenticate", std::move(challenge));
+  } else if (refusal.http_status == 401) {
     reply.extra_headers.emplace_back("WWW-Authenticate",
                                      "Bearer realm=\"mcp-gateway\"");
   }
   return reply;
 }
+
+// What browser clients may send and read (MCP over CORS).
+constexpr std::string_view kCorsAllowHeaders =
+    "Authorization, Content-Type, Accept, Mcp-Session-Id, "
+    "Mcp-Protocol-Version, Last-Event-ID";
+constexpr std::string_view kCorsExposeHeaders =
+    "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate";
 
 // The value of `name` in a query string, percent-decoding left out: the
 // gateway's own session ids are plain hex.
@@ -48,6 +60,15 @@ ErrorReply MethodNotAllowed(std::string_view path, std::string_view allow) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> CorsHeaders(
+    const Request& request) {
+  auto origin = HeaderValue(request, http::field::origin);
+  if (!origin) return {};
+  return {{"Access-Control-Allow-Origin", std::string(*origin)},
+          {"Vary", "Origin"},
+          {"Access-Control-Expose-Headers", std::string(kCorsExposeHeaders)}};
+}
+
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::TargetPolicy& policy) {
   return DecideMcpRoute(request, key_secret, policies::OriginPolicy{}, policy);
@@ -62,7 +83,8 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::OriginPolicy& origin_policy,
                         const policies::TargetPolicy& policy,
-                        const nlohmann::json* parsed_body) {
+                        const nlohmann::json* parsed_body,
+                        const OAuthResource* oauth) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -72,6 +94,38 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
 
   if (path == "/healthz" && request.method() == http::verb::get) {
     return HealthCheck{};
+  }
+  std::string base_url;
+  if (oauth != nullptr) {
+    base_url = RequestBaseUrl(request, *oauth);
+    if (base_url.empty()) {
+      return ErrorReply{http::status::bad_request,
+                        policies::rpc_code::kInvalidRequest,
+                        "the request's Host header is missing or not a host "
+                        "name",
+                        {}};
+    }
+    if (IsResourceMetadataPath(path) && request.method() == http::verb::get) {
+      // Public, and read by browser clients of any origin.
+      return OwnAnswer{http::status::ok, ResourceMetadata(base_url, *oauth),
+                       {{"Access-Control-Allow-Origin", "*"},
+                        {"Cache-Control", "max-age=300"}}};
+    }
+    if (request.method() == http::verb::options &&
+        (path == kMcpPath || IsResourceMetadataPath(path))) {
+      if (auto refusal = policies::CheckHostAndOrigin(
+              HeaderValue(request, http::field::host),
+              HeaderValue(request, http::field::origin), origin_policy)) {
+        return FromRefusal(*refusal);
+      }
+      auto headers = CorsHeaders(request);
+      headers.emplace_back("Access-Control-Allow-Methods",
+                           "GET, POST, DELETE, OPTIONS");
+      headers.emplace_back("Access-Control-Allow-Headers",
+                           std::string(kCorsAllowHeaders));
+      headers.emplace_back("Access-Control-Max-Age", "600");
+      return OwnAnswer{http::status::no_content, nullptr, std::move(headers)};
+    }
   }
   ProxyTo proxy;
   const auto method = request.method();
@@ -123,9 +177,14 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
     if (!credentials.authorization) credentials.authorization = it->value();
     ++credentials.authorization_count;
   }
+  const std::string resource_url =
+      oauth != nullptr ? McpResourceUrl(base_url) : std::string();
+  credentials.resource_url = resource_url;
   auto decision = policies::ResolveTarget(credentials, key_secret, policy);
   if (auto* refusal = std::get_if<policies::Refusal>(&decision)) {
-    return FromRefusal(*refusal);
+    return FromRefusal(*refusal, oauth != nullptr
+                                     ? BearerChallenge(base_url, *oauth, *refusal)
+                                     : std::string());
   }
   // The 2024-11-05 transport's POST /messages answers a body that is not
   // JSON itself (on the request, not on the stream).

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "gateway/http_types.h"
 #include "gateway/jsonrpc_error.h"
+#include "gateway/protected_resource.h"
 #include "policies/origin.h"
 #include "policies/target.h"
 
@@ -26,13 +27,20 @@ enum class McpEndpoint {
 };
 
 struct HealthCheck {};
+// The OAuth listener's own answers: its resource metadata (RFC 9728), and
+// CORS preflights of allowed browser origins.
+struct OwnAnswer {
+  http::status status = http::status::ok;
+  nlohmann::json body;  // null: no body
+  std::vector<std::pair<std::string, std::string>> headers;
+};
 struct ProxyTo {
   policies::Target target;
   McpEndpoint endpoint = McpEndpoint::kStreamableHttp;
   // The legacy transport's session, from /messages?sessionId=.
   std::string legacy_session;
 };
-using McpRoute = std::variant<ErrorReply, HealthCheck, ProxyTo>;
+using McpRoute = std::variant<ErrorReply, HealthCheck, ProxyTo, OwnAnswer>;
 
 // Host and Origin are checked before anything else is looked at (DNS
 // rebinding, cross-site requests), credentials next.
@@ -44,10 +52,18 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::TargetPolicy& policy);
 // The same with a POST body already parsed (ParseBodyJson), so that the
 // request path parses it once; null: parsed here when needed.
+// `oauth`: set on the OAuth listener (policy.oauth set too): the resource
+// metadata is served, and refusals carry the Bearer challenge.
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::OriginPolicy& origin_policy,
                         const policies::TargetPolicy& policy,
-                        const nlohmann::json* parsed_body);
+                        const nlohmann::json* parsed_body,
+                        const OAuthResource* oauth = nullptr);
+
+// CORS headers for an answer to an allowed browser origin on the OAuth
+// listener (none without an Origin header).
+std::vector<std::pair<std::string, std::string>> CorsHeaders(
+    const Request& request);
 
 // How a failure to obtain an instance is told to the client.
 ErrorReply AcquireFailureReply(const absl::Status& status);

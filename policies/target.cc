@@ -5,6 +5,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "policies/dsn_rules.h"
@@ -78,6 +80,28 @@ TargetDecision ResolveDsn(std::string_view dsn_text, std::string_view key_secret
   return target;
 }
 
+// The target of a known tenant: one instance serving all its sources.
+TargetDecision TenantTarget(TenantView tenant, std::string_view key_secret) {
+  if (tenant.sources.empty()) {
+    return Refusal{400, rpc_code::kBadTarget,
+                   text::Cat("tenant ", tenant.id,
+                             " has no databases yet; add a source with the "
+                             "admin API")};
+  }
+  Target target;
+  target.key = TenantInstanceKey(key_secret, tenant.id, tenant.revision);
+  target.dsn.redacted = text::Cat("tenant ", tenant.id, " rev ",
+                                  tenant.revision, " (",
+                                  tenant.sources.size(), " sources)");
+  for (const auto& source : tenant.sources) {
+    target.dsn.secrets.insert(target.dsn.secrets.end(),
+                              source.dsn.secrets.begin(),
+                              source.dsn.secrets.end());
+  }
+  target.tenant = std::move(tenant);
+  return target;
+}
+
 TargetDecision ResolveTenant(std::string_view token, std::string_view key_secret,
                              const TargetPolicy& policy) {
   std::optional<TenantView> tenant;
@@ -86,24 +110,70 @@ TargetDecision ResolveTenant(std::string_view token, std::string_view key_secret
     return Refusal{401, rpc_code::kUnauthorized,
                    "unknown or revoked tenant token"};
   }
-  if (tenant->sources.empty()) {
+  return TenantTarget(std::move(*tenant), key_secret);
+}
+
+// The OAuth listener: an access token of a configured issuer, naming a
+// tenant of the registry, and nothing else. A DSN header is never taken in
+// place of a token.
+TargetDecision ResolveOAuth(const RequestCredentials& credentials,
+                            std::optional<std::string_view> bearer,
+                            std::string_view key_secret,
+                            const TargetPolicy& policy) {
+  const bool has_dsn = credentials.dsn_header.has_value();
+  if (!credentials.authorization) {
+    return Refusal{401, rpc_code::kMissingCredentials,
+                   has_dsn ? text::Cat("this endpoint takes OAuth access "
+                                       "tokens only, not the ",
+                                       kDsnHeader,
+                                       " header: log in with the "
+                                       "authorization server named in the "
+                                       "resource metadata")
+                           : std::string("no access token: log in with the "
+                                         "authorization server named in the "
+                                         "resource metadata "
+                                         "(WWW-Authenticate)")};
+  }
+  if (!bearer) {
+    return Refusal{401, rpc_code::kUnauthorized,
+                   "the Authorization header must be 'Bearer <access token>'",
+                   "invalid_request"};
+  }
+  if (has_dsn) {
     return Refusal{400, rpc_code::kBadTarget,
-                   text::Cat("tenant ", tenant->id,
-                             " has no databases yet; add a source with the "
-                             "admin API")};
+                   text::Cat("the ", kDsnHeader,
+                             " header is not accepted with an OAuth access "
+                             "token: the token's tenant decides the "
+                             "databases"),
+                   "invalid_request"};
   }
-  Target target;
-  target.key = TenantInstanceKey(key_secret, tenant->id, tenant->revision);
-  target.dsn.redacted = text::Cat("tenant ", tenant->id, " rev ",
-                                  tenant->revision, " (",
-                                  tenant->sources.size(), " sources)");
-  for (const auto& source : tenant->sources) {
-    target.dsn.secrets.insert(target.dsn.secrets.end(),
-                              source.dsn.secrets.begin(),
-                              source.dsn.secrets.end());
+  auto verified = policy.oauth->Verify(*bearer, credentials.resource_url);
+  if (auto* refusal = std::get_if<Refusal>(&verified)) return *refusal;
+  auto& identity = std::get<OAuthIdentity>(verified);
+  std::optional<TenantView> tenant;
+  if (policy.tenants != nullptr) tenant = policy.tenants->FindById(identity.tenant_id);
+  if (!tenant) {
+    return Refusal{403, rpc_code::kForbidden,
+                   text::Cat("the token's tenant '",
+                             identity.tenant_id.substr(0, 64),
+                             "' is not served by this gateway")};
   }
-  target.tenant = std::move(tenant);
-  return target;
+  if (tenant->options.oauth_scope &&
+      std::find(identity.scopes.begin(), identity.scopes.end(),
+                *tenant->options.oauth_scope) == identity.scopes.end()) {
+    return Refusal{403, rpc_code::kForbidden,
+                   text::Cat("tenant ", tenant->id, " needs the scope '",
+                             *tenant->options.oauth_scope, "'"),
+                   "insufficient_scope", *tenant->options.oauth_scope};
+  }
+  auto decision = TenantTarget(std::move(*tenant), key_secret);
+  if (auto* target = std::get_if<Target>(&decision)) {
+    // Sessions belong to one user: the issuer and subject join the key.
+    target->session_key = DeriveInstanceKey(
+        key_secret, text::Cat("oauth-session\n", target->key, "\n",
+                              identity.issuer, "\n", identity.subject));
+  }
+  return decision;
 }
 
 }  // namespace
@@ -141,10 +211,14 @@ TargetDecision ResolveTarget(const RequestCredentials& credentials,
   std::optional<std::string_view> bearer;
   if (credentials.authorization.has_value()) {
     bearer = BearerToken(*credentials.authorization);
-    if (!bearer) {
+    // The OAuth listener says so with its own error code (below).
+    if (!bearer && policy.oauth == nullptr) {
       return Refusal{401, rpc_code::kUnauthorized,
                      "the Authorization header must be 'Bearer <token>'"};
     }
+  }
+  if (policy.oauth != nullptr) {
+    return ResolveOAuth(credentials, bearer, key_secret, policy);
   }
   const bool has_dsn = credentials.dsn_header.has_value() &&
                        !text::StripWhitespace(*credentials.dsn_header).empty();

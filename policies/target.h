@@ -64,6 +64,9 @@ struct TenantOptions {
   std::optional<int> max_instances;
   std::optional<double> rate_per_second;
   std::optional<double> rate_burst;
+  // OAuth (docs/oauth.md): a scope every access token for this tenant must
+  // carry, besides the gateway's --oidc-required-scope.
+  std::optional<std::string> oauth_scope;
 };
 
 struct TenantSource {
@@ -91,6 +94,11 @@ class TenantDirectory {
   virtual ~TenantDirectory() = default;
   // nullopt for an unknown or revoked token.
   virtual std::optional<TenantView> FindByToken(std::string_view token) const = 0;
+  // The tenant an OAuth token's claim names; nullopt when unknown (and for
+  // directories that serve tokens only).
+  virtual std::optional<TenantView> FindById(std::string_view /*id*/) const {
+    return std::nullopt;
+  }
 };
 
 struct Target {
@@ -99,12 +107,45 @@ struct Target {
   // rev 3") and `secrets` (of all its sources) are set.
   Dsn dsn;
   std::optional<TenantView> tenant;
+  // What sessions are bound to when it is more than the instance: for an
+  // OAuth token, the issuer and subject too, so that another user of the
+  // same tenant cannot use this user's Mcp-Session-Id. Empty: `key`.
+  std::string session_key;
+
+  const std::string& SessionKey() const {
+    return session_key.empty() ? key : session_key;
+  }
 };
 
 struct Refusal {
   int http_status;
   int rpc_code;
   std::string message;
+  // On an OAuth-protected endpoint: the RFC 6750 error code for
+  // WWW-Authenticate (invalid_token, invalid_request, insufficient_scope);
+  // empty when no token was sent.
+  std::string oauth_error = {};
+  // With insufficient_scope: the scopes the request needs.
+  std::string oauth_scope = {};
+};
+
+// Who an OAuth access token speaks for, once verified.
+struct OAuthIdentity {
+  std::string issuer;
+  std::string subject;
+  std::string tenant_id;  // from the --oidc-tenant-claim
+  std::vector<std::string> scopes;
+};
+
+// Verifies OAuth access tokens (gateway/oauth_verifier.h: the issuers'
+// keys, fetched and cached). Thread-safe.
+class AccessTokenVerifier {
+ public:
+  virtual ~AccessTokenVerifier() = default;
+  // The identity, or a 401/403 refusal with its oauth_error set.
+  // `resource`: the URL the client addressed (an accepted audience).
+  virtual std::variant<OAuthIdentity, Refusal> Verify(
+      std::string_view token, std::string_view resource) const = 0;
 };
 
 struct RequestCredentials {
@@ -117,6 +158,9 @@ struct RequestCredentials {
   // The Authorization header (tenant token or gateway API key), if any.
   std::optional<std::string_view> authorization;
   int authorization_count = 0;
+  // On the OAuth listener: the absolute URL of the MCP endpoint the client
+  // addressed (the token's expected audience).
+  std::string_view resource_url;
 };
 
 class DsnPolicy;
@@ -130,6 +174,9 @@ struct TargetPolicy {
   std::string dsn_api_key = {};
   const DsnPolicy* dsn_rules = nullptr;      // null: built-in deny list only
   const TenantDirectory* tenants = nullptr;  // null: no tenant tokens
+  // Set on the OAuth listener: only access tokens of the configured issuers
+  // are accepted there (no DSN header, no tenant token).
+  const AccessTokenVerifier* oauth = nullptr;
 };
 
 using TargetDecision = std::variant<Target, Refusal>;

@@ -174,6 +174,7 @@ nlohmann::json TenantOptionsToJson(const TenantOptions& o) {
       {"max_instances", opt(o.max_instances)},
       {"rate_per_second", opt(o.rate_per_second)},
       {"rate_burst", opt(o.rate_burst)},
+      {"oauth_scope", opt(o.oauth_scope)},
   };
 }
 
@@ -230,11 +231,21 @@ absl::StatusOr<TenantOptions> TenantOptionsFromJson(const nlohmann::json& json,
       status = positive_number(o.rate_per_second);
     } else if (name == "rate_burst") {
       status = positive_number(o.rate_burst);
+    } else if (name == "oauth_scope") {
+      if (null) {
+        o.oauth_scope.reset();
+      } else if (!value.is_string() || value.get<std::string>().empty() ||
+                 value.get<std::string>().find(' ') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            "oauth_scope must be one scope (no spaces) or null");
+      } else {
+        o.oauth_scope = value.get<std::string>();
+      }
     } else {
       return absl::InvalidArgumentError(text::Cat(
           "unknown option '", name,
           "' (readonly, max_rows, idle_timeout_ms, max_instances, "
-          "rate_per_second, rate_burst)"));
+          "rate_per_second, rate_burst, oauth_scope)"));
     }
     if (!status.ok()) return status;
   }
@@ -418,6 +429,14 @@ std::optional<TenantView> TenantRegistry::FindByToken(
   auto it = token_hash_to_tenant_.find(hash);
   if (it == token_hash_to_tenant_.end()) return std::nullopt;
   auto tenant = tenants_.find(it->second);
+  if (tenant == tenants_.end()) return std::nullopt;
+  return TenantView{tenant->second.id, tenant->second.revision,
+                    tenant->second.options, tenant->second.sources};
+}
+
+std::optional<TenantView> TenantRegistry::FindById(std::string_view id) const {
+  std::shared_lock lock(mutex_);
+  auto tenant = tenants_.find(id);
   if (tenant == tenants_.end()) return std::nullopt;
   return TenantView{tenant->second.id, tenant->second.revision,
                     tenant->second.options, tenant->second.sources};

@@ -69,6 +69,7 @@ class TenantRegistry final : public TenantDirectory {
   ~TenantRegistry() override;
 
   std::optional<TenantView> FindByToken(std::string_view token) const override;
+  std::optional<TenantView> FindById(std::string_view id) const override;
 
   std::vector<TenantRecord> List() const;
   std::optional<TenantRecord> Get(std::string_view id) const;

@@ -47,6 +47,11 @@ class KubeTenantDirectory final : public policies::TenantDirectory {
   // The tenant whose spec.auth.oidcClaimValue is `value` (for the OAuth
   // target resolution of issue 17 to wire); nullopt when none is served.
   std::optional<policies::TenantView> FindByOidcClaim(std::string_view value) const;
+  // The OAuth listener (docs/oauth.md): the --oidc-tenant-claim value names
+  // a declared tenant through its spec.auth.oidcClaimValue.
+  std::optional<policies::TenantView> FindById(std::string_view id) const override {
+    return FindByOidcClaim(id);
+  }
 
   // Waits until every resource has been listed once (start-up), at most
   // `timeout`. False: not yet (the API server may be away: logged).

@@ -16,6 +16,7 @@
 #include "runtime/launch_command.h"
 #include "policies/text.h"
 #include "src/duration_flag.h"
+#include "src/oauth_options.h"
 #include "src/protocol_options.h"
 
 namespace mcpgw {
@@ -295,6 +296,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   options.add(container_options);
   ProtocolOptions protocol_options;
   options.add(protocol_options.Describe());
+  OAuthOptions oauth_options;
+  options.add(oauth_options.Describe());
   KubeOptions kube_options;
   options.add(kube_options.Describe());
 
@@ -457,6 +460,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   config.backend_timeout = CeilSeconds(backend_ms);
   if (auto status = protocol_options.Finish(config.listen, config.protocol);
       !status.ok()) {
+    return status;
+  }
+  if (auto status = oauth_options.Finish(config.oauth); !status.ok()) {
     return status;
   }
 
@@ -681,6 +687,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
       {"webhook_timeout_ms", ms(config.webhook_timeout)},
       {"capacity_threshold", config.capacity_threshold},
       {"protocol", ProtocolConfigJson(config.protocol)},
+      {"oauth", OAuthConfigJson(config.oauth)},
       {"runtime", config.runtime},
       {"warm_pool", config.runtime == "process" && config.server_command.empty()
                         ? config.warm_pool

@@ -13,6 +13,7 @@
 #include "runtime/container_spec.h"
 #include "runtime/docker_host.h"
 #include "src/kube_options.h"
+#include "src/oauth_options.h"
 #include "src/protocol_options.h"
 #include "src/sandbox_options.h"
 
@@ -66,6 +67,8 @@ struct Config {
   double capacity_threshold = 0.8;
   // MCP sessions, Origin/Host checks, SSE streams.
   ProtocolConfig protocol;
+  // The OAuth listener (docs/oauth.md); off unless --oauth-listen.
+  OAuthConfig oauth;
 
   // "process" or "docker" (Docker Engine API: Docker or Podman).
   std::string runtime = "process";

@@ -36,6 +36,7 @@
 #include "runtime/process_runtime.h"
 #include "runtime/state_records.h"
 #include "runtime/warm_pool.h"
+#include "src/oauth_setup.h"
 #include "src/sandbox_setup.h"
 #include "src/state_dir.h"
 #include "absl/cleanup/cleanup.h"
@@ -468,7 +469,8 @@ int RunGateway(const Config& config) {
                          .allowed_origins = config.protocol.allowed_origins},
        .session_ttl = config.protocol.session_ttl,
        .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
-                  .max_age = config.protocol.replay_buffer_age}},
+                  .max_age = config.protocol.replay_buffer_age},
+       .oauth = std::nullopt},
       &metrics);
   mcp_handler.SetTenantPolicy(
       {.allow_dsn_requests = config.allow_dsn_requests,
@@ -476,22 +478,62 @@ int RunGateway(const Config& config) {
        .dsn_rules = &tenants->rules,
        .tenants = kube_tenants ? static_cast<const policies::TenantDirectory*>(
                                      kube_tenants.get())
-                               : tenants->registry.get()},
+                               : tenants->registry.get(),
+       .oauth = nullptr},
       &request_guard);
+  // The OAuth listener (docs/oauth.md): a handler of its own, on the same
+  // pool, taking only the issuers' access tokens; --listen stays as it is.
+  std::unique_ptr<gateway::OAuthVerifier> oauth_verifier;
+  std::optional<gateway::McpHandler> oauth_handler;
+  std::optional<gateway::HttpServer> oauth_server;
+  if (config.oauth.enabled()) {
+    oauth_verifier = MakeOAuthVerifier(config.oauth);
+    oauth_handler.emplace(
+        pool,
+        gateway::McpHandlerOptions{
+            .key_secret = *secret,
+            .limits = {.backend_idle_timeout = config.backend_timeout,
+                       .sse_keepalive = config.protocol.sse_keepalive},
+            .origin_policy = {.allowed_hosts = config.protocol.allowed_hosts,
+                              .allowed_origins = config.protocol.allowed_origins},
+            .session_ttl = config.protocol.session_ttl,
+            .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
+                       .max_age = config.protocol.replay_buffer_age},
+            .oauth = OAuthResourceFrom(config.oauth)},
+        &metrics);
+    oauth_handler->SetTenantPolicy({.allow_dsn_requests = false,
+                                    .dsn_api_key = {},
+                                    .dsn_rules = &tenants->rules,
+                                    .tenants = kube_tenants
+                                                   ? static_cast<const policies::TenantDirectory*>(
+                                                         kube_tenants.get())
+                                                   : tenants->registry.get(),
+                                    .oauth = oauth_verifier.get()},
+                                   &request_guard);
+    oauth_server.emplace(io, "OAuth listener", *oauth_handler, limits);
+  }
   // Replicas share the sessions ended with DELETE through the cluster,
   // which also keeps them across restarts.
   std::unique_ptr<runtime::KubeEndedSessions> ended_sessions;
   if (kube_runtime != nullptr) {
     auto& sessions = mcp_handler.sessions();
+    // The OAuth listener's sessions too (nonces are random: marking a
+    // nonce ended in both managers is harmless).
+    gateway::SessionManager* oauth_sessions =
+        oauth_handler ? &oauth_handler->sessions() : nullptr;
     ended_sessions = std::make_unique<runtime::KubeEndedSessions>(
         kube_runtime->client(), config.kube.namespace_name, GatewayId(*secret),
-        [&sessions](const std::string& nonce, std::int64_t expires_at) {
+        [&sessions, oauth_sessions](const std::string& nonce,
+                                    std::int64_t expires_at) {
           sessions.MarkEnded(nonce, expires_at);
+          if (oauth_sessions != nullptr) oauth_sessions->MarkEnded(nonce, expires_at);
         });
-    sessions.SetEndListener([ended = ended_sessions.get()](const std::string& nonce,
-                                                           std::int64_t expires_at) {
+    auto publish = [ended = ended_sessions.get()](const std::string& nonce,
+                                                  std::int64_t expires_at) {
       ended->Publish(nonce, expires_at);
-    });
+    };
+    sessions.SetEndListener(publish);
+    if (oauth_sessions != nullptr) oauth_sessions->SetEndListener(publish);
   }
   gateway::AdminHandler admin_handler(
       pool, metrics,
@@ -537,6 +579,20 @@ int RunGateway(const Config& config) {
     spdlog::critical("{}", std::string(admin_endpoint.status().message()));
     return 1;
   }
+  std::string oauth_address;
+  if (oauth_server) {
+    auto oauth_endpoint = oauth_server->Listen(config.oauth.listen);
+    if (!oauth_endpoint.ok()) {
+      spdlog::critical("{}", std::string(oauth_endpoint.status().message()));
+      return 1;
+    }
+    oauth_address = Describe(*oauth_endpoint);
+    oauth_server->Start();
+    spdlog::info("OAuth MCP endpoint http://{}/mcp (access tokens of {} "
+                 "issuer(s); tenant from claim '{}')",
+                 oauth_address, config.oauth.issuers.size(),
+                 config.oauth.tenant_claim);
+  }
   mcp_server.Start();
   admin_server.Start();
   pool.StartReaper();
@@ -544,7 +600,7 @@ int RunGateway(const Config& config) {
   // nothing the gateway itself needs.
   if (warm_pool) warm_pool->Start();
   if (auto status = WriteListenFile(config.state_dir, Describe(*mcp_endpoint),
-                                    Describe(*admin_endpoint));
+                                    Describe(*admin_endpoint), oauth_address);
       !status.ok()) {
     spdlog::critical("{}", std::string(status.message()));
     return 1;
@@ -579,6 +635,10 @@ int RunGateway(const Config& config) {
                  config.shutdown_grace.count());
     stopping = true;
     shutdown_thread = std::thread([&] {
+      if (oauth_server) {
+        oauth_server->StopAccepting();
+        oauth_handler->FinishStreams();
+      }
       ShutDown(config, io, mcp_server, mcp_handler, admin_server, pool,
                webhooks);
     });

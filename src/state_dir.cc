@@ -100,8 +100,10 @@ absl::StatusOr<std::string> LoadOrCreateTokenFile(
 }
 
 absl::Status WriteListenFile(const std::filesystem::path& dir,
-                             const std::string& mcp, const std::string& admin) {
+                             const std::string& mcp, const std::string& admin,
+                             const std::string& oauth) {
   nlohmann::json listen = {{"mcp", mcp}, {"admin", admin}, {"pid", getpid()}};
+  if (!oauth.empty()) listen["oauth"] = oauth;
   return WriteFileAtomically(dir / "listen.json", listen.dump() + "\n", 0644);
 }
 

@@ -24,8 +24,10 @@ absl::StatusOr<std::string> LoadOrCreateTokenFile(
     const std::filesystem::path& path, bool generate,
     std::size_t bytes = 32);
 
-// Writes `<dir>/listen.json` atomically: {"mcp":"HOST:PORT","admin":...,"pid":N}.
+// Writes `<dir>/listen.json` atomically: {"mcp":"HOST:PORT","admin":...,"pid":N}
+// and "oauth" when the OAuth listener is on.
 absl::Status WriteListenFile(const std::filesystem::path& dir,
-                             const std::string& mcp, const std::string& admin);
+                             const std::string& mcp, const std::string& admin,
+                             const std::string& oauth = {});
 
 }  // namespace mcpgw

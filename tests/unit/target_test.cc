@@ -202,5 +202,83 @@ TEST(DsnRequests, RulesApplyToARepeatedDsn) {
   EXPECT_TRUE(std::holds_alternative<Target>(ResolveTarget(credentials, kSecret)));
 }
 
+// The OAuth listener's decisions. The verifier is a stand-in (its real
+// checks are access_token_test.cc and tests/sdk/oauth.test.mjs): tokens
+// "alice", "bob" (tenant acme), "carol" (tenant initech, unknown), anything
+// else refused.
+class NamedTokens final : public AccessTokenVerifier {
+ public:
+  std::variant<OAuthIdentity, Refusal> Verify(std::string_view token,
+                                              std::string_view) const override {
+    if (token == "alice" || token == "bob") {
+      return OAuthIdentity{"https://idp", std::string(token), "acme", {"mcp"}};
+    }
+    if (token == "carol") return OAuthIdentity{"https://idp", "carol", "initech", {}};
+    return Refusal{401, rpc_code::kUnauthorized, "bad token", "invalid_token"};
+  }
+};
+
+class TenantsById final : public TenantDirectory {
+ public:
+  std::optional<TenantView> FindByToken(std::string_view) const override {
+    return std::nullopt;
+  }
+  std::optional<TenantView> FindById(std::string_view id) const override {
+    if (id != "acme") return std::nullopt;
+    TenantView view{"acme", 3, {}, {}};
+    view.options.oauth_scope = scope;
+    view.sources.push_back({"sales", *ParseDsn("postgres://u:s3cret@db/sales")});
+    return view;
+  }
+  std::optional<std::string> scope;
+};
+
+TEST(ResolveOAuth, TokenNamesTheTenantAndSessionsBelongToTheSubject) {
+  NamedTokens verifier;
+  TenantsById tenants;
+  TargetPolicy policy{.tenants = &tenants, .oauth = &verifier};
+  auto alice = ResolveTarget(WithBearer("Bearer alice"), kSecret, policy);
+  auto bob = ResolveTarget(WithBearer("Bearer bob"), kSecret, policy);
+  ASSERT_TRUE(std::holds_alternative<Target>(alice));
+  ASSERT_TRUE(std::holds_alternative<Target>(bob));
+  // One instance for the tenant, one session binding per subject.
+  EXPECT_EQ(std::get<Target>(alice).key, TenantInstanceKey(kSecret, "acme", 3));
+  EXPECT_EQ(std::get<Target>(alice).key, std::get<Target>(bob).key);
+  EXPECT_NE(std::get<Target>(alice).SessionKey(), std::get<Target>(bob).SessionKey());
+  EXPECT_NE(std::get<Target>(alice).SessionKey(), std::get<Target>(alice).key);
+}
+
+TEST(ResolveOAuth, NoDsnHeaderNoTenantTokenNoUnknownTenant) {
+  NamedTokens verifier;
+  TenantsById tenants;
+  TargetPolicy policy{.tenants = &tenants, .oauth = &verifier};
+  RequestCredentials dsn_only;
+  dsn_only.dsn_header = "sqlite:///x.db";
+  dsn_only.dsn_header_count = 1;
+  auto refusal = RefusalOf(ResolveTarget(dsn_only, kSecret, policy));
+  EXPECT_EQ(refusal.http_status, 401);
+  EXPECT_TRUE(refusal.oauth_error.empty());  // no token sent: no error code
+  auto both = WithBearer("Bearer alice");
+  both.dsn_header = "sqlite:///x.db";
+  both.dsn_header_count = 1;
+  EXPECT_EQ(RefusalOf(ResolveTarget(both, kSecret, policy)).http_status, 400);
+  EXPECT_EQ(RefusalOf(ResolveTarget(WithBearer("Bearer mgw_tenant"), kSecret, policy)).oauth_error,
+            "invalid_token");
+  EXPECT_EQ(RefusalOf(ResolveTarget(WithBearer("Basic eDp5"), kSecret, policy)).oauth_error,
+            "invalid_request");
+  EXPECT_EQ(RefusalOf(ResolveTarget(WithBearer("Bearer carol"), kSecret, policy)).http_status, 403);
+}
+
+TEST(ResolveOAuth, TenantScopeIsRequired) {
+  NamedTokens verifier;
+  TenantsById tenants;
+  tenants.scope = "db:acme";
+  TargetPolicy policy{.tenants = &tenants, .oauth = &verifier};
+  auto refusal = RefusalOf(ResolveTarget(WithBearer("Bearer alice"), kSecret, policy));
+  EXPECT_EQ(refusal.http_status, 403);
+  EXPECT_EQ(refusal.oauth_error, "insufficient_scope");
+  EXPECT_EQ(refusal.oauth_scope, "db:acme");
+}
+
 }  // namespace
 }  // namespace mcpgw::policies

@@ -135,6 +135,7 @@ export async function startGateway(dir, flags = []) {
         gw.base = `http://${listen.mcp}`;
         gw.mcpUrl = `${gw.base}/mcp`;
         gw.adminUrl = `http://${listen.admin}`;
+        if (listen.oauth) gw.oauthBase = `http://${listen.oauth}`;
         return gw;
       } catch {
         // written but not complete yet: retry

@@ -1,0 +1,19 @@
+#pragma once
+// Wiring of the OAuth listener (docs/oauth.md): the verifier of the
+// configured issuers' tokens, and what the listener publishes about itself.
+
+#include <memory>
+
+#include "gateway/oauth_verifier.h"
+#include "gateway/protected_resource.h"
+#include "src/oauth_options.h"
+
+namespace mcpgw {
+
+// Fetches every issuer's keys once; one that does not answer is logged and
+// retried when a token of it comes (the gateway starts all the same).
+std::unique_ptr<gateway::OAuthVerifier> MakeOAuthVerifier(const OAuthConfig& config);
+
+gateway::OAuthResource OAuthResourceFrom(const OAuthConfig& config);
+
+}  // namespace mcpgw
