@@ -62,7 +62,16 @@ class DeclaredTenantsTest : public GatewayTest {
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
     return RunCommand(spec, 60s);
   }
-  void Apply(const std::string& yaml) {
+  // Each test's objects carry a label of its own: ctest runs two tests at
+  // once in the namespace, and one's clean-up must not take the other's.
+  static std::string Label() {
+    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+  void Apply(std::string yaml) {
+    for (auto at = yaml.find("mcpgw-test: declared"); at != std::string::npos;
+         at = yaml.find("mcpgw-test: declared", at + 1)) {
+      yaml.replace(at, std::string("mcpgw-test: declared").size(), "mcpgw-test: " + Label());
+    }
     const auto file = temp().path() / ("apply-" + std::to_string(++applied_) + ".yaml");
     std::ofstream(file) << yaml;
     const auto result = Kubectl({"apply", "-f", file.string()});
@@ -70,8 +79,8 @@ class DeclaredTenantsTest : public GatewayTest {
   }
   void Clean() {
     Kubectl({"delete", "tenants.mcp-gateway.dev,databases.mcp-gateway.dev", "-l",
-             "mcpgw-test=declared", "--wait=true"});
-    Kubectl({"delete", "secret", "-l", "mcpgw-test=declared", "--wait=true"});
+             "mcpgw-test=" + Label(), "--wait=true"});
+    Kubectl({"delete", "secret", "-l", "mcpgw-test=" + Label(), "--wait=true"});
   }
   void SetUp() override { Clean(); }
   void TearDown() override {
