@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { CHART, depsRequire } from './lib/env.mjs';
 import { Cluster, importGatewayImage, portForward, startApiRelay, startPostgres, waitFor } from './lib/cluster.mjs';
@@ -177,6 +178,17 @@ async function connect(name, dsn) {
   return clients[name];
 }
 
+// A client of a declared tenant: its token instead of a DSN.
+async function connectTenant(name, token) {
+  const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${forward.port}/mcp`), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: `helm-e2e-${name}`, version: '1.0.0' });
+  await client.connect(transport);
+  clients[name] = { client, transport };
+  return clients[name];
+}
+
 async function query(name, sql) {
   const result = await clients[name].client.callTool({ name: 'execute_sql', arguments: { sql } });
   assert.ok(!result.isError, `execute_sql: ${JSON.stringify(result)}`);
@@ -292,6 +304,72 @@ step('helm upgrade keeps the secret and the sessions', async () => {
   assert.deepEqual(await query('sqlite', 'SELECT name FROM staff WHERE id = 2'), [{ name: 'Grace Hopper' }]);
   assert.deepEqual(await query('postgres', "SELECT qty FROM products WHERE name = 'pear'"), [{ qty: 7 }]);
   for (const [k, v] of Object.entries(clients)) assert.equal(v.transport.sessionId, sessionIds[k], `${k}: same session`);
+});
+
+step('a Secret, two Databases and a Tenant applied with kubectl: its token queries both; readonly edited takes effect', async () => {
+  const token = `helm-e2e-tenant-${randomBytes(16).toString('hex')}`;
+  const pg = new URL(postgres.dsn);
+  const declared = `apiVersion: v1
+kind: Secret
+metadata: {name: e2e-pg, namespace: ${NS}}
+stringData: {username: app, password: "${postgres.password}"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: e2e-tokens, namespace: ${NS}}
+stringData: {ci: "${createHash('sha256').update(token).digest('hex')}"}
+---
+apiVersion: mcp-gateway.dev/v1alpha1
+kind: Database
+metadata: {name: shop, namespace: ${NS}, labels: {tenant: e2e}}
+spec: {type: postgres, host: "${pg.hostname}", port: ${pg.port}, database: app, sslMode: disable, credentialsRef: {name: e2e-pg}}
+---
+apiVersion: mcp-gateway.dev/v1alpha1
+kind: Database
+metadata: {name: staff, namespace: ${NS}}
+spec: {type: sqlite, database: /data/staff.db}
+---
+apiVersion: mcp-gateway.dev/v1alpha1
+kind: Tenant
+metadata: {name: e2e, namespace: ${NS}}
+spec:
+  databaseSelector: {matchLabels: {tenant: e2e}, names: [staff]}
+  auth: {tokenSecretRef: {name: e2e-tokens}}
+`;
+  const t0 = Date.now();
+  cluster.kubectlApply(declared);
+  const revision = () => cluster.json('-n', NS, 'get', 'tenants.mcp-gateway.dev', 'e2e').status?.revision ?? 0;
+  await waitFor('the Tenant to get a revision', () => revision() !== 0);
+  const first = revision();
+  await connectTenant('tenant', token);
+  const call = async (tool, sql) => {
+    const result = await clients.tenant.client.callTool({ name: tool, arguments: { sql } });
+    return { result, text: result.content?.[0]?.text ?? '' };
+  };
+  const shop = await call('execute_sql_shop', 'SELECT name FROM products ORDER BY id');
+  assert.ok(!shop.result.isError, shop.text);
+  assert.deepEqual(JSON.parse(shop.text).data.statements[0].rows.map((r) => r.name), ['apple', 'pear', 'plum']);
+  const staff = await call('execute_sql_staff', 'SELECT count(*) AS n FROM staff');
+  assert.ok(!staff.result.isError, staff.text);
+  assert.deepEqual(JSON.parse(staff.text).data.statements[0].rows, [{ n: 2 }]);
+  figures.declared_tenant_first_answer_s = (Date.now() - t0) / 1000;
+  // readonly edited on the Tenant: a new revision, and the next write is refused.
+  cluster.kubectl('-n', NS, 'patch', 'tenants.mcp-gateway.dev', 'e2e', '--type=merge',
+    '-p', '{"spec":{"defaultPolicy":{"readonly":true}}}');
+  await waitFor('a new revision', () => revision() !== 0 && revision() !== first);
+  // A session belongs to the revision it began with (its instance key): a
+  // client starts a new one on the 404, as MCP clients do.
+  await clients.tenant.client.close();
+  await connectTenant('tenant', token);
+  const write = await call('execute_sql_shop', "UPDATE products SET qty = qty WHERE name = 'pear'");
+  assert.ok(write.text.includes('READONLY_VIOLATION') || write.result.isError, write.text);
+  // The password is in no pod spec of the namespace.
+  assert.ok(!JSON.stringify(cluster.json('-n', NS, 'get', 'pods')).includes(postgres.password));
+  await clients.tenant.client.close();
+  delete clients.tenant;
+  // The user removes what they declared (Helm does not own it).
+  cluster.kubectl('-n', NS, 'delete', 'tenants.mcp-gateway.dev/e2e', 'databases.mcp-gateway.dev/shop',
+    'databases.mcp-gateway.dev/staff', 'secret/e2e-pg', 'secret/e2e-tokens', '--wait=true');
 });
 
 step('helm uninstall leaves no pod, Secret or ended-session record behind', async () => {
