@@ -7,6 +7,9 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <optional>
+#include <string_view>
+
 namespace mcpgw::gateway {
 
 namespace asio = boost::asio;
@@ -16,5 +19,13 @@ using tcp = asio::ip::tcp;
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
+
+// A request header's value as sent (the first one of that name), if any.
+template <typename Name>
+std::optional<std::string_view> FindHeader(const Request& request, Name name) {
+  const auto it = request.find(name);
+  if (it == request.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
 
 }  // namespace mcpgw::gateway

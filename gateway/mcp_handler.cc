@@ -21,12 +21,6 @@
 namespace mcpgw::gateway {
 namespace {
 
-std::optional<std::string_view> Header(const Request& request,
-                                       std::string_view name) {
-  const auto it = request.find(name);
-  if (it == request.end()) return std::nullopt;
-  return std::string_view(it->value().data(), it->value().size());
-}
 
 std::string_view AcquireOutcome(const absl::Status& status) {
   return absl::IsResourceExhausted(status) || absl::IsAborted(status)
@@ -221,7 +215,7 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     Request& request, beast::tcp_stream& client, const ProxyTo& route,
     nlohmann::json parsed_body, Accounting& accounting,
     ConnectionTail& tail) {
-  const auto version_header = Header(request, kProtocolVersionHeader);
+  const auto version_header = FindHeader(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
     // Named, not a temporary inside co_await (GCC 12, see mcp_bridge.cc).
     const ErrorReply unsupported =
@@ -250,7 +244,7 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
   // A session id is checked on everything but initialize, which starts a
   // new session whatever the client still holds.
   std::optional<policies::SessionClaims> session;
-  if (const auto session_id = Header(request, kSessionHeader);
+  if (const auto session_id = FindHeader(request, kSessionHeader);
       session_id && !initialize) {
     auto claims = sessions_->Open(*session_id, route.target.SessionKey());
     if (!claims.ok()) {
@@ -280,7 +274,7 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     co_return co_await Answer(request, client, std::move(ended), accounting);
   }
   if (request.method() == http::verb::get) {
-    if (const auto last_event_id = Header(request, "Last-Event-ID")) {
+    if (const auto last_event_id = FindHeader(request, "Last-Event-ID")) {
       if (!session) {
         co_return co_await Refuse(
             request, client,
@@ -321,7 +315,7 @@ asio::awaitable<bool> McpHandler::Forward(
   accounting.instance_id = lease->instance_id();
   // A 2026-07-28 request to a backend of the initialize era is bridged.
   // (No co_await inside a condition: GCC 12 miscompiles the temporaries.)
-  const auto version = Header(request, kProtocolVersionHeader);
+  const auto version = FindHeader(request, kProtocolVersionHeader);
   if (request.method() == http::verb::post && version &&
       IsStatelessRevision(*version) &&
       body.shape == JsonRpcBody::Shape::kSingle) {
@@ -574,7 +568,7 @@ asio::awaitable<bool> McpHandler::HandleBatch(
     const std::optional<policies::SessionClaims>& session, JsonRpcBody body,
     Accounting& accounting) {
   const auto version = EffectiveProtocolVersion(
-      Header(request, kProtocolVersionHeader),
+      FindHeader(request, kProtocolVersionHeader),
       session ? std::string_view(session->protocol_version)
               : std::string_view());
   if (!AllowsBatches(version)) {

@@ -43,12 +43,6 @@ std::optional<std::string_view> QueryParameter(std::string_view query,
   return std::nullopt;
 }
 
-std::optional<std::string_view> HeaderValue(const Request& request,
-                                            http::field field) {
-  const auto it = request.find(field);
-  if (it == request.end()) return std::nullopt;
-  return std::string_view(it->value().data(), it->value().size());
-}
 
 ErrorReply MethodNotAllowed(std::string_view path, std::string_view allow) {
   return ErrorReply{http::status::method_not_allowed,
@@ -62,7 +56,7 @@ ErrorReply MethodNotAllowed(std::string_view path, std::string_view allow) {
 
 std::vector<std::pair<std::string, std::string>> CorsHeaders(
     const Request& request) {
-  auto origin = HeaderValue(request, http::field::origin);
+  auto origin = FindHeader(request, http::field::origin);
   if (!origin) return {};
   return {{"Access-Control-Allow-Origin", std::string(*origin)},
           {"Vary", "Origin"},
@@ -114,8 +108,8 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
     if (request.method() == http::verb::options &&
         (path == kMcpPath || IsResourceMetadataPath(path))) {
       if (auto refusal = policies::CheckHostAndOrigin(
-              HeaderValue(request, http::field::host),
-              HeaderValue(request, http::field::origin), origin_policy)) {
+              FindHeader(request, http::field::host),
+              FindHeader(request, http::field::origin), origin_policy)) {
         return FromRefusal(*refusal);
       }
       auto headers = CorsHeaders(request);
@@ -149,8 +143,8 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                       {}};
   }
   if (auto refusal = policies::CheckHostAndOrigin(
-          HeaderValue(request, http::field::host),
-          HeaderValue(request, http::field::origin), origin_policy)) {
+          FindHeader(request, http::field::host),
+          FindHeader(request, http::field::origin), origin_policy)) {
     return FromRefusal(*refusal);
   }
   if (proxy.endpoint == McpEndpoint::kLegacyMessage) {

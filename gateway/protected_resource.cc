@@ -7,13 +7,6 @@
 namespace mcpgw::gateway {
 namespace {
 
-std::optional<std::string_view> Header(const Request& request,
-                                       std::string_view name) {
-  const auto it = request.find(name);
-  if (it == request.end()) return std::nullopt;
-  return std::string_view(it->value().data(), it->value().size());
-}
-
 // The first of a comma-separated list (proxies append).
 std::string_view FirstValue(std::string_view value) {
   return text::StripWhitespace(value.substr(0, value.find(',')));
@@ -53,13 +46,13 @@ std::string JoinScopes(const std::vector<std::string>& scopes) {
 std::string RequestBaseUrl(const Request& request, const OAuthResource& config) {
   if (!config.public_url.empty()) return config.public_url;
   std::string_view scheme = "http";
-  std::optional<std::string_view> host = Header(request, "Host");
+  std::optional<std::string_view> host = FindHeader(request, "Host");
   if (config.trust_forwarded) {
-    if (auto proto = Header(request, "X-Forwarded-Proto")) {
+    if (auto proto = FindHeader(request, "X-Forwarded-Proto")) {
       const auto first = FirstValue(*proto);
       if (first == "https" || first == "http") scheme = first;
     }
-    if (auto forwarded = Header(request, "X-Forwarded-Host")) {
+    if (auto forwarded = FindHeader(request, "X-Forwarded-Host")) {
       host = FirstValue(*forwarded);
     }
   }

@@ -51,9 +51,9 @@ bool IsPlainHeaderValue(std::string_view value) {
 
 std::optional<std::string_view> Header(const Request& request,
                                        std::string_view name) {
-  const auto it = request.find(name);
-  if (it == request.end()) return std::nullopt;
-  return TrimOws(std::string_view(it->value().data(), it->value().size()));
+  const auto value = FindHeader(request, name);
+  if (!value) return std::nullopt;
+  return TrimOws(*value);
 }
 
 // A header value as the body would spell it: Base64 sentinels decoded;

@@ -460,18 +460,20 @@ int RunGateway(const Config& config) {
   gateway::TenantAdmin& tenant_admin = *tenant_admin_storage;
   revision_drainer.Set(&tenant_admin);
   absl::Cleanup no_more_drains = [&revision_drainer] { revision_drainer.Set(nullptr); };
-  gateway::McpHandler mcp_handler(
-      pool,
-      {.key_secret = *secret,
-       .limits = {.backend_idle_timeout = config.backend_timeout,
-                  .sse_keepalive = config.protocol.sse_keepalive},
-       .origin_policy = {.allowed_hosts = config.protocol.allowed_hosts,
-                         .allowed_origins = config.protocol.allowed_origins},
-       .session_ttl = config.protocol.session_ttl,
-       .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
-                  .max_age = config.protocol.replay_buffer_age},
-       .oauth = std::nullopt},
-      &metrics);
+  // Both MCP listeners' handlers alike, but for what OAuth adds.
+  const auto handler_options = [&](std::optional<gateway::OAuthResource> oauth) {
+    return gateway::McpHandlerOptions{
+        .key_secret = *secret,
+        .limits = {.backend_idle_timeout = config.backend_timeout,
+                   .sse_keepalive = config.protocol.sse_keepalive},
+        .origin_policy = {.allowed_hosts = config.protocol.allowed_hosts,
+                          .allowed_origins = config.protocol.allowed_origins},
+        .session_ttl = config.protocol.session_ttl,
+        .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
+                   .max_age = config.protocol.replay_buffer_age},
+        .oauth = std::move(oauth)};
+  };
+  gateway::McpHandler mcp_handler(pool, handler_options(std::nullopt), &metrics);
   mcp_handler.SetTenantPolicy(
       {.allow_dsn_requests = config.allow_dsn_requests,
        .dsn_api_key = tenants->dsn_api_key,
@@ -488,19 +490,7 @@ int RunGateway(const Config& config) {
   std::optional<gateway::HttpServer> oauth_server;
   if (config.oauth.enabled()) {
     oauth_verifier = MakeOAuthVerifier(config.oauth);
-    oauth_handler.emplace(
-        pool,
-        gateway::McpHandlerOptions{
-            .key_secret = *secret,
-            .limits = {.backend_idle_timeout = config.backend_timeout,
-                       .sse_keepalive = config.protocol.sse_keepalive},
-            .origin_policy = {.allowed_hosts = config.protocol.allowed_hosts,
-                              .allowed_origins = config.protocol.allowed_origins},
-            .session_ttl = config.protocol.session_ttl,
-            .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
-                       .max_age = config.protocol.replay_buffer_age},
-            .oauth = OAuthResourceFrom(config.oauth)},
-        &metrics);
+    oauth_handler.emplace(pool, handler_options(OAuthResourceFrom(config.oauth)), &metrics);
     oauth_handler->SetTenantPolicy({.allow_dsn_requests = false,
                                     .dsn_api_key = {},
                                     .dsn_rules = &tenants->rules,
