@@ -21,6 +21,8 @@ std::string ConsoleEventName(const runtime::PoolEvent& event) {
       return "exited";
     case Type::kCapacityRefused:
       return "capacity_refused";
+    case Type::kDraining:
+      return "draining";
     case Type::kStopping:
       switch (event.stop_reason) {
         case runtime::StopReason::kIdle:

@@ -26,24 +26,31 @@ std::optional<EventId> ParseEventId(std::string_view id) {
 }
 
 EventStream::EventStream(std::string stream_id, std::string session,
-                         ReplayLimits limits)
-    : id_(std::move(stream_id)), session_(std::move(session)), limits_(limits) {}
+                         ReplayLimits limits,
+                         std::chrono::milliseconds reconnect_hint)
+    : id_(std::move(stream_id)),
+      session_(std::move(session)),
+      limits_(limits),
+      reconnect_hint_(reconnect_hint) {}
 
 void EventStream::Append(std::string_view type, std::string_view data) {
   std::vector<std::function<void()>> wakers;
   {
     std::lock_guard lock(mutex_);
-    const auto sequence = next_sequence_++;
-    const auto now = Clock::now();
-    std::string wire =
-        FormatSseEvent(text::Cat(id_, "-", sequence), type, data);
-    bytes_ += wire.size();
-    undelivered_bytes_ += wire.size();
-    events_.push_back(Stored{sequence, std::move(wire), now});
-    DropOldLocked(now);
+    const std::string id =
+        session_.empty() ? std::string() : text::Cat(id_, "-", next_sequence_);
+    AppendWireLocked(FormatSseEvent(id, type, data));
     wakers = TakeWakersLocked();
   }
   for (auto& wake : wakers) wake();
+}
+
+void EventStream::AppendWireLocked(std::string wire) {
+  const auto now = Clock::now();
+  bytes_ += wire.size();
+  undelivered_bytes_ += wire.size();
+  events_.push_back(Stored{next_sequence_++, std::move(wire), now});
+  DropOldLocked(now);
 }
 
 void EventStream::Finish() {
@@ -51,6 +58,9 @@ void EventStream::Finish() {
   {
     std::lock_guard lock(mutex_);
     if (finished_) return;
+    if (reconnect_hint_.count() > 0) {
+      AppendWireLocked(FormatSseRetry(reconnect_hint_));
+    }
     finished_ = true;
     finished_at_ = Clock::now();
     wakers = TakeWakersLocked();
@@ -198,6 +208,37 @@ std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
   PruneLocked();
   streams_.emplace(stream->id(), stream);
   return stream;
+}
+
+std::shared_ptr<EventStream> EventStreams::CreateOpenEnded(
+    std::string instance_id, std::chrono::milliseconds reconnect_hint) {
+  auto stream = std::make_shared<EventStream>(NewStreamId(), std::string(),
+                                              limits_, reconnect_hint);
+  std::lock_guard lock(mutex_);
+  std::erase_if(open_ended_, [](const OpenEnded& entry) {
+    return entry.stream.expired();
+  });
+  open_ended_.push_back(OpenEnded{std::move(instance_id), stream});
+  return stream;
+}
+
+std::size_t EventStreams::EndOpenEnded(
+    std::optional<std::string_view> instance_id) {
+  std::vector<std::shared_ptr<EventStream>> open;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& entry : open_ended_) {
+      if (instance_id && entry.instance_id != *instance_id) continue;
+      if (auto stream = entry.stream.lock()) open.push_back(std::move(stream));
+    }
+  }
+  std::size_t ended = 0;
+  for (const auto& stream : open) {
+    if (stream->finished()) continue;
+    stream->Finish();  // outside the registry's lock: it wakes writers
+    ++ended;
+  }
+  return ended;
 }
 
 std::shared_ptr<EventStream> EventStreams::Find(const std::string& stream_id) {

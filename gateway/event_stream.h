@@ -12,7 +12,16 @@
 //
 // Ids are "<stream id>-<sequence>": the stream id is random, so ids are
 // unique within a session across instances, reaps and gateway restarts, and
-// they say which stream to resume without any lookup table.
+// they say which stream to resume without any lookup table. Only a stream
+// that can be resumed (one with a session) gives its events ids: an id is a
+// promise of replay, and a client holding one of a stream nobody keeps
+// would reconnect with it and be refused instead of opening a new stream.
+//
+// An open-ended stream (GET, subscriptions/listen: it ends when its client
+// leaves) may carry a reconnection hint: when the gateway ends it (the
+// instance stopped, the gateway shutting down) its last event is an SSE
+// `retry:` field (2025-11-25, "Resumability and Redelivery"), so the client
+// opens a new one after that delay instead of guessing.
 //
 // Thread-safe; no I/O.
 
@@ -24,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -46,7 +56,8 @@ class EventStream {
  public:
   using Clock = std::chrono::steady_clock;
 
-  EventStream(std::string stream_id, std::string session, ReplayLimits limits);
+  EventStream(std::string stream_id, std::string session, ReplayLimits limits,
+              std::chrono::milliseconds reconnect_hint = {});
 
   const std::string& id() const { return id_; }
   // The nonce of the session the stream belongs to (empty: none, and then
@@ -55,7 +66,8 @@ class EventStream {
 
   // Appends one event and wakes the readers.
   void Append(std::string_view type, std::string_view data);
-  // No more events will come; wakes the readers.
+  // No more events will come (after the `retry:` hint, if the stream has
+  // one); wakes the readers. Only the first call counts.
   void Finish();
 
   struct Batch {
@@ -91,6 +103,7 @@ class EventStream {
     std::string wire;
     Clock::time_point at;
   };
+  void AppendWireLocked(std::string wire);
   void DropOldLocked(Clock::time_point now);
   bool ShouldPauseLocked() const;
   std::vector<std::function<void()>> TakeWakersLocked();
@@ -99,6 +112,7 @@ class EventStream {
   const std::string id_;
   const std::string session_;
   const ReplayLimits limits_;
+  const std::chrono::milliseconds reconnect_hint_;
   mutable std::mutex mutex_;
   std::deque<Stored> events_;
   std::uint64_t next_sequence_ = 1;
@@ -123,6 +137,17 @@ class EventStreams {
 
   // A new stream, registered for resumption when `session` is not empty.
   std::shared_ptr<EventStream> Create(const std::string& session);
+  // A stream that ends only when its client leaves (GET, subscriptions/
+  // listen), never resumed, fed by instance `instance_id`;
+  // `reconnect_hint` as for EventStream (zero: none, for revisions before
+  // 2025-11-25).
+  std::shared_ptr<EventStream> CreateOpenEnded(
+      std::string instance_id, std::chrono::milliseconds reconnect_hint);
+  // Finishes the open-ended streams still open (each sends its hint first):
+  // every one at shutdown, or those of one instance that is draining, so
+  // that their clients reconnect (elsewhere, or to a new instance) instead
+  // of holding the drain forever. Returns how many it ended.
+  std::size_t EndOpenEnded(std::optional<std::string_view> instance_id = {});
   std::shared_ptr<EventStream> Find(const std::string& stream_id);
   // A stream its client received whole needs no replay.
   void Remove(const std::string& stream_id);
@@ -139,6 +164,11 @@ class EventStreams {
   const ReplayLimits limits_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<EventStream>> streams_;
+  struct OpenEnded {
+    std::string instance_id;
+    std::weak_ptr<EventStream> stream;
+  };
+  std::vector<OpenEnded> open_ended_;
 };
 
 }  // namespace mcpgw::gateway

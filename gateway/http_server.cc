@@ -59,7 +59,8 @@ std::optional<ErrorReply> ReadFailureReply(const beast::error_code& ec,
 
 asio::awaitable<void> ServeConnection(
     tcp::socket socket, RequestHandler& handler, ServerLimits limits,
-    std::shared_ptr<std::atomic<int>> active_requests) {
+    std::shared_ptr<std::atomic<int>> active_requests,
+    std::shared_ptr<const std::atomic<bool>> draining) {
   beast::tcp_stream stream(std::move(socket));
   // The relay writes a response head and then each piece of the body as it
   // arrives: with Nagle on, the second small write waits for the client's
@@ -128,7 +129,9 @@ asio::awaitable<void> ServeConnection(
       }
     }
     active_requests->fetch_sub(1);
-    if (!keep_alive) break;
+    // Once the listener stops, a kept-alive connection carries no next
+    // request: its client reconnects, to a listener that is up.
+    if (!keep_alive || draining->load()) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -181,7 +184,8 @@ HttpServer::HttpServer(asio::io_context& io, std::string name,
       handler_(handler),
       limits_(limits),
       acceptor_(io),
-      active_requests_(std::make_shared<std::atomic<int>>(0)) {}
+      active_requests_(std::make_shared<std::atomic<int>>(0)),
+      draining_(std::make_shared<std::atomic<bool>>(false)) {}
 
 absl::StatusOr<tcp::endpoint> HttpServer::Listen(std::string_view host_port) {
   auto endpoint = ParseHostPort(host_port);
@@ -204,6 +208,7 @@ void HttpServer::Start() {
 }
 
 void HttpServer::StopAccepting() {
+  draining_->store(true);
   asio::post(acceptor_.get_executor(), [this] {
     beast::error_code ignored;
     acceptor_.close(ignored);
@@ -225,7 +230,7 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     auto executor = socket.get_executor();
     asio::co_spawn(executor,
                    ServeConnection(std::move(socket), handler_, limits_,
-                                   active_requests_),
+                                   active_requests_, draining_),
                    asio::detached);
   }
 }

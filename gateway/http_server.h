@@ -59,7 +59,8 @@ class HttpServer {
   // Binds `host:port` (port 0: any free port) and returns the bound endpoint.
   absl::StatusOr<tcp::endpoint> Listen(std::string_view host_port);
   void Start();
-  // Closes the listening socket; open connections finish their requests.
+  // Closes the listening socket; open connections finish the request they
+  // carry and then close, kept alive or not.
   void StopAccepting();
   // Requests being handled right now.
   int active_requests() const { return active_requests_->load(); }
@@ -73,6 +74,7 @@ class HttpServer {
   const ServerLimits limits_;
   tcp::acceptor acceptor_;
   std::shared_ptr<std::atomic<int>> active_requests_;
+  std::shared_ptr<std::atomic<bool>> draining_;
 };
 
 // "127.0.0.1:8080" -> endpoint; "[::1]:0" too.

@@ -32,6 +32,11 @@ constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
 // A listen stream may be quiet for as long as nothing changes; the
 // instance's connection closing still ends it at once.
 constexpr std::chrono::seconds kListenIdleTimeout = std::chrono::hours(24);
+// The `retry:` an open-ended stream ends with (2025-11-25 on): long enough
+// for a replica's endpoints to leave its Service, or a reaped instance's
+// replacement to be on its way, short enough not to lose much.
+constexpr std::chrono::milliseconds kReconnectHint{2000};
+constexpr std::string_view kFirstRevisionWithRetry = "2025-11-25";
 
 ErrorReply BadRequest(int code, std::string message) {
   return ErrorReply{http::status::bad_request, code, std::move(message), {}};
@@ -53,7 +58,7 @@ McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options
       sessions_(std::make_shared<SessionManager>(options_.key_secret,
                                                  options_.session_ttl)),
       eras_(std::make_shared<BackendEras>()),
-      streams_(options_.replay),
+      streams_(std::make_shared<EventStreams>(options_.replay)),
       legacy_(options_.replay) {
   // Weak: the pool outlives this handler, and the sockets inside must not
   // outlive the io_context they belong to.
@@ -66,6 +71,20 @@ McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options
         if (auto alive = sessions.lock()) alive->ForgetInstance(instance_id);
         if (auto alive = eras.lock()) alive->Forget(instance_id);
       });
+  // A draining instance stops only once nothing holds it: its open-ended
+  // streams would hold it for as long as their clients stay. They end (with
+  // `retry:`), and their clients reconnect to the instance replacing it.
+  pool_.OnInstanceDraining(
+      [streams = std::weak_ptr<EventStreams>(streams_)](
+          const std::string& instance_id) {
+        const auto alive = streams.lock();
+        const std::size_t ended =
+            alive ? alive->EndOpenEnded(instance_id) : 0;
+        if (ended > 0) {
+          spdlog::info("instance {}: draining; {} open-ended stream(s) ended",
+                       instance_id, ended);
+        }
+      });
 }
 
 McpHandler::~McpHandler() { connections_->Clear(); }
@@ -76,11 +95,14 @@ void McpHandler::SetTenantPolicy(policies::TargetPolicy policy,
   guard_ = guard;
 }
 
-void McpHandler::FinishStreams() { legacy_.FinishAll(); }
+std::size_t McpHandler::FinishStreams() {
+  legacy_.FinishAll();
+  return streams_->EndOpenEnded();
+}
 
 nlohmann::json McpHandler::SessionsJson() {
   const auto sessions = sessions_->stats();
-  const auto streams = streams_.stats();
+  const auto streams = streams_->stats();
   return {
       {"sessions_issued", sessions.issued},
       {"sessions_ended", sessions.ended},
@@ -404,12 +426,23 @@ asio::awaitable<bool> McpHandler::Forward(
   if ((session || new_session || listen) &&
       IsEventStream(head[http::field::content_type])) {
     // Answers to POSTs can be resumed within their session; a GET stream
-    // (server-to-client messages) ends with its client's connection.
-    const std::string owner = !post         ? std::string()
+    // (server-to-client messages) or a listen stream ends with its client's
+    // connection, or when the gateway ends it with a reconnection hint.
+    const bool open_ended = !post || listen;
+    const std::string owner = open_ended    ? std::string()
                               : session     ? session->nonce
                               : new_session ? new_session->nonce
                                             : std::string();
-    auto stream = streams_.Create(owner);
+    const auto revision = EffectiveProtocolVersion(
+        FindHeader(request, kProtocolVersionHeader),
+        session ? std::string_view(session->protocol_version)
+                : std::string_view());
+    const auto hint = revision >= kFirstRevisionWithRetry
+                          ? kReconnectHint
+                          : std::chrono::milliseconds(0);
+    auto stream = open_ended
+                      ? streams_->CreateOpenEnded(lease->instance_id(), hint)
+                      : streams_->Create(owner);
     // 2025-11-25: an event with an id and no data first, so that a client
     // whose connection breaks before the answer can still resume.
     if (session && !owner.empty() &&
@@ -427,9 +460,12 @@ asio::awaitable<bool> McpHandler::Forward(
     const bool delivered = co_await WriteEventStream(
         client, std::move(out_head), request.version(), keep_alive, *stream,
         1, options_.limits, &accounting.bytes_out);
-    if (!delivered && stream->session().empty()) AbandonPump(*job);
+    // Nobody reads the rest of a stream that cannot be resumed: one whose
+    // client left, or one the gateway ended (shutdown) while its instance
+    // still had it open. (A pump that is done already is left as it is.)
+    if (stream->session().empty()) AbandonPump(*job);
     // Delivered whole: nothing left to resume.
-    if (delivered && !owner.empty()) streams_.Remove(stream->id());
+    if (delivered && !owner.empty()) streams_->Remove(stream->id());
     accounting.backend_seconds = Seconds(job->backend_time);
     accounting.outcome = !delivered            ? outcome::kClientGone
                          : job->backend_failed ? outcome::kBackendError
@@ -525,7 +561,7 @@ asio::awaitable<bool> McpHandler::Resume(Request& request,
                                          Accounting& accounting) {
   accounting.info.method = "resume";
   const auto id = ParseEventId(last_event_id);
-  auto stream = id ? streams_.Find(id->stream_id) : nullptr;
+  auto stream = id ? streams_->Find(id->stream_id) : nullptr;
   const auto gone = [&](std::string why) {
     return ErrorReply{http::status::gone, policies::rpc_code::kStreamGone,
                       text::Cat("cannot resume after event '",

@@ -58,9 +58,11 @@ class McpHandler final : public RequestHandler {
   asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
                                ConnectionTail& tail) override;
 
-  // Shutdown: ends the legacy transport's streams, which have no end of
-  // their own.
-  void FinishStreams();
+  // Shutdown: ends the streams that have no end of their own (the legacy
+  // transport's, GET and subscriptions/listen streams; from 2025-11-25 on
+  // each sends `retry:` first). Returns how many Streamable HTTP streams it
+  // ended.
+  std::size_t FinishStreams();
   // For GET /admin/sessions.
   nlohmann::json SessionsJson();
   // To share ended sessions beyond this process (src/ wires it).
@@ -153,7 +155,7 @@ class McpHandler final : public RequestHandler {
   std::shared_ptr<BackendConnections> connections_;
   std::shared_ptr<SessionManager> sessions_;
   std::shared_ptr<BackendEras> eras_;
-  EventStreams streams_;
+  std::shared_ptr<EventStreams> streams_;
   LegacySessions legacy_;
 };
 

@@ -310,6 +310,7 @@ void GatewayMetrics::OnPoolEvent(const runtime::PoolEvent& event) {
             .Increment();
       }
       break;
+    case Type::kDraining:
     case Type::kExited:
       break;
     case Type::kCapacityRefused:

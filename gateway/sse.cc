@@ -1,5 +1,6 @@
 #include "gateway/sse.h"
 
+#include "policies/text.h"
 
 namespace mcpgw::gateway {
 
@@ -82,6 +83,10 @@ std::string FormatSseEvent(std::string_view id, std::string_view type,
   }
   wire.push_back('\n');
   return wire;
+}
+
+std::string FormatSseRetry(std::chrono::milliseconds after) {
+  return text::Cat("retry: ", after.count(), "\n\n");
 }
 
 }  // namespace mcpgw::gateway

@@ -6,6 +6,7 @@
 // type and data and gives it an id of its own, so that ids are unique within
 // a gateway session whatever instance produced them (see event_stream.h).
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -47,6 +48,11 @@ class SseParser {
 // "data:" line per line of `data`, then the blank line.
 std::string FormatSseEvent(std::string_view id, std::string_view type,
                            std::string_view data);
+
+// An SSE `retry:` field alone: sets how long the client waits before it
+// reconnects, and dispatches no event (no data), so no client mistakes it
+// for a message.
+std::string FormatSseRetry(std::chrono::milliseconds after);
 
 // A comment line, which clients ignore: keeps idle streams from being cut by
 // proxies and tells the client the gateway is alive.

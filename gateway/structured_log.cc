@@ -129,6 +129,8 @@ void LifecycleLogger::OnPoolEvent(const runtime::PoolEvent& event) {
       fields["was"] = runtime::ToString(event.state);
       fields["reason"] = event.reason;
       break;
+    case Type::kDraining:
+      break;
     case Type::kStopping:
       fields["reason"] = runtime::ToString(event.stop_reason);
       break;

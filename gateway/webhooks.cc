@@ -137,6 +137,7 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
       out["reason"] = runtime::ToString(reason);
       break;
     }
+    case Type::kDraining:  // its kStopping follows, once it is idle
     case Type::kExited:
       break;
     case Type::kCapacityRefused:

@@ -534,6 +534,12 @@ void InstancePool::OnInstanceGone(
   gone_listeners_.push_back(std::move(listener));
 }
 
+void InstancePool::OnInstanceDraining(
+    std::function<void(const std::string&)> listener) {
+  std::lock_guard lock(mutex_);
+  draining_listeners_.push_back(std::move(listener));
+}
+
 // ------------------------------------------------------------ Operations
 
 PoolEvent* InstancePool::QueueEventLocked(PoolEvent::Type type,
@@ -593,6 +599,7 @@ std::shared_ptr<PooledInstance> InstancePool::StopIfDrainedLocked(
 
 absl::Status InstancePool::Drain(const std::string& id) {
   std::shared_ptr<PooledInstance> to_stop;
+  std::vector<std::function<void(const std::string&)>> listeners;
   {
     std::lock_guard lock(mutex_);
     auto it = by_id_.find(id);
@@ -604,6 +611,8 @@ absl::Status InstancePool::Drain(const std::string& id) {
     if (!instance->draining) {
       spdlog::info("instance {}: draining", id);
       instance->draining = true;
+      QueueEventLocked(PoolEvent::Type::kDraining, *instance);
+      listeners = draining_listeners_;
       // Out of routing: the next request for this key starts a new instance.
       auto key_it = by_key_.find(instance->key);
       if (key_it != by_key_.end() && key_it->second == instance) {
@@ -614,6 +623,7 @@ absl::Status InstancePool::Drain(const std::string& id) {
   }
   EmitEvents();
   if (to_stop != nullptr) StopOutsideLock({to_stop});
+  for (const auto& listener : listeners) listener(id);
   return absl::OkStatus();
 }
 

@@ -82,6 +82,8 @@ class InstancePool final : public InstancePoolApi {
   // --- Operations (admin API, metrics, autoscaler hooks) ---
   // Registers an observer for lifecycle events; call before traffic starts.
   // The observer must outlive the pool's activity (StopAll).
+  void OnInstanceDraining(
+      std::function<void(const std::string&)> listener) override;
   void AddObserver(PoolObserver* observer) override;
   // Takes the instance out of routing (new requests for its key get a new
   // instance) and stops it once nothing is in flight. NotFound if unknown.
@@ -139,6 +141,7 @@ class InstancePool final : public InstancePoolApi {
   // Exits whose waiters, listeners and events are still being called.
   int exits_in_progress_ = 0;
   std::vector<std::function<void(const std::string&)>> gone_listeners_;
+  std::vector<std::function<void(const std::string&)>> draining_listeners_;
   std::uint64_t next_serial_ = 1;
   const std::string id_prefix_;
   bool stopping_ = false;

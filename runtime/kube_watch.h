@@ -2,7 +2,7 @@
 // List, then watch from the list's resourceVersion; relist when the watch
 // says its version is too old (410 Gone, an ERROR event) or breaks. The
 // one way the gateway follows a Kubernetes collection (its pods, the
-// Secrets of ended sessions). Blocks until `stopping`; call it on a thread
+// ConfigMaps of ended sessions). Blocks until `stopping`; call it on a thread
 // of its own.
 
 #include <atomic>

@@ -44,6 +44,8 @@ const char* ToString(PoolEvent::Type type) {
       return "ready";
     case PoolEvent::Type::kFailed:
       return "failed";
+    case PoolEvent::Type::kDraining:
+      return "draining";
     case PoolEvent::Type::kStopping:
       return "stopping";
     case PoolEvent::Type::kExited:

@@ -53,6 +53,7 @@ struct PoolEvent {
     kStarting,          // a spawn began
     kReady,             // it answers; spawn_latency is set
     kFailed,            // could not start, or died while ready; reason set
+    kDraining,          // takes no new requests; stops once idle
     kStopping,          // the pool asked it to stop; stop_reason set
     kExited,            // it is gone (after kStopping or kFailed)
     kCapacityRefused,   // a request was refused: full, nothing idle
@@ -200,6 +201,10 @@ class InstancePoolApi {
   // Called (outside the pool's lock) with an instance id once that instance
   // has exited, so that holders of per-instance resources can drop them.
   virtual void OnInstanceGone(std::function<void(const std::string&)> listener) = 0;
+  // Called (outside the pool's lock) with an instance id when that instance
+  // begins to drain.
+  virtual void OnInstanceDraining(
+      std::function<void(const std::string&)> listener) = 0;
   // Registers an observer for lifecycle events; call before traffic starts.
   virtual void AddObserver(PoolObserver* observer) = 0;
   // Takes the instance out of routing and stops it once nothing is in

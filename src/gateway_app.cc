@@ -71,8 +71,12 @@ void ShutDown(const Config& config, asio::io_context& io,
   // The admin listener stays up while requests drain, so that /readyz can
   // say 503 and operators can watch; it closes once the instances go.
   mcp_server.StopAccepting();
-  // Streams that only end when their client goes: end them now.
-  mcp_handler.FinishStreams();
+  // Streams that only end when their client goes: end them now, telling
+  // their clients when to reconnect (to another replica, or to this gateway
+  // once it is back).
+  const auto ended = mcp_handler.FinishStreams();
+  logs::Event(spdlog::level::info, "shutdown",
+              {{"phase", "streams_ended"}, {"streams", ended}});
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + config.shutdown_grace;
   auto next_report = start;

@@ -461,5 +461,96 @@ TEST_F(McpProtocolTest, ProgressStreamIsResumedAfterABrokenConnection) {
   EXPECT_EQ(other.Send("GET", "", {"Last-Event-ID: " + last_seen}).status, 410);
 }
 
+// Issue 18: a GET stream has no end of its own. When the gateway ends one
+// (its instance drains, the gateway shuts down), a 2025-11-25 client is told
+// when to reconnect (`retry:`) before the stream ends; an older revision's
+// stream just ends. Such a stream carries no event ids: nothing could resume
+// it, and an id would make the client ask to.
+class OpenEndedStream {
+ public:
+  OpenEndedStream(int port, const std::string& dsn, const McpClient& client,
+                  const std::string& revision)
+      : connection_(port) {
+    EXPECT_TRUE(connection_.connected());
+    EXPECT_TRUE(connection_.Send(
+        "GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        "X-DBHub-DSN: " + dsn + "\r\nMcp-Session-Id: " + client.session_id() +
+        "\r\nMCP-Protocol-Version: " + revision + "\r\n\r\n"));
+    head_ = connection_.ReadUntilContains("\r\n\r\n", 30000);
+  }
+  const std::string& head() const { return head_; }
+  // Everything until the last chunk (or the connection's end).
+  std::string ReadToEnd(int timeout_ms) {
+    return connection_.ReadUntilEndsWith("0\r\n\r\n", timeout_ms);
+  }
+
+ private:
+  RawConnection connection_;
+  std::string head_;
+};
+
+constexpr int kStreamEndTimeoutMs = 30000;
+
+TEST_F(McpProtocolTest, DrainingInstanceEndsOpenEndedStreamsWithRetryFirst) {
+  StartGateway(EverythingFlags());
+  const std::string dsn = "sqlite:///tmp/everything-drain.db";  // unused
+  McpClient current(gateway().mcp_url(), dsn);
+  ASSERT_EQ(current.Initialize("2025-11-25").status, 200);
+  McpClient older(gateway().mcp_url(), dsn);
+  ASSERT_EQ(older.Initialize("2025-06-18").status, 200);
+  OpenEndedStream current_stream(gateway().mcp_port(), dsn, current, "2025-11-25");
+  OpenEndedStream older_stream(gateway().mcp_port(), dsn, older, "2025-06-18");
+  ASSERT_NE(current_stream.head().find("200 OK"), std::string::npos)
+      << current_stream.head();
+  ASSERT_NE(older_stream.head().find("200 OK"), std::string::npos)
+      << older_stream.head();
+  const auto held = Instances();
+  ASSERT_EQ(held.instances.size(), 1u) << held.response.Describe();
+
+  // Without the streams ending, the drained instance would never stop.
+  ASSERT_EQ(Admin("POST", "/admin/instances/" + held.instances[0].id + "/drain")
+                .status,
+            202);
+  const std::string current_rest = current_stream.ReadToEnd(kStreamEndTimeoutMs);
+  EXPECT_NE(current_rest.find("retry: 2000\n\n"), std::string::npos) << current_rest;
+  EXPECT_TRUE(current_rest.ends_with("\r\n0\r\n\r\n")) << current_rest;
+  EXPECT_EQ((current_stream.head() + current_rest).find("id: "), std::string::npos)
+      << current_rest;
+  const std::string older_rest = older_stream.ReadToEnd(kStreamEndTimeoutMs);
+  // The head, then at once the last chunk: nothing else.
+  EXPECT_EQ(older_rest, "0\r\n\r\n");
+  EXPECT_EQ(older_rest.find("retry:"), std::string::npos) << older_rest;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const auto snapshot = Instances();
+        return snapshot.parsed && snapshot.instances.empty();
+      },
+      seconds(20), milliseconds(200)))
+      << "the drained instance did not stop";
+
+  // The client reconnects as told: a new instance serves its session.
+  OpenEndedStream again(gateway().mcp_port(), dsn, current, "2025-11-25");
+  EXPECT_NE(again.head().find("200 OK"), std::string::npos) << again.head();
+}
+
+TEST_F(McpProtocolTest, ShutdownEndsOpenEndedStreamsWithRetryFirst) {
+  // A grace longer than the test waits: the stream must end when the drain
+  // begins, not when the grace runs out.
+  StartGateway(EverythingFlags({"--shutdown-grace=120s"}));
+  const std::string dsn = "sqlite:///tmp/everything-shutdown.db";  // unused
+  McpClient client(gateway().mcp_url(), dsn);
+  ASSERT_EQ(client.Initialize("2025-11-25").status, 200);
+  OpenEndedStream stream(gateway().mcp_port(), dsn, client, "2025-11-25");
+  ASSERT_NE(stream.head().find("200 OK"), std::string::npos) << stream.head();
+
+  ASSERT_EQ(kill(gateway().pid(), SIGTERM), 0);
+  const std::string rest = stream.ReadToEnd(kStreamEndTimeoutMs);
+  EXPECT_NE(rest.find("retry: 2000\n\n"), std::string::npos) << rest;
+  EXPECT_TRUE(rest.ends_with("\r\n0\r\n\r\n")) << rest;
+  StopGatewayAndExpectCleanExit();
+  const std::string log = gateway().Output();
+  EXPECT_NE(log.find("phase=streams_ended streams=1"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace mcpgw::it

@@ -112,5 +112,70 @@ TEST(EventStreams, FinishedStreamsExpireAfterTheAgeLimit) {
   EXPECT_TRUE(owned->Expired(EventStream::Clock::now() + std::chrono::seconds(2)));
 }
 
+TEST(EventStream, AStreamThatCannotBeResumedGivesNoIds) {
+  // A client holding an id would reconnect with it and be refused (410)
+  // instead of opening a new stream.
+  EventStream stream("sabc", "", {});
+  stream.Append("message", "{}");
+  const auto batch = stream.ReadFrom(1);
+  ASSERT_EQ(batch.wire.size(), 1u);
+  EXPECT_EQ(batch.wire[0], "data: {}\n\n");
+}
+
+TEST(EventStream, AReconnectHintIsTheLastEventOnceOnly) {
+  EventStream stream("s", "", {}, std::chrono::milliseconds(2000));
+  stream.Append("message", "{}");
+  stream.Finish();
+  stream.Finish();  // a second end (pump after shutdown) adds nothing
+  const auto batch = stream.ReadFrom(1);
+  ASSERT_EQ(batch.wire.size(), 2u);
+  EXPECT_EQ(batch.wire[1], "retry: 2000\n\n");
+  EXPECT_TRUE(batch.finished);
+}
+
+TEST(EventStream, NoHintNoRetryField) {
+  EventStream stream("s", "", {});
+  stream.Finish();
+  const auto batch = stream.ReadFrom(1);
+  EXPECT_TRUE(batch.wire.empty());
+  EXPECT_TRUE(batch.finished);
+}
+
+TEST(EventStreams, EndOpenEndedFinishesOnlyTheOpenOnesWithTheirHints) {
+  EventStreams streams({});
+  auto hinted = streams.CreateOpenEnded("i1", std::chrono::milliseconds(1500));
+  auto older_revision = streams.CreateOpenEnded("i1", std::chrono::milliseconds(0));
+  auto done = streams.CreateOpenEnded("i1", std::chrono::milliseconds(1500));
+  done->Finish();
+  auto answer = streams.Create("nonce");  // a POST's answer drains instead
+  {
+    auto gone = streams.CreateOpenEnded("i1", std::chrono::milliseconds(1500));
+  }  // its client left: nothing holds it
+  int woken = 0;
+  hinted->OnNextChange(1, [&woken] { ++woken; });
+  EXPECT_EQ(streams.EndOpenEnded(), 2u);
+  EXPECT_EQ(woken, 1);
+  EXPECT_TRUE(hinted->finished());
+  EXPECT_TRUE(older_revision->finished());
+  EXPECT_FALSE(answer->finished());
+  const auto batch = hinted->ReadFrom(1);
+  ASSERT_EQ(batch.wire.size(), 1u);
+  EXPECT_EQ(batch.wire[0], "retry: 1500\n\n");
+  EXPECT_TRUE(older_revision->ReadFrom(1).wire.empty());
+  // Open-ended streams are never found for resumption.
+  EXPECT_EQ(streams.Find(hinted->id()), nullptr);
+  EXPECT_EQ(streams.EndOpenEnded(), 0u);
+}
+
+TEST(EventStreams, ADrainingInstanceEndsOnlyItsOwnOpenEndedStreams) {
+  EventStreams streams({});
+  auto drained = streams.CreateOpenEnded("i1", std::chrono::milliseconds(2000));
+  auto other = streams.CreateOpenEnded("i2", std::chrono::milliseconds(2000));
+  EXPECT_EQ(streams.EndOpenEnded("i1"), 1u);
+  EXPECT_TRUE(drained->finished());
+  EXPECT_FALSE(other->finished());
+  EXPECT_EQ(streams.EndOpenEnded("i3"), 0u);
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway
