@@ -19,6 +19,7 @@
 #include "runtime/container_spec.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
+#include "runtime/kube_access.h"
 #include "runtime/kube_shared_use.h"
 #include "runtime/kube_watch.h"
 #include "runtime/output_buffer.h"
@@ -760,59 +761,20 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> KubeRuntime::Launch(
 }
 
 absl::Status KubeRuntime::CheckAccess() const {
-  struct Need {
-    const char* verb;
-    const char* resource;
-    const char* subresource;
-  };
-  static constexpr Need kNeeds[] = {
-      {"create", "pods", ""},    {"get", "pods", ""},       {"list", "pods", ""},
-      {"watch", "pods", ""},     {"delete", "pods", ""},    {"patch", "pods", ""},
-      {"get", "pods", "log"},
-      {"create", "secrets", ""}, {"get", "secrets", ""},    {"delete", "secrets", ""},
-      {"list", "secrets", ""},
+  static constexpr KubePermission kNeeds[] = {
+      {"create", "", "pods", ""},       {"get", "", "pods", ""},
+      {"list", "", "pods", ""},         {"watch", "", "pods", ""},
+      {"delete", "", "pods", ""},       {"patch", "", "pods", ""},
+      {"get", "", "pods", "log"},
+      {"create", "", "secrets", ""},    {"get", "", "secrets", ""},
+      {"delete", "", "secrets", ""},    {"list", "", "secrets", ""},
       // Sessions ended with DELETE, shared by the replicas.
-      {"create", "configmaps", ""}, {"list", "configmaps", ""},
-      {"watch", "configmaps", ""},  {"delete", "configmaps", ""},
+      {"create", "", "configmaps", ""}, {"list", "", "configmaps", ""},
+      {"watch", "", "configmaps", ""},  {"delete", "", "configmaps", ""},
   };
-  std::vector<std::string> missing;
-  for (const auto& need : kNeeds) {
-    json review = {
-        {"apiVersion", "authorization.k8s.io/v1"},
-        {"kind", "SelfSubjectAccessReview"},
-        {"spec",
-         {{"resourceAttributes",
-           {{"namespace", shared_->options.namespace_name},
-            {"verb", need.verb},
-            {"resource", need.resource},
-            {"subresource", need.subresource}}}}}};
-    auto response = shared_->client->Call(
-        "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-        review.dump(), kCallTimeout);
-    if (!response.ok()) return response.status();
-    if (response->status == 401) {
-      return absl::UnauthenticatedError(DescribeApiError(
-          response->status, response->body, "authenticate"));
-    }
-    if (response->status != 201 && response->status != 200) {
-      // Cannot ask: the calls themselves will say what they lack.
-      return absl::OkStatus();
-    }
-    const json answer = json::parse(response->body, nullptr, false);
-    if (!answer.value("status", json::object()).value("allowed", false)) {
-      missing.push_back(text::Cat(need.verb, " ", need.resource,
-                                  *need.subresource ? "/" : "", need.subresource));
-    }
-  }
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    return absl::PermissionDeniedError(text::Cat(
-        "RBAC: the gateway's Kubernetes identity may not ", list,
-        " in namespace ", shared_->options.namespace_name,
-        " (bind it to the Role in deploy/kubernetes/role.yaml)"));
-  }
-  return absl::OkStatus();
+  return CheckKubePermissions(
+      *shared_->client, shared_->options.namespace_name, kNeeds,
+      "bind it to the Role in deploy/kubernetes/role.yaml", kCallTimeout);
 }
 
 absl::StatusOr<std::vector<LeftoverPod>> KubeRuntime::FindLeftovers() const {

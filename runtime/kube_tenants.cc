@@ -16,6 +16,7 @@
 #include "policies/tenant_registry.h"
 #include "policies/text.h"
 #include "runtime/container_spec.h"
+#include "runtime/kube_access.h"
 #include "runtime/kube_spec.h"
 #include "runtime/kube_watch.h"
 
@@ -490,13 +491,7 @@ std::vector<std::pair<std::string, std::int64_t>> KubeTenantDirectory::Revisions
 }
 
 absl::Status KubeTenantDirectory::CheckAccess() const {
-  struct Need {
-    const char* verb;
-    const char* group;
-    const char* resource;
-    const char* subresource;
-  };
-  static constexpr Need kNeeds[] = {
+  static constexpr KubePermission kNeeds[] = {
       {"list", "mcp-gateway.dev", "tenants", ""},
       {"watch", "mcp-gateway.dev", "tenants", ""},
       {"update", "mcp-gateway.dev", "tenants", "status"},
@@ -507,35 +502,10 @@ absl::Status KubeTenantDirectory::CheckAccess() const {
       {"watch", "", "secrets", ""},
       {"get", "", "secrets", ""},
   };
-  std::vector<std::string> missing;
-  for (const auto& need : kNeeds) {
-    json review = {{"apiVersion", "authorization.k8s.io/v1"},
-                   {"kind", "SelfSubjectAccessReview"},
-                   {"spec",
-                    {{"resourceAttributes",
-                      {{"namespace", shared_->options.namespace_name},
-                       {"verb", need.verb},
-                       {"group", need.group},
-                       {"resource", need.resource},
-                       {"subresource", need.subresource}}}}}};
-    auto response = shared_->client->Call(
-        "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-        review.dump(), kCallTimeout);
-    if (!response.ok()) return response.status();
-    if (response->status != 201 && response->status != 200) return absl::OkStatus();
-    const json answer = json::parse(response->body, nullptr, false);
-    if (!answer.value("status", json::object()).value("allowed", false)) {
-      missing.push_back(text::Cat(need.verb, " ", need.resource,
-                                  *need.subresource ? "/" : "", need.subresource));
-    }
-  }
-  if (missing.empty()) return absl::OkStatus();
-  std::string list;
-  for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-  return absl::PermissionDeniedError(text::Cat(
-      "RBAC: the gateway's Kubernetes identity may not ", list, " in namespace ",
-      shared_->options.namespace_name,
-      " (tenants from Kubernetes: see the Role in deploy/kubernetes/role.yaml)"));
+  return CheckKubePermissions(
+      *shared_->client, shared_->options.namespace_name, kNeeds,
+      "tenants from Kubernetes: bind it to deploy/kubernetes/tenants-role.yaml too",
+      kCallTimeout);
 }
 
 }  // namespace mcpgw::runtime
