@@ -3,43 +3,32 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <iostream>
 #include <thread>
 
 #include <boost/program_options.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "policies/dsn.h"
 #include "policies/redaction.h"
-#include "runtime/launch_command.h"
 #include "policies/text.h"
+#include "runtime/launch_command.h"
+#include "runtime/sandbox/launch_options.h"
 #include "src/duration_flag.h"
-#include "src/oauth_options.h"
-#include "src/protocol_options.h"
+#include "src/flags.h"
 
+// The command line in steps: the flags are declared (src/flags.cc), parsed,
+// then each group is checked and given its defaults (Apply*: no I/O beyond
+// the environment), and last the files the configuration names are looked
+// at (ResolveLocalFiles). No step exits: --help and --version come back as
+// text to print.
 namespace mcpgw {
 namespace {
 
 namespace po = boost::program_options;
 
-constexpr char kVersion[] = "mcp-gateway 0.1.0";
 // More idle workers than this is memory thrown away (about 135 MB each).
 constexpr int kMaxWarmPool = 16;
-
-constexpr char kUsage[] =
-    "mcp-gateway: one URL for every database. Starts a DBHub MCP server per\n"
-    "DSN on demand, proxies MCP (Streamable HTTP) to it, stops it when idle.\n"
-    "\n"
-    "Usage: mcp-gateway [options]\n"
-    "\n"
-    "Example, once started:\n"
-    "  curl -s http://127.0.0.1:8080/mcp \\\n"
-    "    -H 'Content-Type: application/json' \\\n"
-    "    -H 'Accept: application/json, text/event-stream' \\\n"
-    "    -H 'X-DBHub-DSN: sqlite:///path/to/file.db' \\\n"
-    "    -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n";
 
 std::filesystem::path ExecutableDir() {
   std::error_code ec;
@@ -161,295 +150,27 @@ absl::StatusOr<std::string> ReadDefaultDsn(const std::filesystem::path& file) {
   return dsn;
 }
 
-}  // namespace
-
-absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
-  Config config;
-  std::string state_dir, idle, start, read, backend, grace, liveness, node, dbhub,
-      preloader;
-  std::string admin_token_file, secret_file, webhook_secret_file, webhook_timeout;
-  long long max_body = 0, max_header = 0;
-  int threads = 0;
-  std::string docker_host, tls_ca, tls_cert, tls_key, memory, cpus;
-  std::string server_command, readiness_status, default_dsn_file;
-  std::string console_dir;
-  long long pids_limit = 0;
-
-  po::options_description options("Options");
-  options.add_options()
-      ("help,h", "Show this help and exit.")
-      ("version", "Show the version and exit.")
-      ("listen", po::value(&config.listen)->default_value(config.listen),
-       "MCP listener, HOST:PORT (port 0: any free port). Clients POST to "
-       "http://HOST:PORT/mcp with the header X-DBHub-DSN.")
-      ("admin-listen",
-       po::value(&config.admin_listen)->default_value(config.admin_listen),
-       "Admin listener, HOST:PORT: /healthz and /readyz, and with the admin "
-       "token /metrics and /admin/... (instances, sessions, config, "
-       "scaling).")
-      ("admin-token-file", po::value(&admin_token_file),
-       "File holding the admin bearer token. Default: <state-dir>/admin-token, "
-       "generated (0600) at first start.")
-      ("secret-file", po::value(&secret_file),
-       "File holding the gateway's secret (at least 32 characters), which "
-       "keys instances and seals session ids: replicas that share it serve "
-       "each other's sessions and instances. Default: <state-dir>/secret, "
-       "generated (0600) at first start.")
-      ("state-dir", po::value(&state_dir),
-       "Directory for the gateway's secret, instance records and the "
-       "instances' private working directories (created 0700). Default: "
-       "/var/lib/mcp-gateway as root, else ~/.local/state/mcp-gateway.")
-      ("idle-timeout", po::value(&idle)->default_value("300s"),
-       "Stop an instance after this long with no request in flight and no "
-       "open stream (e.g. 90s, 5m).")
-      ("max-instances",
-       po::value(&config.max_instances)->default_value(config.max_instances),
-       "Most DBHub instances at once. When full, the least recently used "
-       "idle one is stopped; if none is idle, requests get 503.")
-      ("start-timeout", po::value(&start)->default_value("30s"),
-       "How long a new DBHub may take to answer /healthz.")
-      ("node", po::value(&node),
-       "Node.js 22 binary that runs DBHub. Default: "
-       "<binary dir>/../.deps/node_modules/.bin/node.")
-      ("dbhub", po::value(&dbhub),
-       "DBHub's entry script. Default: <binary dir>/../.deps/node_modules/"
-       "@bytebase/dbhub/dist/index.js.")
-      ("warm-pool", po::value(&config.warm_pool)->default_value(config.warm_pool),
-       "DBHub workers kept pre-started with their modules loaded, so that a "
-       "new DSN is served in tens of milliseconds instead of about a second. "
-       "Each idle worker holds about 135 MB. 0 turns the pool off.")
-      ("warm-preloader", po::value(&preloader),
-       "The warm pool's worker script, tested with DBHub 1.4.0. Default: "
-       "<binary dir>/dbhub_preloader.mjs. If it does not work with the "
-       "installed DBHub the gateway logs a warning and spawns plainly.")
-      ("console-dir", po::value(&console_dir),
-       "The operator console's built files, served at /console on the admin "
-       "listener. Default: <binary dir>/../console/dist (built by "
-       "deploy/setup.sh). 'off': no console.")
-      ("max-body-bytes", po::value(&max_body)->default_value(4 * 1024 * 1024),
-       "Largest request body accepted (413 above).")
-      ("max-header-bytes", po::value(&max_header)->default_value(16 * 1024),
-       "Largest request head accepted (431 above).")
-      ("read-timeout", po::value(&read)->default_value("60s"),
-       "Time allowed to receive a request, and to keep an idle client "
-       "connection open.")
-      ("backend-timeout", po::value(&backend)->default_value("300s"),
-       "Longest silence accepted from an instance while it answers.")
-      ("liveness-timeout", po::value(&liveness)->default_value("60s"),
-       "Kill (and so replace) a running DBHub process that has not answered "
-       "/healthz for this long: a hung instance. 0 turns the check off.")
-      ("shutdown-grace", po::value(&grace)->default_value("10s"),
-       "On SIGTERM/SIGINT, how long in-flight requests may take to finish.")
-      ("threads", po::value(&threads)->default_value(0),
-       "I/O threads (0: one per core).")
-      ("log-level", po::value(&config.log_level)->default_value("info"),
-       "trace, debug, info, warn, error or off.")
-      ("log-format", po::value(&config.log_format)->default_value("text"),
-       "text (human-readable) or json (one JSON object per line).")
-      ("webhook", po::value(&config.webhooks)->composing(),
-       "URL to POST instance and capacity events to (repeatable).")
-      ("webhook-secret-file", po::value(&webhook_secret_file),
-       "File holding the key of the webhooks' HMAC-SHA256 signature. "
-       "Default: <state-dir>/webhook-secret, generated (0600) when needed.")
-      ("webhook-timeout", po::value(&webhook_timeout)->default_value("5s"),
-       "Time allowed for one webhook delivery attempt.")
-      ("capacity-threshold",
-       po::value(&config.capacity_threshold)->default_value(0.8, "0.8"),
-       "Share of --max-instances at which a capacity.pressure webhook fires; "
-       "also the target utilisation behind /admin/scaling.");
-
-  po::options_description container_options(
-      "Container runtime (--runtime=docker: Docker Engine or Podman)");
-  container_options.add_options()
-      ("runtime", po::value(&config.runtime)->default_value(config.runtime),
-       "process: DBHub as a local node process. docker: DBHub as a container "
-       "through the Docker Engine API (Docker, or Podman's service). "
-       "kubernetes: DBHub as a Pod through the Kubernetes API.")
-      ("docker-host", po::value(&docker_host),
-       "Engine address: unix:///path or tcp://host:port. Default: $DOCKER_HOST, "
-       "else unix:///var/run/docker.sock.")
-      ("docker-tls-ca", po::value(&tls_ca),
-       "CA certificate to verify a tcp:// engine with (TLS). Default with "
-       "DOCKER_TLS_VERIFY/DOCKER_CERT_PATH: $DOCKER_CERT_PATH/ca.pem.")
-      ("docker-tls-cert", po::value(&tls_cert),
-       "Client certificate for a tcp:// engine (TLS).")
-      ("docker-tls-key", po::value(&tls_key),
-       "Client key for a tcp:// engine (TLS).")
-      ("image", po::value(&config.image)->default_value(config.image),
-       "DBHub image (deploy/build-dbhub-image.sh builds one offline).")
-      ("docker-user",
-       po::value(&config.docker_user)->default_value(config.docker_user),
-       "uid:gid DBHub runs as in its container (never root).")
-      ("docker-network", po::value(&config.docker_network),
-       "Engine network for the containers, which the gateway must be able to "
-       "reach. Default: the host network with DBHub on 127.0.0.1 (a local "
-       "engine only).")
-      ("docker-mount", po::value(&config.docker_mounts)->composing(),
-       "Bind mount SRC:DST[:ro] into every container (e.g. the directory of "
-       "SQLite files). Repeatable.")
-      ("container-memory", po::value(&memory)->default_value("512m"),
-       "Memory limit per container (e.g. 256m, 1g).")
-      ("container-cpus", po::value(&cpus)->default_value("1"),
-       "CPU limit per container (e.g. 0.5, 2).")
-      ("container-pids-limit", po::value(&pids_limit)->default_value(256),
-       "Most processes/threads per container.");
-  options.add(container_options);
-  ProtocolOptions protocol_options;
-  options.add(protocol_options.Describe());
-  OAuthOptions oauth_options;
-  options.add(oauth_options.Describe());
-  KubeOptions kube_options;
-  options.add(kube_options.Describe());
-
-  po::options_description server_options(
-      "Any MCP server instead of DBHub (process runtime)");
-  server_options.add_options()
-      ("server-command", po::value(&server_command),
-       "Run this program for every instance instead of DBHub: any MCP server "
-       "that serves Streamable HTTP on /mcp. It gets PORT, HOST (127.0.0.1), "
-       "DSN and MCP_GATEWAY_AUTH_TOKEN in its environment. Turns the warm "
-       "pool off. A bare name is looked up in $PATH.")
-      ("server-arg", po::value(&config.server_args)->composing(),
-       "Argument for --server-command (repeatable, in order; write "
-       "--server-arg=--flag for one that starts with -). {port} and {host} "
-       "are replaced by the instance's; the DSN never goes in argv.")
-      ("server-env", po::value(&config.server_env)->composing(),
-       "NAME=VALUE added to every instance's environment, DBHub's too "
-       "(repeatable; {port} and {host} replaced). PORT, HOST, DSN and the "
-       "token variables are the gateway's own.")
-      ("server-readiness-path",
-       po::value(&config.server_readiness_path)
-           ->default_value(config.server_readiness_path),
-       "Path the gateway GETs on a starting instance until it is ready.")
-      ("server-readiness-status", po::value(&readiness_status),
-       "ok: ready when the readiness path answers 200 (default for DBHub). "
-       "any: ready on any HTTP answer, e.g. a 404 from a server without a "
-       "health endpoint (default with --server-command).")
-      ("default-dsn-file", po::value(&default_dsn_file),
-       "File whose first line is a DSN used for requests that carry no "
-       "credentials (no X-DBHub-DSN, no Authorization), for clients that "
-       "cannot send headers. Default: none, such requests get 401.");
-  options.add(server_options);
-
-  std::string allow_schemes, tenants_file, tenants_from, key_file, old_key_file,
-      api_key_file;
-  long long max_dsn_length = 0;
-  po::options_description policy_options("Tenants and policies (docs/tenants.md)");
-  policy_options.add_options()
-      ("tenants-from", po::value(&tenants_from),
-       "Where tenants live: sqlite (the registry in the state directory, "
-       "managed through the admin API) or kubernetes (Tenant and Database "
-       "resources in --kube-namespace, managed with kubectl; needs "
-       "--runtime=kubernetes and the CRDs). Default: sqlite.")
-      ("tenants-file", po::value(&tenants_file),
-       "TOML file of tenants to create or update at start-up (${VAR} in a "
-       "DSN is read from the environment).")
-      ("credentials-key-file", po::value(&key_file),
-       "File with the AES-256 key (64 hex digits) sealing tenant DSNs. "
-       "Default: $MCPGW_CREDENTIALS_KEY, else <state-dir>/credentials.key "
-       "(generated, 0600).")
-      ("credentials-old-key-file", po::value(&old_key_file),
-       "The previous key during a rotation: rows sealed with it are "
-       "re-sealed with the current key at start-up.")
-      ("allow-schemes", po::value(&allow_schemes),
-       "Comma-separated DSN schemes accepted (e.g. postgres,sqlite). "
-       "Default: every scheme DBHub serves.")
-      ("allow-host", po::value(&config.allow_hosts)->composing(),
-       "Host name (*.example.com) or CIDR range a DSN may point at. "
-       "Repeatable. Default: any host not denied.")
-      ("deny-host", po::value(&config.deny_hosts)->composing(),
-       "Host name or CIDR range a DSN may not point at, also checked on "
-       "resolved addresses. Repeatable. Link-local ranges and cloud "
-       "metadata addresses are always denied.")
-      ("max-dsn-length", po::value(&max_dsn_length)->default_value(4096),
-       "Longest DSN accepted, in bytes.")
-      ("sqlite-dir", po::value(&config.sqlite_dir),
-       "Absolute directory: sqlite DSNs must name a file strictly inside it "
-       "(.., percent-encoded dots, hosts and relative paths refused; "
-       "symbolic links inside it are not followed, so it must hold none to "
-       "elsewhere). Default: any file.")
-      ("readonly", po::bool_switch(&config.readonly),
-       "DSN requests: DBHub refuses writes (execute_sql readonly).")
-      ("max-rows", po::value(&config.max_rows)->default_value(0),
-       "DSN requests: at most this many rows per query (0: no cap).")
-      ("rate-limit", po::value(&config.rate_limit)->default_value(0, "0"),
-       "Requests per second per DSN (token bucket; 0: none). Over it: 429.")
-      ("rate-burst", po::value(&config.rate_burst)->default_value(0, "0"),
-       "Bucket size for --rate-limit (default: the rate, at least 1).")
-      ("tenant-rate-limit",
-       po::value(&config.tenant_rate_limit)->default_value(0, "0"),
-       "Default requests per second per tenant (a tenant's rate_per_second "
-       "overrides it; 0: none).")
-      ("tenant-rate-burst",
-       po::value(&config.tenant_rate_burst)->default_value(0, "0"),
-       "Bucket size for --tenant-rate-limit.")
-      ("max-concurrent-per-instance",
-       po::value(&config.max_concurrent_per_instance)->default_value(0),
-       "Requests one instance runs at a time (0: unbounded); more wait in a "
-       "queue.")
-      ("max-queued-per-instance",
-       po::value(&config.max_queued_per_instance)->default_value(16),
-       "Requests that may wait for one instance; beyond that: 503.")
-      ("allow-dsn-requests",
-       po::value(&config.allow_dsn_requests)->default_value(true, "true"),
-       "Accept raw X-DBHub-DSN requests (false: tenant tokens only).")
-      ("dsn-api-key-file", po::value(&api_key_file),
-       "File with a key DSN requests must send as Authorization: Bearer "
-       "<key>. Default: none needed.");
-  options.add(policy_options);
-  SandboxOptions sandbox_options;
-  options.add(sandbox_options.Describe());
-
-  po::variables_map values;
-  try {
-    po::store(po::command_line_parser(argc, argv)
-                  .options(options)
-                  .style(po::command_line_style::default_style &
-                         ~po::command_line_style::allow_guessing)
-                  .run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& e) {
-    return absl::InvalidArgumentError(
-        text::Cat(e.what(), " (see --help)"));
+absl::Status ApplyDurations(const FlagText& raw, Config& config) {
+  if (raw.liveness == "0" || raw.liveness == "0s" || raw.liveness == "off") {
+    config.liveness_timeout = std::chrono::milliseconds(0);
+  } else {
+    auto parsed = ParsePositiveDuration("liveness-timeout", raw.liveness);
+    if (!parsed.ok()) return parsed.status();
+    config.liveness_timeout = *parsed;
   }
-  if (values.count("help")) {
-    std::cout << kUsage << '\n' << options << '\n';
-    std::exit(0);
-  }
-  if (values.count("version")) {
-    std::cout << kVersion << '\n';
-    std::exit(0);
-  }
-
-  config.state_dir = std::filesystem::absolute(
-      state_dir.empty() ? DefaultStateDir() : std::filesystem::path(state_dir));
-  config.console_dir =
-      console_dir == "off" ? std::filesystem::path()
-      : console_dir.empty()
-          ? (ExecutableDir() / ".." / "console" / "dist").lexically_normal()
-          : std::filesystem::absolute(console_dir);
-
   struct DurationFlag {
     const char* name;
     const std::string& text;
     std::chrono::milliseconds& out;
   };
   std::chrono::milliseconds read_ms{0}, backend_ms{0};
-  if (liveness == "0" || liveness == "0s" || liveness == "off") {
-    config.liveness_timeout = std::chrono::milliseconds(0);
-  } else {
-    auto parsed = ParsePositiveDuration("liveness-timeout", liveness);
-    if (!parsed.ok()) return parsed.status();
-    config.liveness_timeout = *parsed;
-  }
   for (const DurationFlag& flag : {
-           DurationFlag{"idle-timeout", idle, config.idle_timeout},
-           DurationFlag{"start-timeout", start, config.start_timeout},
-           DurationFlag{"read-timeout", read, read_ms},
-           DurationFlag{"backend-timeout", backend, backend_ms},
-           DurationFlag{"shutdown-grace", grace, config.shutdown_grace},
-           DurationFlag{"webhook-timeout", webhook_timeout,
+           DurationFlag{"idle-timeout", raw.idle, config.idle_timeout},
+           DurationFlag{"start-timeout", raw.start, config.start_timeout},
+           DurationFlag{"read-timeout", raw.read, read_ms},
+           DurationFlag{"backend-timeout", raw.backend, backend_ms},
+           DurationFlag{"shutdown-grace", raw.grace, config.shutdown_grace},
+           DurationFlag{"webhook-timeout", raw.webhook_timeout,
                         config.webhook_timeout},
        }) {
     auto parsed = ParsePositiveDuration(flag.name, flag.text);
@@ -458,14 +179,32 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   }
   config.read_timeout = CeilSeconds(read_ms);
   config.backend_timeout = CeilSeconds(backend_ms);
-  if (auto status = protocol_options.Finish(config.listen, config.protocol);
-      !status.ok()) {
-    return status;
-  }
-  if (auto status = oauth_options.Finish(config.oauth); !status.ok()) {
-    return status;
-  }
+  return absl::OkStatus();
+}
 
+// Where the gateway keeps and finds its own files (paths made absolute).
+void ApplyPaths(const FlagText& raw, Config& config) {
+  config.state_dir = std::filesystem::absolute(
+      raw.state_dir.empty() ? DefaultStateDir()
+                            : std::filesystem::path(raw.state_dir));
+  config.console_dir =
+      raw.console_dir == "off" ? std::filesystem::path()
+      : raw.console_dir.empty()
+          ? (ExecutableDir() / ".." / "console" / "dist").lexically_normal()
+          : std::filesystem::absolute(raw.console_dir);
+  if (!raw.admin_token_file.empty()) {
+    config.admin_token_file = std::filesystem::absolute(raw.admin_token_file);
+  }
+  if (!raw.secret_file.empty()) {
+    config.secret_file = std::filesystem::absolute(raw.secret_file);
+  }
+  if (!raw.webhook_secret_file.empty()) {
+    config.webhook_secret_file = std::filesystem::absolute(raw.webhook_secret_file);
+  }
+}
+
+// Logs, webhooks, capacity and the listeners' limits.
+absl::Status ApplyServingFlags(const FlagText& raw, Config& config) {
   if (config.log_format != "text" && config.log_format != "json") {
     return absl::InvalidArgumentError("--log-format must be text or json");
   }
@@ -481,13 +220,6 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
           "' is not an http:// or https:// URL"));
     }
   }
-  if (!admin_token_file.empty()) {
-    config.admin_token_file = std::filesystem::absolute(admin_token_file);
-  }
-  if (!secret_file.empty()) config.secret_file = std::filesystem::absolute(secret_file);
-  if (!webhook_secret_file.empty()) {
-    config.webhook_secret_file = std::filesystem::absolute(webhook_secret_file);
-  }
   if (config.max_instances < 1) {
     return absl::InvalidArgumentError("--max-instances must be at least 1");
   }
@@ -495,15 +227,26 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     return absl::InvalidArgumentError(
         text::Cat("--warm-pool must be between 0 and ", kMaxWarmPool));
   }
-  if (max_body < 1) {
+  if (raw.max_body < 1) {
     return absl::InvalidArgumentError("--max-body-bytes must be positive");
   }
-  if (max_header < 1024) {
+  if (raw.max_header < 1024) {
     return absl::InvalidArgumentError(
         "--max-header-bytes must be at least 1024");
   }
-  config.tenants_file = tenants_file;
-  config.tenants_from = tenants_from.empty() ? "sqlite" : tenants_from;
+  config.max_body_bytes = static_cast<std::size_t>(raw.max_body);
+  config.max_header_bytes = static_cast<std::size_t>(raw.max_header);
+  config.threads =
+      raw.threads > 0
+          ? raw.threads
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return absl::OkStatus();
+}
+
+// Tenants and the policies on DSN requests (docs/tenants.md).
+absl::Status ApplyPolicyFlags(const FlagText& raw, Config& config) {
+  config.tenants_file = raw.tenants_file;
+  config.tenants_from = raw.tenants_from.empty() ? "sqlite" : raw.tenants_from;
   if (config.tenants_from != "sqlite" && config.tenants_from != "kubernetes") {
     return absl::InvalidArgumentError(text::Cat(
         "--tenants-from='", config.tenants_from, "': expected sqlite or kubernetes"));
@@ -513,22 +256,22 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--tenants-from=kubernetes needs --runtime=kubernetes (declared "
         "databases' credentials reach the pods from their Secrets)");
   }
-  if (config.tenants_from == "kubernetes" && !tenants_file.empty()) {
+  if (config.tenants_from == "kubernetes" && !raw.tenants_file.empty()) {
     return absl::InvalidArgumentError(
         "--tenants-file seeds the SQLite registry; with --tenants-from=kubernetes "
         "declare Tenant and Database resources instead");
   }
-  config.credentials_key_file = key_file;
-  config.credentials_old_key_file = old_key_file;
-  config.dsn_api_key_file = api_key_file;
-  for (auto scheme : text::SplitList(allow_schemes, ',')) {
+  config.credentials_key_file = raw.key_file;
+  config.credentials_old_key_file = raw.old_key_file;
+  config.dsn_api_key_file = raw.api_key_file;
+  for (auto scheme : text::SplitList(raw.allow_schemes, ',')) {
     config.allow_schemes.emplace_back(scheme);
   }
-  if (max_dsn_length < 16 || max_dsn_length > 65536) {
+  if (raw.max_dsn_length < 16 || raw.max_dsn_length > 65536) {
     return absl::InvalidArgumentError(
         "--max-dsn-length must be between 16 and 65536");
   }
-  config.max_dsn_length = static_cast<std::size_t>(max_dsn_length);
+  config.max_dsn_length = static_cast<std::size_t>(raw.max_dsn_length);
   if (!config.sqlite_dir.empty() && !config.sqlite_dir.is_absolute()) {
     return absl::InvalidArgumentError(
         "--sqlite-dir must be an absolute path");
@@ -541,18 +284,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
         "--max-rows, the rate limits and the per-instance bounds cannot be "
         "negative");
   }
-  config.max_body_bytes = static_cast<std::size_t>(max_body);
-  config.max_header_bytes = static_cast<std::size_t>(max_header);
-  config.threads =
-      threads > 0 ? threads
-                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return absl::OkStatus();
+}
 
-  if (!default_dsn_file.empty()) {
-    config.default_dsn_file = std::filesystem::absolute(default_dsn_file);
-    auto dsn = ReadDefaultDsn(config.default_dsn_file);
-    if (!dsn.ok()) return dsn.status();
-    config.default_dsn = *std::move(dsn);
-  }
+// What instances run: their environment and when they count as ready.
+absl::Status ApplyServerFlags(const FlagText& raw, Config& config) {
   if (auto status = runtime::ValidateExtraEnv(config.server_env); !status.ok()) {
     return status;
   }
@@ -561,198 +297,138 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     return absl::InvalidArgumentError(
         "--server-readiness-path must start with /");
   }
-  if (readiness_status.empty()) {
-    config.server_readiness_any_status = !server_command.empty();
-  } else if (readiness_status == "ok" || readiness_status == "any") {
-    config.server_readiness_any_status = readiness_status == "any";
+  if (raw.readiness_status.empty()) {
+    config.server_readiness_any_status = !raw.server_command.empty();
+  } else if (raw.readiness_status == "ok" || raw.readiness_status == "any") {
+    config.server_readiness_any_status = raw.readiness_status == "any";
   } else {
     return absl::InvalidArgumentError(
         "--server-readiness-status must be ok or any");
   }
-  if (server_command.empty() && !config.server_args.empty()) {
+  if (raw.server_command.empty() && !config.server_args.empty()) {
     return absl::InvalidArgumentError(
         "--server-arg needs --server-command");
   }
+  return absl::OkStatus();
+}
 
-  if (config.runtime != "kubernetes" && kube_options.cleanup_requested()) {
+// The runtime's own flags; for the process runtime, where DBHub is.
+absl::Status ApplyRuntimeFlags(FlagText& raw, Config& config) {
+  if (config.runtime != "kubernetes" && raw.kube_options.cleanup_requested()) {
     return absl::InvalidArgumentError("--kube-cleanup needs --runtime=kubernetes");
   }
-  if (config.runtime == "docker") {
-    if (!server_command.empty()) {
-      return absl::InvalidArgumentError(
-          "--server-command works with --runtime=process only (the docker "
-          "runtime runs the DBHub image)");
+  if (config.runtime == "docker" || config.runtime == "kubernetes") {
+    if (!raw.server_command.empty()) {
+      return absl::InvalidArgumentError(text::Cat(
+          "--server-command works with --runtime=process only (the ",
+          config.runtime, " runtime runs the DBHub image)"));
     }
-    auto status = ParseContainerFlags(config, docker_host, tls_ca, tls_cert,
-                                      tls_key, memory, cpus, pids_limit);
-    if (!status.ok()) return status;
-    return config;
-  }
-  if (config.runtime == "kubernetes") {
-    if (!server_command.empty()) {
-      return absl::InvalidArgumentError(
-          "--server-command works with --runtime=process only (the "
-          "kubernetes runtime runs the DBHub image)");
-    }
-    if (auto status = kube_options.Finish(config.kube); !status.ok()) {
-      return status;
-    }
-    return config;
+    return config.runtime == "docker"
+               ? ParseContainerFlags(config, raw.docker_host, raw.tls_ca,
+                                     raw.tls_cert, raw.tls_key, raw.memory,
+                                     raw.cpus, raw.pids_limit)
+               : raw.kube_options.Finish(config.kube);
   }
   if (config.runtime != "process") {
     return absl::InvalidArgumentError(text::Cat(
         "--runtime='", config.runtime,
         "': expected process, docker or kubernetes"));
   }
-
-  if (auto status = sandbox_options.Finish(config.state_dir, ExecutableDir(),
-                                           config.sandbox);
+  if (auto status = raw.sandbox_options.Finish(config.state_dir, ExecutableDir(),
+                                               config.sandbox);
       !status.ok()) {
     return status;
   }
-  if (!server_command.empty()) {
-    auto program = ResolveExecutable(server_command);
-    if (!program.ok()) return program.status();
-    config.server_command = *std::move(program);
-    return config;
-  }
-
+  if (!raw.server_command.empty()) return absl::OkStatus();
   const auto deps = ExecutableDir() / ".." / ".deps" / "node_modules";
   config.node_path =
-      node.empty() ? (deps / ".bin" / "node").lexically_normal().string()
-                   : node;
+      raw.node.empty() ? (deps / ".bin" / "node").lexically_normal().string()
+                       : raw.node;
   config.dbhub_entry =
-      dbhub.empty() ? (deps / "@bytebase" / "dbhub" / "dist" / "index.js")
-                          .lexically_normal()
-                          .string()
-                    : dbhub;
+      raw.dbhub.empty() ? (deps / "@bytebase" / "dbhub" / "dist" / "index.js")
+                              .lexically_normal()
+                              .string()
+                        : raw.dbhub;
   config.warm_preloader =
-      preloader.empty()
+      raw.preloader.empty()
           ? (ExecutableDir() / "dbhub_preloader.mjs").lexically_normal().string()
-          : preloader;
+          : raw.preloader;
+  return absl::OkStatus();
+}
+
+// The files the configuration names: read (the default DSN) or checked to
+// be there (the sandbox launcher, the MCP server to run, Node.js, DBHub).
+absl::Status ResolveLocalFiles(const FlagText& raw, Config& config) {
+  if (!raw.default_dsn_file.empty()) {
+    config.default_dsn_file = std::filesystem::absolute(raw.default_dsn_file);
+    auto dsn = ReadDefaultDsn(config.default_dsn_file);
+    if (!dsn.ok()) return dsn.status();
+    config.default_dsn = *std::move(dsn);
+  }
+  if (config.runtime != "process") return absl::OkStatus();
+  if (access(config.sandbox.launcher.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(text::Cat(
+        "no sandbox launcher at ", config.sandbox.launcher,
+        " (it is built with the gateway: cmake --build ... --target ",
+        sandbox::kLauncherName, ")"));
+  }
+  if (!raw.server_command.empty()) {
+    auto program = ResolveExecutable(raw.server_command);
+    if (!program.ok()) return program.status();
+    config.server_command = *std::move(program);
+    return absl::OkStatus();
+  }
   if (access(config.node_path.c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError(
         text::Cat("no Node.js binary at ", config.node_path,
-                     " (run deploy/setup.sh install, or pass --node)"));
+                  " (run deploy/setup.sh install, or pass --node)"));
   }
   if (access(config.dbhub_entry.c_str(), R_OK) != 0) {
     return absl::FailedPreconditionError(
         text::Cat("no DBHub at ", config.dbhub_entry,
-                     " (run deploy/setup.sh install, or pass --dbhub)"));
+                  " (run deploy/setup.sh install, or pass --dbhub)"));
   }
-  return config;
+  return absl::OkStatus();
 }
 
-namespace {
-nlohmann::json EnvNames(const std::vector<std::string>& entries) {
-  nlohmann::json names = nlohmann::json::array();
-  for (const auto& entry : entries) names.push_back(entry.substr(0, entry.find('=')));
-  return names;
-}
 }  // namespace
 
-nlohmann::json EffectiveConfigJson(const Config& config) {
-  auto ms = [](std::chrono::milliseconds d) { return d.count(); };
-  nlohmann::json webhooks = nlohmann::json::array();
-  for (const auto& url : config.webhooks) {
-    // A URL may carry credentials or a token in its query: show neither.
-    std::string shown = policies::RedactUrlCredentials(url);
-    if (auto q = shown.find('?'); q != std::string::npos) {
-      shown = shown.substr(0, q) + "?***";
-    }
-    webhooks.push_back(shown);
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv) {
+  CommandLine result;
+  Config& config = result.config;
+  FlagText raw;
+  const po::options_description flags = DeclareFlags(config, raw);
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(argc, argv)
+                  .options(flags)
+                  .style(po::command_line_style::default_style &
+                         ~po::command_line_style::allow_guessing)
+                  .run(),
+              values);
+    po::notify(values);
+  } catch (const po::error& e) {
+    return absl::InvalidArgumentError(text::Cat(e.what(), " (see --help)"));
   }
-  return {
-      {"listen", config.listen},
-      {"admin_listen", config.admin_listen},
-      {"state_dir", config.state_dir.string()},
-      {"idle_timeout_ms", ms(config.idle_timeout)},
-      {"max_instances", config.max_instances},
-      {"start_timeout_ms", ms(config.start_timeout)},
-      {"node", config.node_path},
-      {"dbhub", config.dbhub_entry},
-      {"max_body_bytes", config.max_body_bytes},
-      {"max_header_bytes", config.max_header_bytes},
-      {"read_timeout_ms", config.read_timeout.count() * 1000},
-      {"backend_timeout_ms", config.backend_timeout.count() * 1000},
-      {"liveness_timeout_ms", ms(config.liveness_timeout)},
-      {"shutdown_grace_ms", ms(config.shutdown_grace)},
-      {"threads", config.threads},
-      {"log_level", config.log_level},
-      {"log_format", config.log_format},
-      {"admin_token_file", config.admin_token_file.string()},
-      {"secret_file", config.secret_file.string()},
-      {"webhooks", webhooks},
-      {"webhook_secret_file", config.webhook_secret_file.string()},
-      {"webhook_timeout_ms", ms(config.webhook_timeout)},
-      {"capacity_threshold", config.capacity_threshold},
-      {"protocol", ProtocolConfigJson(config.protocol)},
-      {"oauth", OAuthConfigJson(config.oauth)},
-      {"runtime", config.runtime},
-      {"warm_pool", config.runtime == "process" && config.server_command.empty()
-                        ? config.warm_pool
-                        : 0},
-      {"server",
-       {
-           {"command", config.server_command.empty()
-                           ? nlohmann::json(nullptr)
-                           : nlohmann::json(config.server_command)},
-           {"args", config.server_args},
-           // Names only: values may be secrets.
-           {"env_names", EnvNames(config.server_env)},
-           {"readiness_path", config.server_readiness_path},
-           {"readiness_status",
-            config.server_readiness_any_status ? "any" : "ok"},
-       }},
-      {"default_dsn_file", config.default_dsn_file.empty()
-                               ? nlohmann::json(nullptr)
-                               : nlohmann::json(config.default_dsn_file.string())},
-      {"warm_preloader", config.warm_preloader},
-      {"console_dir", config.console_dir.empty()
-                          ? nlohmann::json(nullptr)
-                          : nlohmann::json(config.console_dir.string())},
-      {"sandbox", config.runtime == "process" ? SandboxConfigJson(config.sandbox)
-                                              : nlohmann::json(nullptr)},
-      {"policies",
-       {{"tenants_from", config.tenants_from},
-        {"tenants_file", config.tenants_file.string()},
-        {"credentials_key_file", config.credentials_key_file.string()},
-        {"allow_schemes", config.allow_schemes},
-        {"allow_hosts", config.allow_hosts},
-        {"deny_hosts", config.deny_hosts},
-        {"max_dsn_length", config.max_dsn_length},
-        {"sqlite_dir", config.sqlite_dir.string()},
-        {"readonly", config.readonly},
-        {"max_rows", config.max_rows},
-        {"rate_limit", config.rate_limit},
-        {"rate_burst", config.rate_burst},
-        {"tenant_rate_limit", config.tenant_rate_limit},
-        {"tenant_rate_burst", config.tenant_rate_burst},
-        {"max_concurrent_per_instance", config.max_concurrent_per_instance},
-        {"max_queued_per_instance", config.max_queued_per_instance},
-        {"allow_dsn_requests", config.allow_dsn_requests},
-        {"dsn_api_key_file", config.dsn_api_key_file.string()}}},
-      {"docker",
-       config.runtime != "docker"
-           ? nlohmann::json(nullptr)
-           : nlohmann::json{
-                 {"engine", config.docker_engine.display},
-                 {"image", config.image},
-                 {"user", config.docker_user},
-                 {"network", config.docker_network},
-                 {"mounts", config.docker_mounts},
-                 {"memory_bytes", config.container_limits.memory_bytes},
-                 {"nano_cpus", config.container_limits.nano_cpus},
-                 {"pids_limit", config.container_limits.pids_limit},
-             }},
-      {"kubernetes", config.runtime != "kubernetes"
-                         ? nlohmann::json(nullptr)
-                         : [&] {
-                             auto kube = KubeConfigJson(config.kube);
-                             kube["image"] = config.image;
-                             return kube;
-                           }()},
-  };
+  if (values.count("help") || values.count("version")) {
+    result.action = CommandLine::Action::kPrintAndExit;
+    result.text = values.count("help") ? HelpText(flags)
+                                       : std::string(kVersionText) + "\n";
+    return result;
+  }
+  ApplyPaths(raw, config);
+  absl::Status status = ApplyDurations(raw, config);
+  if (status.ok()) {
+    status = raw.protocol_options.Finish(config.listen, config.protocol);
+  }
+  if (status.ok()) status = raw.oauth_options.Finish(config.oauth);
+  if (status.ok()) status = ApplyServingFlags(raw, config);
+  if (status.ok()) status = ApplyPolicyFlags(raw, config);
+  if (status.ok()) status = ApplyServerFlags(raw, config);
+  if (status.ok()) status = ApplyRuntimeFlags(raw, config);
+  if (status.ok()) status = ResolveLocalFiles(raw, config);
+  if (!status.ok()) return status;
+  return result;
 }
 
 }  // namespace mcpgw

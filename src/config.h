@@ -116,8 +116,18 @@ struct Config {
 // credentials) left out.
 nlohmann::json EffectiveConfigJson(const Config& config);
 
-// Parses argv (handles --help and --version itself, which exit). Errors name
-// the flag and what is wrong with it.
-absl::StatusOr<Config> ParseCommandLine(int argc, char** argv);
+// What a command line asks for: to run with a configuration, or to print a
+// text (--help, --version) and exit 0.
+struct CommandLine {
+  enum class Action { kRun, kPrintAndExit };
+  Action action = Action::kRun;
+  Config config;
+  std::string text;  // kPrintAndExit: what to print
+};
+
+// Parses argv, checks every flag and fills in the defaults; looks at the
+// files the configuration names (the default DSN's, Node.js, DBHub, the
+// --server-command program). Errors name the flag and what is wrong with it.
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv);
 
 }  // namespace mcpgw

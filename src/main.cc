@@ -22,16 +22,21 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   // A client that vanishes mid-write must cost an error code, not the process.
   std::signal(SIGPIPE, SIG_IGN);
-  auto config = mcpgw::ParseCommandLine(argc, argv);
-  if (!config.ok()) {
-    std::cerr << "mcp-gateway: " << config.status().message() << '\n';
+  auto command_line = mcpgw::ParseCommandLine(argc, argv);
+  if (!command_line.ok()) {
+    std::cerr << "mcp-gateway: " << command_line.status().message() << '\n';
     return 2;
   }
+  if (command_line->action == mcpgw::CommandLine::Action::kPrintAndExit) {
+    std::cout << command_line->text;
+    return 0;
+  }
+  const mcpgw::Config& config = command_line->config;
   // Every log line goes through the redacting sink.
-  mcpgw::logs::Install(*mcpgw::logs::ParseFormat(config->log_format),
-                       spdlog::level::from_str(config->log_level));
+  mcpgw::logs::Install(*mcpgw::logs::ParseFormat(config.log_format),
+                       spdlog::level::from_str(config.log_level));
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  const int code = mcpgw::RunGateway(*config);
+  const int code = mcpgw::RunGateway(config);
   curl_global_cleanup();
   return code;
 }

@@ -96,13 +96,8 @@ absl::Status SandboxOptions::Finish(const std::filesystem::path& state_dir,
         "--instance-dir may neither lie in the state directory nor hold it: "
         "instances may not enter the state directory");
   }
+  // Whether it is there is checked with the other files (src/config.cc).
   out.launcher = (executable_dir / sandbox::kLauncherName).lexically_normal().string();
-  if (access(out.launcher.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(text::Cat(
-        "no sandbox launcher at ", out.launcher,
-        " (it is built with the gateway: cmake --build ... --target ",
-        sandbox::kLauncherName, ")"));
-  }
   return absl::OkStatus();
 }
 
