@@ -36,6 +36,7 @@ constexpr std::chrono::seconds kListenIdleTimeout = std::chrono::hours(24);
 // for a replica's endpoints to leave its Service, or a reaped instance's
 // replacement to be on its way, short enough not to lose much.
 constexpr std::chrono::milliseconds kReconnectHint{2000};
+// Priming events and `retry:` hints (2025-11-25, "Resumability").
 constexpr std::string_view kFirstRevisionWithRetry = "2025-11-25";
 
 ErrorReply BadRequest(int code, std::string message) {
@@ -322,9 +323,6 @@ asio::awaitable<bool> McpHandler::Forward(
     const policies::Target& target,
     const std::optional<policies::SessionClaims>& session,
     const JsonRpcBody& body, Accounting& accounting, ConnectionTail& tail) {
-  const bool keep_alive = request.keep_alive();
-  const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
-                          IsInitialize(body.messages.front());
   std::optional<runtime::Lease> lease;
   std::string backend_session;
   Slot slot;
@@ -347,42 +345,11 @@ asio::awaitable<bool> McpHandler::Forward(
                                 body.messages.front(), accounting);
     }
   }
+
   const auto backend_start = std::chrono::steady_clock::now();
-
   Request backend_request = BuildBackendRequest(request, lease->endpoint());
-  if (!backend_session.empty()) {
-    backend_request.set(kSessionHeader, backend_session);
-  }
-  std::optional<policies::SessionClaims> new_session;
-  if (initialize) {
-    // The route checked the fields' types; read them without throwing all
-    // the same.
-    const auto& message = body.messages.front();
-    const auto params_it = message.find("params");
-    const nlohmann::json params = params_it != message.end()
-                                      ? *params_it
-                                      : nlohmann::json::object();
-    new_session = sessions_->NewClaims(
-        target.SessionKey(), RequestedProtocolVersion(message),
-        params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
-
-  auto exchange = co_await SendToInstance(backend_request, *lease,
-                                          *connections_, options_.limits);
-  if (exchange.connection != nullptr && !backend_session.empty() &&
-      exchange.parser->get().result() == http::status::not_found) {
-    // The instance no longer knows its session (restarted in place, or
-    // expired it): initialize it again and send the request once more.
-    exchange = OpenExchange{};
-    sessions_->TakeBackendSession(session->nonce, lease->instance_id());
-    auto again = co_await BackendSessionFor(*session, *lease, *sessions_,
-                                            *connections_, options_.limits);
-    if (again.ok()) {
-      backend_request.set(kSessionHeader, *again);
-      exchange = co_await SendToInstance(backend_request, *lease,
-                                         *connections_, options_.limits);
-    }
-  }
+  auto exchange = co_await SendWithinSession(backend_request, session,
+                                             backend_session, *lease);
   if (exchange.connection == nullptr) {
     lease->CountError();
     accounting.backend_seconds =
@@ -399,81 +366,148 @@ asio::awaitable<bool> McpHandler::Forward(
   }
   const std::string instance_session(head[kSessionHeader]);
   head.erase(kSessionHeader);
-  if (new_session) {
+  if (body.shape == JsonRpcBody::Shape::kSingle &&
+      IsInitialize(body.messages.front())) {
+    auto new_session = NewSessionClaims(target, body.messages.front());
     co_return co_await AnswerInitialize(request, client, exchange, *lease,
-                                        *new_session, instance_session,
+                                        new_session, instance_session,
                                         body.messages.front()["id"],
                                         backend_start, accounting);
   }
   accounting.status = head.result_int();
 
-  const bool post = request.method() == http::verb::post;
-  std::optional<nlohmann::json> awaited_id;
-  if (post && body.shape == JsonRpcBody::Shape::kSingle &&
-      IsJsonRpcRequest(body.messages.front())) {
-    awaited_id = body.messages.front()["id"];
+  const AnswerShape shape = ShapeOfAnswer(request, body);
+  // Event streams within a session are re-framed with the gateway's event
+  // ids and kept for Last-Event-ID (a listen stream is held the same way);
+  // without a session nothing can resume them, and they stream through as
+  // they come (no event held whole).
+  if ((session || shape.listen) &&
+      IsEventStream(head[http::field::content_type])) {
+    co_return co_await StreamEvents(request, client, session, shape,
+                                    std::move(exchange), std::move(*lease),
+                                    accounting);
+  }
+  RelayThrough(request, std::move(exchange), std::move(*lease),
+               std::move(slot), shape, std::move(accounting), backend_start,
+               tail);
+  co_return request.keep_alive();
+}
+
+policies::SessionClaims McpHandler::NewSessionClaims(
+    const policies::Target& target, const nlohmann::json& initialize) {
+  // The route checked the fields' types; read them without throwing all
+  // the same.
+  const auto params_it = initialize.find("params");
+  const nlohmann::json params = params_it != initialize.end()
+                                    ? *params_it
+                                    : nlohmann::json::object();
+  return sessions_->NewClaims(
+      target.SessionKey(), RequestedProtocolVersion(initialize),
+      params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+asio::awaitable<OpenExchange> McpHandler::SendWithinSession(
+    Request& backend_request,
+    const std::optional<policies::SessionClaims>& session,
+    const std::string& backend_session, runtime::Lease& lease) {
+  if (!backend_session.empty()) {
+    backend_request.set(kSessionHeader, backend_session);
+  }
+  auto exchange = co_await SendToInstance(backend_request, lease,
+                                          *connections_, options_.limits);
+  if (exchange.connection != nullptr && !backend_session.empty() &&
+      exchange.parser->get().result() == http::status::not_found) {
+    // The instance no longer knows its session (restarted in place, or
+    // expired it): initialize it again and send the request once more.
+    exchange = OpenExchange{};
+    sessions_->TakeBackendSession(session->nonce, lease.instance_id());
+    auto again = co_await BackendSessionFor(*session, lease, *sessions_,
+                                            *connections_, options_.limits);
+    if (again.ok()) {
+      backend_request.set(kSessionHeader, *again);
+      exchange = co_await SendToInstance(backend_request, lease,
+                                         *connections_, options_.limits);
+    }
+  }
+  co_return exchange;
+}
+
+McpHandler::AnswerShape McpHandler::ShapeOfAnswer(const Request& request,
+                                                  const JsonRpcBody& body) {
+  AnswerShape shape;
+  shape.post = request.method() == http::verb::post;
+  const bool single = shape.post && body.shape == JsonRpcBody::Shape::kSingle;
+  if (single && IsJsonRpcRequest(body.messages.front())) {
+    shape.awaited_id = body.messages.front()["id"];
   }
   // 2026-07-28's subscriptions/listen answers with a stream that stays open
   // for as long as the client wants notifications: it is held like a GET
   // stream (keep-alives, a client that leaves is noticed, the instance is
   // not reaped under it), and a quiet one is not cut by the idle limit.
-  const bool listen = post && body.shape == JsonRpcBody::Shape::kSingle &&
-                      StringMember(body.messages.front(), "method") ==
-                          kSubscriptionsListen;
-  // Event streams within a session are re-framed with the gateway's event
-  // ids and kept for Last-Event-ID; without a session nothing can resume
-  // them, and they stream through as they come (no event held whole).
-  if ((session || new_session || listen) &&
-      IsEventStream(head[http::field::content_type])) {
-    // Answers to POSTs can be resumed within their session; a GET stream
-    // (server-to-client messages) or a listen stream ends with its client's
-    // connection, or when the gateway ends it with a reconnection hint.
-    const bool open_ended = !post || listen;
-    const std::string owner = open_ended    ? std::string()
-                              : session     ? session->nonce
-                              : new_session ? new_session->nonce
-                                            : std::string();
-    const auto revision = EffectiveProtocolVersion(
-        FindHeader(request, kProtocolVersionHeader),
-        session ? std::string_view(session->protocol_version)
-                : std::string_view());
-    const auto hint = revision >= kFirstRevisionWithRetry
-                          ? kReconnectHint
-                          : std::chrono::milliseconds(0);
-    auto stream = open_ended
-                      ? streams_->CreateOpenEnded(lease->instance_id(), hint)
-                      : streams_->Create(owner);
-    // 2025-11-25: an event with an id and no data first, so that a client
-    // whose connection breaks before the answer can still resume.
-    if (session && !owner.empty() &&
-        session->protocol_version >= std::string_view("2025-11-25")) {
-      stream->Append("", "");
-    }
-    http::response_header<> out_head = head.base();
-    RelayLimits limits = options_.limits;
-    if (listen) limits.backend_idle_timeout = kListenIdleTimeout;
-    auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(*lease),
-                                         stream, connections_, limits);
-    job->awaited_id = awaited_id;
-    asio::co_spawn(co_await asio::this_coro::executor,
-                   PumpInstanceEvents(job), asio::detached);
-    const bool delivered = co_await WriteEventStream(
-        client, std::move(out_head), request.version(), keep_alive, *stream,
-        1, options_.limits, &accounting.bytes_out);
-    // Nobody reads the rest of a stream that cannot be resumed: one whose
-    // client left, or one the gateway ended (shutdown) while its instance
-    // still had it open. (A pump that is done already is left as it is.)
-    if (stream->session().empty()) AbandonPump(*job);
-    // Delivered whole: nothing left to resume.
-    if (delivered && !owner.empty()) streams_->Remove(stream->id());
-    accounting.backend_seconds = Seconds(job->backend_time);
-    accounting.outcome = !delivered            ? outcome::kClientGone
-                         : job->backend_failed ? outcome::kBackendError
-                                               : outcome::kOk;
-    Account(accounting, metrics_);
-    co_return delivered && keep_alive && request.version() >= 11;
-  }
+  shape.listen = single && StringMember(body.messages.front(), "method") ==
+                               kSubscriptionsListen;
+  return shape;
+}
 
+asio::awaitable<bool> McpHandler::StreamEvents(
+    Request& request, beast::tcp_stream& client,
+    const std::optional<policies::SessionClaims>& session,
+    const AnswerShape& shape, OpenExchange exchange, runtime::Lease lease,
+    Accounting& accounting) {
+  const bool keep_alive = request.keep_alive();
+  // Answers to POSTs can be resumed within their session; a GET stream
+  // (server-to-client messages) or a listen stream ends with its client's
+  // connection, or when the gateway ends it with a reconnection hint.
+  const bool open_ended = !shape.post || shape.listen;
+  const std::string owner =
+      !open_ended && session ? session->nonce : std::string();
+  const auto revision = EffectiveProtocolVersion(
+      FindHeader(request, kProtocolVersionHeader),
+      session ? std::string_view(session->protocol_version)
+              : std::string_view());
+  auto stream = open_ended
+                    ? streams_->CreateOpenEnded(
+                          lease.instance_id(),
+                          revision >= kFirstRevisionWithRetry
+                              ? kReconnectHint
+                              : std::chrono::milliseconds(0))
+                    : streams_->Create(owner);
+  // 2025-11-25: an event with an id and no data first, so that a client
+  // whose connection breaks before the answer can still resume.
+  if (!owner.empty() &&
+      session->protocol_version >= kFirstRevisionWithRetry) {
+    stream->Append("", "");
+  }
+  http::response_header<> out_head = exchange.parser->get().base();
+  RelayLimits limits = options_.limits;
+  if (shape.listen) limits.backend_idle_timeout = kListenIdleTimeout;
+  auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(lease),
+                                       stream, connections_, limits);
+  job->awaited_id = shape.awaited_id;
+  asio::co_spawn(co_await asio::this_coro::executor,
+                 PumpInstanceEvents(job), asio::detached);
+  const bool delivered = co_await WriteEventStream(
+      client, std::move(out_head), request.version(), keep_alive, *stream, 1,
+      options_.limits, &accounting.bytes_out);
+  // Nobody reads the rest of a stream that cannot be resumed: one whose
+  // client left, or one the gateway ended (shutdown) while its instance
+  // still had it open. (A pump that is done already is left as it is.)
+  if (stream->session().empty()) AbandonPump(*job);
+  // Delivered whole: nothing left to resume.
+  if (delivered && !owner.empty()) streams_->Remove(stream->id());
+  accounting.backend_seconds = Seconds(job->backend_time);
+  accounting.outcome = !delivered            ? outcome::kClientGone
+                       : job->backend_failed ? outcome::kBackendError
+                                             : outcome::kOk;
+  Account(accounting, metrics_);
+  co_return delivered && keep_alive && request.version() >= 11;
+}
+
+void McpHandler::RelayThrough(
+    const Request& request, OpenExchange exchange, runtime::Lease lease,
+    Slot slot, const AnswerShape& shape, Accounting accounting,
+    std::chrono::steady_clock::time_point backend_start,
+    ConnectionTail& tail) {
   // The connection relays the rest once this handler's frames are gone
   // (an open stream then holds only what the relay needs); the concurrency
   // slot and the lease stay taken until it ends.
@@ -491,9 +525,8 @@ asio::awaitable<bool> McpHandler::Forward(
     Account(accounting, metrics);
   };
   tail = DeferRelay(std::make_shared<DeferredRelay>(
-      std::move(exchange), std::move(*lease), connections_, options_.limits,
-      keep_alive, std::move(awaited_id), std::move(finished)));
-  co_return keep_alive;
+      std::move(exchange), std::move(lease), connections_, options_.limits,
+      request.keep_alive(), shape.awaited_id, std::move(finished)));
 }
 
 asio::awaitable<bool> McpHandler::AnswerInitialize(

@@ -92,6 +92,36 @@ class McpHandler final : public RequestHandler {
       const std::optional<policies::SessionClaims>& session,
       const JsonRpcBody& body, Accounting& accounting, ConnectionTail& tail);
 
+  // What Forward does, step by step: the claims of a session an initialize
+  // opens; the request sent within the instance's own session (initialized
+  // again when the instance forgot it); the kind of answer expected; then
+  // the answer, as an event stream the gateway holds (StreamEvents) or
+  // relayed as it comes by the connection (RelayThrough, into `tail`).
+  policies::SessionClaims NewSessionClaims(const policies::Target& target,
+                                           const nlohmann::json& initialize);
+  asio::awaitable<OpenExchange> SendWithinSession(
+      Request& backend_request,
+      const std::optional<policies::SessionClaims>& session,
+      const std::string& backend_session, runtime::Lease& lease);
+  struct AnswerShape {
+    bool post = false;
+    bool listen = false;  // 2026-07-28's subscriptions/listen
+    // The id of the request whose answer the client waits for, if any.
+    std::optional<nlohmann::json> awaited_id;
+  };
+  static AnswerShape ShapeOfAnswer(const Request& request,
+                                   const JsonRpcBody& body);
+  asio::awaitable<bool> StreamEvents(
+      Request& request, beast::tcp_stream& client,
+      const std::optional<policies::SessionClaims>& session,
+      const AnswerShape& shape, OpenExchange exchange, runtime::Lease lease,
+      Accounting& accounting);
+  void RelayThrough(const Request& request, OpenExchange exchange,
+                    runtime::Lease lease, Slot slot, const AnswerShape& shape,
+                    Accounting accounting,
+                    std::chrono::steady_clock::time_point backend_start,
+                    ConnectionTail& tail);
+
   // The answer to an initialize, read whole: its Mcp-Session-Id only when
   // the instance answered with a result (not with a JSON-RPC error).
   asio::awaitable<bool> AnswerInitialize(
