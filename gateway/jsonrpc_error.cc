@@ -1,5 +1,8 @@
 #include "gateway/jsonrpc_error.h"
 
+#include "policies/target.h"
+#include "policies/text.h"
+
 namespace mcpgw::gateway {
 
 nlohmann::json RequestIdOf(std::string_view body) {
@@ -57,6 +60,19 @@ Response MakeErrorResponse(const ErrorReply& reply, const nlohmann::json& id,
   response.keep_alive(keep_alive);
   response.prepare_payload();
   return response;
+}
+
+std::string BackendStoppedBody(const nlohmann::json& id,
+                               std::string_view failure) {
+  return JsonRpcErrorBody(
+      id, policies::rpc_code::kBackendFailed,
+      text::Cat("the MCP server behind the gateway stopped before it "
+                "answered (", failure, "); retry the request"));
+}
+
+std::string BackendFailureMessage(const beast::error_code& error) {
+  return text::Cat("the MCP server behind the gateway did not answer: ",
+                   error.message(), "; retry the request");
 }
 
 }  // namespace mcpgw::gateway

@@ -24,6 +24,16 @@ std::string JsonRpcErrorBody(const nlohmann::json& id, int code,
                              std::string_view message,
                              const nlohmann::json& data = nullptr);
 
+// The message of the error a client gets when its instance could not be
+// reached or did not answer.
+std::string BackendFailureMessage(const beast::error_code& error);
+
+// The error event a client gets for a request whose answer will never come:
+// its instance stopped, or the connection to it broke, mid-answer
+// (`failure` says how).
+std::string BackendStoppedBody(const nlohmann::json& id,
+                               std::string_view failure);
+
 struct ErrorReply {
   http::status status;
   int rpc_code;

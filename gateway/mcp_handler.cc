@@ -524,9 +524,15 @@ void McpHandler::RelayThrough(
                                               : outcome::kOk;
     Account(accounting, metrics);
   };
+  CutStreamEnding ending;
+  if (shape.awaited_id) {
+    ending = [id = *shape.awaited_id](std::string_view failure) {
+      return BackendStoppedBody(id, failure);
+    };
+  }
   tail = DeferRelay(std::make_shared<DeferredRelay>(
       std::move(exchange), std::move(lease), connections_, options_.limits,
-      request.keep_alive(), shape.awaited_id, std::move(finished)));
+      request.keep_alive(), std::move(ending), std::move(finished)));
 }
 
 asio::awaitable<bool> McpHandler::AnswerInitialize(

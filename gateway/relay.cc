@@ -15,10 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/jsonrpc_error.h"
 #include "gateway/sse.h"
-#include "policies/target.h"
-#include "policies/text.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -95,7 +92,7 @@ asio::awaitable<bool> RunDeferredRelay(std::shared_ptr<DeferredRelay> relay,
   RelayStats stats;
   const bool reusable = co_await RelayAnswer(
       relay->exchange, client, relay->client_keep_alive, relay->lease,
-      *relay->connections, relay->limits, stats, relay->awaited_id);
+      *relay->connections, relay->limits, stats, relay->ending);
   if (relay->finished) relay->finished(stats);
   co_return reusable;
 }
@@ -108,11 +105,6 @@ ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
   };
 }
 
-std::string BackendFailureMessage(const beast::error_code& error) {
-  return text::Cat("the MCP server behind the gateway did not answer: ",
-                   error.message(), "; retry the request");
-}
-
 asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   beast::tcp_stream& client,
                                   bool client_keep_alive,
@@ -120,7 +112,7 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   BackendConnections& connections,
                                   const RelayLimits& limits,
                                   RelayStats& stats,
-                                  std::optional<nlohmann::json> awaited_id) {
+                                  const CutStreamEnding& ending) {
   auto& parser = *exchange.parser;
   auto& connection = *exchange.connection;
   auto& response = parser.get();
@@ -199,16 +191,11 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                      read_ec.message());
         backend_ok = false;
         lease.CountError();
-        if (event_stream && awaited_id && between_events()) {
-          // The answer will never come: say so, as the request's JSON-RPC
-          // error, and end the stream properly.
-          std::string event = FormatSseEvent(
-              "", "message",
-              JsonRpcErrorBody(*awaited_id, policies::rpc_code::kBackendFailed,
-                               text::Cat("the MCP server behind the gateway "
-                                         "stopped before it answered (",
-                                         read_ec.message(),
-                                         "); retry the request")));
+        if (event_stream && ending && between_events()) {
+          // The answer will never come: end the stream properly, with what
+          // the MCP layer has to say about it.
+          std::string event =
+              FormatSseEvent("", "message", ending(read_ec.message()));
           response.body().data = event.data();
           response.body().size = event.size();
           response.body().more = false;

@@ -29,14 +29,18 @@ struct RelayStats {
   std::chrono::steady_clock::duration backend_time{};
 };
 
+// The data of the last event an event-stream answer ends with when the
+// instance stops mid-answer between two events (`failure` says how), so
+// that the stream ends cleanly instead of with a cut. The MCP layer writes
+// it (the JSON-RPC error of the request still waiting); the relay knows
+// only bytes. Empty function: the stream is just cut.
+using CutStreamEnding = std::function<std::string(std::string_view failure)>;
+
 // `exchange` has its head read, and its headers already cleaned for the
 // client. The client's socket is watched meanwhile: a client that closes
 // ends the relay at once (the instance connection is closed, not pooled),
-// even while the instance is silent. Returns whether the client connection may carry another request.
-// `awaited_id`: the request an event-stream answer answers. When the
-// instance dies before that answer came, and the stream stands between two
-// events, the client gets a JSON-RPC error event for it and a stream that
-// ends cleanly, instead of a cut.
+// even while the instance is silent. Returns whether the client connection
+// may carry another request.
 asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   beast::tcp_stream& client,
                                   bool client_keep_alive,
@@ -44,7 +48,7 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                                   BackendConnections& connections,
                                   const RelayLimits& limits,
                                   RelayStats& stats,
-                                  std::optional<nlohmann::json> awaited_id = {});
+                                  const CutStreamEnding& ending = {});
 
 // An answer whose relay the handler that opened it leaves to the client
 // connection (a ConnectionTail): what the relay needs, nothing more.
@@ -52,14 +56,14 @@ struct DeferredRelay {
   DeferredRelay(OpenExchange exchange, runtime::Lease lease,
                 std::shared_ptr<BackendConnections> connections,
                 RelayLimits limits, bool client_keep_alive,
-                std::optional<nlohmann::json> awaited_id,
+                CutStreamEnding ending,
                 std::function<void(const RelayStats&)> finished)
       : exchange(std::move(exchange)),
         lease(std::move(lease)),
         connections(std::move(connections)),
         limits(limits),
         client_keep_alive(client_keep_alive),
-        awaited_id(std::move(awaited_id)),
+        ending(std::move(ending)),
         finished(std::move(finished)) {}
 
   OpenExchange exchange;
@@ -67,7 +71,7 @@ struct DeferredRelay {
   std::shared_ptr<BackendConnections> connections;
   RelayLimits limits;
   bool client_keep_alive;
-  std::optional<nlohmann::json> awaited_id;
+  CutStreamEnding ending;
   // Called once the relay ended, for the access log and the metrics.
   std::function<void(const RelayStats&)> finished;
 };
@@ -75,9 +79,5 @@ struct DeferredRelay {
 // RelayAnswer for `relay`, as the connection's tail; the lease goes when
 // the tail is done.
 ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay);
-
-// The JSON-RPC error a client gets when its instance could not be reached
-// or did not answer.
-std::string BackendFailureMessage(const beast::error_code& error);
 
 }  // namespace mcpgw::gateway

@@ -177,13 +177,8 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
     if (job->awaited_id) {
       // The answer will never come: say so on the stream, as a JSON-RPC
       // error for the waiting request, rather than leave the client hanging.
-      job->stream->Append(
-          "message",
-          JsonRpcErrorBody(*job->awaited_id,
-                           policies::rpc_code::kBackendFailed,
-                           text::Cat("the MCP server behind the gateway "
-                                     "stopped before it answered (",
-                                     failure, "); retry the request")));
+      job->stream->Append("message",
+                          BackendStoppedBody(*job->awaited_id, failure));
     }
   }
   exchange.connection.reset();
