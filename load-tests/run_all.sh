@@ -4,6 +4,8 @@
 #
 #   warm_overhead  DBHub direct vs through the gateway (5 s each)
 #   raw_proxy      mcp-responder direct / nginx / gateway (5 s each, concurrency 32)
+#   raw_capacity   raw_proxy.sh --backend static --pin: a backend that never limits,
+#                  JSON and SSE answers, without and with a session (5 s each)
 #   cold_start     50 new DSNs with the warm pool and 50 without; 10 in a container
 #                  (Podman; left out, with a note, when podman is missing)
 #   spawn_storm    200 concurrent first requests for one DSN; 50 for 50 DSNs
@@ -71,12 +73,16 @@ trap cleanup EXIT
 scenario_flags() {
   local smoke=$1 name=$2
   if ((smoke)); then
-    echo "--smoke"
+    case "$name" in
+      raw_capacity) echo "--smoke --backend static" ;;
+      *) echo "--smoke" ;;
+    esac
     return
   fi
   case "$name" in
     warm_overhead) echo "--duration 5 --warmup 1 --rounds 1" ;;
     raw_proxy) echo "--duration 5 --warmup 1 --rounds 1 --concurrency 32" ;;
+    raw_capacity) echo "--backend static --pin --duration 5 --warmup 1 --rounds 1 --concurrency 16" ;;
     cold_start) echo "--dsns 50 --modes pool,bare --pace 1.2 --pace-other 0.1" ;;
     cold_start_docker) echo "--dsns 50 --modes docker --pace-other 0.1" ;;
     spawn_storm) echo "--burst 200 --dsns 50 --max 10" ;;
@@ -85,8 +91,8 @@ scenario_flags() {
   esac
 }
 
-SCENARIOS=(warm_overhead raw_proxy cold_start cold_start_docker spawn_storm churn streams)
-((SMOKE)) && SCENARIOS=(warm_overhead raw_proxy cold_start spawn_storm churn streams)
+SCENARIOS=(warm_overhead raw_proxy raw_capacity cold_start cold_start_docker spawn_storm churn streams)
+((SMOKE)) && SCENARIOS=(warm_overhead raw_proxy raw_capacity cold_start spawn_storm churn streams)
 if ! command -v podman >/dev/null; then
   log "podman is not installed: leaving out the container cold starts"
   SCENARIOS=("${SCENARIOS[@]/cold_start_docker/}")
@@ -99,7 +105,11 @@ declare -A SECONDS_OF
 for name in "${SCENARIOS[@]}"; do
   [[ -n $name ]] || continue
   [[ ,$SKIP, == *,$name,* ]] && { log "skipping $name"; continue; }
-  script=${name%_docker}
+  case "$name" in
+    cold_start_docker) script=cold_start ;;
+    raw_capacity) script=raw_proxy ;;
+    *) script=$name ;;
+  esac
   log "=== $name ==="
   t0=$(date +%s)
   # shellcheck disable=SC2046  # the flags are a list
@@ -134,7 +144,7 @@ export GIT_REV NPROC CPU_MODEL KERNEL MEM_KB
 "$NODE" "$ROOT/load-tests/run_all_markdown.mjs" "$OUT_DIR/results.json" >"$OUT_DIR/summary.md" ||
   FAILED+=(summary)
 if command -v gnuplot >/dev/null; then
-  (cd "$OUT_DIR" && for gp in *.gp; do [[ -e $gp ]] && gnuplot "$gp"; done) || FAILED+=(charts)
+  (cd "$OUT_DIR" && for gp in *.gp; do [[ -e $gp ]] || continue; gnuplot "$gp"; done) || FAILED+=(charts)
   log "charts: $(cd "$OUT_DIR" && ls ./*.png 2>/dev/null | tr '\n' ' ')"
 else
   log "gnuplot is not installed: no charts (apt-get install gnuplot-nox)"

@@ -31,6 +31,13 @@ if (s.raw_proxy) {
     c.rps_ratio_gateway_over_nginx >= 1);
   goal("raw proxy p99 ≤ nginx's", `${f(m.gateway.p99_ms, 2)} vs ${f(m.nginx.p99_ms, 2)} ms`, m.gateway.p99_ms <= m.nginx.p99_ms);
 }
+if (s.raw_capacity) {
+  for (const [v, { comparison: c, summary: m }] of Object.entries(s.raw_capacity.variants)) {
+    goal(`raw capacity (${v}): req/s ≥ nginx's, p99 no worse`,
+      `${f(c.rps_ratio_gateway_over_nginx, 3)} × nginx (${f(m.gateway.rps)} vs ${f(m.nginx.rps)} req/s), ` +
+      `p99 ${f(m.gateway.p99_ms, 2)} vs ${f(m.nginx.p99_ms, 2)} ms`, c.goal_met);
+  }
+}
 if (s.cold_start?.pool) {
   const pl = s.cold_start.pool.latency_ms;
   goal("cold start p50 ≤ 80 ms with the warm pool", `${f(pl.p50)} ms (p99 ${f(pl.p99)} ms)`, pl.p50 <= 80);
@@ -67,6 +74,19 @@ if (s.raw_proxy) {
   p("", `gateway/nginx: requests/s ${f(r.comparison.rps_ratio_gateway_over_nginx, 3)}, p99 ${f(r.comparison.p99_ratio_gateway_over_nginx, 3)}. ` +
     `CPU of the proxy per request (all its processes, warm-up included): nginx ${f(m0(r, "nginx"))} µs, gateway ${f(m0(r, "gateway"))} µs ` +
     `(${f(r.comparison.cpu_ratio_gateway_over_nginx, 2)}×).`, "");
+}
+if (s.raw_capacity) {
+  const r = s.raw_capacity;
+  p(`**raw_capacity** (a static nginx backend that never limits; concurrency ${r.parameters.concurrency}, ` +
+    `${r.parameters.duration_s} s per target and variant; ${r.software.nginx} with ${r.software.nginx_workers} worker(s), ` +
+    `gateway with ${r.software.gateway_threads} I/O thread(s)${r.parameters.pinned ? "; both proxies pinned to CPU 0, backends and client to CPU 1" : ""}):`, "",
+    "| variant | target | req/s | p50 ms | p99 ms | proxy CPU µs/req |", "|---|---|---:|---:|---:|---:|");
+  for (const [v, { summary: m }] of Object.entries(r.variants)) {
+    for (const t of ["direct", "nginx", "gateway"]) {
+      p(`| ${v} | ${t} | ${f(m[t].rps)} | ${f(m[t].p50_ms, 3)} | ${f(m[t].p99_ms, 3)} | ${f(m[t].proxy_cpu_us_per_request)} |`);
+    }
+  }
+  p("");
 }
 const csModes = [];
 for (const src of [s.cold_start, s.cold_start_docker]) {

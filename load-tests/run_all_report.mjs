@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const env = process.env;
 const dir = env.OUT_DIR;
-const names = ["warm_overhead", "raw_proxy", "cold_start", "cold_start_docker", "spawn_storm", "churn", "streams"];
+const names = ["warm_overhead", "raw_proxy", "raw_capacity", "cold_start", "cold_start_docker", "spawn_storm", "churn", "streams"];
 const scenarios = {};
 for (const name of names) {
   const f = `${dir}/${name}.json`;

@@ -158,8 +158,10 @@ export_machine_facts() {
 # load ARGS...: runs "$LOAD" (mcp-load) in the background and waits, so that a
 # signal is handled at once (bash runs traps only after a foreground child has
 # finished); LOAD_PID names it meanwhile, for the scripts' cleanup traps.
+# LOAD_PREFIX: words run before it (e.g. taskset -c 1).
+LOAD_PREFIX=()
 load() {
-  "$LOAD" "$@" &
+  "${LOAD_PREFIX[@]}" "$LOAD" "$@" &
   LOAD_PID=$!
   local rc=0
   wait "$LOAD_PID" || rc=$?

@@ -51,10 +51,16 @@ struct Shared {
 
 // What every worker reads and nobody changes.
 struct Plan {
+  std::uint64_t fixed_id = 0;  // --fixed-id; 0: from Shared::next_id
   RequestBody call;
   RequestBody initialize;
   std::vector<std::string> dsns;  // empty without --dsn
 };
+
+std::uint64_t NextId(const Plan& plan, Shared& shared) {
+  return plan.fixed_id != 0 ? plan.fixed_id
+                            : shared.next_id.fetch_add(1, std::memory_order_relaxed);
+}
 
 struct Worker {
   PhaseStats warmup;
@@ -142,7 +148,7 @@ asio::awaitable<bool> OpenSession(const Options& o, const Plan& plan, HttpConnec
                                   Worker& me, Exchange& failure, Outcome& failed_outcome) {
   req.erase(kSessionHeader);
   req.erase(kProtocolHeader);
-  const std::uint64_t id = shared.next_id.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t id = NextId(plan, shared);
   req.body() = plan.initialize.With(id);
   req.prepare_payload();
   Exchange init = co_await conn.RoundTrip(req, o.timeout);
@@ -242,7 +248,7 @@ asio::awaitable<void> RunWorker(const Options& o, const Window& w, const Plan& p
       }
     }
     for (int attempt = 0; sent_call; ++attempt) {
-      const std::uint64_t id = shared.next_id.fetch_add(1, std::memory_order_relaxed);
+      const std::uint64_t id = NextId(plan, shared);
       req.body() = plan.call.With(id);
       req.prepare_payload();
       x = co_await conn.RoundTrip(req, o.timeout);
@@ -299,6 +305,7 @@ absl::StatusOr<RunResult> RunLoad(const Options& o) {
   }
 
   Plan plan;
+  plan.fixed_id = o.fixed_id;
   plan.call = o.arguments.empty() ? MakeToolCallBody(o.tool, o.sql)
                                   : MakeToolCallBodyWithArguments(o.tool, o.arguments);
   plan.initialize = MakeInitializeBody(o.protocol_version);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include <boost/url/parse.hpp>
@@ -21,7 +22,7 @@ constexpr std::string_view kValueFlags[] = {
     "url",    "header",  "tool", "sql",     "concurrency", "duration", "requests",
     "warmup", "timeout", "rate", "threads", "label",       "output",
     "arguments", "protocol-version", "dsn", "dsns", "dsn-header", "dsn-spread",
-    "retry-status", "retries", "ready-file",
+    "retry-status", "retries", "ready-file", "fixed-id",
 };
 
 // Flags without a value.
@@ -125,6 +126,10 @@ absl::Status Apply(Options& o, std::string_view name, const std::string& v, bool
     o.arguments = j.dump();
   } else if (name == "protocol-version") {
     o.protocol_version = v;
+  } else if (name == "fixed-id") {
+    auto n = ParseInt(name, v, 1, std::numeric_limits<std::int32_t>::max());
+    if (!n.ok()) return n.status();
+    o.fixed_id = static_cast<std::uint64_t>(*n);
   } else if (name == "dsn") {
     o.dsn_template = v;
   } else if (name == "dsns") {
@@ -311,6 +316,8 @@ Usage: mcp-load --url http://127.0.0.1:8080/mcp [flags]
                        and MCP-Protocol-Version on later requests; a 404 to a request with a
                        session id starts a new session
   --protocol-version V protocolVersion sent in initialize (default 2025-06-18)
+  --fixed-id N         every request (initialize too) has JSON-RPC id N, for a backend
+                       that answers one fixed body (default: ids count up from 1)
   --dsn TEMPLATE       send the DSN in --dsn-header; "{i}" becomes the DSN's index
   --dsns N             DSNs 0..N-1 from the template (default 1)
   --dsn-header NAME    header carrying the DSN (default X-DBHub-DSN)

@@ -49,6 +49,9 @@ struct Options {
   // carries (if any) and sends it, with MCP-Protocol-Version, on later requests.
   bool session = false;
   std::string protocol_version = "2025-06-18";
+  // Every request (initialize too) carries this JSON-RPC id, for a backend
+  // that answers one fixed body (a static nginx); 0: ids count up.
+  std::uint64_t fixed_id = 0;
   // Many DSNs per run: `dsn_template` with "{i}" replaced by 0..dsns-1, sent in
   // the `dsn_header` header. Spread: per connection (connection c uses DSN
   // c % dsns) or per request (a global round robin over the DSNs).
