@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/admin_handler.h"
+#include "gateway/blocking_work.h"
 #include "gateway/default_credentials.h"
 #include "gateway/event_loop.h"
 #include "gateway/http_server.h"
@@ -529,6 +530,11 @@ int RunGateway(const Config& config) {
     sessions.SetEndListener(publish);
     if (oauth_sessions != nullptr) oauth_sessions->SetEndListener(publish);
   }
+  // Blocking work of the admin API (tenant registry writes, /proc reads,
+  // engine log fetches: gateway/blocking_work.h), off the I/O threads.
+  // Joined below once the I/O threads have stopped, while the registry,
+  // pool and handlers its work uses are alive.
+  asio::thread_pool blocking(gateway::kBlockingThreads);
   gateway::AdminHandler admin_handler(
       pool, metrics,
       {.admin_token = *admin_token,
@@ -541,7 +547,8 @@ int RunGateway(const Config& config) {
        .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
        .tenants = &tenant_admin,
        .console = console_assets ? &*console_assets : nullptr,
-       .feed = &console_feed});
+       .feed = &console_feed},
+      blocking);
   metrics.SetSessionCount(
       [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // Requests without credentials reach the --default-dsn-file backend.
@@ -644,6 +651,10 @@ int RunGateway(const Config& config) {
   }
   io.run();
   for (auto& worker : workers) worker.join();
+  // Work already handed over finishes (a registry write is not cut half
+  // way); what it posts back to the stopped loop is destroyed, unrun, with
+  // the loop's other pending work.
+  blocking.join();
   if (shutdown_thread.joinable()) shutdown_thread.join();
   std::filesystem::remove(config.state_dir / "listen.json", ignored);
   spdlog::info("stopped");
