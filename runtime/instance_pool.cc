@@ -477,6 +477,14 @@ bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
 }
 
 std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
+  return Collect(/*ask_runtime=*/true);
+}
+
+std::vector<InstanceSnapshot> InstancePool::StateSnapshot() const {
+  return Collect(/*ask_runtime=*/false);
+}
+
+std::vector<InstanceSnapshot> InstancePool::Collect(bool ask_runtime) const {
   std::vector<InstanceSnapshot> out;
   // What the runtime tells of each instance (memory from /proc, a pod's
   // node...) is asked outside the lock: it may read files or ask an API.
@@ -511,7 +519,7 @@ std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
   lock.unlock();
   // `running` is set once, before any snapshot sees it, and lives as long
   // as the PooledInstance held here.
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  for (std::size_t i = 0; ask_runtime && i < out.size(); ++i) {
     if (const auto& running = inspected[i]->running; running != nullptr) {
       out[i].memory_bytes = running->MemoryBytes();
       out[i].details = running->Details();

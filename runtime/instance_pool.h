@@ -73,6 +73,7 @@ class InstancePool final : public InstancePoolApi {
   bool StopAll(std::chrono::milliseconds timeout);
 
   std::vector<InstanceSnapshot> Snapshot() const override;
+  std::vector<InstanceSnapshot> StateSnapshot() const override;
   std::size_t size() const override;
 
   // Called (outside the pool's lock) with an instance id once that instance
@@ -99,6 +100,8 @@ class InstancePool final : public InstancePoolApi {
   int max_instances() const override { return options_.max_instances; }
 
  private:
+  // Snapshot() (ask_runtime) or StateSnapshot().
+  std::vector<InstanceSnapshot> Collect(bool ask_runtime) const;
   class Events;
   class Holder;
 
