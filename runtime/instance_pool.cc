@@ -208,11 +208,31 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   EmitEvents();
   StopOutsideLock(to_stop);
 
-  Start(instance, std::move(request),
-        [this](const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
-          return runtime_.Launch(spec, std::move(events));
-        })
-      .IgnoreError();  // the waiters have heard it through HandleExit
+  auto launch = [this, instance, request = std::move(request)]() mutable {
+    if (options_.launch_on) {
+      // Handed over: the pool may have begun to stop since. No process is
+      // started then; the waiters hear why.
+      bool stopping;
+      {
+        std::lock_guard lock(mutex_);
+        stopping = stopping_;
+      }
+      if (stopping) {
+        HandleExit(instance->id, "the gateway is shutting down");
+        return;
+      }
+    }
+    Start(instance, std::move(request),
+          [this](const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
+            return runtime_.Launch(spec, std::move(events));
+          })
+        .IgnoreError();  // the waiters have heard it through HandleExit
+  };
+  if (options_.launch_on) {
+    options_.launch_on(std::move(launch));
+  } else {
+    launch();
+  }
 }
 
 absl::Status InstancePool::Start(const std::shared_ptr<PooledInstance>& instance,

@@ -1,6 +1,8 @@
 #include "src/gateway_app.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <unistd.h>
@@ -401,9 +403,18 @@ int RunGateway(const Config& config) {
   // before the pool, its clock and the handlers: `pending_work` below.
   gateway::EventLoop io(config.threads);
   runtime::SystemClock clock;
-  runtime::InstancePool pool(*instance_runtime, clock,
-                             {.idle_timeout = config.idle_timeout,
-                              .max_instances = config.max_instances});
+  // New instances are launched (fork and exec, config files written, the
+  // engine's or cluster's API called) on threads of their own, never on the
+  // I/O thread whose request asked for one. Joined below, with the
+  // blocking pool, once the I/O threads have stopped.
+  asio::thread_pool launches(gateway::kBlockingThreads);
+  runtime::InstancePool pool(
+      *instance_runtime, clock,
+      {.idle_timeout = config.idle_timeout,
+       .max_instances = config.max_instances,
+       .launch_on = [&launches](absl::AnyInvocable<void()> launch) {
+         asio::post(launches, std::move(launch));
+       }});
   if (docker_runtime != nullptr) {
     AdoptLeftoverContainers(*docker_runtime, pool, *secret);
   }
@@ -652,8 +663,10 @@ int RunGateway(const Config& config) {
   io.run();
   for (auto& worker : workers) worker.join();
   // Work already handed over finishes (a registry write is not cut half
-  // way); what it posts back to the stopped loop is destroyed, unrun, with
-  // the loop's other pending work.
+  // way; a launch queued after StopAll fails its waiters without starting
+  // anything); what it posts back to the stopped loop is destroyed, unrun,
+  // with the loop's other pending work.
+  launches.join();
   blocking.join();
   if (shutdown_thread.joinable()) shutdown_thread.join();
   std::filesystem::remove(config.state_dir / "listen.json", ignored);
