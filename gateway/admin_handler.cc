@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gateway/admin_route.h"
+#include "gateway/blocking_work.h"
 #include "gateway/console_stream.h"
 #include "gateway/jsonrpc_error.h"
 
@@ -25,13 +26,37 @@ nlohmann::json ErrorJson(std::string_view code, std::string_view message) {
   return {{"error", {{"code", code}, {"message", message}}}};
 }
 
-struct Answer {
+// Whether an endpoint's answer may block: it reads /proc (instance memory),
+// asks an engine or cluster for logs, checks files, or reads and writes the
+// tenant registry (SQLite). Those are answered on the blocking pool.
+bool MayBlock(AdminEndpoint endpoint) {
+  switch (endpoint) {
+    case AdminEndpoint::kReadyz:
+    case AdminEndpoint::kListInstances:
+    case AdminEndpoint::kGetInstance:
+    case AdminEndpoint::kDrainInstance:
+    case AdminEndpoint::kDeleteInstance:
+    case AdminEndpoint::kInstanceLogs:
+    case AdminEndpoint::kTenants:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+struct AdminHandler::Answer {
   http::status status = http::status::ok;
   nlohmann::json body;
   std::vector<std::pair<std::string, std::string>> headers;
   // Set for /metrics: a text body instead of JSON.
   std::optional<std::string> text;
 };
+
+namespace {
+
+using Answer = AdminHandler::Answer;
 
 Answer FromError(const AdminError& error) {
   return Answer{error.status, ErrorJson(error.code, error.message),
@@ -151,6 +176,124 @@ nlohmann::json AdminHandler::InstancesJson(const InstanceFilter& filter) const {
   return list;
 }
 
+AdminHandler::Answer AdminHandler::AnswerCall(const AdminCall& call,
+                                              const Request& request) {
+  Answer answer;
+  switch (call.endpoint) {
+    case AdminEndpoint::kHealthz:
+      answer.body = {{"status", "ok"}};
+      break;
+    case AdminEndpoint::kReadyz: {
+      const absl::Status ready =
+          options_.readiness ? options_.readiness() : absl::OkStatus();
+      if (ready.ok()) {
+        answer.body = {{"status", "ready"}};
+      } else {
+        answer.status = http::status::service_unavailable;
+        answer.body = ErrorJson("not_ready", std::string(ready.message()));
+      }
+      break;
+    }
+    case AdminEndpoint::kMetrics:
+      answer.text = metrics_.Render();
+      break;
+    case AdminEndpoint::kListInstances:
+      answer.body["instances"] = InstancesJson(call.filter);
+      break;
+    case AdminEndpoint::kGetInstance:
+      if (auto snap = pool_.SnapshotOf(call.instance_id)) {
+        answer.body = InstanceToJson(*snap);
+      } else {
+        answer = NotFound(call.instance_id);
+      }
+      break;
+    case AdminEndpoint::kDrainInstance:
+    case AdminEndpoint::kDeleteInstance: {
+      const bool drain = call.endpoint == AdminEndpoint::kDrainInstance;
+      const absl::Status status = drain ? pool_.Drain(call.instance_id)
+                                        : pool_.StopInstance(call.instance_id);
+      if (absl::IsNotFound(status)) {
+        answer = NotFound(call.instance_id);
+        break;
+      }
+      spdlog::info("admin: {} instance {}", drain ? "drain" : "delete",
+                   call.instance_id);
+      // Accepted: the stop itself completes asynchronously.
+      answer.status = http::status::accepted;
+      auto snap = pool_.SnapshotOf(call.instance_id);
+      answer.body = snap ? InstanceToJson(*snap)
+                         : nlohmann::json{{"id", call.instance_id},
+                                          {"state", "stopped"}};
+      break;
+    }
+    case AdminEndpoint::kInstanceLogs:
+      if (auto output = pool_.RecentOutput(call.instance_id)) {
+        answer.body = {{"id", call.instance_id}, {"output", *output}};
+      } else {
+        answer = NotFound(call.instance_id);
+      }
+      break;
+    case AdminEndpoint::kSessions:
+      answer.body = options_.sessions ? options_.sessions()
+                                      : nlohmann::json::object();
+      break;
+    case AdminEndpoint::kConfig:
+      answer.body = options_.config;
+      break;
+    case AdminEndpoint::kScaling:
+      answer.body =
+          ScalingToJson(pool_.Stats(), options_.target_utilisation);
+      break;
+    case AdminEndpoint::kTenants:
+      if (options_.tenants == nullptr) {
+        answer = Answer{http::status::not_found,
+                        ErrorJson("not_found", "tenants are not enabled"),
+                        {}, std::nullopt};
+      } else {
+        auto result = options_.tenants->Handle(request.method(), call.path,
+                                               request.body());
+        answer = Answer{result.status, std::move(result.body),
+                        std::move(result.headers), std::nullopt};
+      }
+      break;
+    case AdminEndpoint::kConsoleAsset:  // here only without the files
+      answer = Answer{http::status::not_found,
+                      ErrorJson("not_found",
+                                "the console is not installed (build it "
+                                "with deploy/setup.sh install, or pass "
+                                "--console-dir)"),
+                      {}, std::nullopt};
+      break;
+    case AdminEndpoint::kConsoleFeed:  // here only when it is full or off
+      if (options_.feed == nullptr) {
+        answer = Answer{http::status::not_found,
+                        ErrorJson("not_found", "the console feed is off"),
+                        {}, std::nullopt};
+      } else {
+        answer = Answer{http::status::service_unavailable,
+                        ErrorJson("too_many_feeds",
+                                  "every console feed slot is taken ("
+                                  "at most " +
+                                      std::to_string(ConsoleFeed::kMaxClients) +
+                                      " at once); close a console and retry"),
+                        {{"Retry-After", "5"}}, std::nullopt};
+      }
+      break;
+    case AdminEndpoint::kWarmPool:
+      if (options_.warm_pool) {
+        answer.body = WarmPoolToJson(options_.warm_pool());
+      } else {
+        answer.body = {{"state", "off"}, {"size", 0}};
+      }
+      break;
+  }
+  return answer;
+}
+
+asio::awaitable<nlohmann::json> AdminHandler::AllInstancesJsonOffIo() {
+  co_return co_await RunBlocking(blocking_, [this] { return InstancesJson({}); });
+}
+
 asio::awaitable<bool> AdminHandler::Handle(Request request,
                                            beast::tcp_stream& stream,
                                            ConnectionTail& tail) {
@@ -179,7 +322,7 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
       if (auto client = options_.feed->TryOpenClient()) {
         ConsoleSources sources{
             .feed = options_.feed,
-            .instances = [this] { return InstancesJson({}); },
+            .instances = [this] { return AllInstancesJsonOffIo(); },
             .warm_pool = [this] {
               return options_.warm_pool ? WarmPoolToJson(options_.warm_pool())
                                         : nlohmann::json{{"state", "off"},
@@ -200,116 +343,12 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
   Answer answer;
   if (auto* error = std::get_if<AdminError>(&route)) {
     answer = FromError(*error);
+  } else if (const auto& call = std::get<AdminCall>(route);
+             MayBlock(call.endpoint)) {
+    answer = co_await RunBlocking(
+        blocking_, [this, &call, &request] { return AnswerCall(call, request); });
   } else {
-    const auto& call = std::get<AdminCall>(route);
-    switch (call.endpoint) {
-      case AdminEndpoint::kHealthz:
-        answer.body = {{"status", "ok"}};
-        break;
-      case AdminEndpoint::kReadyz: {
-        const absl::Status ready =
-            options_.readiness ? options_.readiness() : absl::OkStatus();
-        if (ready.ok()) {
-          answer.body = {{"status", "ready"}};
-        } else {
-          answer.status = http::status::service_unavailable;
-          answer.body = ErrorJson("not_ready", std::string(ready.message()));
-        }
-        break;
-      }
-      case AdminEndpoint::kMetrics:
-        answer.text = metrics_.Render();
-        break;
-      case AdminEndpoint::kListInstances:
-        answer.body["instances"] = InstancesJson(call.filter);
-        break;
-      case AdminEndpoint::kGetInstance:
-        if (auto snap = pool_.SnapshotOf(call.instance_id)) {
-          answer.body = InstanceToJson(*snap);
-        } else {
-          answer = NotFound(call.instance_id);
-        }
-        break;
-      case AdminEndpoint::kDrainInstance:
-      case AdminEndpoint::kDeleteInstance: {
-        const bool drain = call.endpoint == AdminEndpoint::kDrainInstance;
-        const absl::Status status = drain ? pool_.Drain(call.instance_id)
-                                          : pool_.StopInstance(call.instance_id);
-        if (absl::IsNotFound(status)) {
-          answer = NotFound(call.instance_id);
-          break;
-        }
-        spdlog::info("admin: {} instance {}", drain ? "drain" : "delete",
-                     call.instance_id);
-        // Accepted: the stop itself completes asynchronously.
-        answer.status = http::status::accepted;
-        auto snap = pool_.SnapshotOf(call.instance_id);
-        answer.body = snap ? InstanceToJson(*snap)
-                           : nlohmann::json{{"id", call.instance_id},
-                                            {"state", "stopped"}};
-        break;
-      }
-      case AdminEndpoint::kInstanceLogs:
-        if (auto output = pool_.RecentOutput(call.instance_id)) {
-          answer.body = {{"id", call.instance_id}, {"output", *output}};
-        } else {
-          answer = NotFound(call.instance_id);
-        }
-        break;
-      case AdminEndpoint::kSessions:
-        answer.body = options_.sessions ? options_.sessions()
-                                        : nlohmann::json::object();
-        break;
-      case AdminEndpoint::kConfig:
-        answer.body = options_.config;
-        break;
-      case AdminEndpoint::kScaling:
-        answer.body =
-            ScalingToJson(pool_.Stats(), options_.target_utilisation);
-        break;
-      case AdminEndpoint::kTenants:
-        if (options_.tenants == nullptr) {
-          answer = Answer{http::status::not_found,
-                          ErrorJson("not_found", "tenants are not enabled"),
-                          {}, std::nullopt};
-        } else {
-          auto result = options_.tenants->Handle(request.method(), call.path,
-                                                 request.body());
-          answer = Answer{result.status, std::move(result.body),
-                          std::move(result.headers), std::nullopt};
-        }
-        break;
-      case AdminEndpoint::kConsoleAsset:  // here only without the files
-        answer = Answer{http::status::not_found,
-                        ErrorJson("not_found",
-                                  "the console is not installed (build it "
-                                  "with deploy/setup.sh install, or pass "
-                                  "--console-dir)"),
-                        {}, std::nullopt};
-        break;
-      case AdminEndpoint::kConsoleFeed:  // here only when it is full or off
-        if (options_.feed == nullptr) {
-          answer = Answer{http::status::not_found,
-                          ErrorJson("not_found", "the console feed is off"),
-                          {}, std::nullopt};
-        } else {
-          answer = Answer{http::status::service_unavailable,
-                          ErrorJson("too_many_feeds",
-                                    "every console feed slot is taken ("
-                                    "at most " +
-                                        std::to_string(ConsoleFeed::kMaxClients) +
-                                        " at once); close a console and retry"),
-                          {{"Retry-After", "5"}}, std::nullopt};
-        }
-        break;
-      case AdminEndpoint::kWarmPool:
-        if (options_.warm_pool) {
-          answer.body = WarmPoolToJson(options_.warm_pool());
-        } else {
-          answer.body = {{"state", "off"}, {"size", 0}};
-        }
-        break;
-    }
+    answer = AnswerCall(call, request);
   }
 
   Response response;

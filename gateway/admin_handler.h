@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
@@ -48,21 +50,34 @@ struct AdminOptions {
   ConsoleFeed* feed = nullptr;
 };
 
+// Endpoints whose answer may block (the tenant registry's SQLite, /proc,
+// an engine's log API, file checks) are answered on `blocking`
+// (gateway/blocking_work.h), never on the I/O threads.
 class AdminHandler final : public RequestHandler {
  public:
   AdminHandler(runtime::InstancePoolApi& pool, GatewayMetrics& metrics,
-               AdminOptions options)
-      : pool_(pool), metrics_(metrics), options_(std::move(options)) {}
+               AdminOptions options, asio::thread_pool& blocking)
+      : pool_(pool),
+        metrics_(metrics),
+        options_(std::move(options)),
+        blocking_(blocking) {}
   asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
                                ConnectionTail& tail) override;
 
+  struct Answer;  // what an endpoint answers (admin_handler.cc)
+
  private:
+  // The answer to one routed call (any thread).
+  Answer AnswerCall(const AdminCall& call, const Request& request);
   // The admin API's instance list, with tenants, filtered.
   nlohmann::json InstancesJson(const InstanceFilter& filter) const;
+  // InstancesJson({}) made on the blocking pool (for the console's feed).
+  asio::awaitable<nlohmann::json> AllInstancesJsonOffIo();
 
   runtime::InstancePoolApi& pool_;
   GatewayMetrics& metrics_;
   const AdminOptions options_;
+  asio::thread_pool& blocking_;
 };
 
 }  // namespace mcpgw::gateway

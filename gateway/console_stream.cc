@@ -109,7 +109,7 @@ asio::awaitable<bool> WriteConsoleFeed(beast::tcp_stream& client,
     for (auto& event : events.events) add("pool_event", std::move(event));
     cursor = events.next;
     // Instances after every event (a new one shows at once) and every tick.
-    const nlohmann::json instances = sources.instances();
+    const nlohmann::json instances = co_await sources.instances();
     for (auto& frame : InstanceChanges(instances_sent, instances)) {
       frames += SseFrame(frame);
     }

@@ -21,7 +21,9 @@ namespace mcpgw::gateway {
 
 struct ConsoleSources {
   ConsoleFeed* feed = nullptr;
-  std::function<nlohmann::json()> instances;  // the admin API's list
+  // The admin API's list. Awaited: it reads /proc, so it is made off the
+  // I/O threads (gateway/blocking_work.h).
+  std::function<asio::awaitable<nlohmann::json>()> instances;
   std::function<nlohmann::json()> warm_pool;
   std::function<nlohmann::json()> sessions;
   std::function<LatencyTotals()> latency;

@@ -230,7 +230,9 @@ std::optional<ErrorReply> RequestGuard::CheckTenantInstances(
   }
   if (!target.tenant->options.max_instances) return std::nullopt;
   int live = 0;
-  for (const auto& instance : pool_.Snapshot()) {
+  // The pool's state only: this is the request path, where the runtime's
+  // facts (/proc reads) would block an I/O thread.
+  for (const auto& instance : pool_.StateSnapshot()) {
     if (instance.state == runtime::InstanceState::kStopping) continue;
     // Its current instance is always reachable.
     if (instance.key_prefix == prefix) return std::nullopt;

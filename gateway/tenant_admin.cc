@@ -90,7 +90,7 @@ int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
     drained_prefixes_[prefix] = {std::string(tenant), revision};
   }
   int drained = 0;
-  for (const auto& instance : pool_.Snapshot()) {
+  for (const auto& instance : pool_.StateSnapshot()) {
     if (instance.key_prefix == prefix && !instance.draining &&
         pool_.Drain(instance.id).ok()) {
       ++drained;

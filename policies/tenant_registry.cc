@@ -309,8 +309,8 @@ absl::StatusOr<std::unique_ptr<TenantRegistry>> TenantRegistry::Open(
   }
   if (auto status = registry->Migrate(); !status.ok()) return status;
   {
-    std::unique_lock lock(registry->mutex_);
-    if (auto status = registry->ReloadLocked(); !status.ok()) return status;
+    std::lock_guard lock(registry->write_mutex_);
+    if (auto status = registry->ReloadAllLocked(); !status.ok()) return status;
   }
   if (auto resealed = registry->Reseal(); !resealed.ok()) {
     return resealed.status();
@@ -354,11 +354,18 @@ absl::Status TenantRegistry::Migrate() {
   return absl::OkStatus();
 }
 
-absl::Status TenantRegistry::ReloadLocked() {
-  std::map<std::string, TenantRecord, std::less<>> tenants;
-  std::unordered_map<std::string, std::string> hashes;
+absl::Status TenantRegistry::ReadTenants(const std::string* only,
+                                         TenantMap& tenants,
+                                         HashMap& hashes) const {
+  // The same queries for one tenant or all, so that a write's refresh and a
+  // full reload cannot disagree.
+  const std::string where_id = only != nullptr ? " WHERE id = ?" : "";
+  const std::string where_tenant = only != nullptr ? " WHERE tenant_id = ?" : "";
   Statement select_tenants(
-      db_, "SELECT id, options, revision, created_at, updated_at FROM tenants");
+      db_, text::Cat("SELECT id, options, revision, created_at, updated_at "
+                     "FROM tenants",
+                     where_id));
+  if (only != nullptr) select_tenants.Bind(*only);
   int rc;
   while ((rc = select_tenants.Step()) == SQLITE_ROW) {
     TenantRecord tenant;
@@ -379,7 +386,9 @@ absl::Status TenantRegistry::ReloadLocked() {
     return absl::InternalError(text::Cat("tenant registry: ", sqlite3_errmsg(db_)));
   }
   Statement select_sources(
-      db_, "SELECT tenant_id, id, dsn_sealed, key_id FROM sources ORDER BY tenant_id, id");
+      db_, text::Cat("SELECT tenant_id, id, dsn_sealed, key_id FROM sources",
+                     where_tenant, " ORDER BY tenant_id, id"));
+  if (only != nullptr) select_sources.Bind(*only);
   while ((rc = select_sources.Step()) == SQLITE_ROW) {
     const std::string tenant_id = select_sources.Text(0);
     const std::string source_id = select_sources.Text(1);
@@ -403,8 +412,10 @@ absl::Status TenantRegistry::ReloadLocked() {
   }
   Statement select_tokens(
       db_,
-      "SELECT id, tenant_id, hash, label, created_at, revoked_at FROM tokens "
-      "ORDER BY created_at, id");
+      text::Cat("SELECT id, tenant_id, hash, label, created_at, revoked_at "
+                "FROM tokens",
+                where_tenant, " ORDER BY created_at, id"));
+  if (only != nullptr) select_tokens.Bind(*only);
   while ((rc = select_tokens.Step()) == SQLITE_ROW) {
     TokenInfo token{select_tokens.Text(0), select_tokens.Text(3),
                     select_tokens.Text(4), std::nullopt};
@@ -417,9 +428,60 @@ absl::Status TenantRegistry::ReloadLocked() {
     auto it = tenants.find(tenant_id);
     if (it != tenants.end()) it->second.tokens.push_back(std::move(token));
   }
+  return absl::OkStatus();
+}
+
+absl::Status TenantRegistry::ReloadAllLocked() {
+  TenantMap tenants;
+  HashMap hashes;
+  if (auto status = ReadTenants(nullptr, tenants, hashes); !status.ok()) {
+    return status;
+  }
+  std::unique_lock lock(mutex_);
   tenants_ = std::move(tenants);
   token_hash_to_tenant_ = std::move(hashes);
   return absl::OkStatus();
+}
+
+absl::StatusOr<TenantRecord> TenantRegistry::RefreshTenantLocked(
+    std::string_view id) {
+  const std::string key(id);
+  TenantMap read;
+  HashMap hashes;
+  // Read (and decrypt) before taking the readers' lock: readers wait only
+  // for the swap below.
+  if (auto status = ReadTenants(&key, read, hashes); !status.ok()) {
+    return status;
+  }
+  auto found = read.find(key);
+  std::optional<TenantRecord> result;
+  if (found != read.end()) result = found->second;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto it = token_hash_to_tenant_.begin();
+         it != token_hash_to_tenant_.end();) {
+      it = it->second == key ? token_hash_to_tenant_.erase(it) : std::next(it);
+    }
+    if (found != read.end()) {
+      tenants_.insert_or_assign(key, std::move(found->second));
+      token_hash_to_tenant_.merge(hashes);
+    } else {
+      tenants_.erase(key);
+    }
+  }
+  if (!result) return absl::NotFoundError(text::Cat("no tenant ", id));
+  return *std::move(result);
+}
+
+std::unique_lock<std::mutex> TenantRegistry::LockForWrite() {
+  std::unique_lock lock(write_mutex_);
+  if (write_hook_) write_hook_();
+  return lock;
+}
+
+void TenantRegistry::SetWriteHookForTesting(std::function<void()> hook) {
+  std::lock_guard lock(write_mutex_);
+  write_hook_ = std::move(hook);
 }
 
 std::optional<TenantView> TenantRegistry::FindByToken(
@@ -456,16 +518,6 @@ std::optional<TenantRecord> TenantRegistry::Get(std::string_view id) const {
   return it->second;
 }
 
-absl::StatusOr<TenantRecord> TenantRegistry::GetAfterWriteLocked(
-    std::string_view id) {
-  if (auto status = ReloadLocked(); !status.ok()) return status;
-  auto it = tenants_.find(id);
-  if (it == tenants_.end()) {
-    return absl::NotFoundError(text::Cat("no tenant ", id));
-  }
-  return it->second;
-}
-
 absl::Status TenantRegistry::BumpRevisionLocked(std::string_view id) {
   Statement bump(db_,
                  "UPDATE tenants SET revision = revision + 1, updated_at = ? "
@@ -476,7 +528,7 @@ absl::Status TenantRegistry::BumpRevisionLocked(std::string_view id) {
 absl::StatusOr<TenantRecord> TenantRegistry::Create(std::string_view id,
                                                     TenantOptions options) {
   if (auto status = ValidTenantId(id); !status.ok()) return status;
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   if (tenants_.count(id) > 0) {
     return absl::AlreadyExistsError(text::Cat("tenant ", id, " exists"));
   }
@@ -490,12 +542,12 @@ absl::StatusOr<TenantRecord> TenantRegistry::Create(std::string_view id,
       !status.ok()) {
     return status;
   }
-  return GetAfterWriteLocked(id);
+  return RefreshTenantLocked(id);
 }
 
 absl::StatusOr<TenantRecord> TenantRegistry::UpdateOptions(
     std::string_view id, TenantOptions options) {
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   if (tenants_.count(id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", id));
   }
@@ -507,22 +559,23 @@ absl::StatusOr<TenantRecord> TenantRegistry::UpdateOptions(
       !status.ok()) {
     return status;
   }
-  return GetAfterWriteLocked(id);
+  return RefreshTenantLocked(id);
 }
 
 absl::Status TenantRegistry::Delete(std::string_view id) {
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   if (tenants_.count(id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", id));
   }
   Statement remove(db_, "DELETE FROM tenants WHERE id = ?");
   if (auto status = remove.Bind(id).Run(); !status.ok()) return status;
-  return ReloadLocked();
+  auto gone = RefreshTenantLocked(id);
+  return absl::IsNotFound(gone.status()) ? absl::OkStatus() : gone.status();
 }
 
 absl::StatusOr<TenantRecord> TenantRegistry::PutSource(
     std::string_view tenant_id, std::string_view source_id, const Dsn& dsn) {
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   auto it = tenants_.find(tenant_id);
   if (it == tenants_.end()) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
@@ -550,12 +603,12 @@ absl::StatusOr<TenantRecord> TenantRegistry::PutSource(
   }
   if (auto status = BumpRevisionLocked(tenant_id); !status.ok()) return status;
   if (auto status = tx.Commit(); !status.ok()) return status;
-  return GetAfterWriteLocked(tenant_id);
+  return RefreshTenantLocked(tenant_id);
 }
 
 absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
     std::string_view tenant_id, std::string_view source_id) {
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   auto it = tenants_.find(tenant_id);
   if (it == tenants_.end()) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
@@ -575,13 +628,13 @@ absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
   }
   if (auto status = BumpRevisionLocked(tenant_id); !status.ok()) return status;
   if (auto status = tx.Commit(); !status.ok()) return status;
-  return GetAfterWriteLocked(tenant_id);
+  return RefreshTenantLocked(tenant_id);
 }
 
 absl::StatusOr<IssuedToken> TenantRegistry::IssueToken(
     std::string_view tenant_id, std::string_view label) {
   IssuedToken issued{RandomHex(6), text::Cat(kTokenPrefix, RandomHex(kTokenBytes))};
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   if (tenants_.count(tenant_id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
@@ -595,7 +648,9 @@ absl::StatusOr<IssuedToken> TenantRegistry::IssueToken(
       !status.ok()) {
     return status;
   }
-  if (auto status = ReloadLocked(); !status.ok()) return status;
+  if (auto refreshed = RefreshTenantLocked(tenant_id); !refreshed.ok()) {
+    return refreshed.status();
+  }
   return issued;
 }
 
@@ -608,7 +663,7 @@ absl::Status TenantRegistry::AddTokenHash(std::string_view tenant_id,
     return absl::InvalidArgumentError(
         "a token hash is the SHA-256 of the token in 64 hex digits");
   }
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   if (tenants_.count(tenant_id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
@@ -624,12 +679,12 @@ absl::Status TenantRegistry::AddTokenHash(std::string_view tenant_id,
       !status.ok()) {
     return status;
   }
-  return ReloadLocked();
+  return RefreshTenantLocked(tenant_id).status();
 }
 
 absl::Status TenantRegistry::RevokeToken(std::string_view tenant_id,
                                          std::string_view token_id) {
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   Statement revoke(db_,
                    "UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND "
                    "id = ? AND revoked_at IS NULL");
@@ -641,11 +696,11 @@ absl::Status TenantRegistry::RevokeToken(std::string_view tenant_id,
     return absl::NotFoundError(text::Cat("tenant ", tenant_id,
                                          " has no active token ", token_id));
   }
-  return ReloadLocked();
+  return RefreshTenantLocked(tenant_id).status();
 }
 
 absl::StatusOr<int> TenantRegistry::Reseal() {
-  std::unique_lock lock(mutex_);
+  auto write = LockForWrite();
   struct Row {
     std::string tenant_id, source_id, sealed, key_id;
   };
@@ -684,7 +739,8 @@ absl::StatusOr<int> TenantRegistry::Reseal() {
   if (auto status = tx.Commit(); !status.ok()) return status;
   // The old ciphertexts may linger in the WAL until a checkpoint.
   Exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)").IgnoreError();
-  if (auto status = ReloadLocked(); !status.ok()) return status;
+  // The in-memory copy holds the plaintexts, which a re-seal leaves as
+  // they were: nothing to reload.
   return static_cast<int>(stale.size());
 }
 

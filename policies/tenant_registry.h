@@ -5,10 +5,19 @@
 // directory. The one part of policies/ with I/O. Every write goes to the
 // database first, then to an in-memory copy that the request path reads.
 // Thread-safe.
+//
+// Writes are serialized by a lock of their own, held through the database
+// work; the in-memory copy's lock is taken (exclusively) only to swap in
+// the one tenant a write changed. So a slow disk delays other writes, never
+// the readers (token look-ups on the MCP path, the admin API's lists).
+// Writes still block their caller: the gateway runs them off its I/O
+// threads (gateway/blocking_work.h).
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -98,19 +107,47 @@ class TenantRegistry final : public TenantDirectory {
   absl::StatusOr<int> Reseal();
   int schema_version() const;
 
+  // Tests only (fault injection): runs at the start of every write, with
+  // the write lock held, before the database is touched; it may block, as
+  // a slow disk would. Null: none.
+  void SetWriteHookForTesting(std::function<void()> hook);
+
  private:
+  using TenantMap = std::map<std::string, TenantRecord, std::less<>>;
+  // Token hash (active tokens only) -> tenant id.
+  using HashMap = std::unordered_map<std::string, std::string>;
+
   TenantRegistry(sqlite3* db, CredentialCipher cipher);
   absl::Status Migrate();
-  // Rebuilds the in-memory copy from the database (under the write lock).
-  absl::Status ReloadLocked();
-  absl::StatusOr<TenantRecord> GetAfterWriteLocked(std::string_view id);
+  // Reads tenants, their sources (decrypted) and active token hashes from
+  // the database: all of them, or only tenant `only` (its row may be gone).
+  // Touches no in-memory state.
+  absl::Status ReadTenants(const std::string* only, TenantMap& tenants,
+                           HashMap& hashes) const;
+  // Rebuilds the whole in-memory copy from the database (start-up).
+  // Callers hold write_mutex_.
+  absl::Status ReloadAllLocked();
+  // Re-reads tenant `id` alone and swaps it into the in-memory copy (or
+  // drops it when gone): what every write does after its own change, so a
+  // write decrypts only the sources of the tenant it changed. Returns the
+  // tenant as now stored (NotFound when gone). Callers hold write_mutex_.
+  absl::StatusOr<TenantRecord> RefreshTenantLocked(std::string_view id);
   absl::Status BumpRevisionLocked(std::string_view id);
+  // Takes the write lock and runs the test hook.
+  std::unique_lock<std::mutex> LockForWrite();
 
   sqlite3* db_;
   const CredentialCipher cipher_;
+  // Serializes writes (database and in-memory copy alike). Held through
+  // the database work; a writer holding it may read tenants_ without mutex_
+  // (only writers change tenants_).
+  std::mutex write_mutex_;
+  std::function<void()> write_hook_;  // guarded by write_mutex_
+  // Guards tenants_ and token_hash_to_tenant_: shared for readers,
+  // exclusive only for the swap at the end of a write.
   mutable std::shared_mutex mutex_;
-  std::map<std::string, TenantRecord, std::less<>> tenants_;
-  std::unordered_map<std::string, std::string> token_hash_to_tenant_;
+  TenantMap tenants_;
+  HashMap token_hash_to_tenant_;
 };
 
 }  // namespace mcpgw::policies

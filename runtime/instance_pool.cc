@@ -208,11 +208,31 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   EmitEvents();
   StopOutsideLock(to_stop);
 
-  Start(instance, std::move(request),
-        [this](const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
-          return runtime_.Launch(spec, std::move(events));
-        })
-      .IgnoreError();  // the waiters have heard it through HandleExit
+  auto launch = [this, instance, request = std::move(request)]() mutable {
+    if (options_.launch_on) {
+      // Handed over: the pool may have begun to stop since. No process is
+      // started then; the waiters hear why.
+      bool stopping;
+      {
+        std::lock_guard lock(mutex_);
+        stopping = stopping_;
+      }
+      if (stopping) {
+        HandleExit(instance->id, "the gateway is shutting down");
+        return;
+      }
+    }
+    Start(instance, std::move(request),
+          [this](const LaunchSpec& spec, std::shared_ptr<InstanceEvents> events) {
+            return runtime_.Launch(spec, std::move(events));
+          })
+        .IgnoreError();  // the waiters have heard it through HandleExit
+  };
+  if (options_.launch_on) {
+    options_.launch_on(std::move(launch));
+  } else {
+    launch();
+  }
 }
 
 absl::Status InstancePool::Start(const std::shared_ptr<PooledInstance>& instance,
@@ -477,6 +497,14 @@ bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
 }
 
 std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
+  return Collect(/*ask_runtime=*/true);
+}
+
+std::vector<InstanceSnapshot> InstancePool::StateSnapshot() const {
+  return Collect(/*ask_runtime=*/false);
+}
+
+std::vector<InstanceSnapshot> InstancePool::Collect(bool ask_runtime) const {
   std::vector<InstanceSnapshot> out;
   // What the runtime tells of each instance (memory from /proc, a pod's
   // node...) is asked outside the lock: it may read files or ask an API.
@@ -511,7 +539,7 @@ std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
   lock.unlock();
   // `running` is set once, before any snapshot sees it, and lives as long
   // as the PooledInstance held here.
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  for (std::size_t i = 0; ask_runtime && i < out.size(); ++i) {
     if (const auto& running = inspected[i]->running; running != nullptr) {
       out[i].memory_bytes = running->MemoryBytes();
       out[i].details = running->Details();

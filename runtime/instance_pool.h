@@ -28,6 +28,12 @@ namespace mcpgw::runtime {
 struct PoolOptions {
   std::chrono::milliseconds idle_timeout{300'000};
   int max_instances = 32;
+  // Runs a new instance's launch (the runtime's Launch forks, writes files
+  // or calls an API) somewhere else than on the acquiring thread; null: on
+  // it. The gateway hands launches to threads of their own so that its I/O
+  // threads never wait on a spawn; whoever runs them must run every task
+  // handed over (a task never run leaves its waiters waiting).
+  std::function<void(absl::AnyInvocable<void()>)> launch_on = nullptr;
 };
 
 // Hands the pool an instance that already runs (a container an earlier run
@@ -73,6 +79,7 @@ class InstancePool final : public InstancePoolApi {
   bool StopAll(std::chrono::milliseconds timeout);
 
   std::vector<InstanceSnapshot> Snapshot() const override;
+  std::vector<InstanceSnapshot> StateSnapshot() const override;
   std::size_t size() const override;
 
   // Called (outside the pool's lock) with an instance id once that instance
@@ -99,6 +106,8 @@ class InstancePool final : public InstancePoolApi {
   int max_instances() const override { return options_.max_instances; }
 
  private:
+  // Snapshot() (ask_runtime) or StateSnapshot().
+  std::vector<InstanceSnapshot> Collect(bool ask_runtime) const;
   class Events;
   class Holder;
 

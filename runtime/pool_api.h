@@ -194,7 +194,12 @@ class InstancePoolApi {
   // Unavailable (the instance could not start), Aborted (the pool is
   // stopping).
   virtual void Acquire(AcquireRequest request, AcquireCallback done) = 0;
+  // Every instance with what its runtime tells (memory from /proc, a pod's
+  // details): may read files or ask an API, so never on an I/O thread.
   virtual std::vector<InstanceSnapshot> Snapshot() const = 0;
+  // The same from the pool's own state only (memory_bytes and details left
+  // empty): never blocks, for the request path.
+  virtual std::vector<InstanceSnapshot> StateSnapshot() const = 0;
   virtual std::optional<InstanceSnapshot> SnapshotOf(const std::string& id) const = 0;
   virtual PoolStats Stats() const = 0;
   virtual std::size_t size() const = 0;

@@ -1,6 +1,8 @@
 #include "src/gateway_app.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <unistd.h>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/admin_handler.h"
+#include "gateway/blocking_work.h"
 #include "gateway/default_credentials.h"
 #include "gateway/event_loop.h"
 #include "gateway/http_server.h"
@@ -400,9 +403,18 @@ int RunGateway(const Config& config) {
   // before the pool, its clock and the handlers: `pending_work` below.
   gateway::EventLoop io(config.threads);
   runtime::SystemClock clock;
-  runtime::InstancePool pool(*instance_runtime, clock,
-                             {.idle_timeout = config.idle_timeout,
-                              .max_instances = config.max_instances});
+  // New instances are launched (fork and exec, config files written, the
+  // engine's or cluster's API called) on threads of their own, never on the
+  // I/O thread whose request asked for one. Joined below, with the
+  // blocking pool, once the I/O threads have stopped.
+  asio::thread_pool launches(gateway::kBlockingThreads);
+  runtime::InstancePool pool(
+      *instance_runtime, clock,
+      {.idle_timeout = config.idle_timeout,
+       .max_instances = config.max_instances,
+       .launch_on = [&launches](absl::AnyInvocable<void()> launch) {
+         asio::post(launches, std::move(launch));
+       }});
   if (docker_runtime != nullptr) {
     AdoptLeftoverContainers(*docker_runtime, pool, *secret);
   }
@@ -529,6 +541,11 @@ int RunGateway(const Config& config) {
     sessions.SetEndListener(publish);
     if (oauth_sessions != nullptr) oauth_sessions->SetEndListener(publish);
   }
+  // Blocking work of the admin API (tenant registry writes, /proc reads,
+  // engine log fetches: gateway/blocking_work.h), off the I/O threads.
+  // Joined below once the I/O threads have stopped, while the registry,
+  // pool and handlers its work uses are alive.
+  asio::thread_pool blocking(gateway::kBlockingThreads);
   gateway::AdminHandler admin_handler(
       pool, metrics,
       {.admin_token = *admin_token,
@@ -541,7 +558,8 @@ int RunGateway(const Config& config) {
        .sessions = [&mcp_handler] { return mcp_handler.SessionsJson(); },
        .tenants = &tenant_admin,
        .console = console_assets ? &*console_assets : nullptr,
-       .feed = &console_feed});
+       .feed = &console_feed},
+      blocking);
   metrics.SetSessionCount(
       [&mcp_handler] { return mcp_handler.LegacySessionCount(); });
   // Requests without credentials reach the --default-dsn-file backend.
@@ -644,6 +662,12 @@ int RunGateway(const Config& config) {
   }
   io.run();
   for (auto& worker : workers) worker.join();
+  // Work already handed over finishes (a registry write is not cut half
+  // way; a launch queued after StopAll fails its waiters without starting
+  // anything); what it posts back to the stopped loop is destroyed, unrun,
+  // with the loop's other pending work.
+  launches.join();
+  blocking.join();
   if (shutdown_thread.joinable()) shutdown_thread.join();
   std::filesystem::remove(config.state_dir / "listen.json", ignored);
   spdlog::info("stopped");

@@ -1,6 +1,9 @@
 #include "src/tenant_setup.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +16,32 @@ namespace mcpgw {
 namespace {
 
 constexpr char kKeyEnv[] = "MCPGW_CREDENTIALS_KEY";
+// For tests only (fault injection, tests/integration/tenants_test.cc): a
+// path; every tenant-registry write then waits, before it touches the
+// database, until that file exists (at most kWriteGateLimit), as if the
+// disk were slow. Never set it in production.
+constexpr char kWriteGateEnv[] = "MCPGW_TEST_ONLY_REGISTRY_WRITE_GATE";
+constexpr std::chrono::seconds kWriteGateLimit{120};
+
+void InstallWriteGate(policies::TenantRegistry& registry) {
+  const char* env = std::getenv(kWriteGateEnv);
+  if (env == nullptr || *env == '\0') return;
+  const std::filesystem::path gate(env);
+  spdlog::warn("${} is set (tests only): tenant-registry writes wait for {}",
+               kWriteGateEnv, gate.string());
+  registry.SetWriteHookForTesting([gate] {
+    const auto give_up = std::chrono::steady_clock::now() + kWriteGateLimit;
+    std::error_code ignored;
+    if (std::filesystem::exists(gate, ignored)) return;
+    // Tests wait for this line to know a write is held.
+    spdlog::info("tenant-registry write held until {} exists (test hook)",
+                 gate.string());
+    while (!std::filesystem::exists(gate, ignored) &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+}
 
 absl::StatusOr<std::string> ReadKeyFile(const std::filesystem::path& path,
                                         bool generate) {
@@ -95,6 +124,8 @@ absl::StatusOr<TenantSetup> OpenTenants(const Config& config) {
                  config.tenants_file.string(), seeded->tenants, seeded->sources,
                  seeded->tokens);
   }
+  // After the seed file: only the admin API's writes wait.
+  InstallWriteGate(*setup.registry);
   if (!config.dsn_api_key_file.empty()) {
     auto api_key = LoadOrCreateTokenFile(config.dsn_api_key_file, false);
     if (!api_key.ok()) return api_key.status();

@@ -2,7 +2,9 @@
 // all of the tenant's databases (SQLite and PostgreSQL), registry edits take
 // effect live, and the policies refuse what they should, before any spawn.
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <thread>
 
@@ -11,6 +13,7 @@
 
 #include "test_support/gateway_fixture.h"
 #include "test_support/postgres_server.h"
+#include "test_support/scoped_env.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
@@ -452,6 +455,60 @@ TEST_F(TenantsTest, SeedFileDeclaresTenants) {
   EXPECT_NE(write.body.find("READONLY_VIOLATION"), std::string::npos)
       << write.Describe();
   StopGatewayAndExpectCleanExit();
+}
+
+// A tenant-registry write held in the store (the test-only write gate of
+// src/tenant_setup.cc standing for a slow disk) delays nothing else: with a
+// single I/O thread, MCP requests (a DSN's and a tenant token's), the
+// health check and the admin API's reads are all answered while the write
+// is still held, and the write completes once released.
+TEST_F(TenantsTest, SlowRegistryWriteDoesNotDelayMcpTraffic) {
+  const auto gate = temp().path() / "release-registry-writes";
+  std::ofstream(gate).put('\n');  // open while the tenant is set up
+  ScopedEnv gate_env("MCPGW_TEST_ONLY_REGISTRY_WRITE_GATE", gate.string());
+  StartGateway({"--threads=1"});
+  const std::string token =
+      CreateTenant("acme", {{"people", NewSqliteDsn("acme.db")}});
+  ASSERT_FALSE(token.empty());
+  auto dsn_client = Client(NewSqliteDsn("plain.db"));
+
+  std::filesystem::remove(gate);
+  const std::string held_line = "tenant-registry write held until";
+  ASSERT_EQ(AllGatewayOutput().find(held_line), std::string::npos);
+  auto write = std::async(std::launch::async, [this] {
+    HttpClient http;
+    return AdminRequest(http, gateway().admin_port(), AdminToken(), "PATCH",
+                        "/admin/tenants/acme", {{"options", {{"max_rows", 5}}}});
+  });
+  ASSERT_TRUE(WaitUntil(
+      [&] { return AllGatewayOutput().find(held_line) != std::string::npos; },
+      std::chrono::seconds(30)))
+      << AllGatewayOutput();
+
+  // The write is held now. Everything below is answered meanwhile.
+  EXPECT_EQ(Admin("GET", "/healthz", "").status, 200);
+  const auto tools = dsn_client.ListTools();
+  EXPECT_EQ(tools.status, 200) << tools.Describe();
+  const auto rows = dsn_client.ExecuteSql(kPeopleQuery);
+  ASSERT_EQ(rows.status, 200) << rows.Describe();
+  EXPECT_EQ(ExecuteSqlRows(rows), PeopleRows());
+  const auto tenant_rows = TenantSql(token, "execute_sql", kPeopleQuery);
+  ASSERT_EQ(tenant_rows.status, 200) << tenant_rows.Describe();
+  EXPECT_EQ(ExecuteSqlRows(tenant_rows), PeopleRows());
+  const auto listed = Admin("GET", "/admin/tenants/acme");
+  ASSERT_EQ(listed.status, 200) << listed.Describe();
+  const auto before = nlohmann::json::parse(listed.body);
+  EXPECT_EQ(before["options"]["max_rows"], nullptr);  // not written yet
+  EXPECT_EQ(Instances().response.status, 200);
+  EXPECT_EQ(write.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the write was not held while the requests above were answered";
+
+  std::ofstream(gate).put('\n');
+  const auto written = write.get();
+  ASSERT_EQ(written.status, 200) << written.Describe();
+  const auto after = nlohmann::json::parse(written.body);
+  EXPECT_EQ(after["options"]["max_rows"], 5);
+  EXPECT_EQ(after["revision"], before["revision"].get<int>() + 1);
 }
 
 }  // namespace

@@ -145,6 +145,55 @@ TEST_F(InstancePoolTest, ConcurrentFirstRequestsShareOneStart) {
   EXPECT_EQ(Find(id)->state, InstanceState::kReady);
 }
 
+// With launch_on, a new instance is launched where the launch is sent (the
+// gateway's launch threads), not on the thread that acquires it; a launch
+// that runs once the pool is stopping starts nothing and fails its waiters.
+TEST_F(InstancePoolTest, LaunchesRunWhereLaunchOnSendsThem) {
+  std::vector<absl::AnyInvocable<void()>> handed;
+  pool_ = std::make_unique<InstancePool>(
+      runtime_, clock_,
+      PoolOptions{.idle_timeout = milliseconds(10'000),
+                  .max_instances = 4,
+                  .launch_on = [&handed](absl::AnyInvocable<void()> launch) {
+                    handed.push_back(std::move(launch));
+                  }});
+  Outcome a, b;
+  pool_->Acquire(RequestFor("k1"), a.Callback());
+  pool_->Acquire(RequestFor("k1"), b.Callback());
+  EXPECT_TRUE(runtime_.launches.empty());
+  ASSERT_EQ(handed.size(), 1u);  // one start, shared
+  auto listed = pool_->StateSnapshot();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state, InstanceState::kStarting);
+  handed[0]();
+  ASSERT_EQ(runtime_.launches.size(), 1u);
+  runtime_.launches[0]->Ready();
+  ASSERT_TRUE(a.ok() && b.ok());
+  a.result.reset();
+  b.result.reset();
+
+  Outcome late;
+  pool_->Acquire(RequestFor("k2"), late.Callback());
+  ASSERT_EQ(handed.size(), 2u);
+  std::thread stopper([this] { pool_->StopAll(seconds(30)); });
+  // Stopping once new acquisitions are refused.
+  bool refused = false;
+  for (int i = 0; i < 3000 && !refused; ++i) {
+    Outcome probe;
+    pool_->Acquire(RequestFor("k3"), probe.Callback());
+    refused = probe.done() && !probe.ok();
+    if (!refused) std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_TRUE(refused);
+  // k2's launch (and a probe's, if one came before the stop).
+  for (std::size_t i = 1; i < handed.size(); ++i) handed[i]();
+  stopper.join();
+  ASSERT_TRUE(late.done());
+  EXPECT_FALSE(late.ok());
+  EXPECT_EQ(runtime_.launches.size(), 1u);  // k2 never launched
+  pool_.reset();
+}
+
 TEST_F(InstancePoolTest, ReadyInstanceIsReusedAndDifferentKeysGetTheirOwn) {
   auto& pool = MakePool();
   Outcome first;

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <future>
 #include <iterator>
+#include <mutex>
+#include <thread>
 
 #include "policies/random_token.h"
 #include "policies/tenant_seed.h"
@@ -181,6 +186,126 @@ dsn = "${SALES_DSN}"
   EXPECT_FALSE(missing.ok());
   EXPECT_NE(std::string(missing.status().message()).find("SALES_DSN"),
             std::string::npos);
+}
+
+// Everything the in-memory copy holds, sources in full (the registry's
+// whole view as the request path and the admin API read it).
+nlohmann::json View(const TenantRegistry& registry) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& tenant : registry.List()) {
+    auto json = TenantToJson(tenant);
+    nlohmann::json originals = nlohmann::json::array();
+    for (const auto& source : tenant.sources) {
+      originals.push_back({source.id, source.dsn.original});
+    }
+    json["originals"] = originals;
+    all.push_back(json);
+  }
+  return all;
+}
+
+// Writes update only the tenant they change; after any series of them the
+// in-memory copy is what a full reload of the database gives (a second
+// registry opened on the same file), and tokens find the same tenants.
+TEST_F(TenantRegistryTest, IncrementalUpdatesEqualAFullReload) {
+  auto registry = Open(Key('a'));
+  auto expect_same_as_reload = [&](const std::string& step) {
+    auto reloaded = Open(Key('a'));
+    ASSERT_NE(reloaded, nullptr);
+    EXPECT_EQ(View(*registry), View(*reloaded)) << "after " << step;
+  };
+  TenantOptions capped;
+  capped.max_rows = 7;
+  ASSERT_TRUE(registry->Create("acme", capped).ok());
+  ASSERT_TRUE(registry->Create("beta", {}).ok());
+  ASSERT_TRUE(registry->Create("gamma", {}).ok());
+  expect_same_as_reload("create");
+  ASSERT_TRUE(registry->PutSource("acme", "sales", *ParseDsn(kDsn)).ok());
+  ASSERT_TRUE(registry->PutSource("acme", "audit",
+                                  *ParseDsn("postgres://u:p@h:5432/audit")).ok());
+  ASSERT_TRUE(registry->PutSource("beta", "main",
+                                  *ParseDsn("mysql://u:p@h:3306/main")).ok());
+  expect_same_as_reload("put source");
+  auto acme_token = registry->IssueToken("acme", "ci");
+  auto acme_second = registry->IssueToken("acme", "ops");
+  auto beta_token = registry->IssueToken("beta", "");
+  ASSERT_TRUE(acme_token.ok() && acme_second.ok() && beta_token.ok());
+  ASSERT_TRUE(registry->AddTokenHash("gamma", Sha256Hex("mgw_seeded"), "seed").ok());
+  expect_same_as_reload("tokens");
+  ASSERT_TRUE(registry->RevokeToken("acme", acme_token->id).ok());
+  TenantOptions readonly;
+  readonly.readonly = true;
+  ASSERT_TRUE(registry->UpdateOptions("beta", readonly).ok());
+  ASSERT_TRUE(registry->PutSource("acme", "sales",
+                                  *ParseDsn("postgres://u:q@other:5432/sales")).ok());
+  ASSERT_TRUE(registry->DeleteSource("acme", "audit").ok());
+  expect_same_as_reload("edits");
+  ASSERT_TRUE(registry->Delete("gamma").ok());
+  expect_same_as_reload("delete");
+  // Failed writes leave the copy as it was.
+  EXPECT_FALSE(registry->Create("acme", {}).ok());
+  EXPECT_FALSE(registry->DeleteSource("acme", "nope").ok());
+  EXPECT_FALSE(registry->RevokeToken("acme", acme_token->id).ok());
+  expect_same_as_reload("failed writes");
+
+  EXPECT_FALSE(registry->FindByToken(acme_token->token));
+  EXPECT_EQ(registry->FindByToken(acme_second->token)->id, "acme");
+  EXPECT_EQ(registry->FindByToken(beta_token->token)->id, "beta");
+  EXPECT_TRUE(registry->FindByToken(beta_token->token)->options.readonly);
+  EXPECT_FALSE(registry->FindByToken("mgw_seeded"));  // its tenant is gone
+  EXPECT_FALSE(registry->FindById("gamma"));
+  // A tenant created again under a deleted one's id starts clean.
+  ASSERT_TRUE(registry->Create("gamma", {}).ok());
+  EXPECT_TRUE(registry->Get("gamma")->tokens.empty());
+  expect_same_as_reload("re-create");
+}
+
+// A write held up in the store (the test hook standing for a slow disk)
+// holds up other writes, never readers: token look-ups and lists answer
+// while it waits.
+TEST_F(TenantRegistryTest, SlowWriteDoesNotBlockReaders) {
+  auto registry = Open(Key('a'));
+  ASSERT_TRUE(registry->Create("acme", {}).ok());
+  ASSERT_TRUE(registry->PutSource("acme", "sales", *ParseDsn(kDsn)).ok());
+  auto token = registry->IssueToken("acme", "");
+  ASSERT_TRUE(token.ok());
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool entered = false, released = false;
+  registry->SetWriteHookForTesting([&] {
+    std::unique_lock lock(mutex);
+    entered = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return released; });
+  });
+  auto write = std::async(std::launch::async, [&] {
+    return registry->PutSource("acme", "audit",
+                               *ParseDsn("postgres://u:p@h:5432/audit"));
+  });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
+                                 [&] { return entered; }));
+  }
+  // The write is blocked in the store now; readers see the old state.
+  auto view = registry->FindByToken(token->token);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->sources.size(), 1u);
+  EXPECT_EQ(registry->List().size(), 1u);
+  EXPECT_TRUE(registry->Get("acme").has_value());
+  EXPECT_EQ(write.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::timeout);
+  {
+    std::lock_guard lock(mutex);
+    released = true;
+  }
+  changed.notify_all();
+  auto written = write.get();
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->sources.size(), 2u);
+  EXPECT_EQ(registry->FindByToken(token->token)->sources.size(), 2u);
+  registry->SetWriteHookForTesting(nullptr);
 }
 
 TEST(CredentialCipher, SealOpenAndContextBinding) {
