@@ -1,0 +1,75 @@
+// Webhook delivery (webhooks.cc) against an in-process receiver: retries
+// after a failure, the signature on every attempt, and giving up.
+
+#include <gtest/gtest.h>
+
+#include "gateway/webhooks.h"
+#include "tests/harness/fake_instance.h"
+#include "tests/harness/wait.h"
+
+namespace mcpgw::harness {
+namespace {
+
+constexpr const char* kSecret = "webhook-secret";
+
+gateway::WebhookOptions Options(const FakeInstance& receiver, int attempts) {
+  gateway::WebhookOptions options;
+  options.urls = {"http://127.0.0.1:" + std::to_string(receiver.port()) +
+                  "/hook"};
+  options.secret = kSecret;
+  options.max_attempts = attempts;
+  options.first_backoff = std::chrono::milliseconds(10);
+  options.timeout = std::chrono::milliseconds(5'000);
+  return options;
+}
+
+// Webhook bodies carry no "method": the receiver's script key is "".
+constexpr const char* kHook = "";
+
+TEST(Webhooks, FailedDeliveryIsRetriedWithTheSameSignedBody) {
+  FakeInstance receiver;
+  receiver.Script(kHook, Reply::Status(500));
+  receiver.Script(kHook, Reply::Status(204));
+  gateway::WebhookNotifier notifier(Options(receiver, 4), nullptr);
+  notifier.Start();
+  notifier.Enqueue({{"event", "instance.ready"}, {"instance_id", "fake-1"}});
+
+  ASSERT_TRUE(receiver.WaitForRequests(kHook, 2));
+  notifier.Stop(std::chrono::milliseconds(1'000));
+  const auto deliveries = receiver.requests(kHook);
+  // Delivered on the second attempt, and not sent again after.
+  ASSERT_EQ(deliveries.size(), 2u);
+  for (const auto& delivery : deliveries) {
+    EXPECT_EQ(delivery.method, "POST");
+    EXPECT_EQ(delivery.target, "/hook");
+    EXPECT_EQ(delivery.body, deliveries[0].body);
+    EXPECT_EQ(delivery.Header("x-mcp-gateway-signature"),
+              gateway::WebhookSignature(kSecret, delivery.body));
+    EXPECT_EQ(delivery.Header("x-mcp-gateway-event"), "instance.ready");
+  }
+  const auto body = nlohmann::json::parse(deliveries[0].body);
+  EXPECT_EQ(body["event"], "instance.ready");
+  EXPECT_EQ(body["instance_id"], "fake-1");
+}
+
+TEST(Webhooks, GivesUpAfterMaxAttempts) {
+  FakeInstance receiver;
+  for (int i = 0; i < 4; ++i) receiver.Script(kHook, Reply::Status(503));
+  gateway::WebhookNotifier notifier(Options(receiver, 2), nullptr);
+  notifier.Start();
+  notifier.Enqueue({{"event", "instance.failed"}, {"instance_id", "fake-1"}});
+  notifier.Enqueue({{"event", "instance.exited"}, {"instance_id", "fake-1"}});
+
+  // Two attempts for the first event, then the second event's turn.
+  ASSERT_TRUE(receiver.WaitForRequests(kHook, 3));
+  notifier.Stop(std::chrono::milliseconds(1'000));
+  const auto deliveries = receiver.requests(kHook);
+  ASSERT_GE(deliveries.size(), 3u);
+  EXPECT_EQ(deliveries[0].Header("x-mcp-gateway-event"), "instance.failed");
+  EXPECT_EQ(deliveries[1].Header("x-mcp-gateway-event"), "instance.failed");
+  EXPECT_EQ(deliveries[2].Header("x-mcp-gateway-event"), "instance.exited");
+  EXPECT_LE(deliveries.size(), 4u);
+}
+
+}  // namespace
+}  // namespace mcpgw::harness
