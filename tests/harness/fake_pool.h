@@ -54,6 +54,9 @@ class FakePool final : public runtime::InstancePoolApi {
   void Acquire(runtime::AcquireRequest request,
                runtime::AcquireCallback done) override;
   std::vector<runtime::InstanceSnapshot> Snapshot() const override;
+  std::vector<runtime::InstanceSnapshot> StateSnapshot() const override {
+    return Snapshot();  // the fake has no runtime facts to leave out
+  }
   std::optional<runtime::InstanceSnapshot> SnapshotOf(
       const std::string& id) const override;
   runtime::PoolStats Stats() const override;

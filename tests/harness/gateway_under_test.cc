@@ -44,8 +44,9 @@ GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
     admin_options.readiness = [] { return absl::OkStatus(); };
     admin_options.sessions = [this] { return handler_->SessionsJson(); };
     admin_options.tenants = tenant_admin_.get();
+    blocking_ = std::make_unique<boost::asio::thread_pool>(2);
     admin_handler_ = std::make_unique<gateway::AdminHandler>(
-        pool_, *metrics_, std::move(admin_options));
+        pool_, *metrics_, std::move(admin_options), *blocking_);
     admin_server_ = std::make_unique<gateway::HttpServer>(
         io_, "admin listener", *admin_handler_, limits);
     auto admin = admin_server_->Listen("127.0.0.1:0");
@@ -62,6 +63,8 @@ GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
 
 GatewayUnderTest::~GatewayUnderTest() {
   Stop();
+  // Its work uses the handlers: joined while they are alive.
+  if (blocking_) blocking_->join();
   // As in the application: listeners, then handlers (closing the idle
   // instance connections while the loop's services still exist), then the
   // loop itself (a member, last).

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "gateway/admin_handler.h"
 #include "gateway/event_loop.h"
 #include "gateway/http_server.h"
@@ -77,6 +79,8 @@ class GatewayUnderTest {
   std::unique_ptr<gateway::GatewayMetrics> metrics_;
   std::unique_ptr<gateway::TenantAdmin> tenant_admin_;
   std::unique_ptr<gateway::McpHandler> handler_;
+  // The admin API's blocking work (gateway/blocking_work.h), as in the app.
+  std::unique_ptr<boost::asio::thread_pool> blocking_;
   std::unique_ptr<gateway::AdminHandler> admin_handler_;
   std::unique_ptr<gateway::HttpServer> mcp_server_;
   std::unique_ptr<gateway::HttpServer> admin_server_;
