@@ -309,7 +309,7 @@ absl::StatusOr<std::unique_ptr<TenantRegistry>> TenantRegistry::Open(
   }
   if (auto status = registry->Migrate(); !status.ok()) return status;
   {
-    std::unique_lock lock(registry->mutex_);
+    WriterMutexLock lock(registry->mutex_);
     if (auto status = registry->ReloadLocked(); !status.ok()) return status;
   }
   if (auto resealed = registry->Reseal(); !resealed.ok()) {
@@ -425,7 +425,7 @@ absl::Status TenantRegistry::ReloadLocked() {
 std::optional<TenantView> TenantRegistry::FindByToken(
     std::string_view token) const {
   const std::string hash = Sha256Hex(token);
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto it = token_hash_to_tenant_.find(hash);
   if (it == token_hash_to_tenant_.end()) return std::nullopt;
   auto tenant = tenants_.find(it->second);
@@ -435,7 +435,7 @@ std::optional<TenantView> TenantRegistry::FindByToken(
 }
 
 std::optional<TenantView> TenantRegistry::FindById(std::string_view id) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto tenant = tenants_.find(id);
   if (tenant == tenants_.end()) return std::nullopt;
   return TenantView{tenant->second.id, tenant->second.revision,
@@ -443,14 +443,14 @@ std::optional<TenantView> TenantRegistry::FindById(std::string_view id) const {
 }
 
 std::vector<TenantRecord> TenantRegistry::List() const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   std::vector<TenantRecord> out;
   for (const auto& [id, tenant] : tenants_) out.push_back(tenant);
   return out;
 }
 
 std::optional<TenantRecord> TenantRegistry::Get(std::string_view id) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto it = tenants_.find(id);
   if (it == tenants_.end()) return std::nullopt;
   return it->second;
@@ -476,7 +476,7 @@ absl::Status TenantRegistry::BumpRevisionLocked(std::string_view id) {
 absl::StatusOr<TenantRecord> TenantRegistry::Create(std::string_view id,
                                                     TenantOptions options) {
   if (auto status = ValidTenantId(id); !status.ok()) return status;
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   if (tenants_.count(id) > 0) {
     return absl::AlreadyExistsError(text::Cat("tenant ", id, " exists"));
   }
@@ -495,7 +495,7 @@ absl::StatusOr<TenantRecord> TenantRegistry::Create(std::string_view id,
 
 absl::StatusOr<TenantRecord> TenantRegistry::UpdateOptions(
     std::string_view id, TenantOptions options) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   if (tenants_.count(id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", id));
   }
@@ -511,7 +511,7 @@ absl::StatusOr<TenantRecord> TenantRegistry::UpdateOptions(
 }
 
 absl::Status TenantRegistry::Delete(std::string_view id) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   if (tenants_.count(id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", id));
   }
@@ -522,7 +522,7 @@ absl::Status TenantRegistry::Delete(std::string_view id) {
 
 absl::StatusOr<TenantRecord> TenantRegistry::PutSource(
     std::string_view tenant_id, std::string_view source_id, const Dsn& dsn) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   auto it = tenants_.find(tenant_id);
   if (it == tenants_.end()) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
@@ -555,7 +555,7 @@ absl::StatusOr<TenantRecord> TenantRegistry::PutSource(
 
 absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
     std::string_view tenant_id, std::string_view source_id) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   auto it = tenants_.find(tenant_id);
   if (it == tenants_.end()) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
@@ -581,7 +581,7 @@ absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
 absl::StatusOr<IssuedToken> TenantRegistry::IssueToken(
     std::string_view tenant_id, std::string_view label) {
   IssuedToken issued{RandomHex(6), text::Cat(kTokenPrefix, RandomHex(kTokenBytes))};
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   if (tenants_.count(tenant_id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
@@ -608,7 +608,7 @@ absl::Status TenantRegistry::AddTokenHash(std::string_view tenant_id,
     return absl::InvalidArgumentError(
         "a token hash is the SHA-256 of the token in 64 hex digits");
   }
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   if (tenants_.count(tenant_id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
@@ -629,7 +629,7 @@ absl::Status TenantRegistry::AddTokenHash(std::string_view tenant_id,
 
 absl::Status TenantRegistry::RevokeToken(std::string_view tenant_id,
                                          std::string_view token_id) {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   Statement revoke(db_,
                    "UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND "
                    "id = ? AND revoked_at IS NULL");
@@ -645,7 +645,7 @@ absl::Status TenantRegistry::RevokeToken(std::string_view tenant_id,
 }
 
 absl::StatusOr<int> TenantRegistry::Reseal() {
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   struct Row {
     std::string tenant_id, source_id, sealed, key_id;
   };

@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "policies/credential_cipher.h"
+#include "policies/mutex.h"
 #include "policies/target.h"
 
 struct sqlite3;
@@ -102,15 +102,23 @@ class TenantRegistry final : public TenantDirectory {
   TenantRegistry(sqlite3* db, CredentialCipher cipher);
   absl::Status Migrate();
   // Rebuilds the in-memory copy from the database (under the write lock).
-  absl::Status ReloadLocked();
-  absl::StatusOr<TenantRecord> GetAfterWriteLocked(std::string_view id);
-  absl::Status BumpRevisionLocked(std::string_view id);
+  absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<TenantRecord> GetAfterWriteLocked(std::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status BumpRevisionLocked(std::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  sqlite3* db_;
+  // Opened with SQLITE_OPEN_FULLMUTEX: SQLite serialises calls on it. The
+  // writes also run under mutex_ (write lock), so that the in-memory copy
+  // changes with the database, in the same order.
+  sqlite3* const db_;
   const CredentialCipher cipher_;
-  mutable std::shared_mutex mutex_;
-  std::map<std::string, TenantRecord, std::less<>> tenants_;
-  std::unordered_map<std::string, std::string> token_hash_to_tenant_;
+  mutable SharedMutex mutex_;
+  // The in-memory copy the request path reads.
+  std::map<std::string, TenantRecord, std::less<>> tenants_
+      ABSL_GUARDED_BY(mutex_);
+  std::unordered_map<std::string, std::string> token_hash_to_tenant_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::policies
