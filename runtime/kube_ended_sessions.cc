@@ -49,7 +49,13 @@ KubeEndedSessions::KubeEndedSessions(std::shared_ptr<const KubeClient> client,
 }
 
 KubeEndedSessions::~KubeEndedSessions() {
-  stopping_.store(true);
+  {
+    // Set under the lock that PublishLoop's wait checks it under: set
+    // between its check and its sleep, the notification would be lost and
+    // the join below would wait for ever.
+    MutexLock lock(mutex_);
+    stopping_.store(true);
+  }
   changed_.NotifyAll();
   watcher_.join();
   publisher_.join();

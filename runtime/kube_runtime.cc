@@ -650,7 +650,13 @@ KubeRuntime::KubeRuntime(std::shared_ptr<const KubeClient> client,
 }
 
 KubeRuntime::~KubeRuntime() {
-  shared_->stopping.store(true);
+  {
+    // Set under the lock the annotator's wait checks it under: set between
+    // its check and its sleep, the notification would be lost and the join
+    // below would wait for ever (the annotator waits without a timeout).
+    MutexLock lock(shared_->use_mutex);
+    shared_->stopping.store(true);
+  }
   shared_->use_changed.NotifyAll();
   if (shared_->watcher.joinable()) shared_->watcher.join();
   if (shared_->annotator.joinable()) shared_->annotator.join();
