@@ -4,7 +4,7 @@ namespace mcpgw::gateway {
 
 std::unique_ptr<BackendConnection> BackendConnections::Take(
     const std::string& instance_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = idle_.find(instance_id);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -20,7 +20,7 @@ std::unique_ptr<BackendConnection> BackendConnections::Take(
 void BackendConnections::Give(const std::string& instance_id,
                               std::unique_ptr<BackendConnection> connection) {
   connection->idle_since = std::chrono::steady_clock::now();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto& list = idle_[instance_id];
   if (list.size() < kMaxIdlePerInstance) list.push_back(std::move(connection));
 }
@@ -28,7 +28,7 @@ void BackendConnections::Give(const std::string& instance_id,
 void BackendConnections::Forget(const std::string& instance_id) {
   std::vector<std::unique_ptr<BackendConnection>> dropped;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = idle_.find(instance_id);
     if (it == idle_.end()) return;
     dropped = std::move(it->second);
@@ -40,7 +40,7 @@ void BackendConnections::Clear() {
   std::unordered_map<std::string,
                      std::vector<std::unique_ptr<BackendConnection>>>
       dropped;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   dropped.swap(idle_);
 }
 

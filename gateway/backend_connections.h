@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include "gateway/http_types.h"
+#include "policies/mutex.h"
 
 namespace mcpgw::gateway {
 
@@ -40,10 +40,10 @@ class BackendConnections {
   void Clear();
 
  private:
-  std::mutex mutex_;
+  Mutex mutex_;
   std::unordered_map<std::string,
                      std::vector<std::unique_ptr<BackendConnection>>>
-      idle_;
+      idle_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::gateway

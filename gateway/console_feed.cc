@@ -68,7 +68,7 @@ void ConsoleFeed::OnPoolEvent(const runtime::PoolEvent& event) {
                                           absl::UTCTimeZone());
   std::map<int, std::function<void()>> waiters;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ring_.push_back(ConsoleEventJson(event, ++last_seq_, at));
     if (ring_.size() > kMaxEvents) ring_.pop_front();
     waiters.swap(waiters_);
@@ -77,7 +77,7 @@ void ConsoleFeed::OnPoolEvent(const runtime::PoolEvent& event) {
 }
 
 ConsoleFeed::Events ConsoleFeed::EventsAfter(std::uint64_t cursor) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   Events out;
   out.next = last_seq_;
   if (ring_.empty()) return out;
@@ -92,7 +92,7 @@ ConsoleFeed::Events ConsoleFeed::EventsAfter(std::uint64_t cursor) const {
 void ConsoleFeed::OnNextEvent(int client, std::uint64_t cursor,
                               std::function<void()> wake) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (last_seq_ <= cursor) {
       waiters_[client] = std::move(wake);
       return;
@@ -102,20 +102,20 @@ void ConsoleFeed::OnNextEvent(int client, std::uint64_t cursor,
 }
 
 std::optional<int> ConsoleFeed::TryOpenClient() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (clients_ >= kMaxClients) return std::nullopt;
   ++clients_;
   return ++next_client_;
 }
 
 void ConsoleFeed::CloseClient(int client) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   --clients_;
   waiters_.erase(client);
 }
 
 int ConsoleFeed::clients() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return clients_;
 }
 

@@ -15,13 +15,13 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "policies/mutex.h"
 #include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
@@ -61,12 +61,13 @@ class ConsoleFeed final : public runtime::PoolObserver {
   int clients() const;
 
  private:
-  mutable std::mutex mutex_;
-  std::deque<nlohmann::json> ring_;
-  std::uint64_t last_seq_ = 0;
-  std::map<int, std::function<void()>> waiters_;  // by client
-  int clients_ = 0;
-  int next_client_ = 0;
+  mutable Mutex mutex_;
+  std::deque<nlohmann::json> ring_ ABSL_GUARDED_BY(mutex_);
+  std::uint64_t last_seq_ ABSL_GUARDED_BY(mutex_) = 0;
+  // By client.
+  std::map<int, std::function<void()>> waiters_ ABSL_GUARDED_BY(mutex_);
+  int clients_ ABSL_GUARDED_BY(mutex_) = 0;
+  int next_client_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 // The changes from `previous` (id -> the instance's JSON text, updated in

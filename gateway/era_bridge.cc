@@ -33,19 +33,19 @@ bool NeedsCachingHints(std::string_view method) {
 }  // namespace
 
 std::optional<BackendEra> BackendEras::Find(const std::string& instance_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto it = eras_.find(instance_id);
   if (it == eras_.end()) return std::nullopt;
   return it->second;
 }
 
 void BackendEras::Set(const std::string& instance_id, BackendEra era) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   eras_[instance_id] = era;
 }
 
 void BackendEras::Forget(const std::string& instance_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   eras_.erase(instance_id);
 }
 

@@ -12,7 +12,6 @@
 // revision asks for caching hints: "private", as every answer is specific
 // to a DSN or tenant).
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/jsonrpc_error.h"
+#include "policies/mutex.h"
 
 namespace mcpgw::gateway {
 
@@ -39,8 +39,8 @@ class BackendEras {
   void Forget(const std::string& instance_id);
 
  private:
-  std::mutex mutex_;
-  std::unordered_map<std::string, BackendEra> eras_;
+  Mutex mutex_;
+  std::unordered_map<std::string, BackendEra> eras_ ABSL_GUARDED_BY(mutex_);
 };
 
 // The probe: a 2026-07-28 server/discover.

@@ -36,7 +36,7 @@ EventStream::EventStream(std::string stream_id, std::string session,
 void EventStream::Append(std::string_view type, std::string_view data) {
   std::vector<std::function<void()>> wakers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const std::string id =
         session_.empty() ? std::string() : text::Cat(id_, "-", next_sequence_);
     AppendWireLocked(FormatSseEvent(id, type, data));
@@ -56,7 +56,7 @@ void EventStream::AppendWireLocked(std::string wire) {
 void EventStream::Finish() {
   std::vector<std::function<void()>> wakers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (finished_) return;
     if (reconnect_hint_.count() > 0) {
       AppendWireLocked(FormatSseRetry(reconnect_hint_));
@@ -72,7 +72,7 @@ EventStream::Batch EventStream::ReadFrom(std::uint64_t cursor) {
   Batch batch;
   std::vector<std::function<void()>> drain_wakers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     batch.next = std::max<std::uint64_t>(cursor, 1);
     const std::uint64_t first =
         events_.empty() ? next_sequence_ : events_.front().sequence;
@@ -98,14 +98,14 @@ EventStream::Batch EventStream::ReadFrom(std::uint64_t cursor) {
 }
 
 void EventStream::AttachWriter() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   ++writers_;
 }
 
 void EventStream::DetachWriter() {
   std::vector<std::function<void()>> drain_wakers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     --writers_;
     if (!ShouldPauseLocked()) drain_wakers = TakeDrainWakersLocked();
   }
@@ -113,7 +113,7 @@ void EventStream::DetachWriter() {
 }
 
 bool EventStream::ShouldPause() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return ShouldPauseLocked();
 }
 
@@ -123,7 +123,7 @@ bool EventStream::ShouldPauseLocked() const {
 
 void EventStream::OnDrained(std::function<void()> wake) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (ShouldPauseLocked()) {
       drain_wakers_.push_back(std::move(wake));
       return;
@@ -135,7 +135,7 @@ void EventStream::OnDrained(std::function<void()> wake) {
 void EventStream::OnNextChange(std::uint64_t cursor,
                                std::function<void()> wake) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!finished_ && next_sequence_ <= std::max<std::uint64_t>(cursor, 1)) {
       wakers_.push_back(std::move(wake));
       return;
@@ -145,17 +145,17 @@ void EventStream::OnNextChange(std::uint64_t cursor,
 }
 
 std::size_t EventStream::bytes() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return bytes_;
 }
 
 bool EventStream::finished() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return finished_;
 }
 
 bool EventStream::Expired(Clock::time_point now) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return finished_ && now - finished_at_ > limits_.max_age;
 }
 
@@ -204,7 +204,7 @@ std::string NewStreamId() {
 std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
   auto stream = std::make_shared<EventStream>(NewStreamId(), session, limits_);
   if (session.empty()) return stream;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   PruneLocked();
   streams_.emplace(stream->id(), stream);
   return stream;
@@ -214,7 +214,7 @@ std::shared_ptr<EventStream> EventStreams::CreateOpenEnded(
     std::string instance_id, std::chrono::milliseconds reconnect_hint) {
   auto stream = std::make_shared<EventStream>(NewStreamId(), std::string(),
                                               limits_, reconnect_hint);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::erase_if(open_ended_, [](const OpenEnded& entry) {
     return entry.stream.expired();
   });
@@ -226,7 +226,7 @@ std::size_t EventStreams::EndOpenEnded(
     std::optional<std::string_view> instance_id) {
   std::vector<std::shared_ptr<EventStream>> open;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (const auto& entry : open_ended_) {
       if (instance_id && entry.instance_id != *instance_id) continue;
       if (auto stream = entry.stream.lock()) open.push_back(std::move(stream));
@@ -242,19 +242,19 @@ std::size_t EventStreams::EndOpenEnded(
 }
 
 std::shared_ptr<EventStream> EventStreams::Find(const std::string& stream_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   PruneLocked();
   const auto it = streams_.find(stream_id);
   return it == streams_.end() ? nullptr : it->second;
 }
 
 void EventStreams::Remove(const std::string& stream_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   streams_.erase(stream_id);
 }
 
 EventStreams::Stats EventStreams::stats() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   PruneLocked();
   Stats stats;
   stats.streams = streams_.size();

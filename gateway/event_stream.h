@@ -30,12 +30,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "policies/mutex.h"
 
 namespace mcpgw::gateway {
 
@@ -103,28 +104,28 @@ class EventStream {
     std::string wire;
     Clock::time_point at;
   };
-  void AppendWireLocked(std::string wire);
-  void DropOldLocked(Clock::time_point now);
-  bool ShouldPauseLocked() const;
-  std::vector<std::function<void()>> TakeWakersLocked();
-  std::vector<std::function<void()>> TakeDrainWakersLocked();
+  void AppendWireLocked(std::string wire) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void DropOldLocked(Clock::time_point now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool ShouldPauseLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::vector<std::function<void()>> TakeWakersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::vector<std::function<void()>> TakeDrainWakersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const std::string id_;
   const std::string session_;
   const ReplayLimits limits_;
   const std::chrono::milliseconds reconnect_hint_;
-  mutable std::mutex mutex_;
-  std::deque<Stored> events_;
-  std::uint64_t next_sequence_ = 1;
-  std::size_t bytes_ = 0;
+  mutable Mutex mutex_;
+  std::deque<Stored> events_ ABSL_GUARDED_BY(mutex_);
+  std::uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 1;
+  std::size_t bytes_ ABSL_GUARDED_BY(mutex_) = 0;
   // Events from this sequence on have not been sent to any writer yet.
-  std::uint64_t delivered_ = 1;
-  std::size_t undelivered_bytes_ = 0;
-  int writers_ = 0;
-  bool finished_ = false;
-  Clock::time_point finished_at_{};
-  std::vector<std::function<void()>> wakers_;
-  std::vector<std::function<void()>> drain_wakers_;
+  std::uint64_t delivered_ ABSL_GUARDED_BY(mutex_) = 1;
+  std::size_t undelivered_bytes_ ABSL_GUARDED_BY(mutex_) = 0;
+  int writers_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  Clock::time_point finished_at_ ABSL_GUARDED_BY(mutex_){};
+  std::vector<std::function<void()>> wakers_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::function<void()>> drain_wakers_ ABSL_GUARDED_BY(mutex_);
 };
 
 // The resumable streams, by id: streams of sessions that are still running,
@@ -159,16 +160,17 @@ class EventStreams {
   Stats stats();
 
  private:
-  void PruneLocked();
+  void PruneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const ReplayLimits limits_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<EventStream>> streams_;
+  Mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<EventStream>> streams_
+      ABSL_GUARDED_BY(mutex_);
   struct OpenEnded {
     std::string instance_id;
     std::weak_ptr<EventStream> stream;
   };
-  std::vector<OpenEnded> open_ended_;
+  std::vector<OpenEnded> open_ended_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::gateway

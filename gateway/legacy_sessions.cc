@@ -5,12 +5,12 @@
 namespace mcpgw::gateway {
 
 policies::SessionClaims LegacySession::Claims() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return claims_;
 }
 
 void LegacySession::SetClaims(policies::SessionClaims claims) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   claims_ = std::move(claims);
 }
 
@@ -23,14 +23,14 @@ std::shared_ptr<LegacySession> LegacySessions::Open(policies::Target target) {
   claims.nonce = id;
   claims.target_key = session->target.SessionKey();
   session->SetClaims(std::move(claims));
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   sessions_.emplace(id, session);
   return session;
 }
 
 std::shared_ptr<LegacySession> LegacySessions::Find(
     const std::string& id, const std::string& target_key) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto it = sessions_.find(id);
   if (it == sessions_.end() || it->second->target.SessionKey() != target_key) {
     return nullptr;
@@ -41,7 +41,7 @@ std::shared_ptr<LegacySession> LegacySessions::Find(
 void LegacySessions::Close(const std::string& id) {
   std::shared_ptr<LegacySession> closed;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const auto it = sessions_.find(id);
     if (it == sessions_.end()) return;
     closed = std::move(it->second);
@@ -51,12 +51,12 @@ void LegacySessions::Close(const std::string& id) {
 }
 
 void LegacySessions::FinishAll() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (auto& [id, session] : sessions_) session->stream->Finish();
 }
 
 std::size_t LegacySessions::size() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return sessions_.size();
 }
 

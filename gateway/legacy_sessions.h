@@ -6,11 +6,11 @@
 // only (the transport offers no way to resume).
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "gateway/event_stream.h"
+#include "policies/mutex.h"
 #include "policies/session_token.h"
 #include "policies/target.h"
 
@@ -30,8 +30,8 @@ struct LegacySession {
   void SetClaims(policies::SessionClaims claims);
 
  private:
-  std::mutex mutex_;
-  policies::SessionClaims claims_;
+  Mutex mutex_;
+  policies::SessionClaims claims_ ABSL_GUARDED_BY(mutex_);
 };
 
 class LegacySessions {
@@ -49,8 +49,9 @@ class LegacySessions {
 
  private:
   const ReplayLimits limits_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<LegacySession>> sessions_;
+  Mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<LegacySession>> sessions_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::gateway

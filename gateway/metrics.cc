@@ -1,7 +1,6 @@
 #include "gateway/metrics.h"
 
 #include <array>
-#include <mutex>
 #include <sstream>
 
 #include <prometheus/counter.h>
@@ -12,6 +11,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "gateway/internal_errors.h"
+#include "policies/mutex.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {
@@ -203,8 +203,8 @@ struct GatewayMetrics::Families {
   prometheus::Family<prometheus::Gauge>& warm_refill;
   // The warm pool keeps its own totals; the counters follow them by
   // increments (a Prometheus counter cannot be set).
-  std::mutex warm_mutex;
-  runtime::WarmPoolStats warm_seen;
+  Mutex warm_mutex;
+  runtime::WarmPoolStats warm_seen ABSL_GUARDED_BY(warm_mutex);
   prometheus::Family<prometheus::Counter>& spawns;
   prometheus::Family<prometheus::Counter>& spawn_failures;
   prometheus::Family<prometheus::Histogram>& spawn_seconds;
@@ -363,7 +363,7 @@ std::string GatewayMetrics::Render() const {
     };
     f.warm_refill.Add({{"stat", "last"}}).Set(seconds(stats.last_refill));
     f.warm_refill.Add({{"stat", "mean"}}).Set(seconds(stats.mean_refill));
-    std::lock_guard lock(f.warm_mutex);
+    MutexLock lock(f.warm_mutex);
     f.warm_claims.Add({{"result", "hit"}})
         .Increment(static_cast<double>(stats.hits - f.warm_seen.hits));
     f.warm_claims.Add({{"result", "miss"}})

@@ -97,14 +97,14 @@ absl::Status OidcIssuer::FetchLocked() {
   }
   spdlog::info("OAuth issuer {}: {} signing key(s) [{}]", issuer_,
                shared->size(), kids);
-  std::lock_guard lock(keys_mutex_);
+  MutexLock lock(keys_mutex_);
   keys_ = std::move(shared);
   fetched_at_ = last_attempt_;
   return absl::OkStatus();
 }
 
 absl::Status OidcIssuer::Refresh() {
-  std::lock_guard lock(fetch_mutex_);
+  MutexLock lock(fetch_mutex_);
   return FetchLocked();
 }
 
@@ -112,11 +112,11 @@ std::shared_ptr<const policies::JsonWebKeySet> OidcIssuer::Keys() {
   const auto now = clock_();
   bool stale;
   {
-    std::lock_guard lock(keys_mutex_);
+    MutexLock lock(keys_mutex_);
     stale = keys_->size() == 0 || now - fetched_at_ > options_.max_key_age;
   }
   if (stale) {
-    std::lock_guard lock(fetch_mutex_);
+    MutexLock lock(fetch_mutex_);
     if (!attempted_ || now - last_attempt_ >= options_.min_refetch_interval) {
       if (auto status = FetchLocked(); !status.ok()) {
         spdlog::warn("OAuth issuer {}: keeping the cached keys: {}", issuer_,
@@ -124,12 +124,12 @@ std::shared_ptr<const policies::JsonWebKeySet> OidcIssuer::Keys() {
       }
     }
   }
-  std::lock_guard lock(keys_mutex_);
+  MutexLock lock(keys_mutex_);
   return keys_;
 }
 
 bool OidcIssuer::RefetchForUnknownKey() {
-  std::lock_guard lock(fetch_mutex_);
+  MutexLock lock(fetch_mutex_);
   if (attempted_ && clock_() - last_attempt_ < options_.min_refetch_interval) {
     return false;
   }

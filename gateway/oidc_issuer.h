@@ -15,12 +15,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gateway/http_get.h"
 #include "policies/access_token.h"
+#include "policies/mutex.h"
 
 namespace mcpgw::gateway {
 
@@ -51,23 +51,27 @@ class OidcIssuer {
   bool RefetchForUnknownKey();
 
  private:
-  // Under fetch_mutex_.
-  absl::Status FetchLocked();
-  absl::Status DiscoverLocked();
+  absl::Status FetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mutex_);
+  absl::Status DiscoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mutex_);
 
   const std::string issuer_;
   const OidcIssuerOptions options_;
   const HttpGetFunction get_;
   const Clock clock_;
 
-  std::mutex fetch_mutex_;  // one fetch at a time
-  std::string jwks_uri_;    // from discovery
-  std::chrono::steady_clock::time_point last_attempt_{};
-  bool attempted_ = false;
+  // One fetch at a time; held across the fetch, while readers of the keys
+  // go on with the cached ones. Taken before keys_mutex_.
+  Mutex fetch_mutex_ ABSL_ACQUIRED_BEFORE(keys_mutex_);
+  std::string jwks_uri_ ABSL_GUARDED_BY(fetch_mutex_);  // from discovery
+  std::chrono::steady_clock::time_point last_attempt_
+      ABSL_GUARDED_BY(fetch_mutex_){};
+  bool attempted_ ABSL_GUARDED_BY(fetch_mutex_) = false;
 
-  mutable std::mutex keys_mutex_;
-  std::shared_ptr<const policies::JsonWebKeySet> keys_;
-  std::chrono::steady_clock::time_point fetched_at_{};
+  mutable Mutex keys_mutex_;
+  std::shared_ptr<const policies::JsonWebKeySet> keys_
+      ABSL_GUARDED_BY(keys_mutex_);
+  std::chrono::steady_clock::time_point fetched_at_
+      ABSL_GUARDED_BY(keys_mutex_){};
 };
 
 }  // namespace mcpgw::gateway

@@ -26,11 +26,12 @@ class ConcurrencyGate {
     std::deque<std::shared_ptr<Waiter>> waiters;
   };
 
-  std::mutex mutex;
-  std::unordered_map<std::string, Entry> entries;
+  Mutex mutex;
+  // The entries, and the waiters in them, are under `mutex`.
+  std::unordered_map<std::string, Entry> entries ABSL_GUARDED_BY(mutex);
 
   void Release(const std::string& key) {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     auto it = entries.find(key);
     if (it == entries.end()) return;
     auto& entry = it->second;
@@ -164,7 +165,7 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
     if (!literal_error) continue;
     const auto now = std::chrono::steady_clock::now();
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       auto it = resolved_ok_.find(host);
       if (it != resolved_ok_.end() && it->second > now) continue;
     }
@@ -179,7 +180,7 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
     if (auto refused = rules_.CheckAddresses(host, addresses)) {
       co_return FromRefusal(*refused);
     }
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (resolved_ok_.size() > 10'000) resolved_ok_.clear();
     resolved_ok_[host] = now + options_.resolve_cache_ttl;
   }
@@ -222,7 +223,7 @@ std::optional<ErrorReply> RequestGuard::CheckTenantInstances(
   const std::string prefix = policies::KeyPrefix(target.key);
   std::set<std::string> prefixes;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     tenant_of_prefix_[prefix] = target.tenant->id;
     for (const auto& [p, tenant] : tenant_of_prefix_) {
       if (tenant == target.tenant->id) prefixes.insert(p);
@@ -251,7 +252,7 @@ std::optional<ErrorReply> RequestGuard::CheckTenantInstances(
 
 std::optional<std::string> RequestGuard::TenantOfKeyPrefix(
     const std::string& prefix) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = tenant_of_prefix_.find(prefix);
   if (it == tenant_of_prefix_.end()) return std::nullopt;
   return it->second;
@@ -269,7 +270,7 @@ asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target)
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<ConcurrencyGate::Waiter> waiter;
   {
-    std::lock_guard lock(gate_->mutex);
+    MutexLock lock(gate_->mutex);
     auto& entry = gate_->entries[target.key];
     if (entry.active < options_.max_concurrent_per_instance) {
       ++entry.active;
@@ -293,7 +294,7 @@ asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target)
   }
   co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   {
-    std::lock_guard lock(gate_->mutex);
+    MutexLock lock(gate_->mutex);
     if (!waiter->granted) {
       auto& waiters = gate_->entries[target.key].waiters;
       std::erase(waiters, waiter);

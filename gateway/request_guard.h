@@ -11,7 +11,6 @@
 #include <chrono>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -22,6 +21,7 @@
 #include "gateway/jsonrpc_error.h"
 #include "policies/dbhub_config.h"
 #include "policies/dsn_rules.h"
+#include "policies/mutex.h"
 #include "policies/rate_limiter.h"
 #include "policies/target.h"
 #include "runtime/pool_api.h"
@@ -93,12 +93,13 @@ class RequestGuard {
   const GuardOptions options_;
   policies::RateLimiter rates_;
   std::shared_ptr<ConcurrencyGate> gate_;
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   // Key prefixes handed out per tenant (its instances, any revision).
-  std::unordered_map<std::string, std::string> tenant_of_prefix_;
+  std::unordered_map<std::string, std::string> tenant_of_prefix_
+      ABSL_GUARDED_BY(mutex_);
   // Host names whose addresses passed the rules, until when.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point>
-      resolved_ok_;
+      resolved_ok_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::gateway

@@ -32,7 +32,7 @@ policies::SessionClaims SessionManager::NewClaims(
 
 std::string SessionManager::Issue(const policies::SessionClaims& claims) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ++stats_.issued;
   }
   return policies::SealSession(claims, secret_);
@@ -43,14 +43,14 @@ absl::StatusOr<policies::SessionClaims> SessionManager::Open(
   const auto now = std::chrono::system_clock::now();
   absl::StatusOr<policies::SessionClaims> claims;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (const auto* cached = opened_.Find(session_id)) claims = *cached;
   }
   if (!claims.ok()) {
     // Decrypted outside the lock: other requests need not wait for it.
     claims = policies::UnsealSession(session_id, secret_);
     if (claims.ok() && session_id.size() <= kMaxCachedIdLength) {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       opened_.Put(std::string(session_id), *claims);
     }
   }
@@ -60,7 +60,7 @@ absl::StatusOr<policies::SessionClaims> SessionManager::Open(
       claims = std::move(checked);
     }
   }
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (claims.ok() && ended_.contains(claims->nonce)) {
     claims = absl::NotFoundError(
         "unknown session: the session was ended (DELETE); start a new one "
@@ -76,7 +76,7 @@ void SessionManager::End(const policies::SessionClaims& claims) {
 }
 
 void SessionManager::MarkEnded(const std::string& nonce, std::int64_t expires_at) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   PruneEndedLocked(NowSeconds());
   if (expires_at <= NowSeconds()) return;  // refused as expired anyway
   if (ended_.emplace(nonce, expires_at).second) ++stats_.ended;
@@ -97,7 +97,7 @@ std::string SessionManager::BackendKey(const std::string& nonce,
 
 std::optional<std::string> SessionManager::BackendSession(
     const std::string& nonce, const std::string& instance_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto it = backend_.find(BackendKey(nonce, instance_id));
   if (it == backend_.end()) return std::nullopt;
   return it->second;
@@ -105,7 +105,7 @@ std::optional<std::string> SessionManager::BackendSession(
 
 std::optional<std::string> SessionManager::TakeBackendSession(
     const std::string& nonce, const std::string& instance_id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto it = backend_.find(BackendKey(nonce, instance_id));
   if (it == backend_.end()) return std::nullopt;
   std::string id = std::move(it->second);
@@ -116,20 +116,20 @@ std::optional<std::string> SessionManager::TakeBackendSession(
 void SessionManager::SetBackendSession(const std::string& nonce,
                                        const std::string& instance_id,
                                        std::string backend_session) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   backend_[BackendKey(nonce, instance_id)] = std::move(backend_session);
 }
 
 void SessionManager::ForgetInstance(const std::string& instance_id) {
   const std::string suffix = text::Cat("/", instance_id);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::erase_if(backend_, [&suffix](const auto& entry) {
     return entry.first.ends_with(suffix);
   });
 }
 
 SessionManager::Stats SessionManager::stats() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   PruneEndedLocked(NowSeconds());
   Stats stats = stats_;
   stats.backend_sessions = backend_.size();

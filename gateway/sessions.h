@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "policies/lru_cache.h"
+#include "policies/mutex.h"
 #include "policies/session_token.h"
 
 namespace mcpgw::gateway {
@@ -85,17 +85,20 @@ class SessionManager {
  private:
   static std::string BackendKey(const std::string& nonce,
                                 const std::string& instance_id);
-  void PruneEndedLocked(std::int64_t now);
+  void PruneEndedLocked(std::int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const std::string secret_;
   const std::chrono::seconds ttl_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::int64_t> ended_;  // nonce -> expiry
-  std::unordered_map<std::string, std::string> backend_;  // nonce/instance
+  Mutex mutex_;
+  // nonce -> expiry
+  std::unordered_map<std::string, std::int64_t> ended_ ABSL_GUARDED_BY(mutex_);
+  // nonce/instance
+  std::unordered_map<std::string, std::string> backend_ ABSL_GUARDED_BY(mutex_);
   // session id -> its unsealed claims (authentic; not yet checked for a
   // target or the time).
-  policies::LruCache<policies::SessionClaims> opened_;
-  Stats stats_;
+  policies::LruCache<policies::SessionClaims> opened_ ABSL_GUARDED_BY(mutex_);
+  Stats stats_ ABSL_GUARDED_BY(mutex_);
+  // Set before the gateway serves, then only read.
   EndListener end_listener_;
 };
 

@@ -86,7 +86,7 @@ int TenantAdmin::DrainRevision(std::string_view tenant, std::int64_t revision) {
   const std::string prefix = policies::KeyPrefix(
       policies::TenantInstanceKey(key_secret_, tenant, revision));
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     drained_prefixes_[prefix] = {std::string(tenant), revision};
   }
   int drained = 0;
@@ -121,7 +121,7 @@ std::optional<std::string> TenantAdmin::TenantOfKeyPrefix(
       return id;
     }
   }
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = drained_prefixes_.find(std::string(prefix));
   if (it == drained_prefixes_.end()) return std::nullopt;
   return it->second.tenant;
@@ -131,7 +131,7 @@ std::map<std::string, TenantAdmin::TenantRevision, std::less<>>
 TenantAdmin::KeyPrefixTenants() const {
   std::map<std::string, TenantRevision, std::less<>> prefixes;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (const auto& [prefix, owner] : drained_prefixes_) prefixes[prefix] = owner;
   }
   for (const auto& [id, revision] : CurrentRevisions()) {

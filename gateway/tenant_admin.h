@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +28,7 @@
 
 #include "gateway/http_types.h"
 #include "policies/dsn_rules.h"
+#include "policies/mutex.h"
 #include "policies/tenant_registry.h"
 #include "runtime/pool_api.h"
 
@@ -106,8 +106,9 @@ class TenantAdmin {
   runtime::InstancePoolApi& pool_;
   const policies::DsnPolicy& rules_;
   const std::string key_secret_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, TenantRevision> drained_prefixes_;
+  mutable Mutex mutex_;
+  std::unordered_map<std::string, TenantRevision> drained_prefixes_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::gateway

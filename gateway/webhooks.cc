@@ -69,16 +69,16 @@ void WebhookNotifier::Start() {
 
 void WebhookNotifier::Stop(std::chrono::milliseconds flush) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!stopping_) {
       stopping_ = true;
       flush_deadline_ = std::chrono::steady_clock::now() + flush;
       abort_at_ = flush_deadline_.time_since_epoch().count();
     }
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   closed_ = true;
   queue_.clear();
 }
@@ -93,7 +93,7 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
   bool pressure = false;
   bool refusal_event = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (load >= options_.capacity_threshold) {
       pressure = !above_threshold_ && event.type == Type::kStarting;
       above_threshold_ = above_threshold_ || pressure;
@@ -160,7 +160,7 @@ void WebhookNotifier::Enqueue(nlohmann::json event) {
   if (options_.urls.empty()) return;
   bool dropped = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (closed_) return;  // nobody would send it
     if (queue_.size() >= options_.queue_capacity) {
       queue_.pop_front();
@@ -169,7 +169,7 @@ void WebhookNotifier::Enqueue(nlohmann::json event) {
     queue_.push_back(std::move(event));
   }
   if (dropped && metrics_ != nullptr) metrics_->RecordWebhook("dropped");
-  wake_.notify_one();
+  wake_.NotifyOne();
 }
 
 bool WebhookNotifier::Post(void* handle, const std::string& url,
@@ -214,8 +214,10 @@ void WebhookNotifier::Run() {
     nlohmann::json event;
     bool flushing = false;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mutex_);
+      wake_.Wait(mutex_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return stopping_ || !queue_.empty();
+      });
       if (stopping_ &&
           (queue_.empty() || std::chrono::steady_clock::now() >= flush_deadline_)) {
         if (!queue_.empty()) {
@@ -237,8 +239,13 @@ void WebhookNotifier::Run() {
       for (int attempt = 1; attempt <= attempts && !delivered; ++attempt) {
         delivered = curl != nullptr && Post(curl, url, body, name);
         if (delivered || attempt == attempts) break;
-        std::unique_lock lock(mutex_);
-        if (wake_.wait_for(lock, backoff, [this] { return stopping_; })) break;
+        MutexLock lock(mutex_);
+        if (wake_.WaitFor(mutex_, backoff,
+                          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+                            return stopping_;
+                          })) {
+          break;
+        }
         backoff *= 2;
       }
       if (metrics_ != nullptr) {

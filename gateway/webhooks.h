@@ -9,11 +9,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/metrics.h"
+#include "policies/mutex.h"
 #include "runtime/pool_api.h"
 
 namespace mcpgw::gateway {
@@ -70,18 +69,21 @@ class WebhookNotifier final : public runtime::PoolObserver {
 
   const WebhookOptions options_;
   GatewayMetrics* const metrics_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<nlohmann::json> queue_;
-  bool stopping_ = false;
-  bool closed_ = false;  // the delivery thread has ended
-  std::chrono::steady_clock::time_point flush_deadline_{};
+  Mutex mutex_;
+  CondVar wake_;  // queue_ grew or stopping_ was set
+  std::deque<nlohmann::json> queue_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // The delivery thread has ended.
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
+  std::chrono::steady_clock::time_point flush_deadline_ ABSL_GUARDED_BY(mutex_){};
+  // Started and joined by the thread that owns the notifier.
   std::thread thread_;
   // steady_clock ticks after which a transfer in progress is abandoned.
   std::atomic<std::int64_t> abort_at_{std::numeric_limits<std::int64_t>::max()};
-  // Capacity pressure bookkeeping (under mutex_).
-  bool above_threshold_ = false;
-  std::chrono::steady_clock::time_point last_refusal_event_{};
+  // Capacity pressure bookkeeping.
+  bool above_threshold_ ABSL_GUARDED_BY(mutex_) = false;
+  std::chrono::steady_clock::time_point last_refusal_event_
+      ABSL_GUARDED_BY(mutex_){};
 };
 
 }  // namespace mcpgw::gateway

@@ -36,7 +36,7 @@ std::optional<std::chrono::milliseconds> RateLimiter::TryTake(
     const std::string& key, const RateLimit& limit,
     TokenBucket::TimePoint now) {
   if (limit.unlimited()) return std::nullopt;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (buckets_.size() > kPruneAbove) {
     // A bucket untouched for a minute has refilled for any rate >= 1/min.
     std::erase_if(buckets_, [now](const auto& entry) {
@@ -47,7 +47,7 @@ std::optional<std::chrono::milliseconds> RateLimiter::TryTake(
 }
 
 std::size_t RateLimiter::size() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return buckets_.size();
 }
 

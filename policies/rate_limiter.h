@@ -4,10 +4,11 @@
 
 #include <chrono>
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "policies/mutex.h"
 
 namespace mcpgw::policies {
 
@@ -41,8 +42,8 @@ class RateLimiter {
 
  private:
   static constexpr std::size_t kPruneAbove = 10'000;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, TokenBucket> buckets_;
+  mutable Mutex mutex_;
+  std::unordered_map<std::string, TokenBucket> buckets_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Whole seconds for a Retry-After header: at least 1.

@@ -7,7 +7,7 @@ namespace mcpgw::policies {
 absl::StatusOr<ResolvedDsn> ResolvedDsnCache::Resolve(
     std::string_view text, std::string_view key_secret) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (const auto* entry = cache_.Find(text);
         entry != nullptr && entry->key_secret == key_secret) {
       return entry->resolved;
@@ -20,14 +20,14 @@ absl::StatusOr<ResolvedDsn> ResolvedDsnCache::Resolve(
   resolved.key = DeriveInstanceKey(key_secret, dsn->canonical);
   resolved.dsn = *std::move(dsn);
   if (text.size() <= kMaxCachedTextLength) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     cache_.Put(std::string(text), Entry{std::string(key_secret), resolved});
   }
   return resolved;
 }
 
 std::size_t ResolvedDsnCache::size() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return cache_.size();
 }
 

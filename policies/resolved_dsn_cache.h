@@ -10,13 +10,13 @@
 // ever logged or shown (no printing, only a size). Thread-safe.
 
 #include <cstddef>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "policies/dsn.h"
 #include "policies/lru_cache.h"
+#include "policies/mutex.h"
 
 namespace mcpgw::policies {
 
@@ -46,8 +46,8 @@ class ResolvedDsnCache {
     std::string key_secret;  // what `resolved.key` was derived with
     ResolvedDsn resolved;
   };
-  std::mutex mutex_;
-  LruCache<Entry> cache_;
+  Mutex mutex_;
+  LruCache<Entry> cache_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::policies

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <functional>
-#include <mutex>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -309,7 +308,7 @@ absl::StatusOr<std::unique_ptr<TenantRegistry>> TenantRegistry::Open(
   }
   if (auto status = registry->Migrate(); !status.ok()) return status;
   {
-    std::lock_guard lock(registry->write_mutex_);
+    MutexLock lock(registry->write_mutex_);
     if (auto status = registry->ReloadAllLocked(); !status.ok()) return status;
   }
   if (auto resealed = registry->Reseal(); !resealed.ok()) {
@@ -437,7 +436,7 @@ absl::Status TenantRegistry::ReloadAllLocked() {
   if (auto status = ReadTenants(nullptr, tenants, hashes); !status.ok()) {
     return status;
   }
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(mutex_);
   tenants_ = std::move(tenants);
   token_hash_to_tenant_ = std::move(hashes);
   return absl::OkStatus();
@@ -457,7 +456,7 @@ absl::StatusOr<TenantRecord> TenantRegistry::RefreshTenantLocked(
   std::optional<TenantRecord> result;
   if (found != read.end()) result = found->second;
   {
-    std::unique_lock lock(mutex_);
+    WriterMutexLock lock(mutex_);
     for (auto it = token_hash_to_tenant_.begin();
          it != token_hash_to_tenant_.end();) {
       it = it->second == key ? token_hash_to_tenant_.erase(it) : std::next(it);
@@ -473,21 +472,24 @@ absl::StatusOr<TenantRecord> TenantRegistry::RefreshTenantLocked(
   return *std::move(result);
 }
 
-std::unique_lock<std::mutex> TenantRegistry::LockForWrite() {
-  std::unique_lock lock(write_mutex_);
+void TenantRegistry::RunWriteHookLocked() {
   if (write_hook_) write_hook_();
-  return lock;
+}
+
+const TenantRegistry::TenantMap& TenantRegistry::TenantsForWriterLocked() const
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  return tenants_;
 }
 
 void TenantRegistry::SetWriteHookForTesting(std::function<void()> hook) {
-  std::lock_guard lock(write_mutex_);
+  MutexLock lock(write_mutex_);
   write_hook_ = std::move(hook);
 }
 
 std::optional<TenantView> TenantRegistry::FindByToken(
     std::string_view token) const {
   const std::string hash = Sha256Hex(token);
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto it = token_hash_to_tenant_.find(hash);
   if (it == token_hash_to_tenant_.end()) return std::nullopt;
   auto tenant = tenants_.find(it->second);
@@ -497,7 +499,7 @@ std::optional<TenantView> TenantRegistry::FindByToken(
 }
 
 std::optional<TenantView> TenantRegistry::FindById(std::string_view id) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto tenant = tenants_.find(id);
   if (tenant == tenants_.end()) return std::nullopt;
   return TenantView{tenant->second.id, tenant->second.revision,
@@ -505,14 +507,14 @@ std::optional<TenantView> TenantRegistry::FindById(std::string_view id) const {
 }
 
 std::vector<TenantRecord> TenantRegistry::List() const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   std::vector<TenantRecord> out;
   for (const auto& [id, tenant] : tenants_) out.push_back(tenant);
   return out;
 }
 
 std::optional<TenantRecord> TenantRegistry::Get(std::string_view id) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(mutex_);
   auto it = tenants_.find(id);
   if (it == tenants_.end()) return std::nullopt;
   return it->second;
@@ -528,8 +530,9 @@ absl::Status TenantRegistry::BumpRevisionLocked(std::string_view id) {
 absl::StatusOr<TenantRecord> TenantRegistry::Create(std::string_view id,
                                                     TenantOptions options) {
   if (auto status = ValidTenantId(id); !status.ok()) return status;
-  auto write = LockForWrite();
-  if (tenants_.count(id) > 0) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  if (TenantsForWriterLocked().count(id) > 0) {
     return absl::AlreadyExistsError(text::Cat("tenant ", id, " exists"));
   }
   const std::string now = Now();
@@ -547,8 +550,9 @@ absl::StatusOr<TenantRecord> TenantRegistry::Create(std::string_view id,
 
 absl::StatusOr<TenantRecord> TenantRegistry::UpdateOptions(
     std::string_view id, TenantOptions options) {
-  auto write = LockForWrite();
-  if (tenants_.count(id) == 0) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  if (TenantsForWriterLocked().count(id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", id));
   }
   Statement update(db_,
@@ -563,8 +567,9 @@ absl::StatusOr<TenantRecord> TenantRegistry::UpdateOptions(
 }
 
 absl::Status TenantRegistry::Delete(std::string_view id) {
-  auto write = LockForWrite();
-  if (tenants_.count(id) == 0) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  if (TenantsForWriterLocked().count(id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", id));
   }
   Statement remove(db_, "DELETE FROM tenants WHERE id = ?");
@@ -575,9 +580,10 @@ absl::Status TenantRegistry::Delete(std::string_view id) {
 
 absl::StatusOr<TenantRecord> TenantRegistry::PutSource(
     std::string_view tenant_id, std::string_view source_id, const Dsn& dsn) {
-  auto write = LockForWrite();
-  auto it = tenants_.find(tenant_id);
-  if (it == tenants_.end()) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  auto it = TenantsForWriterLocked().find(tenant_id);
+  if (it == TenantsForWriterLocked().end()) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
   for (const auto& source : it->second.sources) {
@@ -608,9 +614,10 @@ absl::StatusOr<TenantRecord> TenantRegistry::PutSource(
 
 absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
     std::string_view tenant_id, std::string_view source_id) {
-  auto write = LockForWrite();
-  auto it = tenants_.find(tenant_id);
-  if (it == tenants_.end()) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  auto it = TenantsForWriterLocked().find(tenant_id);
+  if (it == TenantsForWriterLocked().end()) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
   const bool known = std::any_of(
@@ -634,8 +641,9 @@ absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
 absl::StatusOr<IssuedToken> TenantRegistry::IssueToken(
     std::string_view tenant_id, std::string_view label) {
   IssuedToken issued{RandomHex(6), text::Cat(kTokenPrefix, RandomHex(kTokenBytes))};
-  auto write = LockForWrite();
-  if (tenants_.count(tenant_id) == 0) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  if (TenantsForWriterLocked().count(tenant_id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
   Statement insert(db_, "INSERT INTO tokens VALUES(?, ?, ?, ?, ?, NULL)");
@@ -663,8 +671,9 @@ absl::Status TenantRegistry::AddTokenHash(std::string_view tenant_id,
     return absl::InvalidArgumentError(
         "a token hash is the SHA-256 of the token in 64 hex digits");
   }
-  auto write = LockForWrite();
-  if (tenants_.count(tenant_id) == 0) {
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
+  if (TenantsForWriterLocked().count(tenant_id) == 0) {
     return absl::NotFoundError(text::Cat("no tenant ", tenant_id));
   }
   Statement insert(db_,
@@ -684,7 +693,8 @@ absl::Status TenantRegistry::AddTokenHash(std::string_view tenant_id,
 
 absl::Status TenantRegistry::RevokeToken(std::string_view tenant_id,
                                          std::string_view token_id) {
-  auto write = LockForWrite();
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
   Statement revoke(db_,
                    "UPDATE tokens SET revoked_at = ? WHERE tenant_id = ? AND "
                    "id = ? AND revoked_at IS NULL");
@@ -700,7 +710,8 @@ absl::Status TenantRegistry::RevokeToken(std::string_view tenant_id,
 }
 
 absl::StatusOr<int> TenantRegistry::Reseal() {
-  auto write = LockForWrite();
+  MutexLock write(write_mutex_);
+  RunWriteHookLocked();
   struct Row {
     std::string tenant_id, source_id, sealed, key_id;
   };

@@ -17,9 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "policies/mutex.h"
 #include "policies/credential_cipher.h"
 #include "policies/target.h"
 
@@ -125,29 +124,36 @@ class TenantRegistry final : public TenantDirectory {
   absl::Status ReadTenants(const std::string* only, TenantMap& tenants,
                            HashMap& hashes) const;
   // Rebuilds the whole in-memory copy from the database (start-up).
-  // Callers hold write_mutex_.
-  absl::Status ReloadAllLocked();
+  absl::Status ReloadAllLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mutex_);
   // Re-reads tenant `id` alone and swaps it into the in-memory copy (or
   // drops it when gone): what every write does after its own change, so a
   // write decrypts only the sources of the tenant it changed. Returns the
-  // tenant as now stored (NotFound when gone). Callers hold write_mutex_.
-  absl::StatusOr<TenantRecord> RefreshTenantLocked(std::string_view id);
-  absl::Status BumpRevisionLocked(std::string_view id);
-  // Takes the write lock and runs the test hook.
-  std::unique_lock<std::mutex> LockForWrite();
+  // tenant as now stored (NotFound when gone).
+  absl::StatusOr<TenantRecord> RefreshTenantLocked(std::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mutex_);
+  absl::Status BumpRevisionLocked(std::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mutex_);
+  // Every write begins with it, under the write lock: the test hook.
+  void RunWriteHookLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mutex_);
+  // The in-memory copy as a writer reads it: only writers change it, and
+  // they hold write_mutex_, so one that holds it needs no mutex_ to read
+  // (the analysis cannot express "guarded by either lock for reads").
+  const TenantMap& TenantsForWriterLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mutex_);
 
-  sqlite3* db_;
+  // Opened with SQLITE_OPEN_FULLMUTEX: SQLite serialises calls on it.
+  sqlite3* const db_;
   const CredentialCipher cipher_;
   // Serializes writes (database and in-memory copy alike). Held through
   // the database work; a writer holding it may read tenants_ without mutex_
   // (only writers change tenants_).
-  std::mutex write_mutex_;
-  std::function<void()> write_hook_;  // guarded by write_mutex_
+  Mutex write_mutex_;
+  std::function<void()> write_hook_ ABSL_GUARDED_BY(write_mutex_);
   // Guards tenants_ and token_hash_to_tenant_: shared for readers,
   // exclusive only for the swap at the end of a write.
-  mutable std::shared_mutex mutex_;
-  TenantMap tenants_;
-  HashMap token_hash_to_tenant_;
+  mutable SharedMutex mutex_ ABSL_ACQUIRED_AFTER(write_mutex_);
+  TenantMap tenants_ ABSL_GUARDED_BY(mutex_);
+  HashMap token_hash_to_tenant_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::policies

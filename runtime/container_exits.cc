@@ -24,9 +24,9 @@ ContainerExits::ContainerExits(std::shared_ptr<const DockerEngine> engine)
 ContainerExits::~ContainerExits() {
   stopping_.store(true);
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (auto& [id, waiter] : waiters_) waiter->done = true;
-    changed_.notify_all();
+    changed_.NotifyAll();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -34,7 +34,7 @@ ContainerExits::~ContainerExits() {
 ContainerEnding ContainerExits::WaitForExit(const std::string& id) {
   auto waiter = std::make_shared<Waiter>();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_.load()) return ContainerEnding{};
     waiters_.emplace(id, waiter);
   }
@@ -46,8 +46,10 @@ ContainerEnding ContainerExits::WaitForExit(const std::string& id) {
   } else if (details.ok() && !details->running) {
     Resolve(id, ContainerEnding{true, details->exit_code});
   }
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return waiter->done; });
+  MutexLock lock(mutex_);
+  changed_.Wait(mutex_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return waiter->done;
+  });
   for (auto it = waiters_.lower_bound(id);
        it != waiters_.end() && it->first == id; ++it) {
     if (it->second == waiter) {
@@ -59,7 +61,7 @@ ContainerEnding ContainerExits::WaitForExit(const std::string& id) {
 }
 
 void ContainerExits::Resolve(const std::string& id, ContainerEnding ending) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (auto it = waiters_.lower_bound(id);
        it != waiters_.end() && it->first == id; ++it) {
     if (!it->second->done) {
@@ -67,13 +69,13 @@ void ContainerExits::Resolve(const std::string& id, ContainerEnding ending) {
       it->second->ending = ending;
     }
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void ContainerExits::Reconcile() {
   std::vector<std::string> ids;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (const auto& [id, waiter] : waiters_) {
       if (!waiter->done) ids.push_back(id);
     }

@@ -4,15 +4,14 @@
 // had to be reopened, so that nothing ends unnoticed while it was down).
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "policies/mutex.h"
 #include "runtime/docker_engine.h"
 
 namespace mcpgw::runtime {
@@ -34,6 +33,7 @@ class ContainerExits {
   ContainerEnding WaitForExit(const std::string& id);
 
  private:
+  // Both fields under the ContainerExits' mutex_.
   struct Waiter {
     bool done = false;
     ContainerEnding ending;
@@ -44,11 +44,14 @@ class ContainerExits {
   void Reconcile();
 
   const std::shared_ptr<const DockerEngine> engine_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::multimap<std::string, std::shared_ptr<Waiter>> waiters_;
+  Mutex mutex_;
+  CondVar changed_;  // a waiter is done
+  std::multimap<std::string, std::shared_ptr<Waiter>> waiters_
+      ABSL_GUARDED_BY(mutex_);
   std::atomic<bool> stopping_{false};
-  std::int64_t since_ = 0;  // unix seconds: events from here on
+  // Unix seconds: events from here on. Only the thread (Run) uses it after
+  // construction.
+  std::int64_t since_ = 0;
   std::thread thread_;
 };
 

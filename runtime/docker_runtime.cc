@@ -9,13 +9,14 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
+
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "policies/mutex.h"
 #include "policies/random_token.h"
 #include "policies/redaction.h"
 #include "policies/text.h"
@@ -45,6 +46,9 @@ struct ContainerState {
   DockerRuntimeOptions options;
   std::string instance_id;
   std::string image;
+  // Set before the watcher thread starts, except a named network's host:
+  // the watcher writes that under `mutex` once the container has an
+  // address, before OnReady (the pool reads endpoint() only after OnReady).
   Endpoint endpoint;
   policies::Redactor redactor;
   OutputBuffer output;
@@ -56,13 +60,13 @@ struct ContainerState {
   // The host directory mounted as the container's config; removed with it.
   std::filesystem::path config_dir;
 
-  mutable std::mutex mutex;
-  std::string container_id;  // guarded: set once created
+  mutable Mutex mutex;
+  std::string container_id ABSL_GUARDED_BY(mutex);  // set once created
 
   explicit ContainerState(const policies::Redactor& r) : redactor(r), output(r) {}
 
   std::string id() const {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     return container_id;
   }
 };
@@ -147,7 +151,7 @@ std::string CreateAndStart(ContainerState& state, std::string body,
     return "";
   }
   {
-    std::lock_guard lock(state.mutex);
+    MutexLock lock(state.mutex);
     state.container_id = *created;
   }
   if (state.stop_requested.load()) return *created;
@@ -163,7 +167,7 @@ std::string CreateAndStart(ContainerState& state, std::string body,
         failure = text::Cat("container has no address on network ",
                             state.options.network);
       }
-      std::lock_guard lock(state.mutex);
+      MutexLock lock(state.mutex);
       state.endpoint.host = details->network_ip;
     }
   }
@@ -197,7 +201,7 @@ void Watch(std::shared_ptr<ContainerState> state, std::string create_body) {
   while (!state->stop_requested.load()) {
     std::string host;
     {
-      std::lock_guard lock(state->mutex);
+      MutexLock lock(state->mutex);
       host = state->endpoint.host;
     }
     if (ProbeHealthz(host, state->endpoint.port, kProbeTimeout)) {
@@ -495,7 +499,11 @@ std::unique_ptr<RunningInstance> DockerRuntime::Attach(
   auto state = NewState(engine_, exits_, options_, spec, std::move(events));
   state->image = leftover.image;
   state->endpoint = leftover.endpoint;
-  state->container_id = leftover.container_id;
+  {
+    // No other thread has the state yet: the lock is for the analysis.
+    MutexLock lock(state->mutex);
+    state->container_id = leftover.container_id;
+  }
   if (leftover.pid) state->pid.store(*leftover.pid);
   std::thread(Watch, state, std::string()).detach();
   return std::make_unique<ContainerInstance>(std::move(state));

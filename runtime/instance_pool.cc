@@ -12,6 +12,8 @@
 
 namespace mcpgw::runtime {
 
+// Every field is under the pool's mutex_, except `running` once it is set
+// (set once under it, before anything outside the lock reads it).
 struct PooledInstance {
   std::string id;
   std::string key;
@@ -60,8 +62,10 @@ class InstancePool::Holder final : public LeaseHolder {
 // is gone (a monitor thread outliving a timed-out StopAll), so the pool is
 // reached through a liveness cell that the pool clears on destruction.
 struct PoolLiveness {
-  std::mutex mutex;
-  InstancePool* pool = nullptr;
+  // Held while a runtime callback runs in the pool, so that the pool's
+  // destructor waits for it. Taken before the pool's mutex_.
+  Mutex mutex;
+  InstancePool* pool ABSL_GUARDED_BY(mutex) = nullptr;
 };
 
 class InstancePool::Events final : public InstanceEvents {
@@ -69,11 +73,11 @@ class InstancePool::Events final : public InstanceEvents {
   Events(std::shared_ptr<PoolLiveness> liveness, std::string id)
       : liveness_(std::move(liveness)), id_(std::move(id)) {}
   void OnReady() override {
-    std::lock_guard lock(liveness_->mutex);
+    MutexLock lock(liveness_->mutex);
     if (liveness_->pool != nullptr) liveness_->pool->HandleReady(id_);
   }
   void OnExit(std::string reason) override {
-    std::lock_guard lock(liveness_->mutex);
+    MutexLock lock(liveness_->mutex);
     if (liveness_->pool != nullptr) liveness_->pool->HandleExit(id_, reason);
   }
 
@@ -92,12 +96,13 @@ InstancePool::InstancePool(Runtime& runtime, const Clock& clock,
       liveness_(std::make_shared<PoolLiveness>()),
       id_prefix_(text::Cat("i-", policies::RandomHex(3), "-")),
       runtime_name_(runtime.name()) {
+  MutexLock lock(liveness_->mutex);  // uncontended: for the analysis
   liveness_->pool = this;
 }
 
 InstancePool::~InstancePool() {
   StopAll(std::chrono::milliseconds(5'000));
-  std::lock_guard lock(liveness_->mutex);
+  MutexLock lock(liveness_->mutex);
   liveness_->pool = nullptr;
 }
 
@@ -149,9 +154,9 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   std::vector<std::shared_ptr<PooledInstance>> to_stop;
   std::shared_ptr<PooledInstance> instance;
   {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) {
-      lock.unlock();
+      lock.Unlock();
       done(absl::AbortedError("the gateway is shutting down"));
       return;
     }
@@ -166,7 +171,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
         if (existing->running) existing->running->NoteUse();
         Lease lease(existing->id, existing->running->endpoint(),
                     std::make_unique<Holder>(this, existing));
-        lock.unlock();
+        lock.Unlock();
         done(std::move(lease));
         return;
       }
@@ -182,7 +187,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
         refused.live_instances = LiveCountLocked();
         refused.max_instances = options_.max_instances;
         pending_events_.push_back(std::move(refused));
-        lock.unlock();
+        lock.Unlock();
         EmitEvents();
         done(absl::ResourceExhaustedError(text::Cat(
             "all ", options_.max_instances,
@@ -253,7 +258,7 @@ absl::Status InstancePool::Start(const std::shared_ptr<PooledInstance>& instance
   bool stop_now = false;
   bool ready_now = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     instance->running = *std::move(started);
     if (instance->running->from_warm_pool()) {
       instance->spawn_kind = SpawnKind::kWarm;
@@ -270,7 +275,7 @@ absl::StatusOr<std::string> InstancePool::Adopt(AcquireRequest request,
                                                 AttachFunction attach) {
   auto instance = std::make_shared<PooledInstance>();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return absl::AbortedError("the gateway is shutting down");
     if (by_key_.count(request.key) != 0) {
       return absl::AlreadyExistsError("an instance for that key exists");
@@ -298,7 +303,7 @@ void InstancePool::HandleReady(const std::string& id) {
   std::vector<AcquireCallback> waiters;
   std::vector<Lease> leases;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return;
     auto instance = it->second;
@@ -336,7 +341,7 @@ void InstancePool::HandleExit(const std::string& id,
   std::string target;
   std::vector<std::function<void(const std::string&)>> listeners;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return;
     auto instance = it->second;
@@ -376,7 +381,7 @@ void InstancePool::HandleExit(const std::string& id,
     if (auto* event = QueueEventLocked(PoolEvent::Type::kExited, *instance)) {
       event->reason = reason;
     }
-    changed_.notify_all();
+    changed_.NotifyAll();
   }
   for (auto& waiter : waiters) {
     waiter(absl::UnavailableError(text::Cat(
@@ -385,16 +390,16 @@ void InstancePool::HandleExit(const std::string& id,
   }
   for (auto& listener : listeners) listener(id);
   EmitEvents();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   exits_in_progress_ -= 1;
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
                            bool stream) {
   std::shared_ptr<PooledInstance> drained;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     instance->in_flight -= 1;
     if (stream) instance->open_streams -= 1;
     instance->last_used = clock_.Now();
@@ -410,7 +415,7 @@ void InstancePool::Release(const std::shared_ptr<PooledInstance>& instance,
 
 void InstancePool::StreamOpened(
     const std::shared_ptr<PooledInstance>& instance) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   instance->open_streams += 1;
 }
 
@@ -418,7 +423,7 @@ void InstancePool::StreamClosed(
     const std::shared_ptr<PooledInstance>& instance) {
   std::shared_ptr<PooledInstance> drained;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     instance->open_streams -= 1;
     instance->last_used = clock_.Now();
     instance->last_used_wall = clock_.WallNow();
@@ -433,7 +438,7 @@ void InstancePool::StreamClosed(
 int InstancePool::ReapIdle() {
   std::vector<std::shared_ptr<PooledInstance>> to_stop;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const auto now = clock_.Now();
     std::vector<std::shared_ptr<PooledInstance>> idle;
     for (const auto& [key, instance] : by_key_) {
@@ -464,8 +469,11 @@ void InstancePool::StartReaper() {
   reaper_ = std::thread([this, interval] {
     for (;;) {
       {
-        std::unique_lock lock(mutex_);
-        if (changed_.wait_for(lock, interval, [this] { return stopping_; })) {
+        MutexLock lock(mutex_);
+        if (changed_.WaitFor(mutex_, interval,
+                             [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+                               return stopping_;
+                             })) {
           return;
         }
       }
@@ -477,7 +485,7 @@ void InstancePool::StartReaper() {
 bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
   std::vector<std::shared_ptr<PooledInstance>> to_stop;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
     for (const auto& [id, instance] : by_id_) {
       if (auto stopped = BeginStopLocked(instance, "gateway stopping",
@@ -485,15 +493,16 @@ bool InstancePool::StopAll(std::chrono::milliseconds timeout) {
         to_stop.push_back(stopped);
       }
     }
-    changed_.notify_all();
+    changed_.NotifyAll();
   }
   EmitEvents();
   StopOutsideLock(to_stop);
   if (reaper_.joinable()) reaper_.join();
-  std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [this] {
-    return by_id_.empty() && exits_in_progress_ == 0;
-  });
+  MutexLock lock(mutex_);
+  return changed_.WaitFor(mutex_, timeout,
+                          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+                            return by_id_.empty() && exits_in_progress_ == 0;
+                          });
 }
 
 std::vector<InstanceSnapshot> InstancePool::Snapshot() const {
@@ -509,7 +518,7 @@ std::vector<InstanceSnapshot> InstancePool::Collect(bool ask_runtime) const {
   // What the runtime tells of each instance (memory from /proc, a pod's
   // node...) is asked outside the lock: it may read files or ask an API.
   std::vector<std::shared_ptr<PooledInstance>> inspected;
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   for (const auto& [id, instance] : by_id_) {
     InstanceSnapshot snap;
     snap.id = instance->id;
@@ -536,7 +545,7 @@ std::vector<InstanceSnapshot> InstancePool::Collect(bool ask_runtime) const {
     out.push_back(std::move(snap));
     inspected.push_back(instance);
   }
-  lock.unlock();
+  lock.Unlock();
   // `running` is set once, before any snapshot sees it, and lives as long
   // as the PooledInstance held here.
   for (std::size_t i = 0; ask_runtime && i < out.size(); ++i) {
@@ -552,19 +561,19 @@ std::vector<InstanceSnapshot> InstancePool::Collect(bool ask_runtime) const {
 }
 
 std::size_t InstancePool::size() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return by_id_.size();
 }
 
 void InstancePool::OnInstanceGone(
     std::function<void(const std::string&)> listener) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   gone_listeners_.push_back(std::move(listener));
 }
 
 void InstancePool::OnInstanceDraining(
     std::function<void(const std::string&)> listener) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   draining_listeners_.push_back(std::move(listener));
 }
 
@@ -593,11 +602,11 @@ PoolEvent* InstancePool::QueueEventLocked(PoolEvent::Type type,
 }
 
 void InstancePool::EmitEvents() {
-  std::lock_guard emit_lock(emit_mutex_);
+  MutexLock emit_lock(emit_mutex_);
   std::vector<PoolEvent> events;
   std::vector<PoolObserver*> observers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     events.swap(pending_events_);
     observers = observers_;
   }
@@ -607,12 +616,12 @@ void InstancePool::EmitEvents() {
 }
 
 void InstancePool::AddObserver(PoolObserver* observer) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   observers_.push_back(observer);
 }
 
 void InstancePool::CountError(const std::shared_ptr<PooledInstance>& instance) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   instance->errors += 1;
 }
 
@@ -629,7 +638,7 @@ absl::Status InstancePool::Drain(const std::string& id) {
   std::shared_ptr<PooledInstance> to_stop;
   std::vector<std::function<void(const std::string&)>> listeners;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = by_id_.find(id);
     if (it == by_id_.end()) {
       return absl::NotFoundError(text::Cat("no instance ", id));
@@ -658,7 +667,7 @@ absl::Status InstancePool::Drain(const std::string& id) {
 absl::Status InstancePool::StopInstance(const std::string& id) {
   std::shared_ptr<PooledInstance> to_stop;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = by_id_.find(id);
     if (it == by_id_.end()) {
       return absl::NotFoundError(text::Cat("no instance ", id));
@@ -675,7 +684,7 @@ std::optional<std::string> InstancePool::RecentOutput(
     const std::string& id) const {
   std::shared_ptr<PooledInstance> instance;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return std::nullopt;
     instance = it->second;
@@ -696,7 +705,7 @@ std::optional<InstanceSnapshot> InstancePool::SnapshotOf(
 PoolStats InstancePool::Stats() const {
   PoolStats stats;
   stats.max_instances = options_.max_instances;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (const auto& [id, instance] : by_id_) {
     if (instance->state == InstanceState::kStopping) {
       stats.stopping += 1;

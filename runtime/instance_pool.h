@@ -6,11 +6,9 @@
 // callbacks happen outside it.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,6 +17,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "policies/mutex.h"
 #include "runtime/clock.h"
 #include "runtime/pool_api.h"
 #include "runtime/runtime.h"
@@ -123,18 +122,21 @@ class InstancePool final : public InstancePoolApi {
   // Marks an instance stopping and returns it for a Stop() outside the lock.
   std::shared_ptr<PooledInstance> BeginStopLocked(
       const std::shared_ptr<PooledInstance>& instance, const char* why,
-      StopReason reason = StopReason::kIdle);
-  std::shared_ptr<PooledInstance> FindEvictableLocked() const;
-  std::size_t LiveCountLocked() const;
+      StopReason reason = StopReason::kIdle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::shared_ptr<PooledInstance> FindEvictableLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::size_t LiveCountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Queues an event under the lock; EmitEvents delivers them after it.
   // Returns the queued event (to add details), nullptr without observers.
   PoolEvent* QueueEventLocked(PoolEvent::Type type,
-                              const PooledInstance& instance);
+                              const PooledInstance& instance)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void EmitEvents();
   void CountError(const std::shared_ptr<PooledInstance>& instance);
   // Stops a draining instance once it is idle; returns it for Stop().
   std::shared_ptr<PooledInstance> StopIfDrainedLocked(
-      const std::shared_ptr<PooledInstance>& instance);
+      const std::shared_ptr<PooledInstance>& instance)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Runtime& runtime_;
   const Clock& clock_;
@@ -142,23 +144,34 @@ class InstancePool final : public InstancePoolApi {
   // Lets runtime callbacks that outlive the pool find it gone.
   const std::shared_ptr<PoolLiveness> liveness_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  // Also guards every PooledInstance's fields (the analysis cannot say so
+  // for another struct's fields), except `running` once set (see Start).
+  mutable Mutex mutex_;
+  CondVar changed_;  // stopping_, or an instance's exit went on
   // Starting and ready instances by key; stopping ones are only in by_id_.
-  std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_key_;
-  std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_id_;
+  std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_key_
+      ABSL_GUARDED_BY(mutex_);
+  std::unordered_map<std::string, std::shared_ptr<PooledInstance>> by_id_
+      ABSL_GUARDED_BY(mutex_);
   // Exits whose waiters, listeners and events are still being called.
-  int exits_in_progress_ = 0;
-  std::vector<std::function<void(const std::string&)>> gone_listeners_;
-  std::vector<std::function<void(const std::string&)>> draining_listeners_;
-  std::uint64_t next_serial_ = 1;
+  int exits_in_progress_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::vector<std::function<void(const std::string&)>> gone_listeners_
+      ABSL_GUARDED_BY(mutex_);
+  std::vector<std::function<void(const std::string&)>> draining_listeners_
+      ABSL_GUARDED_BY(mutex_);
+  std::uint64_t next_serial_ ABSL_GUARDED_BY(mutex_) = 1;
   const std::string id_prefix_;
-  bool stopping_ = false;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // Started by StartReaper and joined by StopAll, both from the thread that
+  // owns the pool.
   std::thread reaper_;
   const std::string runtime_name_;
-  std::vector<PoolObserver*> observers_;
-  std::vector<PoolEvent> pending_events_;  // under mutex_
-  std::mutex emit_mutex_;  // keeps events in order across threads
+  std::vector<PoolObserver*> observers_ ABSL_GUARDED_BY(mutex_);
+  std::vector<PoolEvent> pending_events_ ABSL_GUARDED_BY(mutex_);
+  // Guards no field: held while events are delivered, so that they reach
+  // observers in the order they were queued across threads. Taken before
+  // mutex_.
+  Mutex emit_mutex_ ABSL_ACQUIRED_BEFORE(mutex_);
 };
 
 }  // namespace mcpgw::runtime

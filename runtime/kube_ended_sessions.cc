@@ -49,26 +49,34 @@ KubeEndedSessions::KubeEndedSessions(std::shared_ptr<const KubeClient> client,
 }
 
 KubeEndedSessions::~KubeEndedSessions() {
-  stopping_.store(true);
-  changed_.notify_all();
+  {
+    // Set under the lock that PublishLoop's wait checks it under: set
+    // between its check and its sleep, the notification would be lost and
+    // the join below would wait for ever.
+    MutexLock lock(mutex_);
+    stopping_.store(true);
+  }
+  changed_.NotifyAll();
   watcher_.join();
   publisher_.join();
 }
 
 void KubeEndedSessions::Publish(const std::string& nonce, std::int64_t expires_at) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     queue_.emplace_back(nonce, expires_at);
   }
-  changed_.notify_one();
+  changed_.NotifyOne();
 }
 
 void KubeEndedSessions::PublishLoop() {
   for (;;) {
     std::pair<std::string, std::int64_t> ended;
     {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [this] { return stopping_.load() || !queue_.empty(); });
+      MutexLock lock(mutex_);
+      changed_.Wait(mutex_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return stopping_.load() || !queue_.empty();
+      });
       // Ends not yet written when the gateway stops are written first:
       // a client that saw its DELETE answered must not see it undone.
       if (queue_.empty()) return;

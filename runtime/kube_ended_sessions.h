@@ -7,16 +7,15 @@
 // expired ones are deleted by whichever replica sees them first.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "policies/mutex.h"
 #include "runtime/kube_client.h"
 
 namespace mcpgw::runtime {
@@ -49,9 +48,9 @@ class KubeEndedSessions {
   const std::string collection_;
   const OnEnded on_ended_;
   std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::pair<std::string, std::int64_t>> queue_;  // guarded by mutex_
+  Mutex mutex_;
+  CondVar changed_;  // queue_ grew or stopping_ was set
+  std::deque<std::pair<std::string, std::int64_t>> queue_ ABSL_GUARDED_BY(mutex_);
   std::thread watcher_;
   std::thread publisher_;
 };

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "policies/mutex.h"
 #include "policies/random_token.h"
 #include "policies/redaction.h"
 #include "policies/text.h"
@@ -46,16 +45,18 @@ struct KubeRuntime::Shared {
   std::string pods_path;
   std::string secrets_path;
 
-  std::mutex mutex;
-  std::multimap<std::string, std::weak_ptr<PodState>> pods;  // by pod name
-  std::map<std::string, json> known;  // every pod of the gateway id, as watched
+  Mutex mutex;
+  // By pod name.
+  std::multimap<std::string, std::weak_ptr<PodState>> pods ABSL_GUARDED_BY(mutex);
+  // Every pod of the gateway id, as watched.
+  std::map<std::string, json> known ABSL_GUARDED_BY(mutex);
   std::atomic<bool> stopping{false};
   std::thread watcher;
 
   // Uses to record on pods (name -> Unix ms), written by the annotator.
-  std::mutex use_mutex;
-  std::condition_variable use_changed;
-  std::map<std::string, std::int64_t> pending_use;
+  Mutex use_mutex;
+  CondVar use_changed;  // pending_use grew or stopping was set
+  std::map<std::string, std::int64_t> pending_use ABSL_GUARDED_BY(use_mutex);
   std::thread annotator;
   std::thread sweeper;
 
@@ -83,6 +84,9 @@ struct PodState {
   std::string secret_name;  // set before the instance's thread starts
   std::string instance_id;
   std::string image;
+  // Set before the instance's thread starts, except the host: the thread
+  // writes that under `mutex` on Ready, before OnReady (the pool reads
+  // endpoint() only after OnReady).
   Endpoint endpoint;
   policies::Redactor redactor;
   OutputBuffer output;
@@ -91,12 +95,12 @@ struct PodState {
   std::atomic<bool> exited{false};
   std::atomic<std::int64_t> use_recorded_ms{0};  // last use sent to the annotator
 
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::string uid;                         // guarded
-  SteadyClock::time_point uid_known_at{};  // guarded
-  json latest;                             // guarded: last object seen
-  std::string deleted_uid;                 // guarded: a DELETED for this uid
+  Mutex mutex;
+  CondVar changed;  // the watch saw the pod, or a stop was asked
+  std::string uid ABSL_GUARDED_BY(mutex);
+  SteadyClock::time_point uid_known_at ABSL_GUARDED_BY(mutex){};
+  json latest ABSL_GUARDED_BY(mutex);  // last object seen
+  std::string deleted_uid ABSL_GUARDED_BY(mutex);  // a DELETED for this uid
 
   explicit PodState(const policies::Redactor& r) : redactor(r), output(r) {}
 };
@@ -106,12 +110,12 @@ std::string Annotated(const std::string& name, const std::string& reason) {
 }
 
 void Register(const std::shared_ptr<PodState>& state) {
-  std::lock_guard lock(state->shared->mutex);
+  MutexLock lock(state->shared->mutex);
   state->shared->pods.emplace(state->name, state);
 }
 
 void Unregister(PodState& state) {
-  std::lock_guard lock(state.shared->mutex);
+  MutexLock lock(state.shared->mutex);
   auto [begin, end] = state.shared->pods.equal_range(state.name);
   for (auto it = begin; it != end;) {
     auto locked = it->second.lock();
@@ -317,7 +321,7 @@ bool CreatePod(PodState& state, const KubePodInput& input, std::string dsn,
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   {
-    std::lock_guard lock(state.mutex);
+    MutexLock lock(state.mutex);
     state.uid = uid;
     state.uid_known_at = SteadyClock::now();
     if (adopted && state.latest.is_null()) state.latest = existing;
@@ -408,15 +412,15 @@ void Run(std::shared_ptr<PodState> state, std::optional<KubePodInput> input,
   SteadyClock::time_point stop_deadline{};
   std::string uid;
   {
-    std::lock_guard lock(state->mutex);
+    MutexLock lock(state->mutex);
     uid = state->uid;
   }
   for (;;) {
     json pod;
     bool gone = false;
     {
-      std::unique_lock lock(state->mutex);
-      state->changed.wait_for(lock, kPoll);
+      MutexLock lock(state->mutex);
+      state->changed.WaitFor(state->mutex, kPoll);
       gone = !state->deleted_uid.empty() && state->deleted_uid == uid;
       if (state->latest.is_object() &&
           ClassifyPod(state->latest).uid == uid) {
@@ -461,7 +465,7 @@ void Run(std::shared_ptr<PodState> state, std::optional<KubePodInput> input,
       }
       if (condition.kind == PodCondition::Kind::kReady && !ready) {
         {
-          std::lock_guard lock(state->mutex);
+          MutexLock lock(state->mutex);
           state->endpoint.host = condition.pod_ip;
         }
         ready = true;
@@ -508,7 +512,7 @@ class PodInstance final : public RunningInstance {
   }
   void Stop() override {
     if (state_->exited.load() || state_->stop_requested.exchange(true)) return;
-    state_->changed.notify_all();
+    state_->changed.NotifyAll();
   }
   // Cheap (called under the pool's lock): at most one use per interval is
   // handed to the annotator thread, which patches the pod.
@@ -522,10 +526,10 @@ class PodInstance final : public RunningInstance {
       return;
     }
     {
-      std::lock_guard lock(shared.use_mutex);
+      MutexLock lock(shared.use_mutex);
       shared.pending_use[state_->name] = now;
     }
-    shared.use_changed.notify_all();  // the sweeper sleeps on it too
+    shared.use_changed.NotifyAll();  // the sweeper sleeps on it too
   }
 
  private:
@@ -553,7 +557,7 @@ void KubeRuntime::Shared::Dispatch(const std::string& type, const json& pod) {
   if (name.empty()) return;
   std::vector<std::shared_ptr<PodState>> targets;
   {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     if (type == "DELETED") {
       known.erase(name);
     } else {
@@ -566,14 +570,14 @@ void KubeRuntime::Shared::Dispatch(const std::string& type, const json& pod) {
   }
   for (const auto& state : targets) {
     {
-      std::lock_guard lock(state->mutex);
+      MutexLock lock(state->mutex);
       if (type == "DELETED") {
         state->deleted_uid = ClassifyPod(pod).uid;
       } else {
         state->latest = pod;
       }
     }
-    state->changed.notify_all();
+    state->changed.NotifyAll();
   }
 }
 
@@ -581,7 +585,7 @@ void KubeRuntime::Shared::MarkMissing(const std::vector<std::string>& present,
                                       SteadyClock::time_point list_started) {
   std::vector<std::shared_ptr<PodState>> targets;
   {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     for (auto it = known.begin(); it != known.end();) {
       const bool listed =
           std::find(present.begin(), present.end(), it->first) != present.end();
@@ -594,11 +598,11 @@ void KubeRuntime::Shared::MarkMissing(const std::vector<std::string>& present,
   }
   for (const auto& state : targets) {
     {
-      std::lock_guard lock(state->mutex);
+      MutexLock lock(state->mutex);
       if (state->uid.empty() || state->uid_known_at >= list_started) continue;
       state->deleted_uid = state->uid;
     }
-    state->changed.notify_all();
+    state->changed.NotifyAll();
   }
 }
 
@@ -646,16 +650,22 @@ KubeRuntime::KubeRuntime(std::shared_ptr<const KubeClient> client,
 }
 
 KubeRuntime::~KubeRuntime() {
-  shared_->stopping.store(true);
-  shared_->use_changed.notify_all();
+  {
+    // Set under the lock the annotator's wait checks it under: set between
+    // its check and its sleep, the notification would be lost and the join
+    // below would wait for ever (the annotator waits without a timeout).
+    MutexLock lock(shared_->use_mutex);
+    shared_->stopping.store(true);
+  }
+  shared_->use_changed.NotifyAll();
   if (shared_->watcher.joinable()) shared_->watcher.join();
   if (shared_->annotator.joinable()) shared_->annotator.join();
   if (shared_->sweeper.joinable()) shared_->sweeper.join();
 }
 
 bool KubeRuntime::Shared::SleepUnlessStopping(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(use_mutex);
-  use_changed.wait_for(lock, timeout, [this] { return stopping.load(); });
+  MutexLock lock(use_mutex);
+  use_changed.WaitFor(use_mutex, timeout, [this] { return stopping.load(); });
   return !stopping.load();
 }
 
@@ -663,8 +673,10 @@ void KubeRuntime::Shared::AnnotateLoop() {
   for (;;) {
     std::map<std::string, std::int64_t> batch;
     {
-      std::unique_lock lock(use_mutex);
-      use_changed.wait(lock, [this] { return stopping.load() || !pending_use.empty(); });
+      MutexLock lock(use_mutex);
+      use_changed.Wait(use_mutex, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(use_mutex) {
+        return stopping.load() || !pending_use.empty();
+      });
       if (stopping.load()) return;
       batch.swap(pending_use);
     }
@@ -694,7 +706,7 @@ void KubeRuntime::Shared::SweepLoop() {
   while (SleepUnlessStopping(period)) {
     std::vector<json> candidates;
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       for (const auto& [name, pod] : known) {
         if (pods.count(name) != 0) continue;  // ours: our pool reaps it
         candidates.push_back(pod);
@@ -709,7 +721,7 @@ void KubeRuntime::Shared::SweepLoop() {
       const json metadata = pod.value("metadata", json::object());
       const std::string name = metadata.value("name", std::string());
       {
-        std::lock_guard lock(mutex);
+        MutexLock lock(mutex);
         if (pods.count(name) != 0) continue;  // adopted meanwhile
       }
       spdlog::info("deleting pod {}: no gateway replica used it for {} s", name,
@@ -845,9 +857,13 @@ std::unique_ptr<RunningInstance> KubeRuntime::Attach(
   auto state = NewState(shared_, leftover.name, spec, std::move(events));
   state->endpoint = leftover.endpoint;
   state->endpoint.host.clear();  // set again on Ready
-  state->uid = leftover.uid;
-  state->uid_known_at = SteadyClock::now();
-  state->latest = json::parse(leftover.pod_json, nullptr, false);
+  {
+    // No other thread has the state yet: the lock is for the analysis.
+    MutexLock lock(state->mutex);
+    state->uid = leftover.uid;
+    state->uid_known_at = SteadyClock::now();
+    state->latest = json::parse(leftover.pod_json, nullptr, false);
+  }
   Register(state);
   std::thread(Run, state, std::nullopt, std::string(), std::vector<std::string>(),
               std::string())

@@ -1,9 +1,7 @@
 #include "runtime/kube_tenants.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -13,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "policies/declared_tenants.h"
+#include "policies/mutex.h"
 #include "policies/tenant_registry.h"
 #include "policies/text.h"
 #include "runtime/container_spec.h"
@@ -96,26 +95,31 @@ struct KubeTenantDirectory::Shared {
   std::atomic<bool> stopping{false};
   std::vector<std::thread> watchers;
 
-  mutable std::mutex mutex;
-  mutable std::condition_variable synced_changed;
+  mutable Mutex mutex;
+  mutable CondVar synced_changed;  // `synced` grew
   // What the watches saw (by name); secrets: only resourceVersions.
-  std::map<std::string, json> tenant_objects;
-  std::map<std::string, json> database_objects;
-  std::map<std::string, std::string, std::less<>> secret_versions;
-  std::set<Kind> synced;
+  std::map<std::string, json> tenant_objects ABSL_GUARDED_BY(mutex);
+  std::map<std::string, json> database_objects ABSL_GUARDED_BY(mutex);
+  std::map<std::string, std::string, std::less<>> secret_versions
+      ABSL_GUARDED_BY(mutex);
+  std::set<Kind> synced ABSL_GUARDED_BY(mutex);
   // What the request path reads (rebuilt after every change).
-  std::map<std::string, TenantEntry, std::less<>> tenants;
-  std::unordered_map<std::string, std::string> tenant_of_hash;
-  std::map<std::string, std::string, std::less<>> tenant_of_claim;
+  std::map<std::string, TenantEntry, std::less<>> tenants ABSL_GUARDED_BY(mutex);
+  std::unordered_map<std::string, std::string> tenant_of_hash
+      ABSL_GUARDED_BY(mutex);
+  std::map<std::string, std::string, std::less<>> tenant_of_claim
+      ABSL_GUARDED_BY(mutex);
 
-  std::mutex rebuild_mutex;  // one rebuild at a time
-  std::map<std::string, TokenSecret> token_secrets;  // under rebuild_mutex
+  // One rebuild at a time; taken before `mutex`, never while holding it.
+  Mutex rebuild_mutex ABSL_ACQUIRED_BEFORE(mutex);
+  std::map<std::string, TokenSecret> token_secrets ABSL_GUARDED_BY(rebuild_mutex);
 
   void WatchLoop(Kind kind);
   void Apply(Kind kind, const std::string& type, const json& object);
   void Rebuild();
   std::optional<policies::TokenHashes> TokenHashesOf(const std::string& secret,
-                                                     const std::string& version);
+                                                     const std::string& version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(rebuild_mutex);
   void WriteStatus(const std::string& path_base, const json& object, json status);
   json TenantJson(const std::string& id, const TenantEntry& entry) const;
 };
@@ -124,7 +128,7 @@ void KubeTenantDirectory::Shared::Apply(Kind kind, const std::string& type,
                                         const json& object) {
   const std::string name = NameOf(object);
   if (name.empty()) return;
-  std::lock_guard lock(mutex);
+  MutexLock lock(mutex);
   if (kind == Kind::kSecrets) {
     if (type == "DELETED") {
       secret_versions.erase(name);
@@ -163,7 +167,7 @@ void KubeTenantDirectory::Shared::WatchLoop(Kind kind) {
   KubeWatchHandlers handlers;
   handlers.on_list = [&](const json& items, SteadyClock::time_point) {
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       if (kind == Kind::kSecrets) {
         secret_versions.clear();
       } else {
@@ -172,10 +176,10 @@ void KubeTenantDirectory::Shared::WatchLoop(Kind kind) {
     }
     for (const auto& item : items) Apply(kind, "ADDED", item);
     {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       synced.insert(kind);
     }
-    synced_changed.notify_all();
+    synced_changed.NotifyAll();
     Rebuild();
   };
   handlers.on_event = [&](const std::string& type, const json& object) {
@@ -219,11 +223,11 @@ std::optional<policies::TokenHashes> KubeTenantDirectory::Shared::TokenHashesOf(
 }
 
 void KubeTenantDirectory::Shared::Rebuild() {
-  std::lock_guard rebuild(rebuild_mutex);
+  MutexLock rebuild(rebuild_mutex);
   std::map<std::string, json> tenant_copy, database_copy;
   std::map<std::string, std::string, std::less<>> versions;
   {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     // Until every list has been read a Secret or Database may only seem
     // missing: decide nothing yet.
     if (synced.size() < 3) return;
@@ -315,7 +319,7 @@ void KubeTenantDirectory::Shared::Rebuild() {
   // Swap, and drain what is no longer current.
   std::vector<std::pair<std::string, std::int64_t>> retired;
   {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     for (const auto& [id, before] : tenants) {
       if (!before.problem.empty()) continue;
       auto now = next.find(id);
@@ -435,7 +439,7 @@ KubeTenantDirectory::~KubeTenantDirectory() {
 std::optional<policies::TenantView> KubeTenantDirectory::FindByToken(
     std::string_view token) const {
   const std::string hash = policies::TokenHashHex(token);
-  std::lock_guard lock(shared_->mutex);
+  MutexLock lock(shared_->mutex);
   auto owner = shared_->tenant_of_hash.find(hash);
   if (owner == shared_->tenant_of_hash.end()) return std::nullopt;
   auto tenant = shared_->tenants.find(owner->second);
@@ -447,7 +451,7 @@ std::optional<policies::TenantView> KubeTenantDirectory::FindByToken(
 
 std::optional<policies::TenantView> KubeTenantDirectory::FindByOidcClaim(
     std::string_view value) const {
-  std::lock_guard lock(shared_->mutex);
+  MutexLock lock(shared_->mutex);
   auto owner = shared_->tenant_of_claim.find(value);
   if (owner == shared_->tenant_of_claim.end() || owner->second.empty()) {
     return std::nullopt;
@@ -460,13 +464,16 @@ std::optional<policies::TenantView> KubeTenantDirectory::FindByOidcClaim(
 }
 
 bool KubeTenantDirectory::WaitSynced(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(shared_->mutex);
-  return shared_->synced_changed.wait_for(
-      lock, timeout, [this] { return shared_->synced.size() == 3; });
+  MutexLock lock(shared_->mutex);
+  return shared_->synced_changed.WaitFor(
+      shared_->mutex, timeout,
+      [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mutex) {
+        return shared_->synced.size() == 3;
+      });
 }
 
 nlohmann::json KubeTenantDirectory::List() const {
-  std::lock_guard lock(shared_->mutex);
+  MutexLock lock(shared_->mutex);
   json list = json::array();
   for (const auto& [id, entry] : shared_->tenants) {
     list.push_back(shared_->TenantJson(id, entry));
@@ -475,14 +482,14 @@ nlohmann::json KubeTenantDirectory::List() const {
 }
 
 std::optional<nlohmann::json> KubeTenantDirectory::Get(std::string_view id) const {
-  std::lock_guard lock(shared_->mutex);
+  MutexLock lock(shared_->mutex);
   auto it = shared_->tenants.find(id);
   if (it == shared_->tenants.end()) return std::nullopt;
   return shared_->TenantJson(it->first, it->second);
 }
 
 std::vector<std::pair<std::string, std::int64_t>> KubeTenantDirectory::Revisions() const {
-  std::lock_guard lock(shared_->mutex);
+  MutexLock lock(shared_->mutex);
   std::vector<std::pair<std::string, std::int64_t>> out;
   for (const auto& [id, entry] : shared_->tenants) {
     if (entry.problem.empty()) out.emplace_back(id, entry.declared.view.revision);

@@ -6,7 +6,7 @@ OutputBuffer::OutputBuffer(policies::Redactor redactor, std::size_t max_bytes)
     : redactor_(std::move(redactor)), max_bytes_(max_bytes) {}
 
 void OutputBuffer::Append(std::string_view chunk) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (char c : chunk) {
     if (c == '\n') {
       PushLineLocked(std::move(partial_));
@@ -18,7 +18,7 @@ void OutputBuffer::Append(std::string_view chunk) {
 }
 
 void OutputBuffer::Flush() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!partial_.empty()) {
     PushLineLocked(std::move(partial_));
     partial_.clear();
@@ -36,7 +36,7 @@ void OutputBuffer::PushLineLocked(std::string line) {
 }
 
 std::vector<std::string> OutputBuffer::Lines() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return {lines_.begin(), lines_.end()};
 }
 

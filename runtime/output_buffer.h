@@ -4,11 +4,11 @@
 
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "policies/mutex.h"
 #include "policies/redaction.h"
 
 namespace mcpgw::runtime {
@@ -33,14 +33,14 @@ class OutputBuffer {
   static std::string Redacted(policies::Redactor redactor, std::string_view text);
 
  private:
-  void PushLineLocked(std::string line);
+  void PushLineLocked(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const policies::Redactor redactor_;
   const std::size_t max_bytes_;
-  mutable std::mutex mutex_;
-  std::deque<std::string> lines_;
-  std::size_t bytes_ = 0;
-  std::string partial_;
+  mutable Mutex mutex_;
+  std::deque<std::string> lines_ ABSL_GUARDED_BY(mutex_);
+  std::size_t bytes_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::string partial_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace mcpgw::runtime

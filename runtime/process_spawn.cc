@@ -10,20 +10,21 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
+
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <future>
-#include <mutex>
+
 #include <sstream>
 #include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "policies/mutex.h"
 #include "policies/text.h"
 
 namespace mcpgw::runtime {
@@ -101,10 +102,10 @@ class SpawnThread {
     std::packaged_task<absl::StatusOr<SpawnedProcess>()> task(std::move(spawn));
     auto result = task.get_future();
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       queue_.push_back(std::move(task));
     }
-    wake_.notify_one();
+    wake_.NotifyOne();
     return result.get();
   }
 
@@ -115,18 +116,21 @@ class SpawnThread {
 
   void Loop() {
     for (;;) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return !queue_.empty(); });
+      MutexLock lock(mutex_);
+      wake_.Wait(mutex_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return !queue_.empty();
+      });
       auto task = std::move(queue_.front());
       queue_.pop_front();
-      lock.unlock();
+      lock.Unlock();
       task();
     }
   }
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::packaged_task<absl::StatusOr<SpawnedProcess>()>> queue_;
+  Mutex mutex_;
+  CondVar wake_;  // queue_ is not empty
+  std::deque<std::packaged_task<absl::StatusOr<SpawnedProcess>()>> queue_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 absl::StatusOr<SpawnedProcess> SpawnNow(const SpawnRequest& request);

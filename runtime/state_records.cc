@@ -38,7 +38,7 @@ void StateRecords::Add(const std::string& id, pid_t pid,
                            {"pid", pid},
                            {"start_ticks", start_ticks},
                            {"gateway_pid", getpid()}};
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto tmp = PathFor(id).string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -48,7 +48,7 @@ void StateRecords::Add(const std::string& id, pid_t pid,
 }
 
 void StateRecords::Remove(const std::string& id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::error_code ignored;
   std::filesystem::remove(PathFor(id), ignored);
 }
@@ -59,7 +59,7 @@ int StateRecords::StopLeftovers(std::chrono::milliseconds grace) {
     std::uint64_t start_ticks;
   };
   std::vector<Leftover> alive;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     if (entry.path().extension() != ".json") {

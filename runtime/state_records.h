@@ -6,8 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
 #include <string>
+
+#include "policies/mutex.h"
 
 namespace mcpgw::runtime {
 
@@ -28,7 +29,9 @@ class StateRecords {
   std::filesystem::path PathFor(const std::string& instance_id) const;
 
   const std::filesystem::path dir_;
-  std::mutex mutex_;
+  // Guards no field: serialises this gateway's writes and removals of the
+  // record files in dir_ (and StopLeftovers' pass over them).
+  Mutex mutex_;
 };
 
 }  // namespace mcpgw::runtime

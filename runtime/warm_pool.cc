@@ -113,7 +113,7 @@ WarmPool::~WarmPool() {
 }
 
 void WarmPool::Start() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { Run(); });
 }
@@ -126,7 +126,7 @@ void WarmPool::Wake() {
 }
 
 std::optional<WarmWorker> WarmPool::Claim() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (auto it = slots_.begin(); it != slots_.end(); ++it) {
     if (!(*it)->warm) continue;
     WarmWorker worker = (*it)->worker;
@@ -141,19 +141,19 @@ std::optional<WarmWorker> WarmPool::Claim() {
 
 void WarmPool::Stop() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
   }
   Wake();
   if (thread_.joinable()) thread_.join();
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (!slots_.empty()) RetireLocked(slots_.size() - 1, "");
   stats_.state = WarmPoolState::kStopped;
 }
 
 WarmPoolStats WarmPool::Stats() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   WarmPoolStats stats = stats_;
   for (const auto& slot : slots_) {
     if (slot->warm) {
@@ -209,7 +209,7 @@ absl::StatusOr<std::unique_ptr<WarmPool::Slot>> WarmPool::SpawnWorker() {
 
 void WarmPool::Run() {
   const absl::Status checked = CheckPreloader();
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   if (stopping_) return;
   if (!checked.ok()) {
     DisableLocked(std::string(checked.message()));
@@ -219,25 +219,25 @@ void WarmPool::Run() {
   spdlog::info("warm pool: preloader works with DBHub {}; keeping {} worker(s)",
                stats_.dbhub_version, options_.size);
   while (!stopping_ && stats_.state == WarmPoolState::kActive) {
-    FillLocked(lock);
+    FillLocked();
     if (stopping_ || stats_.state != WarmPoolState::kActive) break;
-    WatchOnce(lock);
+    WatchOnce();
   }
 }
 
 // Spawns what is missing, one worker at a time and not right after a
 // claim, outside the lock (a spawn takes milliseconds and Claim must never
 // wait for one).
-void WarmPool::FillLocked(std::unique_lock<std::mutex>& lock) {
+void WarmPool::FillLocked() {
   const bool warming = std::any_of(slots_.begin(), slots_.end(),
                                    [](const auto& slot) { return !slot->warm; });
   if (warming || slots_.size() >= static_cast<std::size_t>(options_.size) ||
       SteadyClock::now() - last_claim_at_ < kRefillDelay) {
     return;
   }
-  lock.unlock();
+  mutex_.Unlock();
   auto slot = SpawnWorker();
-  lock.lock();
+  mutex_.Lock();
   if (!slot.ok()) {
     consecutive_failures_ += 1;
     spdlog::warn("warm pool: cannot start a worker: {}",
@@ -252,7 +252,7 @@ void WarmPool::FillLocked(std::unique_lock<std::mutex>& lock) {
   if (stopping_) RetireLocked(slots_.size() - 1, "");
 }
 
-void WarmPool::WatchOnce(std::unique_lock<std::mutex>& lock) {
+void WarmPool::WatchOnce() {
   std::vector<pollfd> fds;
   fds.push_back({wake_read_, POLLIN, 0});
   for (const auto& slot : slots_) {
@@ -264,9 +264,9 @@ void WarmPool::WatchOnce(std::unique_lock<std::mutex>& lock) {
       last_claim_at_ + kRefillDelay - SteadyClock::now());
   const auto timeout =
       std::clamp(refill_in, std::chrono::milliseconds(1), kWatchInterval);
-  lock.unlock();
+  mutex_.Unlock();
   poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
-  lock.lock();
+  mutex_.Lock();
   if (fds[0].revents != 0) {
     char drain[64];
     while (read(wake_read_, drain, sizeof(drain)) > 0) {
@@ -373,7 +373,7 @@ absl::Status WarmPool::CheckPreloader() {
   if (!spawned.ok()) return spawned.status();
   std::unique_ptr<Slot> slot = *std::move(spawned);
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stats_.spawned += 1;
   }
   const auto deadline = slot->worker.spawned_at + options_.warm_timeout;
@@ -397,7 +397,7 @@ absl::Status WarmPool::CheckPreloader() {
                        {slot->output_open ? slot->worker.output_fd : -1, POLLIN, 0}};
       poll(fds, 3, static_cast<int>(std::min(left, kWatchInterval).count()));
       {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         if (stopping_) return absl::CancelledError("stopping");
       }
       if (fds[2].revents != 0) {
@@ -434,7 +434,7 @@ absl::Status WarmPool::CheckPreloader() {
           warm->rehearsal_error);
     }
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       stats_.dbhub_version = warm->dbhub_version;
     }
     auto port = PickFreeLoopbackPort();
@@ -457,7 +457,7 @@ absl::Status WarmPool::CheckPreloader() {
             "DBHub started by the preloader did not answer /healthz");
       }
       {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         if (stopping_) return absl::CancelledError("stopping");
       }
       std::this_thread::sleep_for(kProbeInterval);
@@ -465,7 +465,7 @@ absl::Status WarmPool::CheckPreloader() {
     return absl::OkStatus();
   }();
 
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   slots_.push_back(std::move(slot));
   RetireLocked(slots_.size() - 1, "");
   return result;

@@ -15,11 +15,9 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "policies/mutex.h"
 #include "runtime/instance_sandbox.h"
 #include "runtime/pool_api.h"
 #include "runtime/state_records.h"
@@ -89,26 +88,32 @@ class WarmPool {
   void Run();
   absl::Status CheckPreloader();
   absl::StatusOr<std::unique_ptr<Slot>> SpawnWorker();
-  void FillLocked(std::unique_lock<std::mutex>& lock);
+  // Both let go of mutex_ while they spawn or poll, and hold it again when
+  // they return.
+  void FillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // One round of waiting on the workers' pipes and deadlines.
-  void WatchOnce(std::unique_lock<std::mutex>& lock);
-  void HandleControlLocked(Slot& slot);
-  void RetireLocked(std::size_t index, const std::string& why);
-  void DisableLocked(std::string reason);
+  void WatchOnce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void HandleControlLocked(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void RetireLocked(std::size_t index, const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void DisableLocked(std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Wake();
 
   const WarmPoolOptions options_;
   int wake_read_ = -1;
   int wake_write_ = -1;
 
-  mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<Slot>> slots_;
-  WarmPoolStats stats_;
-  std::chrono::milliseconds total_refill_{0};
-  std::int64_t warmed_ = 0;
-  int consecutive_failures_ = 0;
-  std::chrono::steady_clock::time_point last_claim_at_;
-  bool stopping_ = false;
+  mutable Mutex mutex_;
+  // The slots themselves (a Slot's fields) are under mutex_ as well.
+  std::vector<std::unique_ptr<Slot>> slots_ ABSL_GUARDED_BY(mutex_);
+  WarmPoolStats stats_ ABSL_GUARDED_BY(mutex_);
+  std::chrono::milliseconds total_refill_ ABSL_GUARDED_BY(mutex_){0};
+  std::int64_t warmed_ ABSL_GUARDED_BY(mutex_) = 0;
+  int consecutive_failures_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::chrono::steady_clock::time_point last_claim_at_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // Set by Start under mutex_ unless stopping_; Stop sets stopping_ under
+  // mutex_ first, then joins it without the lock (the thread takes it).
   std::thread thread_;
 };
 

@@ -6,12 +6,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "gateway/tenant_admin.h"
 #include "policies/dsn_rules.h"
+#include "policies/mutex.h"
 #include "runtime/kube_tenants.h"
 #include "src/config.h"
 
@@ -22,17 +22,18 @@ namespace mcpgw {
 class RevisionDrainer {
  public:
   void Set(gateway::TenantAdmin* admin) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     admin_ = admin;
   }
   void Drain(const std::string& tenant, std::int64_t revision) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (admin_ != nullptr) admin_->DrainRevision(tenant, revision);
   }
 
  private:
-  std::mutex mutex_;
-  gateway::TenantAdmin* admin_ = nullptr;
+  // Held while a drain runs, so that Set(nullptr) waits for it.
+  Mutex mutex_;
+  gateway::TenantAdmin* admin_ ABSL_GUARDED_BY(mutex_) = nullptr;
 };
 
 // Starts the watches, checks the RBAC they need (fatal when denied; an API

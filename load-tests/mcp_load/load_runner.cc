@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +20,7 @@
 
 #include "absl/strings/numbers.h"
 #include "mcp_load/http_connection.h"
+#include "policies/mutex.h"
 
 namespace mcpgw::loadtest {
 namespace {
@@ -321,26 +320,34 @@ absl::StatusOr<RunResult> RunLoad(const Options& o) {
 
   Shared shared;
   std::vector<Worker> workers(static_cast<std::size_t>(o.concurrency));
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = o.concurrency;
-  std::string crash;
+  // What the workers' completion handlers (on the io threads) tell this
+  // thread.
+  struct Completion {
+    Mutex mu;
+    CondVar cv;  // running reached 0
+    int running ABSL_GUARDED_BY(mu) = 0;
+    std::string crash ABSL_GUARDED_BY(mu);
+  } done;
+  {
+    MutexLock lock(done.mu);
+    done.running = o.concurrency;
+  }
 
   for (int i = 0; i < o.concurrency; ++i) {
     asio::co_spawn(asio::make_strand(ioc),
                    RunWorker(o, w, plan, endpoints, i, shared, workers[static_cast<std::size_t>(i)]),
                    [&](std::exception_ptr e) {
-                     std::lock_guard lock(mu);
-                     if (e && crash.empty()) {
+                     MutexLock lock(done.mu);
+                     if (e && done.crash.empty()) {
                        try {
                          std::rethrow_exception(e);
                        } catch (const std::exception& ex) {
-                         crash = ex.what();
+                         done.crash = ex.what();
                        } catch (...) {
-                         crash = "unknown exception";
+                         done.crash = "unknown exception";
                        }
                      }
-                     if (--running == 0) cv.notify_all();
+                     if (--done.running == 0) done.cv.NotifyAll();
                    });
   }
 
@@ -348,13 +355,21 @@ absl::StatusOr<RunResult> RunLoad(const Options& o) {
   for (int t = 0; t < o.threads; ++t) threads.emplace_back([&ioc] { ioc.run(); });
   RunResult result;
   {
-    std::unique_lock lock(mu);
-    if (!cv.wait_until(lock, hard_deadline, [&] { return running == 0; })) {
+    MutexLock lock(done.mu);
+    if (!done.cv.WaitUntil(done.mu, hard_deadline,
+                           [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(done.mu) {
+                             return done.running == 0;
+                           })) {
       result.aborted = true;
       ioc.stop();
     }
   }
   for (auto& t : threads) t.join();
+  std::string crash;
+  {
+    MutexLock lock(done.mu);
+    crash = done.crash;
+  }
   if (!crash.empty()) return absl::InternalError("worker failed: " + crash);
 
   Clock::time_point first = Clock::time_point::max();
