@@ -182,7 +182,11 @@ absl::StatusOr<TenantOptions> TenantOptionsFromJson(const nlohmann::json& json,
   if (!json.is_object()) {
     return absl::InvalidArgumentError("options must be a JSON object");
   }
-  for (const auto& [name, value] : json.items()) {
+  for (const auto& item : json.items()) {
+    // References, not a structured binding: the lambdas below use them,
+    // and clang before 16 cannot capture a structured binding.
+    const std::string& name = item.key();
+    const nlohmann::json& value = item.value();
     const bool null = value.is_null();
     auto positive_int = [&](std::optional<int>& field) -> absl::Status {
       if (null) {

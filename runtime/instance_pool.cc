@@ -219,7 +219,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
       // started then; the waiters hear why.
       bool stopping;
       {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         stopping = stopping_;
       }
       if (stopping) {
