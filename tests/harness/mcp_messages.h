@@ -15,6 +15,12 @@ namespace mcpgw::harness {
 
 inline constexpr const char* kRevision = "2025-11-25";
 
+// A notification an instance sends in the middle of an answer.
+inline const nlohmann::json kProgress = {
+    {"jsonrpc", "2.0"},
+    {"method", "notifications/progress"},
+    {"params", {{"progressToken", "p"}, {"progress", 1}}}};
+
 std::string RpcRequest(int id, const std::string& method,
                        nlohmann::json params = nlohmann::json::object());
 // X-DBHub-DSN: kDsn.

@@ -14,11 +14,6 @@
 namespace mcpgw::harness {
 namespace {
 
-const nlohmann::json kProgress = {
-    {"jsonrpc", "2.0"},
-    {"method", "notifications/progress"},
-    {"params", {{"progressToken", "p"}, {"progress", 1}}}};
-
 class SessionStream : public testing::Test {
  protected:
   void SetUp() override {

@@ -17,22 +17,27 @@ namespace {
 const nlohmann::json kListChanged = {
     {"jsonrpc", "2.0"}, {"method", "notifications/tools/list_changed"}};
 
-TEST(Shutdown, OpenGetStreamEndsWithTheRetryHint) {
-  FakeInstance instance;
-  FakePool pool({"127.0.0.1", instance.port(), "instance-token"});
-  GatewayUnderTest gateway(pool);
+// A 2025-11-25 session's GET stream through the gateway on `client`: the
+// instance sends one notification and keeps the stream open.
+void OpenGetStream(GatewayUnderTest& gateway, FakeInstance& instance,
+                   RawClient& client) {
   const std::string session = OpenSession(gateway.mcp_port(), kRevision);
   ASSERT_FALSE(session.empty());
-  // The instance's server-to-client stream: one notification, then open.
   instance.Script("GET", Reply::EventStream({Piece{SseEvent(kListChanged)}},
                                             Reply::End::kHoldOpen));
-
-  RawClient client(gateway.mcp_port());
   ASSERT_TRUE(client.Send(
       GetRequest(gateway.mcp_port(), "/mcp", SessionHeaders(session))));
   const auto& open = client.Read(kListChanged.dump() + "\n\n");
   ASSERT_EQ(open.status, 200u);
   ASSERT_FALSE(open.complete);
+}
+
+TEST(Shutdown, OpenGetStreamEndsWithTheRetryHint) {
+  FakeInstance instance;
+  FakePool pool({"127.0.0.1", instance.port(), "instance-token"});
+  GatewayUnderTest gateway(pool);
+  RawClient client(gateway.mcp_port());
+  ASSERT_NO_FATAL_FAILURE(OpenGetStream(gateway, instance, client));
   EXPECT_EQ(pool.outstanding(), 1);
 
   EXPECT_EQ(gateway.BeginShutdown(), 1u);
@@ -58,14 +63,8 @@ TEST(Shutdown, DrainingInstanceEndsItsGetStreamsWithTheHint) {
   FakeInstance instance;
   FakePool pool({"127.0.0.1", instance.port(), "instance-token"});
   GatewayUnderTest gateway(pool);
-  const std::string session = OpenSession(gateway.mcp_port(), kRevision);
-  ASSERT_FALSE(session.empty());
-  instance.Script("GET", Reply::EventStream({Piece{SseEvent(kListChanged)}},
-                                            Reply::End::kHoldOpen));
   RawClient client(gateway.mcp_port());
-  ASSERT_TRUE(client.Send(
-      GetRequest(gateway.mcp_port(), "/mcp", SessionHeaders(session))));
-  ASSERT_EQ(client.Read(kListChanged.dump() + "\n\n").status, 200u);
+  ASSERT_NO_FATAL_FAILURE(OpenGetStream(gateway, instance, client));
 
   pool.AnnounceDraining();
   const auto& ended = client.Read();

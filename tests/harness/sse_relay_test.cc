@@ -14,11 +14,6 @@
 namespace mcpgw::harness {
 namespace {
 
-const nlohmann::json kProgress = {
-    {"jsonrpc", "2.0"},
-    {"method", "notifications/progress"},
-    {"params", {{"progressToken", "p"}, {"progress", 1}}}};
-
 class SseRelay : public testing::Test {
  protected:
   FakeInstance instance_;
