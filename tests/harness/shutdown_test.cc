@@ -17,11 +17,12 @@ namespace {
 const nlohmann::json kListChanged = {
     {"jsonrpc", "2.0"}, {"method", "notifications/tools/list_changed"}};
 
-// A 2025-11-25 session's GET stream through the gateway on `client`: the
-// instance sends one notification and keeps the stream open.
+// A 2025-11-25 session (its id in `session`) and its GET stream through the
+// gateway on `client`: the instance sends one notification and keeps the
+// stream open.
 void OpenGetStream(GatewayUnderTest& gateway, FakeInstance& instance,
-                   RawClient& client) {
-  const std::string session = OpenSession(gateway.mcp_port(), kRevision);
+                   RawClient& client, std::string& session) {
+  session = OpenSession(gateway.mcp_port(), kRevision);
   ASSERT_FALSE(session.empty());
   instance.Script("GET", Reply::EventStream({Piece{SseEvent(kListChanged)}},
                                             Reply::End::kHoldOpen));
@@ -37,7 +38,8 @@ TEST(Shutdown, OpenGetStreamEndsWithTheRetryHint) {
   FakePool pool({"127.0.0.1", instance.port(), "instance-token"});
   GatewayUnderTest gateway(pool);
   RawClient client(gateway.mcp_port());
-  ASSERT_NO_FATAL_FAILURE(OpenGetStream(gateway, instance, client));
+  std::string session;
+  ASSERT_NO_FATAL_FAILURE(OpenGetStream(gateway, instance, client, session));
   EXPECT_EQ(pool.outstanding(), 1);
 
   EXPECT_EQ(gateway.BeginShutdown(), 1u);
@@ -64,7 +66,8 @@ TEST(Shutdown, DrainingInstanceEndsItsGetStreamsWithTheHint) {
   FakePool pool({"127.0.0.1", instance.port(), "instance-token"});
   GatewayUnderTest gateway(pool);
   RawClient client(gateway.mcp_port());
-  ASSERT_NO_FATAL_FAILURE(OpenGetStream(gateway, instance, client));
+  std::string session;
+  ASSERT_NO_FATAL_FAILURE(OpenGetStream(gateway, instance, client, session));
 
   pool.AnnounceDraining();
   const auto& ended = client.Read();
