@@ -12,53 +12,21 @@
 # results directory, CONFORMANCE_REVISIONS (default "2025-11-25 2026-07-28"),
 # CONFORMANCE_SERVERS (default "dbhub everything").
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO="$(cd "$HERE/../.." && pwd -P)"
-DEPS="${MCP_GATEWAY_DEPS:-$REPO/.deps}"
+LOG_PREFIX=conformance-next
+WORK_PREFIX=mcpgw-conformance-next
+# shellcheck source=tests/conformance/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 GATEWAY="${1:-${MCP_GATEWAY_BIN:-$REPO/build/mcp-gateway}}"
-NODE="$DEPS/node_modules/.bin/node"
-EVERYTHING="$DEPS/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 DBHUB="$DEPS/node_modules/@bytebase/dbhub/dist/index.js"
 RUNNER="$DEPS/node_modules/conformance-next/dist/index.js"
 REVISIONS="${CONFORMANCE_REVISIONS:-2025-11-25 2026-07-28}"
 SERVERS="${CONFORMANCE_SERVERS:-dbhub everything}"
 
-log() { printf 'conformance-next: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
-
-[[ -x "$NODE" ]] || die "$NODE not found; run deploy/setup.sh install"
 [[ -f "$EVERYTHING" && -f "$DBHUB" ]] || die "server-everything or DBHub missing in $DEPS; run deploy/setup.sh install"
 [[ -f "$RUNNER" ]] || die "$RUNNER missing; run deploy/setup.sh install"
 [[ -x "$GATEWAY" ]] || die "gateway binary $GATEWAY not found"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/mcpgw-conformance-next.XXXXXX")"
 # DBHub's sandbox (another user) must reach its database file.
 chmod 755 "$WORK"
-PIDS=()
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
-}
-cleanup() {
-  stop_all
-  if [[ "${CONFORMANCE_KEEP:-}" == 1 ]]; then log "results kept in $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  "$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# Until `url` answers HTTP at all (neither server has a health path).
-wait_http() {
-  local url="$1" deadline=$((SECONDS + 60))
-  until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" =~ ^[1-5][0-9][0-9]$ ]]; do
-    ((SECONDS < deadline)) || die "no answer from $url within 60 s"
-    sleep 0.2
-  done
-}
 
 run_revisions() {  # url out_prefix
   local revision
@@ -84,26 +52,16 @@ start_direct() {  # server port
 }
 
 # The gateway in front of the server: DBHub as it starts it by default,
-# server-everything through --server-command. The runner sends no custom
-# headers: --default-dsn-file names the instance.
+# server-everything through --server-command; --default-dsn-file names the
+# instance.
 start_gateway() {  # server
-  local state="$WORK/state-$1" extra=()
-  mkdir -m 700 "$state"
+  local extra=()
   sqlite3 "$WORK/gateway-$1.db" 'CREATE TABLE IF NOT EXISTS t (a INTEGER)'
   chmod 666 "$WORK/gateway-$1.db"
   echo "sqlite://$WORK/gateway-$1.db" >"$WORK/default-dsn-$1"
   [[ "$1" == everything ]] && extra=(--server-command="$NODE" --server-arg="$EVERYTHING" --server-arg=streamableHttp)
-  "$GATEWAY" --listen=127.0.0.1:0 --admin-listen=127.0.0.1:0 --state-dir="$state" \
-    --warm-pool=0 "${extra[@]}" --default-dsn-file="$WORK/default-dsn-$1" \
-    >"$WORK/gateway-$1.log" 2>&1 &
-  PIDS+=($!)
-  local pid=$! deadline=$((SECONDS + 30))
-  until [[ -s "$state/listen.json" ]]; do
-    kill -0 "$pid" 2>/dev/null || { cat "$WORK/gateway-$1.log" >&2; die "gateway exited"; }
-    ((SECONDS < deadline)) || die "gateway did not write listen.json within 30 s"
-    sleep 0.1
-  done
-  GATEWAY_URL="http://$("$NODE" -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).mcp)' "$state/listen.json")/mcp"
+  start_gateway_for "$WORK/state-$1" "$WORK/gateway-$1.log" \
+    --warm-pool=0 "${extra[@]}" --default-dsn-file="$WORK/default-dsn-$1"
 }
 
 status=0
