@@ -263,7 +263,7 @@ build_asan() {
     log "configuring $ASAN_BUILD (ASan+UBSan)"
     # -O1 -g1 (line tables: stack traces keep file:line) rather than -O2 -g:
     # the sanitized objects compile in about 2/3 of the time and are half the
-    # size (gateway/request_guard.cc: 41 s vs 63 s, plain -O2 -g: 32 s).
+    # size (gateway/http/request_guard.cc: 41 s vs 63 s, plain -O2 -g: 32 s).
     cmake -S "$REPO" -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
       -DMCPGW_SANITIZE=address >&2

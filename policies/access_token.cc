@@ -9,7 +9,7 @@
 #include <array>
 #include <optional>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 

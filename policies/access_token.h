@@ -2,7 +2,7 @@
 // OAuth access tokens as signed JWTs (RFC 9068): the keys an issuer
 // publishes (JWKS) and the check of one token against them. A pure decision:
 // the keys and the time are handed in; fetching them is the gateway's job
-// (gateway/oidc_issuer.h).
+// (gateway/auth/oidc_issuer.h).
 //
 // Signatures are verified by cjose (RSA and EC) and by OpenSSL (Ed25519),
 // never by code of ours. Only asymmetric algorithms are accepted, and only

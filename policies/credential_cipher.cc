@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 namespace {

@@ -1,6 +1,6 @@
 #include "policies/dbhub_config.h"
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 namespace {

@@ -6,11 +6,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
+#include "common/text.h"
 #include "policies/credential_cipher.h"
 #include "policies/dbhub_config.h"
 #include "policies/instance_key.h"
 #include "policies/tenant_registry.h"
-#include "policies/text.h"
 
 namespace mcpgw::policies {
 namespace {
@@ -437,7 +437,5 @@ TokenHashes ParseTokenHashes(const json& secret_data) {
   }
   return result;
 }
-
-std::string TokenHashHex(std::string_view token) { return Sha256Hex(token); }
 
 }  // namespace mcpgw::policies

@@ -89,7 +89,4 @@ struct TokenHashes {
 };
 TokenHashes ParseTokenHashes(const nlohmann::json& secret_data);
 
-// Lower-case hex SHA-256 of a token, as the tokens Secret holds it.
-std::string TokenHashHex(std::string_view token);
-
 }  // namespace mcpgw::policies

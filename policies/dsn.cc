@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "policies/redaction.h"
-#include "policies/text.h"
+#include "common/redaction.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 namespace {
@@ -209,7 +209,7 @@ absl::StatusOr<Dsn> ParseDsn(std::string_view text) {
   for (const auto& secret : dsn.secrets) {
     if (secret.size() >= kMinScrubbedSecret) long_secrets.push_back(secret);
   }
-  dsn.redacted = Redactor(std::move(long_secrets))
+  dsn.redacted = common::Redactor(std::move(long_secrets))
                      .Apply(std::string_view(redacted.buffer()));
   return dsn;
 }

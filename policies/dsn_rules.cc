@@ -2,8 +2,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/text.h"
 #include "policies/sqlite_path.h"
-#include "policies/text.h"
 
 namespace mcpgw::policies {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <boost/url/parse.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "policies/mutex.h"
+#include "common/mutex.h"
 
 namespace mcpgw::policies {
 

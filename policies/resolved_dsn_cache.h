@@ -14,9 +14,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "policies/dsn.h"
 #include "policies/lru_cache.h"
-#include "policies/mutex.h"
 
 namespace mcpgw::policies {
 

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "common/random_token.h"
+#include "common/text.h"
 #include "policies/instance_key.h"
-#include "policies/random_token.h"
-#include "policies/text.h"
 
 namespace mcpgw::policies {
 namespace {
@@ -115,7 +115,7 @@ SessionClaims NewSession(std::string target_key, std::string protocol_version,
                          std::chrono::seconds ttl) {
   SessionClaims claims;
   claims.target_key = std::move(target_key);
-  claims.nonce = RandomHex(kNonceBytes);
+  claims.nonce = common::RandomHex(kNonceBytes);
   claims.issued_at = UnixSeconds(now);
   claims.expires_at = claims.issued_at + ttl.count();
   claims.protocol_version = std::move(protocol_version);

@@ -10,7 +10,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 namespace {

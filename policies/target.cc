@@ -9,10 +9,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 #include "policies/dsn_rules.h"
 #include "policies/instance_key.h"
 #include "policies/resolved_dsn_cache.h"
-#include "policies/text.h"
 
 namespace mcpgw::policies {
 namespace {

@@ -137,7 +137,7 @@ struct OAuthIdentity {
   std::vector<std::string> scopes;
 };
 
-// Verifies OAuth access tokens (gateway/oauth_verifier.h: the issuers'
+// Verifies OAuth access tokens (gateway/auth/oauth_verifier.h: the issuers'
 // keys, fetched and cached). Thread-safe.
 class AccessTokenVerifier {
  public:

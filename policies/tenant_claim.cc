@@ -1,6 +1,6 @@
 #include "policies/tenant_claim.h"
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::policies {
 

@@ -7,15 +7,14 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "policies/random_token.h"
-#include "policies/redaction.h"
-#include "policies/text.h"
+#include "common/random_token.h"
+#include "common/redaction.h"
+#include "common/text.h"
+#include "policies/tenant_token.h"
 
 namespace mcpgw::policies {
 namespace {
 
-constexpr std::string_view kTokenPrefix = "mgw_";
-constexpr std::size_t kTokenBytes = 32;
 
 // Versioned migrations: index + 1 is the version. Append only; never edit
 // one that has shipped.
@@ -255,31 +254,6 @@ absl::StatusOr<TenantOptions> TenantOptionsFromJson(const nlohmann::json& json,
   return o;
 }
 
-nlohmann::json TenantToJson(const TenantRecord& tenant) {
-  nlohmann::json sources = nlohmann::json::array();
-  for (const auto& source : tenant.sources) {
-    sources.push_back({{"id", source.id},
-                       {"scheme", source.dsn.scheme},
-                       {"dsn", source.dsn.redacted}});
-  }
-  nlohmann::json tokens = nlohmann::json::array();
-  for (const auto& token : tenant.tokens) {
-    tokens.push_back({{"id", token.id},
-                      {"label", token.label},
-                      {"created_at", token.created_at},
-                      {"revoked_at", token.revoked_at
-                                         ? nlohmann::json(*token.revoked_at)
-                                         : nullptr}});
-  }
-  return {{"id", tenant.id},
-          {"revision", tenant.revision},
-          {"options", TenantOptionsToJson(tenant.options)},
-          {"sources", sources},
-          {"tokens", tokens},
-          {"created_at", tenant.created_at},
-          {"updated_at", tenant.updated_at}};
-}
-
 TenantRegistry::TenantRegistry(sqlite3* db, CredentialCipher cipher)
     : db_(db), cipher_(std::move(cipher)) {}
 
@@ -492,7 +466,7 @@ void TenantRegistry::SetWriteHookForTesting(std::function<void()> hook) {
 
 std::optional<TenantView> TenantRegistry::FindByToken(
     std::string_view token) const {
-  const std::string hash = Sha256Hex(token);
+  const std::string hash = TenantTokenHash(token);
   ReaderMutexLock lock(mutex_);
   auto it = token_hash_to_tenant_.find(hash);
   if (it == token_hash_to_tenant_.end()) return std::nullopt;
@@ -644,7 +618,7 @@ absl::StatusOr<TenantRecord> TenantRegistry::DeleteSource(
 
 absl::StatusOr<IssuedToken> TenantRegistry::IssueToken(
     std::string_view tenant_id, std::string_view label) {
-  IssuedToken issued{RandomHex(6), text::Cat(kTokenPrefix, RandomHex(kTokenBytes))};
+  IssuedToken issued{common::RandomHex(6), NewTenantToken()};
   MutexLock write(write_mutex_);
   RunWriteHookLocked();
   if (TenantsForWriterLocked().count(tenant_id) == 0) {
@@ -653,7 +627,7 @@ absl::StatusOr<IssuedToken> TenantRegistry::IssueToken(
   Statement insert(db_, "INSERT INTO tokens VALUES(?, ?, ?, ?, ?, NULL)");
   if (auto status = insert.Bind(issued.id)
                         .Bind(tenant_id)
-                        .Bind(Sha256Hex(issued.token))
+                        .Bind(TenantTokenHash(issued.token))
                         .Bind(label)
                         .Bind(Now())
                         .Run();

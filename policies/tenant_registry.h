@@ -11,7 +11,7 @@
 // the one tenant a write changed. So a slow disk delays other writes, never
 // the readers (token look-ups on the MCP path, the admin API's lists).
 // Writes still block their caller: the gateway runs them off its I/O
-// threads (gateway/blocking_work.h).
+// threads (gateway/http/blocking_work.h).
 
 #include <filesystem>
 #include <functional>
@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
-#include "policies/mutex.h"
+#include "common/mutex.h"
 #include "policies/credential_cipher.h"
 #include "policies/target.h"
 
@@ -50,8 +50,6 @@ struct TenantRecord {
   std::vector<TokenInfo> tokens;
 };
 
-// What the admin API shows: sources redacted, tokens without hashes.
-nlohmann::json TenantToJson(const TenantRecord& tenant);
 // Options from JSON (admin API); fields not present keep `base`'s values,
 // null clears. InvalidArgument names the field.
 absl::StatusOr<TenantOptions> TenantOptionsFromJson(const nlohmann::json& json,

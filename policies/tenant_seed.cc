@@ -2,8 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "common/text.h"
 #include "policies/dbhub_config.h"
-#include "policies/text.h"
 
 namespace mcpgw::policies {
 namespace {

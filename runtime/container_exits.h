@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "policies/mutex.h"
+#include "common/mutex.h"
 #include "runtime/docker_engine.h"
 
 namespace mcpgw::runtime {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 #include "runtime/container_spec.h"
 
 namespace mcpgw::runtime {

@@ -1,7 +1,7 @@
 #include "runtime/docker_host.h"
 
 #include "absl/status/status.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 namespace {

@@ -16,10 +16,10 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "policies/mutex.h"
-#include "policies/random_token.h"
-#include "policies/redaction.h"
-#include "policies/text.h"
+#include "common/mutex.h"
+#include "common/random_token.h"
+#include "common/redaction.h"
+#include "common/text.h"
 #include "runtime/container_exits.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
@@ -50,7 +50,7 @@ struct ContainerState {
   // the watcher writes that under `mutex` once the container has an
   // address, before OnReady (the pool reads endpoint() only after OnReady).
   Endpoint endpoint;
-  policies::Redactor redactor;
+  common::Redactor redactor;
   OutputBuffer output;
   std::shared_ptr<InstanceEvents> events;
   std::atomic<int> pid{0};
@@ -63,7 +63,7 @@ struct ContainerState {
   mutable Mutex mutex;
   std::string container_id ABSL_GUARDED_BY(mutex);  // set once created
 
-  explicit ContainerState(const policies::Redactor& r) : redactor(r), output(r) {}
+  explicit ContainerState(const common::Redactor& r) : redactor(r), output(r) {}
 
   std::string id() const {
     MutexLock lock(mutex);
@@ -285,7 +285,7 @@ std::shared_ptr<ContainerState> NewState(
     const DockerRuntimeOptions& options, const LaunchSpec& spec,
     std::shared_ptr<InstanceEvents> events) {
   auto state =
-      std::make_shared<ContainerState>(policies::Redactor(spec.secrets));
+      std::make_shared<ContainerState>(common::Redactor(spec.secrets));
   state->engine = engine;
   state->exits = exits;
   state->options = options;
@@ -413,7 +413,7 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> DockerRuntime::Launch(
   container.user = options_.user;
   container.dsn = spec.dsn;
   container.secret_env = spec.secret_env;
-  container.bearer_token = policies::RandomHex(kTokenBytes);
+  container.bearer_token = common::RandomHex(kTokenBytes);
   container.network = options_.network;
   container.binds = options_.binds;
   container.limits = options_.limits;

@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 

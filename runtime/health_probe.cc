@@ -3,7 +3,7 @@
 #include <curl/curl.h>
 
 #include "absl/strings/str_cat.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 namespace {

@@ -6,9 +6,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/random_token.h"
+#include "common/text.h"
 #include "policies/instance_key.h"
-#include "policies/random_token.h"
-#include "policies/text.h"
+#include "runtime/idle_reaping.h"
 
 namespace mcpgw::runtime {
 
@@ -37,6 +38,10 @@ struct PooledInstance {
   bool draining = false;
   StopReason stop_reason = StopReason::kIdle;
   SpawnKind spawn_kind = SpawnKind::kCold;
+
+  InstanceUse Use() const {
+    return {in_flight, open_streams, last_used, idle_timeout};
+  }
 };
 
 // ---------------------------------------------------------------- Lease
@@ -94,7 +99,7 @@ InstancePool::InstancePool(Runtime& runtime, const Clock& clock,
       clock_(clock),
       options_(options),
       liveness_(std::make_shared<PoolLiveness>()),
-      id_prefix_(text::Cat("i-", policies::RandomHex(3), "-")),
+      id_prefix_(text::Cat("i-", common::RandomHex(3), "-")),
       runtime_name_(runtime.name()) {
   MutexLock lock(liveness_->mutex);  // uncontended: for the analysis
   liveness_->pool = this;
@@ -111,8 +116,7 @@ std::size_t InstancePool::LiveCountLocked() const { return by_key_.size(); }
 std::shared_ptr<PooledInstance> InstancePool::FindEvictableLocked() const {
   std::shared_ptr<PooledInstance> oldest;
   for (const auto& [key, instance] : by_key_) {
-    if (instance->state != InstanceState::kReady || instance->in_flight > 0 ||
-        instance->open_streams > 0) {
+    if (instance->state != InstanceState::kReady || !IsUnused(instance->Use())) {
       continue;
     }
     if (oldest == nullptr || instance->last_used < oldest->last_used) {
@@ -442,16 +446,12 @@ int InstancePool::ReapIdle() {
     const auto now = clock_.Now();
     std::vector<std::shared_ptr<PooledInstance>> idle;
     for (const auto& [key, instance] : by_key_) {
-      if (instance->state == InstanceState::kReady && instance->running &&
-          (instance->in_flight > 0 || instance->open_streams > 0)) {
+      if (instance->state != InstanceState::kReady) continue;
+      const InstanceUse use = instance->Use();
+      if (instance->running && !IsUnused(use)) {
         instance->running->NoteUse();  // a long request or stream is a use
       }
-      if (instance->state == InstanceState::kReady &&
-          instance->in_flight == 0 && instance->open_streams == 0 &&
-          now - instance->last_used >=
-              instance->idle_timeout.value_or(options_.idle_timeout)) {
-        idle.push_back(instance);
-      }
+      if (IsIdle(use, options_.idle_timeout, now)) idle.push_back(instance);
     }
     for (const auto& instance : idle) {
       to_stop.push_back(BeginStopLocked(instance, "idle", StopReason::kIdle));
@@ -463,9 +463,7 @@ int InstancePool::ReapIdle() {
 }
 
 void InstancePool::StartReaper() {
-  const auto interval = std::clamp<std::chrono::milliseconds>(
-      options_.idle_timeout / 4, std::chrono::milliseconds(50),
-      std::chrono::milliseconds(1'000));
+  const auto interval = ReaperInterval(options_.idle_timeout);
   reaper_ = std::thread([this, interval] {
     for (;;) {
       {

@@ -17,7 +17,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
-#include "policies/mutex.h"
+#include "common/mutex.h"
 #include "runtime/clock.h"
 #include "runtime/pool_api.h"
 #include "runtime/runtime.h"

@@ -8,8 +8,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/text.h"
 #include "policies/sqlite_path.h"
-#include "policies/text.h"
 #include "runtime/sandbox/launch_options.h"
 
 namespace mcpgw::runtime {

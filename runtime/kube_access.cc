@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 #include "runtime/kube_spec.h"
 
 namespace mcpgw::runtime {

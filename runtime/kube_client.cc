@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/escaping.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/text.h"
 #include "policies/credential_cipher.h"
-#include "policies/text.h"
 #include "runtime/kube_spec.h"
 #include "runtime/kube_watch.h"
 

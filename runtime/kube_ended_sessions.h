@@ -15,7 +15,7 @@
 #include <thread>
 #include <utility>
 
-#include "policies/mutex.h"
+#include "common/mutex.h"
 #include "runtime/kube_client.h"
 
 namespace mcpgw::runtime {

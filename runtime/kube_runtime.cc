@@ -11,10 +11,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "policies/mutex.h"
-#include "policies/random_token.h"
-#include "policies/redaction.h"
-#include "policies/text.h"
+#include "common/mutex.h"
+#include "common/random_token.h"
+#include "common/redaction.h"
+#include "common/text.h"
 #include "runtime/container_spec.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
@@ -88,7 +88,7 @@ struct PodState {
   // writes that under `mutex` on Ready, before OnReady (the pool reads
   // endpoint() only after OnReady).
   Endpoint endpoint;
-  policies::Redactor redactor;
+  common::Redactor redactor;
   OutputBuffer output;
   std::shared_ptr<InstanceEvents> events;
   std::atomic<bool> stop_requested{false};
@@ -102,7 +102,7 @@ struct PodState {
   json latest ABSL_GUARDED_BY(mutex);  // last object seen
   std::string deleted_uid ABSL_GUARDED_BY(mutex);  // a DELETED for this uid
 
-  explicit PodState(const policies::Redactor& r) : redactor(r), output(r) {}
+  explicit PodState(const common::Redactor& r) : redactor(r), output(r) {}
 };
 
 std::string Annotated(const std::string& name, const std::string& reason) {
@@ -539,7 +539,7 @@ class PodInstance final : public RunningInstance {
 std::shared_ptr<PodState> NewState(const std::shared_ptr<KubeRuntime::Shared>& shared,
                                    const std::string& name, const LaunchSpec& spec,
                                    std::shared_ptr<InstanceEvents> events) {
-  auto state = std::make_shared<PodState>(policies::Redactor(spec.secrets));
+  auto state = std::make_shared<PodState>(common::Redactor(spec.secrets));
   state->shared = shared;
   state->name = name;
   state->instance_id = spec.instance_id;
@@ -642,7 +642,7 @@ KubeRuntime::KubeRuntime(std::shared_ptr<const KubeClient> client,
   shared_->secrets_path =
       text::Cat("/api/v1/namespaces/", shared_->options.namespace_name, "/secrets");
   if (shared_->options.replica_id.empty()) {
-    shared_->options.replica_id = text::Cat("gw-", policies::RandomHex(6));
+    shared_->options.replica_id = text::Cat("gw-", common::RandomHex(6));
   }
   shared_->watcher = std::thread([shared = shared_] { shared->WatchLoop(); });
   shared_->annotator = std::thread([shared = shared_] { shared->AnnotateLoop(); });
@@ -737,10 +737,10 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> KubeRuntime::Launch(
   const std::string name =
       PodName(spec.instance_key.empty() ? spec.instance_id : spec.instance_key);
   auto state = NewState(shared_, name, spec, std::move(events));
-  state->endpoint.bearer_token = policies::RandomHex(kTokenBytes);
+  state->endpoint.bearer_token = common::RandomHex(kTokenBytes);
   KubePodInput input;
   input.name = name;
-  input.secret_name = text::Cat(name, "-", policies::RandomHex(4));
+  input.secret_name = text::Cat(name, "-", common::RandomHex(4));
   state->secret_name = input.secret_name;
   input.namespace_name = shared_->options.namespace_name;
   input.image = shared_->options.image;

@@ -3,7 +3,7 @@
 #include <cctype>
 
 #include "absl/strings/escaping.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 namespace {

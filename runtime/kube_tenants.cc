@@ -10,10 +10,11 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
+#include "common/text.h"
 #include "policies/declared_tenants.h"
-#include "policies/mutex.h"
 #include "policies/tenant_registry.h"
-#include "policies/text.h"
+#include "policies/tenant_token.h"
 #include "runtime/container_spec.h"
 #include "runtime/kube_access.h"
 #include "runtime/kube_spec.h"
@@ -438,7 +439,7 @@ KubeTenantDirectory::~KubeTenantDirectory() {
 
 std::optional<policies::TenantView> KubeTenantDirectory::FindByToken(
     std::string_view token) const {
-  const std::string hash = policies::TokenHashHex(token);
+  const std::string hash = policies::TenantTokenHash(token);
   MutexLock lock(shared_->mutex);
   auto owner = shared_->tenant_of_hash.find(hash);
   if (owner == shared_->tenant_of_hash.end()) return std::nullopt;

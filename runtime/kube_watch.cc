@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "policies/text.h"
+#include "common/text.h"
 #include "runtime/container_spec.h"
 #include "runtime/kube_spec.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 namespace {

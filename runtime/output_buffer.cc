@@ -2,7 +2,7 @@
 
 namespace mcpgw::runtime {
 
-OutputBuffer::OutputBuffer(policies::Redactor redactor, std::size_t max_bytes)
+OutputBuffer::OutputBuffer(common::Redactor redactor, std::size_t max_bytes)
     : redactor_(std::move(redactor)), max_bytes_(max_bytes) {}
 
 void OutputBuffer::Append(std::string_view chunk) {
@@ -49,7 +49,7 @@ std::string OutputBuffer::Text() const {
   return text;
 }
 
-std::string OutputBuffer::Redacted(policies::Redactor redactor,
+std::string OutputBuffer::Redacted(common::Redactor redactor,
                                    std::string_view text) {
   OutputBuffer buffer(std::move(redactor));
   buffer.Append(text);

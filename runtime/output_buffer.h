@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "policies/mutex.h"
-#include "policies/redaction.h"
+#include "common/mutex.h"
+#include "common/redaction.h"
 
 namespace mcpgw::runtime {
 
@@ -18,7 +18,7 @@ class OutputBuffer {
   static constexpr std::size_t kDefaultMaxBytes = 64 * 1024;
   static constexpr std::size_t kMaxLineBytes = 4 * 1024;
 
-  explicit OutputBuffer(policies::Redactor redactor,
+  explicit OutputBuffer(common::Redactor redactor,
                         std::size_t max_bytes = kDefaultMaxBytes);
 
   void Append(std::string_view chunk);
@@ -30,12 +30,12 @@ class OutputBuffer {
 
   // `text` (an engine's or the API server's log tail) redacted the same
   // way, as one block.
-  static std::string Redacted(policies::Redactor redactor, std::string_view text);
+  static std::string Redacted(common::Redactor redactor, std::string_view text);
 
  private:
   void PushLineLocked(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  const policies::Redactor redactor_;
+  const common::Redactor redactor_;
   const std::size_t max_bytes_;
   mutable Mutex mutex_;
   std::deque<std::string> lines_ ABSL_GUARDED_BY(mutex_);

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 

@@ -13,8 +13,9 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
-#include "policies/random_token.h"
-#include "policies/redaction.h"
+#include "common/random_token.h"
+#include "common/redaction.h"
+#include "common/text.h"
 #include "runtime/exit_reason.h"
 #include "runtime/health_probe.h"
 #include "runtime/output_buffer.h"
@@ -22,7 +23,6 @@
 #include "runtime/process_memory.h"
 #include "runtime/process_spawn.h"
 #include "runtime/warm_protocol.h"
-#include "policies/text.h"
 
 namespace mcpgw::runtime {
 namespace {
@@ -74,7 +74,7 @@ struct ProcessState {
   std::atomic<bool> exited{false};
   std::atomic<Clock::rep> stop_requested_at{0};
 
-  explicit ProcessState(policies::Redactor redactor)
+  explicit ProcessState(common::Redactor redactor)
       : output(std::move(redactor)) {}
 };
 
@@ -389,7 +389,7 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> ProcessRuntime::Launch(
   }
   auto port = PickFreeLoopbackPort();
   if (!port.ok()) return port.status();
-  const std::string token = policies::RandomHex(kTokenBytes);
+  const std::string token = common::RandomHex(kTokenBytes);
 
   std::optional<Started> started = ClaimWarm(spec, *port, token);
   if (!started) {
@@ -399,7 +399,7 @@ absl::StatusOr<std::unique_ptr<RunningInstance>> ProcessRuntime::Launch(
     started = *std::move(cold);
   }
 
-  auto state = std::make_shared<ProcessState>(policies::Redactor(spec.secrets));
+  auto state = std::make_shared<ProcessState>(common::Redactor(spec.secrets));
   state->instance_id = spec.instance_id;
   state->redacted_target = spec.redacted_target;
   state->endpoint = Endpoint{kLoopbackHost, *port, token};

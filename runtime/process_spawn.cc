@@ -24,8 +24,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "policies/mutex.h"
-#include "policies/text.h"
+#include "common/mutex.h"
+#include "common/text.h"
 
 namespace mcpgw::runtime {
 namespace {

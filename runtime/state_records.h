@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "policies/mutex.h"
+#include "common/mutex.h"
 
 namespace mcpgw::runtime {
 

@@ -12,8 +12,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "policies/random_token.h"
-#include "policies/text.h"
+#include "common/random_token.h"
+#include "common/text.h"
 #include "runtime/health_probe.h"
 #include "runtime/process_spawn.h"
 
@@ -168,7 +168,7 @@ WarmPoolStats WarmPool::Stats() const {
 
 absl::StatusOr<std::unique_ptr<WarmPool::Slot>> WarmPool::SpawnWorker() {
   auto slot = std::make_unique<Slot>();
-  slot->worker.record_id = text::Cat("warm-", policies::RandomHex(6));
+  slot->worker.record_id = text::Cat("warm-", common::RandomHex(6));
   slot->worker.work_dir = options_.work_root / slot->worker.record_id;
   if (auto status = MakeInstanceDirectory(slot->worker.work_dir,
                                           options_.sandbox.user);
@@ -440,7 +440,7 @@ absl::Status WarmPool::CheckPreloader() {
     auto port = PickFreeLoopbackPort();
     if (!port.ok()) return port.status();
     if (auto status = SendClaim(slot->worker,
-                                {kCheckDsn, policies::RandomHex(kTokenBytes),
+                                {kCheckDsn, common::RandomHex(kTokenBytes),
                                  *port, ""});
         !status.ok()) {
       return status;

@@ -25,7 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "policies/mutex.h"
+#include "common/mutex.h"
 #include "runtime/instance_sandbox.h"
 #include "runtime/pool_api.h"
 #include "runtime/state_records.h"

@@ -9,9 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/redaction.h"
+#include "common/text.h"
 #include "policies/dsn.h"
-#include "policies/redaction.h"
-#include "policies/text.h"
 #include "runtime/launch_command.h"
 #include "runtime/sandbox/launch_options.h"
 #include "src/duration_flag.h"
@@ -216,7 +216,7 @@ absl::Status ApplyServingFlags(const FlagText& raw, Config& config) {
     if (!text::StartsWithIgnoreCase(url, "http://") &&
         !text::StartsWithIgnoreCase(url, "https://")) {
       return absl::InvalidArgumentError(text::Cat(
-          "--webhook='", policies::RedactUrlCredentials(url),
+          "--webhook='", common::RedactUrlCredentials(url),
           "' is not an http:// or https:// URL"));
     }
   }

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/time.h"
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw {
 

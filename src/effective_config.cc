@@ -1,6 +1,6 @@
 #include "src/config.h"
 
-#include "policies/redaction.h"
+#include "common/redaction.h"
 
 // GET /admin/config's view of the configuration (declared in config.h).
 namespace mcpgw {
@@ -18,7 +18,7 @@ nlohmann::json EffectiveConfigJson(const Config& config) {
   nlohmann::json webhooks = nlohmann::json::array();
   for (const auto& url : config.webhooks) {
     // A URL may carry credentials or a token in its query: show neither.
-    std::string shown = policies::RedactUrlCredentials(url);
+    std::string shown = common::RedactUrlCredentials(url);
     if (auto q = shown.find('?'); q != std::string::npos) {
       shown = shown.substr(0, q) + "?***";
     }

@@ -2,7 +2,7 @@
 
 #include <boost/program_options/value_semantic.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 #include "runtime/kube_client.h"
 
 namespace mcpgw {

@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "policies/instance_key.h"
 #include "policies/target.h"
-#include "policies/text.h"
 #include "runtime/kube_client.h"
 #include "runtime/kube_spec.h"
 

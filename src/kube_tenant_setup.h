@@ -9,9 +9,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "gateway/tenant_admin.h"
+#include "common/mutex.h"
+#include "gateway/admin/tenant_admin.h"
 #include "policies/dsn_rules.h"
-#include "policies/mutex.h"
 #include "runtime/kube_tenants.h"
 #include "src/config.h"
 

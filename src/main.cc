@@ -8,7 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/structured_log.h"
+#include "gateway/observability/structured_log.h"
 #include "src/config.h"
 #include "src/gateway_app.h"
 

@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "gateway/oauth_verifier.h"
-#include "gateway/protected_resource.h"
+#include "gateway/auth/oauth_verifier.h"
+#include "gateway/auth/protected_resource.h"
 #include "src/oauth_options.h"
 
 namespace mcpgw {

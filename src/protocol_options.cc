@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "policies/text.h"
+#include "common/text.h"
 #include "src/duration_flag.h"
 
 namespace mcpgw {

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/text.h"
 #include "policies/sqlite_path.h"
-#include "policies/text.h"
 #include "runtime/sandbox/launch_options.h"
 
 namespace mcpgw {

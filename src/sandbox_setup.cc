@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "policies/text.h"
+#include "common/text.h"
 #include "runtime/sandbox/landlock.h"
 
 namespace mcpgw {

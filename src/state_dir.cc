@@ -12,8 +12,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "policies/random_token.h"
-#include "policies/text.h"
+#include "common/random_token.h"
+#include "common/text.h"
 
 namespace mcpgw {
 namespace {
@@ -66,7 +66,7 @@ absl::StatusOr<std::string> LoadOrCreateSecret(
     }
     return secret;
   }
-  std::string secret = policies::RandomHex(kSecretBytes);
+  std::string secret = common::RandomHex(kSecretBytes);
   if (auto status = WriteFileAtomically(path, secret + "\n", 0600);
       !status.ok()) {
     return status;
@@ -91,7 +91,7 @@ absl::StatusOr<std::string> LoadOrCreateTokenFile(
     return absl::FailedPreconditionError(
         text::Cat("cannot read ", path.string(), ": ", std::strerror(errno)));
   }
-  std::string token = policies::RandomHex(bytes);
+  std::string token = common::RandomHex(bytes);
   if (auto status = WriteFileAtomically(path, token + "\n", 0600);
       !status.ok()) {
     return status;

@@ -7,9 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "policies/credential_cipher.h"
 #include "policies/tenant_seed.h"
-#include "policies/text.h"
 #include "src/state_dir.h"
 
 namespace mcpgw {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "gateway/request_guard.h"
+#include "gateway/http/request_guard.h"
 #include "policies/dsn_rules.h"
 #include "policies/tenant_registry.h"
 #include "src/config.h"

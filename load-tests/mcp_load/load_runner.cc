@@ -19,8 +19,8 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "absl/strings/numbers.h"
+#include "common/mutex.h"
 #include "mcp_load/http_connection.h"
-#include "policies/mutex.h"
 
 namespace mcpgw::loadtest {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::loadtest {
 namespace {

@@ -12,7 +12,7 @@
 #include "absl/time/time.h"
 #include <nlohmann/json.hpp>
 
-#include "policies/text.h"
+#include "common/text.h"
 
 namespace mcpgw::loadtest {
 namespace {

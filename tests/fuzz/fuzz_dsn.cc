@@ -12,8 +12,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/redaction.h"
 #include "policies/dsn.h"
-#include "policies/redaction.h"
 
 namespace {
 

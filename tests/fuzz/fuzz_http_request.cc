@@ -1,6 +1,6 @@
 // libFuzzer target: the HTTP request path up to the routing decision. The
 // bytes go through Beast's request parser with the gateway's own limits
-// (header and body bounds as in gateway/http_server.cc), and every request
+// (header and body bounds as in gateway/http/http_server.cc), and every request
 // that parses goes through DecideMcpRoute, the JSON-RPC id extraction and the
 // classifier, exactly as a connection would.
 #include <cstddef>
@@ -12,9 +12,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include "gateway/jsonrpc_error.h"
-#include "gateway/mcp_request_info.h"
-#include "gateway/mcp_route.h"
+#include "gateway/mcp/jsonrpc_error.h"
+#include "gateway/mcp/mcp_request_info.h"
+#include "gateway/mcp/mcp_route.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/jsonrpc_body.h"
-#include "gateway/mcp_request_info.h"
+#include "gateway/mcp/jsonrpc_body.h"
+#include "gateway/mcp/mcp_request_info.h"
 
 namespace {
 

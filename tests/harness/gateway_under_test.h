@@ -15,13 +15,13 @@
 
 #include <boost/asio/thread_pool.hpp>
 
-#include "gateway/admin_handler.h"
-#include "gateway/event_loop.h"
-#include "gateway/http_server.h"
-#include "gateway/mcp_handler.h"
-#include "gateway/metrics.h"
-#include "gateway/request_guard.h"
-#include "gateway/tenant_admin.h"
+#include "gateway/admin/admin_handler.h"
+#include "gateway/admin/tenant_admin.h"
+#include "gateway/http/event_loop.h"
+#include "gateway/http/http_server.h"
+#include "gateway/http/request_guard.h"
+#include "gateway/mcp/mcp_handler.h"
+#include "gateway/observability/metrics.h"
 #include "policies/dsn_rules.h"
 #include "policies/tenant_registry.h"
 #include "tests/harness/fake_pool.h"
@@ -79,7 +79,7 @@ class GatewayUnderTest {
   std::unique_ptr<gateway::GatewayMetrics> metrics_;
   std::unique_ptr<gateway::TenantAdmin> tenant_admin_;
   std::unique_ptr<gateway::McpHandler> handler_;
-  // The admin API's blocking work (gateway/blocking_work.h), as in the app.
+  // The admin API's blocking work (gateway/http/blocking_work.h), as in the app.
   std::unique_ptr<boost::asio::thread_pool> blocking_;
   std::unique_ptr<gateway::AdminHandler> admin_handler_;
   std::unique_ptr<gateway::HttpServer> mcp_server_;

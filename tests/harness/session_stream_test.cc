@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/event_stream.h"
+#include "gateway/mcp/event_stream.h"
 #include "tests/harness/fake_instance.h"
 #include "tests/harness/fake_pool.h"
 #include "tests/harness/gateway_under_test.h"

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/webhooks.h"
+#include "gateway/observability/webhooks.h"
 #include "tests/harness/fake_instance.h"
 #include "tests/harness/wait.h"
 

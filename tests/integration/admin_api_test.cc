@@ -11,13 +11,13 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/gateway_fixture.h"
-#include "test_support/test_runtime.h"
 #include "test_support/postgres_server.h"
 #include "test_support/proc_info.h"
 #include "test_support/sqlite_db.h"
+#include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

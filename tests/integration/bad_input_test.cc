@@ -17,11 +17,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "policies/target.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/http_client.h"
 #include "test_support/raw_http.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/admin_api.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
@@ -21,7 +22,6 @@
 #include "test_support/sqlite_db.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

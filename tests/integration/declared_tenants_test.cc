@@ -12,11 +12,11 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include "policies/target.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/http_client.h"
 #include "test_support/mcp_client.h"
-#include "policies/target.h"
 #include "test_support/postgres_server.h"
 #include "test_support/process.h"
 #include "test_support/sqlite_db.h"

@@ -7,10 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/net_util.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "test_support/gateway_fixture.h"
-#include "test_support/test_runtime.h"
 #include "test_support/proc_info.h"
+#include "test_support/test_runtime.h"
 
 namespace mcpgw::it {
 namespace {

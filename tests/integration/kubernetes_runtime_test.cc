@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "policies/target.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/kube_fixture.h"
@@ -23,7 +24,6 @@
 #include "test_support/process.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

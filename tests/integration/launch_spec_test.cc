@@ -9,14 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
-#include "test_support/mcp_client.h"
 #include "test_support/http_client.h"
+#include "test_support/mcp_client.h"
 #include "test_support/paths.h"
 #include "test_support/process.h"
 #include "test_support/sqlite_db.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/mcp_client.h"
@@ -20,7 +21,6 @@
 #include "test_support/raw_connection.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

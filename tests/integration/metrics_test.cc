@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/metrics_text.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

@@ -20,14 +20,14 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/admin_api.h"
 #include "test_support/expectations.h"
 #include "test_support/gateway_fixture.h"
-#include "test_support/process.h"
 #include "test_support/proc_info.h"
+#include "test_support/process.h"
 #include "test_support/sqlite_db.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

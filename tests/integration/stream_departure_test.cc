@@ -20,12 +20,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "policies/target.h"
 #include "test_support/gateway_fixture.h"
 #include "test_support/proc_info.h"
 #include "test_support/raw_connection.h"
 #include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
-#include "policies/target.h"
 
 #ifndef MCP_RESPONDER_BIN
 #error "MCP_RESPONDER_BIN must be defined by the build"

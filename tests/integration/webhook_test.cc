@@ -8,15 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include "policies/target.h"
 #include "test_support/gateway_fixture.h"
-#include "test_support/test_runtime.h"
 #include "test_support/metrics_text.h"
 #include "test_support/net_util.h"
 #include "test_support/postgres_server.h"
 #include "test_support/sqlite_db.h"
+#include "test_support/test_runtime.h"
 #include "test_support/wait_until.h"
 #include "test_support/webhook_receiver.h"
-#include "policies/target.h"
 
 namespace mcpgw::it {
 namespace {

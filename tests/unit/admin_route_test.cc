@@ -1,6 +1,6 @@
 // The admin listener's routing and token check, without sockets.
 
-#include "gateway/admin_route.h"
+#include "gateway/admin/admin_route.h"
 
 #include <gtest/gtest.h>
 
@@ -140,17 +140,71 @@ TEST(AdminRouteTest, TokensEqual) {
 namespace mcpgw::gateway {
 namespace {
 
-TEST(AdminRouteTest, TenantEndpointsNeedTheTokenAndKeepTheirPath) {
+TEST(AdminRouteTest, TenantEndpointsNeedTheToken) {
   EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenants", std::nullopt)),
             http::status::unauthorized);
   EXPECT_EQ(StatusOf(Route(http::verb::post, "/admin/tenants/acme/tokens",
                            std::string_view("Bearer wrong"))),
             http::status::unauthorized);
-  const auto route = Route(http::verb::put, "/admin/tenants/acme/sources/db?x=1");
-  const auto& call = Call(route);
-  EXPECT_EQ(call.endpoint, AdminEndpoint::kTenants);
-  EXPECT_EQ(call.path, "/admin/tenants/acme/sources/db");
   EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenantsX")),
+            http::status::not_found);
+}
+
+TEST(AdminRouteTest, EachTenantEndpointIsDecidedWithItsIds) {
+  struct Case {
+    http::verb verb;
+    std::string_view target;
+    TenantAction action;
+    std::string_view tenant;
+    std::string_view item;
+  };
+  using enum TenantAction;
+  for (const Case& c : {
+           Case{http::verb::get, "/admin/tenants", kList, "", ""},
+           Case{http::verb::get, "/admin/tenants/", kList, "", ""},
+           Case{http::verb::post, "/admin/tenants", kCreate, "", ""},
+           Case{http::verb::get, "/admin/tenants/acme", kGet, "acme", ""},
+           Case{http::verb::patch, "/admin/tenants/acme", kUpdate, "acme", ""},
+           Case{http::verb::put, "/admin/tenants/acme", kUpdate, "acme", ""},
+           Case{http::verb::delete_, "/admin/tenants/acme", kDelete, "acme", ""},
+           Case{http::verb::put, "/admin/tenants/acme/sources/db?x=1", kPutSource,
+                "acme", "db"},
+           Case{http::verb::delete_, "/admin/tenants/acme/sources/db",
+                kDeleteSource, "acme", "db"},
+           Case{http::verb::post, "/admin/tenants/acme/tokens", kIssueToken, "acme",
+                ""},
+           Case{http::verb::delete_, "/admin/tenants/acme/tokens/t1", kRevokeToken,
+                "acme", "t1"},
+       }) {
+    const auto route = Route(c.verb, c.target);
+    ASSERT_TRUE(std::holds_alternative<AdminCall>(route)) << c.target;
+    const auto& call = std::get<AdminCall>(route);
+    EXPECT_EQ(call.endpoint, AdminEndpoint::kTenants) << c.target;
+    EXPECT_EQ(call.tenant.action, c.action) << c.target;
+    EXPECT_EQ(call.tenant.tenant, c.tenant) << c.target;
+    EXPECT_EQ(call.tenant.item, c.item) << c.target;
+  }
+  EXPECT_TRUE(IsTenantRead(kList));
+  EXPECT_TRUE(IsTenantRead(kGet));
+  EXPECT_FALSE(IsTenantRead(kCreate));
+  EXPECT_FALSE(IsTenantRead(kRevokeToken));
+}
+
+TEST(AdminRouteTest, TenantEndpointsRefuseOtherMethodsAndPaths) {
+  const auto refused = Route(http::verb::delete_, "/admin/tenants");
+  ASSERT_TRUE(std::holds_alternative<AdminError>(refused));
+  const auto& error = std::get<AdminError>(refused);
+  EXPECT_EQ(error.status, http::status::method_not_allowed);
+  ASSERT_EQ(error.extra_headers.size(), 1u);
+  EXPECT_EQ(error.extra_headers[0].first, "Allow");
+  EXPECT_EQ(error.extra_headers[0].second, "GET, POST");
+  EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenants/acme/tokens")),
+            http::status::method_not_allowed);
+  EXPECT_EQ(StatusOf(Route(http::verb::post, "/admin/tenants/acme/sources/db")),
+            http::status::method_not_allowed);
+  EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenants/acme/sources")),
+            http::status::not_found);
+  EXPECT_EQ(StatusOf(Route(http::verb::get, "/admin/tenants/acme/other/x")),
             http::status::not_found);
 }
 

@@ -8,10 +8,10 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/admin_route.h"
-#include "gateway/console_assets.h"
-#include "gateway/console_feed.h"
-#include "gateway/console_figures.h"
+#include "gateway/admin/admin_route.h"
+#include "gateway/admin/console_assets.h"
+#include "gateway/admin/console_feed.h"
+#include "gateway/admin/console_figures.h"
 
 namespace mcpgw::gateway {
 namespace {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "policies/tenant_token.h"
 
 namespace mcpgw::policies {
 namespace {
@@ -182,9 +183,9 @@ TEST(DeclaredTenantTest, ViewAndRevisionFollowEverythingThatShapesTheInstance) {
 }
 
 TEST(DeclaredTenantTest, TokenHashesFromTheSecret) {
-  const std::string hash = TokenHashHex("s3cret-token");
+  const std::string hash = TenantTokenHash("s3cret-token");
   EXPECT_EQ(hash.size(), 64u);
-  const std::string other = TokenHashHex("other");
+  const std::string other = TenantTokenHash("other");
   json data = {{"laptop", absl::Base64Escape(hash)},
                {"ci", absl::Base64Escape(other + "\n" + hash + "\n")},
                {"oops", absl::Base64Escape("not a hash")}};

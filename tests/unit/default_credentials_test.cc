@@ -1,4 +1,4 @@
-#include "gateway/default_credentials.h"
+#include "gateway/mcp/default_credentials.h"
 
 #include <gtest/gtest.h>
 

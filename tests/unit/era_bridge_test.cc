@@ -1,10 +1,10 @@
 // The pure half of bridging 2026-07-28 clients to initialize-era backends
-// (gateway/era_bridge.h).
+// (gateway/mcp/era_bridge.h).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/era_bridge.h"
+#include "gateway/mcp/era_bridge.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {

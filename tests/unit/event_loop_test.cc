@@ -2,7 +2,7 @@
 // (requests the grace period cut) release their leases while the pool is
 // alive, when EventLoop::DestroyPendingWork runs before the pool goes.
 
-#include "gateway/event_loop.h"
+#include "gateway/http/event_loop.h"
 
 #include <chrono>
 #include <memory>

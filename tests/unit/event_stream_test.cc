@@ -1,4 +1,4 @@
-#include "gateway/event_stream.h"
+#include "gateway/mcp/event_stream.h"
 
 #include <gtest/gtest.h>
 

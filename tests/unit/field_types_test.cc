@@ -8,11 +8,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/jsonrpc_body.h"
-#include "gateway/jsonrpc_error.h"
-#include "gateway/mcp_request_info.h"
-#include "gateway/mcp_route.h"
-#include "gateway/tenant_admin.h"
+#include "gateway/admin/tenant_admin.h"
+#include "gateway/mcp/jsonrpc_body.h"
+#include "gateway/mcp/jsonrpc_error.h"
+#include "gateway/mcp/mcp_request_info.h"
+#include "gateway/mcp/mcp_route.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/header_rewrite.h"
+#include "gateway/backend/header_rewrite.h"
 
 #include <gtest/gtest.h>
 

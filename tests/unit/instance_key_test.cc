@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "policies/random_token.h"
+#include "common/random_token.h"
 
 namespace mcpgw::policies {
 namespace {
@@ -23,8 +23,8 @@ TEST(DeriveInstanceKey, DependsOnSecretAndTarget) {
 }
 
 TEST(RandomHex, HasTheRightLengthAndDiffers) {
-  const auto a = RandomHex(32);
-  const auto b = RandomHex(32);
+  const auto a = common::RandomHex(32);
+  const auto b = common::RandomHex(32);
   EXPECT_EQ(a.size(), 64u);
   EXPECT_NE(a, b);
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);

@@ -1,4 +1,4 @@
-#include "gateway/jsonrpc_error.h"
+#include "gateway/mcp/jsonrpc_error.h"
 #include "policies/target.h"
 
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
-#include "gateway/mcp_route.h"
+#include "gateway/mcp/mcp_route.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "gateway/jsonrpc_body.h"
+#include "gateway/mcp/jsonrpc_body.h"
 
 namespace mcpgw::gateway {
 namespace {

@@ -1,13 +1,13 @@
 // The metrics registry's exposition, the request description behind its
 // labels, and the webhook signature.
 
-#include "gateway/metrics.h"
+#include "gateway/observability/metrics.h"
 
 #include <gtest/gtest.h>
 
-#include "gateway/jsonrpc_body.h"
-#include "gateway/mcp_request_info.h"
-#include "gateway/webhooks.h"
+#include "gateway/mcp/jsonrpc_body.h"
+#include "gateway/mcp/mcp_request_info.h"
+#include "gateway/observability/webhooks.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {

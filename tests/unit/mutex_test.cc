@@ -1,7 +1,7 @@
-// policies/mutex.h: the annotated lock and condition variable behave as the
+// common/mutex.h: the annotated lock and condition variable behave as the
 // std ones they wrap (the waits give the lock back held, timeouts count).
 
-#include "policies/mutex.h"
+#include "common/mutex.h"
 
 #include <chrono>
 #include <thread>

@@ -2,7 +2,7 @@
 // limited), stale keys kept while the provider fails. The provider is a
 // function here (the narrow place where its answers and failures are
 // injected); the real one is tests/sdk/oauth.test.mjs's oidc-provider.
-#include "gateway/oidc_issuer.h"
+#include "gateway/auth/oidc_issuer.h"
 
 #include <gtest/gtest.h>
 

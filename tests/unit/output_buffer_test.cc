@@ -6,7 +6,7 @@ namespace mcpgw::runtime {
 namespace {
 
 TEST(OutputBuffer, SplitsLinesAcrossChunksAndRedactsThem) {
-  OutputBuffer buffer(policies::Redactor({"hunter2"}));
+  OutputBuffer buffer(common::Redactor({"hunter2"}));
   buffer.Append("Connecting to postgres://bob:hun");
   buffer.Append("ter2@db/x\npassword hunter2 rejected\npartial");
   buffer.Flush();
@@ -19,7 +19,7 @@ TEST(OutputBuffer, SplitsLinesAcrossChunksAndRedactsThem) {
 }
 
 TEST(OutputBuffer, KeepsOnlyTheNewestLinesWithinItsBound) {
-  OutputBuffer buffer(policies::Redactor(), 100);
+  OutputBuffer buffer(common::Redactor(), 100);
   for (int i = 0; i < 50; ++i) buffer.Append("line " + std::to_string(i) + "\n");
   const auto lines = buffer.Lines();
   EXPECT_LE(buffer.Text().size(), 100u);
@@ -28,7 +28,7 @@ TEST(OutputBuffer, KeepsOnlyTheNewestLinesWithinItsBound) {
 }
 
 TEST(OutputBuffer, CapsOverlongLines) {
-  OutputBuffer buffer{policies::Redactor()};
+  OutputBuffer buffer{common::Redactor()};
   buffer.Append(std::string(OutputBuffer::kMaxLineBytes * 3, 'x') + "\n");
   ASSERT_EQ(buffer.Lines().size(), 1u);
   EXPECT_EQ(buffer.Lines()[0].size(), OutputBuffer::kMaxLineBytes);

@@ -1,4 +1,4 @@
-#include "gateway/protected_resource.h"
+#include "gateway/auth/protected_resource.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // Pure protocol decisions: revisions, batches, message shapes.
 #include <gtest/gtest.h>
 
-#include "gateway/jsonrpc_body.h"
-#include "gateway/protocol_version.h"
+#include "gateway/mcp/jsonrpc_body.h"
+#include "gateway/mcp/protocol_version.h"
 
 namespace mcpgw::gateway {
 namespace {

@@ -1,8 +1,8 @@
-#include "policies/redaction.h"
+#include "common/redaction.h"
 
 #include <gtest/gtest.h>
 
-namespace mcpgw::policies {
+namespace mcpgw::common {
 namespace {
 
 TEST(RedactUrlCredentials, HidesPasswordsInFreeText) {
@@ -36,4 +36,4 @@ TEST(Redactor, IgnoresEmptySecrets) {
 }
 
 }  // namespace
-}  // namespace mcpgw::policies
+}  // namespace mcpgw::common

@@ -1,4 +1,4 @@
-#include "gateway/request_guard.h"
+#include "gateway/http/request_guard.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
 // The 2026-07-28 request metadata checks and the unsupported-version shapes
-// of each era (gateway/request_metadata.h).
+// of each era (gateway/mcp/request_metadata.h).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/request_metadata.h"
+#include "gateway/mcp/request_metadata.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/sessions.h"
+#include "gateway/mcp/sessions.h"
 
 #include <gtest/gtest.h>
 

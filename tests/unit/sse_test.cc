@@ -1,4 +1,4 @@
-#include "gateway/sse.h"
+#include "gateway/backend/sse.h"
 
 #include <gtest/gtest.h>
 

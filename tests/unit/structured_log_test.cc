@@ -1,6 +1,6 @@
 // The redacting log sink: every line, text or JSON, without URL passwords.
 
-#include "gateway/structured_log.h"
+#include "gateway/observability/structured_log.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "policies/random_token.h"
+#include "common/random_token.h"
 #include "policies/tenant_seed.h"
 
 namespace mcpgw::policies {
@@ -22,7 +22,7 @@ class TenantRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("mcpgw-registry-" + RandomHex(6));
+           ("mcpgw-registry-" + common::RandomHex(6));
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -193,12 +193,22 @@ dsn = "${SALES_DSN}"
 nlohmann::json View(const TenantRegistry& registry) {
   nlohmann::json all = nlohmann::json::array();
   for (const auto& tenant : registry.List()) {
-    auto json = TenantToJson(tenant);
-    nlohmann::json originals = nlohmann::json::array();
+    nlohmann::json sources = nlohmann::json::array();
     for (const auto& source : tenant.sources) {
-      originals.push_back({source.id, source.dsn.original});
+      sources.push_back({source.id, source.dsn.original});
     }
-    json["originals"] = originals;
+    nlohmann::json tokens = nlohmann::json::array();
+    for (const auto& token : tenant.tokens) {
+      tokens.push_back({token.id, token.label, token.created_at,
+                        token.revoked_at.value_or("")});
+    }
+    nlohmann::json json = {{"id", tenant.id},
+                           {"revision", tenant.revision},
+                           {"options", TenantOptionsToJson(tenant.options)},
+                           {"sources", sources},
+                           {"tokens", tokens},
+                           {"created_at", tenant.created_at},
+                           {"updated_at", tenant.updated_at}};
     all.push_back(json);
   }
   return all;

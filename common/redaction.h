@@ -1,0 +1,26 @@
+#pragma once
+// Scrubs secrets out of free text (DBHub's stderr, error messages) before it
+// reaches a log line, an admin response or a client.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mcpgw::common {
+
+// Replaces the password of every `scheme://user:password@` in `text` by ***.
+std::string RedactUrlCredentials(std::string_view text);
+
+class Redactor {
+ public:
+  Redactor() = default;
+  explicit Redactor(std::vector<std::string> secrets);
+
+  // `text` with every known secret and every URL password replaced by ***.
+  std::string Apply(std::string_view text) const;
+
+ private:
+  std::vector<std::string> secrets_;  // longest first
+};
+
+}  // namespace mcpgw::common

@@ -1,0 +1,77 @@
+#pragma once
+// One OpenID provider (or RFC 8414 authorization server) whose access
+// tokens the gateway accepts: its discovery document and its signing keys
+// (JWKS), fetched and cached.
+//  - The keys are fetched at start (a provider that does not answer then is
+//    retried on demand) and again when they are older than `max_key_age`.
+//  - A token with an unknown `kid` triggers a refetch (the provider rotated
+//    its keys), at most once per `min_refetch_interval`, so that a flood of
+//    forged kids cannot turn the gateway into a load on the provider.
+//  - A failed fetch keeps the keys it had: a provider that is down does not
+//    log anybody out.
+// Fetches block the calling thread (bounded by the HTTP timeout) and are
+// serialized per issuer. Thread-safe.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/mutex.h"
+#include "gateway/http/http_get.h"
+#include "policies/access_token.h"
+
+namespace mcpgw::gateway {
+
+struct OidcIssuerOptions {
+  std::chrono::milliseconds min_refetch_interval{30000};
+  std::chrono::milliseconds max_key_age{600000};
+};
+
+class OidcIssuer {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  OidcIssuer(std::string issuer, OidcIssuerOptions options, HttpGetFunction get,
+             Clock clock = std::chrono::steady_clock::now);
+
+  const std::string& issuer() const { return issuer_; }
+
+  // Discovery (once it succeeded, not again) and the JWKS.
+  absl::Status Refresh();
+
+  // The keys to verify with (refetched first when stale and a fetch is
+  // due); possibly empty when the provider never answered.
+  std::shared_ptr<const policies::JsonWebKeySet> Keys();
+
+  // A token named a kid the cached keys lack: refetch if the last attempt
+  // is older than min_refetch_interval. True when a fetch happened and
+  // succeeded (verify again with Keys()).
+  bool RefetchForUnknownKey();
+
+ private:
+  absl::Status FetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mutex_);
+  absl::Status DiscoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mutex_);
+
+  const std::string issuer_;
+  const OidcIssuerOptions options_;
+  const HttpGetFunction get_;
+  const Clock clock_;
+
+  // One fetch at a time; held across the fetch, while readers of the keys
+  // go on with the cached ones. Taken before keys_mutex_.
+  Mutex fetch_mutex_ ABSL_ACQUIRED_BEFORE(keys_mutex_);
+  std::string jwks_uri_ ABSL_GUARDED_BY(fetch_mutex_);  // from discovery
+  std::chrono::steady_clock::time_point last_attempt_
+      ABSL_GUARDED_BY(fetch_mutex_){};
+  bool attempted_ ABSL_GUARDED_BY(fetch_mutex_) = false;
+
+  mutable Mutex keys_mutex_;
+  std::shared_ptr<const policies::JsonWebKeySet> keys_
+      ABSL_GUARDED_BY(keys_mutex_);
+  std::chrono::steady_clock::time_point fetched_at_
+      ABSL_GUARDED_BY(keys_mutex_){};
+};
+
+}  // namespace mcpgw::gateway

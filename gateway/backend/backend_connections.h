@@ -1,0 +1,49 @@
+#pragma once
+// Idle keep-alive connections to instances, per instance, so that a request
+// does not pay for a TCP handshake.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "common/mutex.h"
+#include "gateway/http/http_types.h"
+
+namespace mcpgw::gateway {
+
+struct BackendConnection {
+  explicit BackendConnection(const asio::any_io_executor& executor)
+      : stream(executor) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;  // bytes read past the previous response
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+class BackendConnections {
+ public:
+  // Node closes idle keep-alive sockets after 5 s; reusing one near that
+  // edge races its close, so connections idle longer are dropped.
+  static constexpr std::chrono::milliseconds kMaxIdle{3'000};
+  static constexpr std::size_t kMaxIdlePerInstance = 64;
+
+  // An idle connection to the instance, or nullptr.
+  std::unique_ptr<BackendConnection> Take(const std::string& instance_id);
+  void Give(const std::string& instance_id,
+            std::unique_ptr<BackendConnection> connection);
+  // Drops every idle connection of an instance that is gone.
+  void Forget(const std::string& instance_id);
+  // Drops every idle connection.
+  void Clear();
+
+ private:
+  Mutex mutex_;
+  std::unordered_map<std::string,
+                     std::vector<std::unique_ptr<BackendConnection>>>
+      idle_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,122 @@
+#include "gateway/backend/header_rewrite.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/text.h"
+#include "policies/target.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+// RFC 9110 7.6.1 hop-by-hop headers, plus the proxy ones.
+constexpr std::string_view kHopByHop[] = {
+    "connection",        "keep-alive",  "proxy-connection",
+    "proxy-authenticate", "proxy-authorization", "te",
+    "trailer",           "transfer-encoding", "upgrade",
+};
+
+bool IsHopByHop(std::string_view name) {
+  for (auto hop : kHopByHop) {
+    if (text::EqualsIgnoreCase(name, hop)) return true;
+  }
+  return false;
+}
+
+// Headers listed in Connection are hop-by-hop too.
+std::vector<std::string> ConnectionListed(const http::fields& fields) {
+  std::vector<std::string> names;
+  for (const auto& field : fields) {
+    if (field.name() != http::field::connection) continue;
+    for (auto name : text::SplitList(field.value(), ',')) {
+      names.push_back(text::Lower(name));
+    }
+  }
+  return names;
+}
+
+bool IsListed(const std::vector<std::string>& listed, std::string_view name) {
+  for (const auto& entry : listed) {
+    if (text::EqualsIgnoreCase(entry, name)) return true;
+  }
+  return false;
+}
+
+// Credentials and Origin stay with the gateway; so do the session id and
+// the event id, which are the gateway's own (the instance's session, if it
+// has one, is set by the caller).
+bool IsClientCredentialOrOrigin(std::string_view name) {
+  return text::EqualsIgnoreCase(name, "mcp-session-id") ||
+         text::EqualsIgnoreCase(name, "last-event-id") ||
+         text::EqualsIgnoreCase(name, "authorization") ||
+         text::EqualsIgnoreCase(name, policies::kDsnHeader) ||
+         text::EqualsIgnoreCase(name, "cookie") ||
+         text::EqualsIgnoreCase(name, "origin") ||
+         text::EqualsIgnoreCase(name, "host");
+}
+
+}  // namespace
+
+Request BuildBackendRequest(const Request& client_request,
+                            const runtime::Endpoint& endpoint) {
+  Request out{client_request.method(), client_request.target(), 11};
+  const auto listed = ConnectionListed(client_request.base());
+  for (const auto& field : client_request.base()) {
+    const auto name = field.name_string();
+    if (IsHopByHop(name) || IsListed(listed, name) ||
+        IsClientCredentialOrOrigin(name) ||
+        field.name() == http::field::content_length) {
+      continue;
+    }
+    out.insert(name, field.value());
+  }
+  out.set(http::field::host, text::Cat(endpoint.host, ":", endpoint.port));
+  out.set(http::field::authorization,
+          text::Cat("Bearer ", endpoint.bearer_token));
+  out.keep_alive(true);
+  out.body() = client_request.body();
+  out.prepare_payload();
+  return out;
+}
+
+Request NewBackendRequest(http::verb method, std::string body,
+                          std::string_view protocol_version,
+                          const runtime::Endpoint& endpoint) {
+  Request out{method, "/mcp", 11};
+  out.set(http::field::host, text::Cat(endpoint.host, ":", endpoint.port));
+  out.set(http::field::authorization,
+          text::Cat("Bearer ", endpoint.bearer_token));
+  out.set(http::field::content_type, "application/json");
+  out.set(http::field::accept, "application/json, text/event-stream");
+  if (!protocol_version.empty()) {
+    out.set("MCP-Protocol-Version", protocol_version);
+  }
+  out.keep_alive(true);
+  out.body() = std::move(body);
+  out.prepare_payload();
+  return out;
+}
+
+void CleanBackendResponseHeaders(http::fields& fields) {
+  const auto listed = ConnectionListed(fields);
+  std::vector<std::string> drop;
+  for (const auto& field : fields) {
+    const auto name = field.name_string();
+    // Transfer-Encoding and Content-Length stay: they describe the body the
+    // gateway relays as it arrives, and the serializer honours them.
+    if (field.name() == http::field::transfer_encoding) continue;
+    if ((IsHopByHop(name) || IsListed(listed, name)) ||
+        text::StartsWithIgnoreCase(name, "access-control-") ||
+        text::EqualsIgnoreCase(name, "x-powered-by") ||
+        text::EqualsIgnoreCase(name, "www-authenticate")) {
+      drop.emplace_back(name);
+    }
+  }
+  for (const auto& name : drop) fields.erase(name);
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,30 @@
+#pragma once
+// What crosses the gateway in each direction, decided without I/O.
+
+#include "gateway/http/http_types.h"
+#include "runtime/runtime.h"
+
+namespace mcpgw::gateway {
+
+// The request the instance receives: the client's method, target, body and
+// end-to-end headers, minus its credentials (Authorization, X-DBHub-DSN,
+// Cookie), its Origin, the gateway's session and event ids and every
+// hop-by-hop header; with Host rewritten for
+// the instance (DBHub refuses hosts it does not know) and the instance's own
+// bearer token.
+Request BuildBackendRequest(const Request& client_request,
+                            const runtime::Endpoint& endpoint);
+
+// A request of the gateway's own to an instance's MCP endpoint (a batch's
+// part, a legacy-transport message, a re-initialization).
+Request NewBackendRequest(http::verb method, std::string body,
+                          std::string_view protocol_version,
+                          const runtime::Endpoint& endpoint);
+
+// Strips from an instance's response what must not reach the client:
+// hop-by-hop headers (framing is redone by the gateway) and headers that
+// describe the instance rather than the gateway (its CORS policy for
+// http://localhost, X-Powered-By).
+void CleanBackendResponseHeaders(http::fields& fields);
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,144 @@
+#include "gateway/backend/instance_exchange.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "common/text.h"
+#include "gateway/backend/sse.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
+                                      Request& backend_request,
+                                      BackendParser& parser,
+                                      const RelayLimits& limits,
+                                      beast::error_code& error) {
+  connection.stream.expires_after(limits.backend_idle_timeout);
+  auto [write_ec, written] = co_await http::async_write(
+      connection.stream, backend_request, kUseTuple);
+  (void)written;
+  if (write_ec) {
+    error = write_ec;
+    co_return false;
+  }
+  auto [read_ec, read] = co_await http::async_read_header(
+      connection.stream, connection.buffer, parser, kUseTuple);
+  (void)read;
+  error = read_ec;
+  co_return !read_ec;
+}
+
+asio::awaitable<std::unique_ptr<BackendConnection>> Connect(
+    const runtime::Endpoint& endpoint, const RelayLimits& limits,
+    beast::error_code& error) {
+  auto connection = std::make_unique<BackendConnection>(
+      co_await asio::this_coro::executor);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(endpoint.host, ec);
+  if (ec) {
+    error = ec;
+    co_return nullptr;
+  }
+  connection->stream.expires_after(limits.connect_timeout);
+  auto [connect_ec] = co_await connection->stream.async_connect(
+      tcp::endpoint(address, endpoint.port), kUseTuple);
+  if (connect_ec) {
+    error = connect_ec;
+    co_return nullptr;
+  }
+  connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  co_return connection;
+}
+
+}  // namespace
+
+asio::awaitable<OpenExchange> SendToInstance(Request& backend_request,
+                                             const runtime::Lease& lease,
+                                             BackendConnections& connections,
+                                             const RelayLimits& limits) {
+  OpenExchange exchange;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused =
+        attempt == 0 &&
+        (exchange.connection = connections.Take(lease.instance_id()));
+    if (!reused) {
+      exchange.connection =
+          co_await Connect(lease.endpoint(), limits, exchange.error);
+      if (exchange.connection == nullptr) break;
+    }
+    exchange.parser = std::make_unique<BackendParser>();
+    exchange.parser->body_limit(boost::none);  // streamed, never held whole
+    if (co_await SendAndReadHead(*exchange.connection, backend_request,
+                                 *exchange.parser, limits, exchange.error)) {
+      co_return exchange;
+    }
+    exchange.connection.reset();
+    if (!reused || exchange.parser->got_some()) break;
+  }
+  exchange.connection.reset();
+  co_return exchange;
+}
+
+asio::awaitable<std::optional<std::string>> ReadWholeBody(
+    OpenExchange& exchange, const runtime::Lease& lease,
+    BackendConnections& connections, const RelayLimits& limits,
+    std::size_t max_bytes) {
+  auto& parser = *exchange.parser;
+  auto& connection = *exchange.connection;
+  std::string body;
+  char chunk[16 * 1024];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof(chunk);
+    connection.stream.expires_after(limits.backend_idle_timeout);
+    auto [ec, read] = co_await http::async_read_some(
+        connection.stream, connection.buffer, parser, kUseTuple);
+    (void)read;
+    if (ec && ec != http::error::need_buffer) co_return std::nullopt;
+    body.append(chunk, sizeof(chunk) - parser.get().body().size);
+    if (body.size() > max_bytes) co_return std::nullopt;
+  }
+  if (parser.get().keep_alive()) {
+    connection.stream.expires_never();
+    connections.Give(lease.instance_id(), std::move(exchange.connection));
+  }
+  co_return body;
+}
+
+bool IsEventStream(std::string_view content_type) {
+  return text::StartsWithIgnoreCase(content_type, "text/event-stream");
+}
+
+std::vector<nlohmann::json> MessagesOfAnswer(std::string_view content_type,
+                                             std::string_view body) {
+  std::vector<nlohmann::json> messages;
+  const auto add = [&messages](std::string_view json_text) {
+    auto json =
+        nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_array()) {
+      for (auto& element : json) messages.push_back(std::move(element));
+    } else if (json.is_object()) {
+      messages.push_back(std::move(json));
+    }
+  };
+  if (IsEventStream(content_type)) {
+    SseParser parser;
+    std::vector<SseEvent> events;
+    parser.Feed(body, events);
+    parser.Feed("\n\n", events);  // an unterminated last event still counts
+    for (const auto& event : events) {
+      if (event.type.empty() || event.type == "message") add(event.data);
+    }
+  } else {
+    add(body);
+  }
+  return messages;
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,256 @@
+#include "gateway/backend/relay.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/backend/sse.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kRelayChunkBytes = 16 * 1024;
+
+// Watches the client's socket while an answer streams to it. A client that
+// closes its connection is otherwise noticed only when a write to it fails,
+// which on a quiet event stream may be minutes away (and takes two writes:
+// the first draws a reset): until then the lease, the instance connection
+// and the memory of the stream stay taken. On EOF or an error the pending
+// read from the instance is cancelled. (A client that half-closes and still
+// reads is taken for gone too, as proxies commonly do.)
+class DepartureWatch {
+ public:
+  DepartureWatch(beast::tcp_stream& client, BackendConnection& backend)
+      : client_(client), state_(std::make_shared<State>()) {
+    state_->backend = &backend;
+    Arm(client_.socket(), state_);
+  }
+  ~DepartureWatch() {
+    // The wait completes later, on this strand, and then does nothing.
+    state_->armed = false;
+    beast::error_code ignored;
+    client_.socket().cancel(ignored);
+  }
+  DepartureWatch(const DepartureWatch&) = delete;
+  DepartureWatch& operator=(const DepartureWatch&) = delete;
+
+  bool client_gone() const { return state_->client_gone; }
+
+ private:
+  struct State {
+    bool armed = true;
+    bool client_gone = false;
+    BackendConnection* backend = nullptr;
+  };
+
+  // The completion runs on the socket's executor, the connection's strand,
+  // where the relay runs too.
+  static void Arm(tcp::socket& socket, std::shared_ptr<State> state) {
+    socket.async_wait(
+        tcp::socket::wait_read,
+        [&socket, state](const beast::error_code& ec) {
+          if (!state->armed) return;
+          if (!ec) {
+            char byte;
+            const auto n = ::recv(socket.native_handle(), &byte, 1,
+                                  MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0) return;  // the next request, pipelined: not gone
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                          errno == EINTR)) {
+              Arm(socket, state);
+              return;
+            }
+          }
+          state->client_gone = true;
+          beast::error_code ignored;
+          state->backend->stream.socket().cancel(ignored);
+        });
+  }
+
+  beast::tcp_stream& client_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace
+
+namespace {
+
+asio::awaitable<bool> RunDeferredRelay(std::shared_ptr<DeferredRelay> relay,
+                                       beast::tcp_stream& client) {
+  RelayStats stats;
+  const bool reusable = co_await RelayAnswer(
+      relay->exchange, client, relay->client_keep_alive, relay->lease,
+      *relay->connections, relay->limits, stats, relay->ending);
+  if (relay->finished) relay->finished(stats);
+  co_return reusable;
+}
+
+}  // namespace
+
+ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
+  return [relay = std::move(relay)](beast::tcp_stream& client) {
+    return RunDeferredRelay(relay, client);
+  };
+}
+
+asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
+                                  beast::tcp_stream& client,
+                                  bool client_keep_alive,
+                                  runtime::Lease& lease,
+                                  BackendConnections& connections,
+                                  const RelayLimits& limits,
+                                  RelayStats& stats,
+                                  const CutStreamEnding& ending) {
+  auto& parser = *exchange.parser;
+  auto& connection = *exchange.connection;
+  auto& response = parser.get();
+  const bool backend_keep_alive = response.keep_alive();
+  stats.status = response.result_int();
+  response.keep_alive(client_keep_alive);
+
+  http::serializer<false, http::buffer_body> serializer{response};
+  response.body().data = nullptr;
+  response.body().size = 0;
+  response.body().more = !parser.is_done();
+  client.expires_after(limits.client_write_timeout);
+  auto [head_ec, head_bytes] =
+      co_await http::async_write_header(client, serializer, kUseTuple);
+  (void)head_bytes;
+  bool client_ok = !head_ec;
+  bool backend_ok = true;
+  std::optional<DepartureWatch> watch;
+  if (client_ok && !parser.is_done()) watch.emplace(client, connection);
+
+  const bool event_stream = IsEventStream(response[http::field::content_type]);
+  // The last bytes relayed, to know whether the stream stands between two
+  // events (nothing relayed yet counts as between).
+  std::string tail;
+  const auto between_events = [&tail] {
+    return tail.empty() || tail.ends_with("\n\n") || tail.ends_with("\r\r") ||
+           tail.ends_with("\r\n\r\n");
+  };
+  // The body goes through `chunk` only while bytes flow: the wait for the
+  // instance has no body buffer (the bytes that end it stay in the
+  // connection's buffer until a chunk takes them), and the chunk goes once
+  // nothing is buffered. An open, quiet stream then holds no chunk.
+  std::unique_ptr<char[]> chunk;
+  std::size_t chunk_size = 0;
+  while (client_ok && !serializer.is_done()) {
+    if (!parser.is_done()) {
+      if (watch && watch->client_gone()) {
+        client_ok = false;
+        break;
+      }
+      response.body().data = nullptr;
+      response.body().size = 0;
+      connection.stream.expires_after(limits.backend_idle_timeout);
+      auto [read_ec, read] = co_await http::async_read_some(
+          connection.stream, connection.buffer, parser, kUseTuple);
+      (void)read;
+      std::size_t got = 0;
+      if (read_ec == http::error::need_buffer) {
+        // Body bytes are buffered: this read only parses them.
+        // No larger than what is buffered: an event's few hundred bytes.
+        const std::size_t want =
+            std::min(kRelayChunkBytes, connection.buffer.size());
+        if (chunk_size < want) {
+          chunk = std::make_unique_for_overwrite<char[]>(want);
+          chunk_size = want;
+        }
+        response.body().data = chunk.get();
+        response.body().size = chunk_size;
+        auto [parse_ec, parsed] = co_await http::async_read_some(
+            connection.stream, connection.buffer, parser, kUseTuple);
+        (void)parsed;
+        read_ec = parse_ec;
+        got = chunk_size - response.body().size;
+      }
+      if (read_ec && read_ec != http::error::need_buffer && watch &&
+          watch->client_gone()) {
+        // Cancelled: nobody reads the rest. The instance connection, mid-
+        // answer, is closed rather than pooled.
+        client_ok = false;
+        break;
+      }
+      if (read_ec && read_ec != http::error::need_buffer) {
+        // The answer is cut short; the client sees the body end without
+        // its final chunk, so it cannot mistake it for a whole answer.
+        spdlog::warn("instance {}: answer cut short: {}", lease.instance_id(),
+                     read_ec.message());
+        backend_ok = false;
+        lease.CountError();
+        if (event_stream && ending && between_events()) {
+          // The answer will never come: end the stream properly, with what
+          // the MCP layer has to say about it.
+          std::string event =
+              FormatSseEvent("", "message", ending(read_ec.message()));
+          response.body().data = event.data();
+          response.body().size = event.size();
+          response.body().more = false;
+          client.expires_after(limits.client_write_timeout);
+          auto [error_ec, error_bytes] =
+              co_await http::async_write(client, serializer, kUseTuple);
+          (void)error_bytes;
+          client_ok = !error_ec || error_ec == http::error::need_buffer;
+          stats.bytes_out += event.size();
+          stats.status = response.result_int();
+          client.expires_never();
+          stats.backend_failed = true;
+          stats.client_gone = !client_ok;
+          co_return client_ok && client_keep_alive;
+        }
+        break;
+      }
+      response.body().size = got;
+      if (event_stream && got > 0) {
+        tail.append(chunk.get(), got);
+        if (tail.size() > 4) tail.erase(0, tail.size() - 4);
+      }
+      stats.bytes_out += response.body().size;
+      // An empty buffer must be null: an empty non-null one is sent as a
+      // chunk of its own, a second terminating chunk.
+      response.body().data = got > 0 ? chunk.get() : nullptr;
+      response.body().more = !parser.is_done();
+      // Nothing parsed yet (a chunk header, say): an empty write would make
+      // the chunked serializer emit its terminating chunk.
+      if (response.body().size == 0 && response.body().more) continue;
+    } else {
+      response.body().data = nullptr;
+      response.body().size = 0;
+      response.body().more = false;
+    }
+    client.expires_after(limits.client_write_timeout);
+    auto [write_ec, written] =
+        co_await http::async_write(client, serializer, kUseTuple);
+    (void)written;
+    if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
+    if (connection.buffer.size() == 0) {
+      chunk.reset();
+      chunk_size = 0;
+    }
+  }
+  watch.reset();
+  client.expires_never();
+  stats.backend_failed = !backend_ok;
+  stats.client_gone = !client_ok;
+
+  if (backend_ok && parser.is_done() && backend_keep_alive) {
+    connection.stream.expires_never();
+    connections.Give(lease.instance_id(), std::move(exchange.connection));
+  }
+  co_return client_ok && backend_ok && client_keep_alive;
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,246 @@
+#include "gateway/backend/sse_relay.h"
+
+#include <cstdio>
+#include <functional>
+#include <sstream>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "common/text.h"
+#include "gateway/backend/sse.h"
+#include "gateway/mcp/jsonrpc_body.h"
+#include "gateway/mcp/jsonrpc_error.h"
+#include "policies/target.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kPumpChunkBytes = 16 * 1024;
+
+// Appends the events in `events`, noting whether one answers the request
+// the client waits on.
+void AppendEvents(PumpJob& job, std::vector<SseEvent>& events) {
+  for (auto& event : events) {
+    if (job.awaited_id) {
+      const auto message = nlohmann::json::parse(event.data, nullptr, false);
+      if (IsJsonRpcResponse(message) && message["id"] == *job.awaited_id) {
+        job.awaited_id.reset();
+      }
+    }
+    job.stream->Append(event.type, event.data);
+  }
+  events.clear();
+}
+
+// Waits until `subscribe`'s wake-up comes or `timeout` passes; returns
+// false on timeout. The wake-up may come from another thread: it is posted
+// to this strand, where the timer lives. One that comes before the wait
+// starts still cancels it, since the posted handler runs only after this
+// coroutine suspends.
+asio::awaitable<bool> WaitForWake(
+    const std::function<void(std::function<void()>)>& subscribe,
+    std::chrono::milliseconds timeout) {
+  const auto executor = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(executor, timeout);
+  subscribe([executor, weak = std::weak_ptr(timer)] {
+    asio::post(executor, [weak] {
+      if (auto timer = weak.lock()) timer->cancel();
+    });
+  });
+  auto [ec] = co_await timer->async_wait(kUseTuple);
+  co_return ec == asio::error::operation_aborted;
+}
+
+// Detaches the writer however the write ends.
+class WriterAttachment {
+ public:
+  explicit WriterAttachment(EventStream& stream) : stream_(stream) {
+    stream_.AttachWriter();
+  }
+  ~WriterAttachment() { stream_.DetachWriter(); }
+  WriterAttachment(const WriterAttachment&) = delete;
+  WriterAttachment& operator=(const WriterAttachment&) = delete;
+
+ private:
+  EventStream& stream_;
+};
+
+// How long the head of an event stream waits for the first event, so that
+// both leave in one write.
+constexpr std::chrono::milliseconds kFirstEventWait{1000};
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+std::string HeadText(const http::response_header<>& head) {
+  std::ostringstream text;
+  text << head;
+  return text.str();
+}
+
+// `bytes` as body: one chunk, or raw for HTTP/1.0.
+void AppendBody(std::string& out, bool chunked, std::string_view bytes) {
+  if (!chunked) {
+    out.append(bytes);
+    return;
+  }
+  char size[20];
+  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", bytes.size());
+  out.append(size, static_cast<std::size_t>(n));
+  out.append(bytes);
+  out.append("\r\n");
+}
+
+asio::awaitable<bool> WriteAll(beast::tcp_stream& client,
+                               const std::string& bytes,
+                               const RelayLimits& limits) {
+  client.expires_after(limits.client_write_timeout);
+  auto [ec, n] = co_await asio::async_write(
+      client, asio::buffer(bytes.data(), bytes.size()), kUseTuple);
+  (void)n;
+  client.expires_never();
+  co_return !ec;
+}
+
+}  // namespace
+
+void AbandonPump(PumpJob& job) {
+  job.abandoned = true;
+  if (job.exchange.connection != nullptr) {
+    beast::error_code ignored;
+    job.exchange.connection->stream.socket().cancel(ignored);
+  }
+}
+
+asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
+  auto& exchange = job->exchange;
+  auto& parser = *exchange.parser;
+  auto& connection = *exchange.connection;
+  job->lease.StreamOpened();
+  SseParser sse;
+  std::vector<SseEvent> events;
+  char chunk[kPumpChunkBytes];
+  bool ok = true;
+  std::string failure;
+  while (!parser.is_done() && !job->abandoned) {
+    // A client reading slowly: let the instance wait rather than buffer.
+    if (job->stream->ShouldPause()) {
+      auto& stream = *job->stream;
+      co_await WaitForWake(
+          [&stream](std::function<void()> wake) {
+            stream.OnDrained(std::move(wake));
+          },
+          std::chrono::seconds(1));
+      continue;
+    }
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof(chunk);
+    connection.stream.expires_after(job->limits.backend_idle_timeout);
+    auto [ec, read] = co_await http::async_read_some(
+        connection.stream, connection.buffer, parser, kUseTuple);
+    (void)read;
+    if (ec && ec != http::error::need_buffer) {
+      ok = false;
+      failure = ec.message();
+      break;
+    }
+    const std::size_t got = sizeof(chunk) - parser.get().body().size;
+    if (!sse.Feed(std::string_view(chunk, got), events)) {
+      ok = false;
+      failure = "an event larger than the gateway accepts";
+      break;
+    }
+    AppendEvents(*job, events);
+  }
+  job->backend_time = std::chrono::steady_clock::now() - job->started;
+  if (ok && !job->abandoned) {
+    sse.Feed("\n\n", events);  // an unterminated last event still counts
+    AppendEvents(*job, events);
+    if (parser.get().keep_alive()) {
+      connection.stream.expires_never();
+      job->connections->Give(job->lease.instance_id(),
+                             std::move(exchange.connection));
+    }
+  } else if (!job->abandoned) {
+    spdlog::warn("instance {}: event stream cut short: {}",
+                 job->lease.instance_id(), failure);
+    job->backend_failed = true;
+    job->lease.CountError();
+    if (job->awaited_id) {
+      // The answer will never come: say so on the stream, as a JSON-RPC
+      // error for the waiting request, rather than leave the client hanging.
+      job->stream->Append("message",
+                          BackendStoppedBody(*job->awaited_id, failure));
+    }
+  }
+  exchange.connection.reset();
+  job->stream->Finish();
+  job->lease.StreamClosed();
+  // The lease goes with the job, when its last holder lets go.
+}
+
+asio::awaitable<bool> WriteEventStream(beast::tcp_stream& client,
+                                       http::response_header<> head,
+                                       unsigned version, bool keep_alive,
+                                       EventStream& stream,
+                                       std::uint64_t cursor,
+                                       const RelayLimits& limits,
+                                       std::size_t* bytes_out) {
+  head.version(version);
+  head.erase(http::field::content_length);
+  head.erase(http::field::transfer_encoding);
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
+  // HTTP/1.0 has no chunks: the stream then ends with the connection.
+  const bool chunked = version >= 11;
+  if (chunked) head.set(http::field::transfer_encoding, "chunked");
+  head.set(http::field::connection,
+           keep_alive && chunked ? "keep-alive" : "close");
+
+  // What is ready goes out in one write: the head with the first events (a
+  // short answer is then head, event and last chunk in a single segment),
+  // later each batch of events. The head waits for the first event a little
+  // while, then goes alone.
+  std::string out = HeadText(head);
+  bool head_written = false;
+  WriterAttachment attachment(stream);
+  while (true) {
+    auto batch = stream.ReadFrom(cursor);
+    for (const auto& event : batch.wire) {
+      AppendBody(out, chunked, event);
+      if (bytes_out != nullptr) *bytes_out += event.size();
+    }
+    cursor = batch.next;
+    const bool done = batch.finished || batch.gone;
+    if (done && chunked) out += kLastChunk;
+    if (done || head_written || !batch.wire.empty()) {
+      if (!co_await WriteAll(client, out, limits)) co_return false;
+      out.clear();
+      head_written = true;
+    }
+    if (done) break;
+    const auto subscribe = [&stream, cursor](std::function<void()> wake) {
+      stream.OnNextChange(cursor, std::move(wake));
+    };
+    const auto wait = head_written
+                          ? std::chrono::milliseconds(limits.sse_keepalive)
+                          : kFirstEventWait;
+    if (!co_await WaitForWake(subscribe, wait)) {
+      if (head_written) AppendBody(out, chunked, kSseKeepAlive);
+      if (!co_await WriteAll(client, out, limits)) co_return false;
+      out.clear();
+      head_written = true;
+    }
+  }
+  co_return true;
+}
+
+}  // namespace mcpgw::gateway

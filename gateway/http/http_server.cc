@@ -1,0 +1,238 @@
+#include "gateway/http/http_server.h"
+
+#include <charconv>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/text.h"
+#include "gateway/http/internal_errors.h"
+#include "gateway/mcp/jsonrpc_error.h"
+#include "policies/target.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// A refusal for a request that could not even be read whole.
+std::optional<ErrorReply> ReadFailureReply(const beast::error_code& ec,
+                                           const ServerLimits& limits) {
+  if (ec == http::error::body_limit) {
+    return ErrorReply{http::status::payload_too_large,
+                      policies::rpc_code::kInvalidRequest,
+                      text::Cat("request body larger than ",
+                                   limits.max_body_bytes, " bytes"),
+                      {}};
+  }
+  if (ec == http::error::header_limit) {
+    return ErrorReply{http::status::request_header_fields_too_large,
+                      policies::rpc_code::kInvalidRequest,
+                      text::Cat("request headers larger than ",
+                                   limits.max_header_bytes, " bytes"),
+                      {}};
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category()
+      && ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return ErrorReply{http::status::bad_request,
+                      policies::rpc_code::kInvalidRequest,
+                      text::Cat("malformed HTTP request: ", ec.message()),
+                      {}};
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<void> ServeConnection(
+    tcp::socket socket, RequestHandler& handler, ServerLimits limits,
+    std::shared_ptr<std::atomic<int>> active_requests,
+    std::shared_ptr<const std::atomic<bool>> draining) {
+  beast::tcp_stream stream(std::move(socket));
+  // The relay writes a response head and then each piece of the body as it
+  // arrives: with Nagle on, the second small write waits for the client's
+  // delayed ACK, some 40 ms per request.
+  beast::error_code nodelay_error;
+  stream.socket().set_option(tcp::no_delay(true), nodelay_error);
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(limits.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    stream.expires_after(limits.read_timeout);
+    auto [ec, bytes] =
+        co_await http::async_read(stream, buffer, parser, kUseTuple);
+    (void)bytes;
+    if (ec) {
+      if (auto reply = ReadFailureReply(ec, limits)) {
+        Response refusal = MakeErrorResponse(*reply, nullptr, 11, false);
+        co_await WriteResponse(stream, std::move(refusal),
+                               limits.write_timeout);
+      }
+      break;
+    }
+    stream.expires_never();
+    active_requests->fetch_add(1);
+    bool keep_alive = false;
+    // A handler bug must cost one request, never the gateway. No client
+    // input is meant to get here (every field is checked before use):
+    // InternalErrorCount() says whether something did.
+    std::string failure;
+    bool in_tail = false;
+    try {
+      ConnectionTail tail;
+      keep_alive = co_await handler.Handle(parser.release(), stream, tail);
+      // The handler's frames and the request are gone by now; the read
+      // buffer goes too while the tail runs (a stream may stay open for
+      // hours), unless it holds the start of a next request.
+      if (tail) {
+        in_tail = true;
+        if (buffer.size() == 0) buffer.shrink_to_fit();
+        keep_alive = co_await tail(stream);
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+      if (failure.empty()) failure = "exception";
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    if (!failure.empty()) {
+      InternalErrorCounter().fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("internal error: request handler failed: {}", failure);
+      keep_alive = false;
+      // A relay already sent its head: the client sees the cut. Otherwise
+      // (the usual case: the handler threw before answering) it gets a 500
+      // with a JSON-RPC error rather than a connection closed on it.
+      if (!in_tail) {
+        Response response = MakeErrorResponse(
+            ErrorReply{http::status::internal_server_error,
+                       policies::rpc_code::kInternalError,
+                       "internal error in the gateway (logged); the request "
+                       "may be retried",
+                       {}},
+            nullptr, 11, false);
+        co_await WriteResponse(stream, std::move(response),
+                               limits.write_timeout);
+      }
+    }
+    active_requests->fetch_sub(1);
+    // Once the listener stops, a kept-alive connection carries no next
+    // request: its client reconnects, to a listener that is up.
+    if (!keep_alive || draining->load()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream,
+                                    Response response,
+                                    std::chrono::seconds timeout) {
+  stream.expires_after(timeout);
+  auto [ec, bytes] = co_await http::async_write(stream, response, kUseTuple);
+  (void)bytes;
+  stream.expires_never();
+  co_return !ec;
+}
+
+absl::StatusOr<tcp::endpoint> ParseHostPort(std::string_view host_port) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        text::Cat("'", host_port, "' is not HOST:PORT"));
+  }
+  std::string_view host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string_view port_text = host_port.substr(colon + 1);
+  std::uint32_t port = 0;
+  const auto [end, parse_error] = std::from_chars(
+      port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || parse_error != std::errc() ||
+      end != port_text.data() + port_text.size() || port > 65535) {
+    return absl::InvalidArgumentError(
+        text::Cat("'", host_port, "' has no valid port"));
+  }
+  beast::error_code ec;
+  auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(text::Cat(
+        "'", host, "' is not an IP address (use 127.0.0.1, 0.0.0.0, ::1 ...)"));
+  }
+  return tcp::endpoint(address, static_cast<std::uint16_t>(port));
+}
+
+HttpServer::HttpServer(asio::io_context& io, std::string name,
+                       RequestHandler& handler, ServerLimits limits)
+    : io_(io),
+      name_(std::move(name)),
+      handler_(handler),
+      limits_(limits),
+      acceptor_(io),
+      active_requests_(std::make_shared<std::atomic<int>>(0)),
+      draining_(std::make_shared<std::atomic<bool>>(false)) {}
+
+absl::StatusOr<tcp::endpoint> HttpServer::Listen(std::string_view host_port) {
+  auto endpoint = ParseHostPort(host_port);
+  if (!endpoint.ok()) return endpoint.status();
+  beast::error_code ec;
+  acceptor_.open(endpoint->protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(*endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(text::Cat(
+        "cannot listen on ", host_port, " for the ", name_, ": ",
+        ec.message()));
+  }
+  return acceptor_.local_endpoint();
+}
+
+void HttpServer::Start() {
+  asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached);
+}
+
+void HttpServer::StopAccepting() {
+  draining_->store(true);
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
+}
+
+asio::awaitable<void> HttpServer::AcceptLoop() {
+  for (;;) {
+    auto [ec, socket] =
+        co_await acceptor_.async_accept(asio::make_strand(io_), kUseTuple);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) {
+      // Out of descriptors and the like: log, breathe, keep serving.
+      spdlog::warn("{}: accept failed: {}", name_, ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kUseTuple);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor,
+                   ServeConnection(std::move(socket), handler_, limits_,
+                                   active_requests_, draining_),
+                   asio::detached);
+  }
+}
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,105 @@
+#pragma once
+// Everything the gateway checks between "this request resolves to that
+// target" and "lease its instance": the DSN rules on the addresses the host
+// resolves to, request rates (token buckets per tenant and per DSN key), a
+// tenant's instance cap, and the bound on concurrent requests per instance
+// (a short queue, then 503). It also turns the target into what the pool
+// launches: the DSN, or a tenant's generated DBHub config and the secrets it
+// reads from the environment. The decisions are policies/; this class only
+// does the I/O they need (name resolution, waiting for a slot).
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+#include "common/mutex.h"
+#include "gateway/http/http_types.h"
+#include "gateway/mcp/jsonrpc_error.h"
+#include "policies/dbhub_config.h"
+#include "policies/dsn_rules.h"
+#include "policies/rate_limiter.h"
+#include "policies/target.h"
+#include "runtime/pool_api.h"
+
+namespace mcpgw::gateway {
+
+struct GuardOptions {
+  // --readonly / --max-rows for DSN requests (tenants have their own).
+  policies::ToolPolicy dsn_tools;
+  policies::RateLimit dsn_rate;     // per DSN instance key
+  policies::RateLimit tenant_rate;  // per tenant, unless the tenant sets one
+  // Concurrent requests per instance (0: unbounded) and how many more may
+  // wait for one of them before the gateway answers 503.
+  int max_concurrent_per_instance = 0;
+  int max_queued_per_instance = 16;
+  std::chrono::milliseconds max_queue_wait{30'000};
+  // Skip name resolution (tests of the request path without DNS).
+  bool resolve_hosts = true;
+  // How long a host name's verdict is reused: resolving on every request
+  // would cost each one a resolver round trip.
+  std::chrono::milliseconds resolve_cache_ttl{10'000};
+};
+
+class ConcurrencyGate;
+
+// Holds one concurrency slot of one instance key until destroyed.
+class Slot {
+ public:
+  Slot() = default;
+  Slot(std::shared_ptr<ConcurrencyGate> gate, std::string key);
+  Slot(Slot&& other) noexcept = default;
+  Slot& operator=(Slot&& other) noexcept;
+  ~Slot();
+
+ private:
+  std::shared_ptr<ConcurrencyGate> gate_;
+  std::string key_;
+};
+
+struct Admission {
+  runtime::AcquireRequest acquire;
+  Slot slot;
+};
+
+using AdmitResult = std::variant<ErrorReply, Admission>;
+
+class RequestGuard {
+ public:
+  RequestGuard(runtime::InstancePoolApi& pool, const policies::DsnPolicy& rules,
+               GuardOptions options);
+
+  asio::awaitable<AdmitResult> Admit(const policies::Target& target);
+
+  // What the pool launches for a target (pure; exposed for tests).
+  static runtime::AcquireRequest LaunchRequest(
+      const policies::Target& target, const policies::ToolPolicy& dsn_tools);
+
+  // The tenant an instance key prefix belongs to, if one of ours.
+  std::optional<std::string> TenantOfKeyPrefix(const std::string& prefix) const;
+
+ private:
+  asio::awaitable<std::optional<ErrorReply>> CheckAddresses(
+      const policies::Target& target);
+  std::optional<ErrorReply> CheckRate(const policies::Target& target);
+  std::optional<ErrorReply> CheckTenantInstances(const policies::Target& target);
+
+  runtime::InstancePoolApi& pool_;
+  const policies::DsnPolicy& rules_;
+  const GuardOptions options_;
+  policies::RateLimiter rates_;
+  std::shared_ptr<ConcurrencyGate> gate_;
+  mutable Mutex mutex_;
+  // Key prefixes handed out per tenant (its instances, any revision).
+  std::unordered_map<std::string, std::string> tenant_of_prefix_
+      ABSL_GUARDED_BY(mutex_);
+  // Host names whose addresses passed the rules, until when.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point>
+      resolved_ok_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace mcpgw::gateway

@@ -1,0 +1,718 @@
+#include "gateway/mcp/mcp_handler.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "common/text.h"
+#include "gateway/backend/async_acquire.h"
+#include "gateway/backend/header_rewrite.h"
+#include "gateway/backend/instance_exchange.h"
+#include "gateway/backend/instance_messenger.h"
+#include "gateway/backend/relay.h"
+#include "gateway/backend/sse_relay.h"
+#include "gateway/mcp/jsonrpc_body.h"
+#include "gateway/mcp/protocol_version.h"
+#include "gateway/mcp/request_metadata.h"
+#include "policies/instance_key.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+
+std::string_view AcquireOutcome(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) || absl::IsAborted(status)
+             ? outcome::kRefused
+             : outcome::kStartFailed;
+}
+
+constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
+// A listen stream may be quiet for as long as nothing changes; the
+// instance's connection closing still ends it at once.
+constexpr std::chrono::seconds kListenIdleTimeout = std::chrono::hours(24);
+// The `retry:` an open-ended stream ends with (2025-11-25 on): long enough
+// for a replica's endpoints to leave its Service, or a reaped instance's
+// replacement to be on its way, short enough not to lose much.
+constexpr std::chrono::milliseconds kReconnectHint{2000};
+// Priming events and `retry:` hints (2025-11-25, "Resumability").
+constexpr std::string_view kFirstRevisionWithRetry = "2025-11-25";
+
+ErrorReply BadRequest(int code, std::string message) {
+  return ErrorReply{http::status::bad_request, code, std::move(message), {}};
+}
+
+ErrorReply BackendFailed(std::string message) {
+  return ErrorReply{http::status::bad_gateway,
+                    policies::rpc_code::kBackendFailed, std::move(message), {}};
+}
+
+}  // namespace
+
+McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options,
+                       GatewayMetrics* metrics)
+    : pool_(pool),
+      options_(std::move(options)),
+      metrics_(metrics),
+      connections_(std::make_shared<BackendConnections>()),
+      sessions_(std::make_shared<SessionManager>(options_.key_secret,
+                                                 options_.session_ttl)),
+      eras_(std::make_shared<BackendEras>()),
+      streams_(std::make_shared<EventStreams>(options_.replay)),
+      legacy_(options_.replay) {
+  // Weak: the pool outlives this handler, and the sockets inside must not
+  // outlive the io_context they belong to.
+  pool_.OnInstanceGone(
+      [connections = std::weak_ptr<BackendConnections>(connections_),
+       sessions = std::weak_ptr<SessionManager>(sessions_),
+       eras = std::weak_ptr<BackendEras>(eras_)](
+          const std::string& instance_id) {
+        if (auto alive = connections.lock()) alive->Forget(instance_id);
+        if (auto alive = sessions.lock()) alive->ForgetInstance(instance_id);
+        if (auto alive = eras.lock()) alive->Forget(instance_id);
+      });
+  // A draining instance stops only once nothing holds it: its open-ended
+  // streams would hold it for as long as their clients stay. They end (with
+  // `retry:`), and their clients reconnect to the instance replacing it.
+  pool_.OnInstanceDraining(
+      [streams = std::weak_ptr<EventStreams>(streams_)](
+          const std::string& instance_id) {
+        const auto alive = streams.lock();
+        const std::size_t ended =
+            alive ? alive->EndOpenEnded(instance_id) : 0;
+        if (ended > 0) {
+          spdlog::info("instance {}: draining; {} open-ended stream(s) ended",
+                       instance_id, ended);
+        }
+      });
+}
+
+McpHandler::~McpHandler() { connections_->Clear(); }
+
+void McpHandler::SetTenantPolicy(policies::TargetPolicy policy,
+                                 RequestGuard* guard) {
+  policy_ = std::move(policy);
+  guard_ = guard;
+}
+
+std::size_t McpHandler::FinishStreams() {
+  legacy_.FinishAll();
+  return streams_->EndOpenEnded();
+}
+
+nlohmann::json McpHandler::SessionsJson() {
+  const auto sessions = sessions_->stats();
+  const auto streams = streams_->stats();
+  return {
+      {"sessions_issued", sessions.issued},
+      {"sessions_ended", sessions.ended},
+      {"sessions_rejected", sessions.rejected},
+      {"backend_sessions", sessions.backend_sessions},
+      {"session_ttl_seconds", sessions_->ttl().count()},
+      {"legacy_sse_sessions", legacy_.size()},
+      {"resumable_streams", streams.streams},
+      {"replay_buffer_bytes", streams.bytes},
+  };
+}
+
+asio::awaitable<bool> McpHandler::Answer(const Request& request,
+                                         beast::tcp_stream& client,
+                                         Response response,
+                                         Accounting& accounting) {
+  accounting.status = response.result_int();
+  accounting.bytes_out = response.body().size();
+  const bool written = co_await WriteResponse(
+      client, std::move(response), options_.limits.client_write_timeout);
+  Account(accounting, metrics_);
+  co_return written && request.keep_alive();
+}
+
+asio::awaitable<bool> McpHandler::Refuse(const Request& request,
+                                         beast::tcp_stream& client,
+                                         const ErrorReply& reply,
+                                         Accounting& accounting,
+                                         std::string_view outcome) {
+  accounting.outcome = outcome;
+  accounting.refusal_code = reply.rpc_code;
+  Response response = MakeErrorResponse(reply, RequestIdOf(request.body()),
+                                        request.version(),
+                                        request.keep_alive());
+  if (options_.oauth) {
+    // A browser client must be able to read the challenge.
+    for (const auto& [name, value] : CorsHeaders(request)) {
+      response.set(name, value);
+    }
+  }
+  co_return co_await Answer(request, client, std::move(response), accounting);
+}
+
+asio::awaitable<std::optional<std::pair<ErrorReply, std::string_view>>>
+McpHandler::Bind(const policies::Target& target,
+                 const std::optional<policies::SessionClaims>& session,
+                 std::optional<runtime::Lease>& lease,
+                 std::string& backend_session, Slot& slot) {
+  runtime::AcquireRequest acquire = RequestGuard::LaunchRequest(target, {});
+  if (guard_ != nullptr) {
+    auto admitted = co_await guard_->Admit(target);
+    if (auto* refused = std::get_if<ErrorReply>(&admitted)) {
+      co_return std::make_pair(std::move(*refused), outcome::kRefused);
+    }
+    auto& admission = std::get<Admission>(admitted);
+    acquire = std::move(admission.acquire);
+    slot = std::move(admission.slot);
+  }
+  auto acquired = co_await AsyncAcquire(pool_, std::move(acquire),
+                                        asio::use_awaitable);
+  if (!acquired.ok()) {
+    co_return std::make_pair(AcquireFailureReply(acquired.status()),
+                             AcquireOutcome(acquired.status()));
+  }
+  lease.emplace(std::move(*acquired));
+  if (!session) co_return std::nullopt;
+  auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
+                                          *connections_, options_.limits);
+  if (!known.ok()) {
+    lease->CountError();
+    co_return std::make_pair(
+        BackendFailed(std::string(known.status().message())),
+        outcome::kBackendError);
+  }
+  backend_session = std::move(*known);
+  co_return std::nullopt;
+}
+
+asio::awaitable<bool> McpHandler::Handle(Request request,
+                                         beast::tcp_stream& stream,
+                                         ConnectionTail& tail) {
+  Accounting accounting;
+  // A POST body is parsed here, once, for the access log, the route's check
+  // and the handler.
+  nlohmann::json body;
+  if (request.method() == http::verb::post) body = ParseBodyJson(request.body());
+  accounting.info = DescribeParsedMcpRequest(request.method(), body);
+  accounting.bytes_in = request.body().size();
+  auto route = DecideMcpRoute(request, options_.key_secret,
+                              options_.origin_policy, policy_, &body,
+                              options_.oauth ? &*options_.oauth : nullptr);
+  if (auto* own = std::get_if<OwnAnswer>(&route)) {
+    Response response{own->status, request.version()};
+    if (!own->body.is_null()) {
+      response = MakeJsonResponse(own->status, own->body, request.version(),
+                                  request.keep_alive());
+    }
+    for (const auto& [name, value] : own->headers) response.set(name, value);
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    co_return co_await Answer(request, stream, std::move(response), accounting);
+  }
+  if (auto* error = std::get_if<ErrorReply>(&route)) {
+    co_return co_await Refuse(request, stream, *error, accounting,
+                              outcome::kRefused);
+  }
+  if (std::holds_alternative<HealthCheck>(route)) {
+    const nlohmann::json healthy = {{"status", "ok"}};
+    Response response = MakeJsonResponse(http::status::ok, healthy,
+                                         request.version(),
+                                         request.keep_alive());
+    co_return co_await WriteResponse(stream, std::move(response),
+                                     options_.limits.client_write_timeout) &&
+        request.keep_alive();
+  }
+  const auto& proxy = std::get<ProxyTo>(route);
+  accounting.key_prefix = policies::KeyPrefix(proxy.target.key);
+  switch (proxy.endpoint) {
+    case McpEndpoint::kLegacyStream:
+      co_return co_await ServeLegacyStream(request, stream, proxy, accounting);
+    case McpEndpoint::kLegacyMessage:
+      co_return co_await AcceptLegacyMessage(request, stream, proxy,
+                                             std::move(body), accounting);
+    case McpEndpoint::kStreamableHttp:
+      break;
+  }
+  co_return co_await HandleStreamableHttp(request, stream, proxy,
+                                          std::move(body), accounting, tail);
+}
+
+asio::awaitable<bool> McpHandler::HandleStreamableHttp(
+    Request& request, beast::tcp_stream& client, const ProxyTo& route,
+    nlohmann::json parsed_body, Accounting& accounting,
+    ConnectionTail& tail) {
+  const auto version_header = FindHeader(request, kProtocolVersionHeader);
+  if (version_header && !IsSupportedProtocolVersion(*version_header)) {
+    // Named, not a temporary inside co_await (GCC 12, see mcp_bridge.cc).
+    const ErrorReply unsupported =
+        UnsupportedVersionReply(*version_header, parsed_body);
+    co_return co_await Refuse(request, client, unsupported, accounting,
+                              outcome::kRefused);
+  }
+  // The stateless era mirrors the body into headers; a client of it that
+  // left the version header out is caught here too (else it would be taken
+  // as 2025-03-26).
+  if (request.method() == http::verb::post &&
+      ((version_header && IsStatelessRevision(*version_header)) ||
+       (!version_header && !MetaProtocolVersion(parsed_body).empty()))) {
+    if (auto mismatch = CheckRequestMetadata(request, parsed_body)) {
+      co_return co_await Refuse(request, client, *mismatch, accounting,
+                                outcome::kRefused);
+    }
+  }
+  JsonRpcBody body;
+  if (request.method() == http::verb::post) {
+    body = ToJsonRpcBody(std::move(parsed_body));
+  }
+  const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
+                          IsInitialize(body.messages.front());
+
+  // A session id is checked on everything but initialize, which starts a
+  // new session whatever the client still holds.
+  std::optional<policies::SessionClaims> session;
+  if (const auto session_id = FindHeader(request, kSessionHeader);
+      session_id && !initialize) {
+    auto claims = sessions_->Open(*session_id, route.target.SessionKey());
+    if (!claims.ok()) {
+      const ErrorReply reply{http::status::not_found,
+                             policies::rpc_code::kUnknownSession,
+                             std::string(claims.status().message()),
+                             {}};
+      co_return co_await Refuse(request, client, reply, accounting,
+                                outcome::kRefused);
+    }
+    session = std::move(*claims);
+  }
+
+  if (request.method() == http::verb::delete_) {
+    if (!session) {
+      co_return co_await Refuse(
+          request, client,
+          BadRequest(policies::rpc_code::kInvalidRequest,
+                     "DELETE /mcp ends a session: send its Mcp-Session-Id"),
+          accounting, outcome::kRefused);
+    }
+    sessions_->End(*session);
+    Response ended{http::status::no_content, request.version()};
+    ended.keep_alive(request.keep_alive());
+    ended.prepare_payload();
+    accounting.info.method = "DELETE";
+    co_return co_await Answer(request, client, std::move(ended), accounting);
+  }
+  if (request.method() == http::verb::get) {
+    if (const auto last_event_id = FindHeader(request, "Last-Event-ID")) {
+      if (!session) {
+        co_return co_await Refuse(
+            request, client,
+            BadRequest(policies::rpc_code::kInvalidRequest,
+                       "resuming a stream (Last-Event-ID) needs the "
+                       "session's Mcp-Session-Id"),
+            accounting, outcome::kRefused);
+      }
+      co_return co_await Resume(request, client, *session, *last_event_id,
+                                accounting);
+    }
+  }
+  if (body.shape == JsonRpcBody::Shape::kBatch) {
+    co_return co_await HandleBatch(request, client, route.target, session,
+                                   std::move(body), accounting);
+  }
+  co_return co_await Forward(request, client, route.target, session, body,
+                             accounting, tail);
+}
+
+asio::awaitable<bool> McpHandler::Forward(
+    Request& request, beast::tcp_stream& client,
+    const policies::Target& target,
+    const std::optional<policies::SessionClaims>& session,
+    const JsonRpcBody& body, Accounting& accounting, ConnectionTail& tail) {
+  std::optional<runtime::Lease> lease;
+  std::string backend_session;
+  Slot slot;
+  if (auto refusal =
+          co_await Bind(target, session, lease, backend_session, slot)) {
+    accounting.instance_id = lease ? lease->instance_id() : std::string();
+    co_return co_await Refuse(request, client, refusal->first, accounting,
+                              refusal->second);
+  }
+  accounting.instance_id = lease->instance_id();
+  // A 2026-07-28 request to a backend of the initialize era is bridged.
+  // (No co_await inside a condition: GCC 12 miscompiles the temporaries.)
+  const auto version = FindHeader(request, kProtocolVersionHeader);
+  if (request.method() == http::verb::post && version &&
+      IsStatelessRevision(*version) &&
+      body.shape == JsonRpcBody::Shape::kSingle) {
+    const BackendEra era = co_await EraOf(*lease);
+    if (era == BackendEra::kInitialize) {
+      co_return co_await Bridge(request, client, *lease,
+                                body.messages.front(), accounting);
+    }
+  }
+
+  const auto backend_start = std::chrono::steady_clock::now();
+  Request backend_request = BuildBackendRequest(request, lease->endpoint());
+  auto exchange = co_await SendWithinSession(backend_request, session,
+                                             backend_session, *lease);
+  if (exchange.connection == nullptr) {
+    lease->CountError();
+    accounting.backend_seconds =
+        Seconds(std::chrono::steady_clock::now() - backend_start);
+    co_return co_await Refuse(request, client,
+                              BackendFailed(BackendFailureMessage(exchange.error)),
+                              accounting, outcome::kBackendError);
+  }
+
+  auto& head = exchange.parser->get();
+  CleanBackendResponseHeaders(head.base());
+  if (options_.oauth) {
+    for (const auto& [name, value] : CorsHeaders(request)) head.set(name, value);
+  }
+  const std::string instance_session(head[kSessionHeader]);
+  head.erase(kSessionHeader);
+  if (body.shape == JsonRpcBody::Shape::kSingle &&
+      IsInitialize(body.messages.front())) {
+    auto new_session = NewSessionClaims(target, body.messages.front());
+    co_return co_await AnswerInitialize(request, client, exchange, *lease,
+                                        new_session, instance_session,
+                                        body.messages.front()["id"],
+                                        backend_start, accounting);
+  }
+  accounting.status = head.result_int();
+
+  const AnswerShape shape = ShapeOfAnswer(request, body);
+  // Event streams within a session are re-framed with the gateway's event
+  // ids and kept for Last-Event-ID (a listen stream is held the same way);
+  // without a session nothing can resume them, and they stream through as
+  // they come (no event held whole).
+  if ((session || shape.listen) &&
+      IsEventStream(head[http::field::content_type])) {
+    co_return co_await StreamEvents(request, client, session, shape,
+                                    std::move(exchange), std::move(*lease),
+                                    accounting);
+  }
+  RelayThrough(request, std::move(exchange), std::move(*lease),
+               std::move(slot), shape, std::move(accounting), backend_start,
+               tail);
+  co_return request.keep_alive();
+}
+
+policies::SessionClaims McpHandler::NewSessionClaims(
+    const policies::Target& target, const nlohmann::json& initialize) {
+  // The route checked the fields' types; read them without throwing all
+  // the same.
+  const auto params_it = initialize.find("params");
+  const nlohmann::json params = params_it != initialize.end()
+                                    ? *params_it
+                                    : nlohmann::json::object();
+  return sessions_->NewClaims(
+      target.SessionKey(), RequestedProtocolVersion(initialize),
+      params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+asio::awaitable<OpenExchange> McpHandler::SendWithinSession(
+    Request& backend_request,
+    const std::optional<policies::SessionClaims>& session,
+    const std::string& backend_session, runtime::Lease& lease) {
+  if (!backend_session.empty()) {
+    backend_request.set(kSessionHeader, backend_session);
+  }
+  auto exchange = co_await SendToInstance(backend_request, lease,
+                                          *connections_, options_.limits);
+  if (exchange.connection != nullptr && !backend_session.empty() &&
+      exchange.parser->get().result() == http::status::not_found) {
+    // The instance no longer knows its session (restarted in place, or
+    // expired it): initialize it again and send the request once more.
+    exchange = OpenExchange{};
+    sessions_->TakeBackendSession(session->nonce, lease.instance_id());
+    auto again = co_await BackendSessionFor(*session, lease, *sessions_,
+                                            *connections_, options_.limits);
+    if (again.ok()) {
+      backend_request.set(kSessionHeader, *again);
+      exchange = co_await SendToInstance(backend_request, lease,
+                                         *connections_, options_.limits);
+    }
+  }
+  co_return exchange;
+}
+
+McpHandler::AnswerShape McpHandler::ShapeOfAnswer(const Request& request,
+                                                  const JsonRpcBody& body) {
+  AnswerShape shape;
+  shape.post = request.method() == http::verb::post;
+  const bool single = shape.post && body.shape == JsonRpcBody::Shape::kSingle;
+  if (single && IsJsonRpcRequest(body.messages.front())) {
+    shape.awaited_id = body.messages.front()["id"];
+  }
+  // 2026-07-28's subscriptions/listen answers with a stream that stays open
+  // for as long as the client wants notifications: it is held like a GET
+  // stream (keep-alives, a client that leaves is noticed, the instance is
+  // not reaped under it), and a quiet one is not cut by the idle limit.
+  shape.listen = single && StringMember(body.messages.front(), "method") ==
+                               kSubscriptionsListen;
+  return shape;
+}
+
+asio::awaitable<bool> McpHandler::StreamEvents(
+    Request& request, beast::tcp_stream& client,
+    const std::optional<policies::SessionClaims>& session,
+    const AnswerShape& shape, OpenExchange exchange, runtime::Lease lease,
+    Accounting& accounting) {
+  const bool keep_alive = request.keep_alive();
+  // Answers to POSTs can be resumed within their session; a GET stream
+  // (server-to-client messages) or a listen stream ends with its client's
+  // connection, or when the gateway ends it with a reconnection hint.
+  const bool open_ended = !shape.post || shape.listen;
+  const std::string owner =
+      !open_ended && session ? session->nonce : std::string();
+  const auto revision = EffectiveProtocolVersion(
+      FindHeader(request, kProtocolVersionHeader),
+      session ? std::string_view(session->protocol_version)
+              : std::string_view());
+  auto stream = open_ended
+                    ? streams_->CreateOpenEnded(
+                          lease.instance_id(),
+                          revision >= kFirstRevisionWithRetry
+                              ? kReconnectHint
+                              : std::chrono::milliseconds(0))
+                    : streams_->Create(owner);
+  // 2025-11-25: an event with an id and no data first, so that a client
+  // whose connection breaks before the answer can still resume.
+  if (!owner.empty() &&
+      session->protocol_version >= kFirstRevisionWithRetry) {
+    stream->Append("", "");
+  }
+  http::response_header<> out_head = exchange.parser->get().base();
+  RelayLimits limits = options_.limits;
+  if (shape.listen) limits.backend_idle_timeout = kListenIdleTimeout;
+  auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(lease),
+                                       stream, connections_, limits);
+  job->awaited_id = shape.awaited_id;
+  asio::co_spawn(co_await asio::this_coro::executor,
+                 PumpInstanceEvents(job), asio::detached);
+  const bool delivered = co_await WriteEventStream(
+      client, std::move(out_head), request.version(), keep_alive, *stream, 1,
+      options_.limits, &accounting.bytes_out);
+  // Nobody reads the rest of a stream that cannot be resumed: one whose
+  // client left, or one the gateway ended (shutdown) while its instance
+  // still had it open. (A pump that is done already is left as it is.)
+  if (stream->session().empty()) AbandonPump(*job);
+  // Delivered whole: nothing left to resume.
+  if (delivered && !owner.empty()) streams_->Remove(stream->id());
+  accounting.backend_seconds = Seconds(job->backend_time);
+  accounting.outcome = !delivered            ? outcome::kClientGone
+                       : job->backend_failed ? outcome::kBackendError
+                                             : outcome::kOk;
+  Account(accounting, metrics_);
+  co_return delivered && keep_alive && request.version() >= 11;
+}
+
+void McpHandler::RelayThrough(
+    const Request& request, OpenExchange exchange, runtime::Lease lease,
+    Slot slot, const AnswerShape& shape, Accounting accounting,
+    std::chrono::steady_clock::time_point backend_start,
+    ConnectionTail& tail) {
+  // The connection relays the rest once this handler's frames are gone
+  // (an open stream then holds only what the relay needs); the concurrency
+  // slot and the lease stay taken until it ends.
+  auto finished = [accounting = std::move(accounting), metrics = metrics_,
+                   backend_start,
+                   slot = std::make_shared<Slot>(std::move(slot))](
+                      const RelayStats& relay) mutable {
+    accounting.status = relay.status;
+    accounting.bytes_out = relay.bytes_out;
+    accounting.backend_seconds =
+        Seconds(std::chrono::steady_clock::now() - backend_start);
+    accounting.outcome = relay.backend_failed ? outcome::kBackendError
+                         : relay.client_gone  ? outcome::kClientGone
+                                              : outcome::kOk;
+    Account(accounting, metrics);
+  };
+  CutStreamEnding ending;
+  if (shape.awaited_id) {
+    ending = [id = *shape.awaited_id](std::string_view failure) {
+      return BackendStoppedBody(id, failure);
+    };
+  }
+  tail = DeferRelay(std::make_shared<DeferredRelay>(
+      std::move(exchange), std::move(lease), connections_, options_.limits,
+      request.keep_alive(), std::move(ending), std::move(finished)));
+}
+
+asio::awaitable<bool> McpHandler::AnswerInitialize(
+    Request& request, beast::tcp_stream& client, OpenExchange& exchange,
+    runtime::Lease& lease, policies::SessionClaims& new_session,
+    const std::string& instance_session, const nlohmann::json& id,
+    std::chrono::steady_clock::time_point backend_start,
+    Accounting& accounting) {
+  // The answer is read whole (an initialize answer is small): a session is
+  // issued only for a result, never for a JSON-RPC error, and the header
+  // that carries it goes before the body.
+  const auto& head = exchange.parser->get();
+  const std::string content_type(head[http::field::content_type]);
+  auto whole = co_await ReadWholeBody(exchange, lease, *connections_,
+                                      options_.limits, kMaxWholeAnswerBytes);
+  accounting.backend_seconds =
+      Seconds(std::chrono::steady_clock::now() - backend_start);
+  if (!whole) {
+    lease.CountError();
+    co_return co_await Refuse(
+        request, client,
+        BackendFailed("the MCP server behind the gateway stopped before it "
+                      "answered; retry the request"),
+        accounting, outcome::kBackendError);
+  }
+  const auto messages = MessagesOfAnswer(content_type, *whole);
+  Response response{head.result(), request.version()};
+  for (const auto& field : head) {
+    if (field.name() == http::field::content_length ||
+        field.name() == http::field::transfer_encoding ||
+        field.name() == http::field::connection) {
+      continue;
+    }
+    response.insert(field.name_string(), field.value());
+  }
+  if (head.result() == http::status::ok && InitializeSucceeded(messages, id)) {
+    new_session.backend_sessions = !instance_session.empty();
+    if (new_session.backend_sessions) {
+      sessions_->SetBackendSession(new_session.nonce, lease.instance_id(),
+                                   instance_session);
+    }
+    response.set(kSessionHeader, sessions_->Issue(new_session));
+  }
+  if (IsEventStream(content_type)) {
+    // The instance's events again, without its event ids (the gateway's
+    // own would name a stream nobody can resume: it is whole here).
+    for (const auto& message : messages) {
+      response.body() += "event: message\ndata: ";
+      response.body() += message.dump(-1, ' ', false,
+                                       nlohmann::json::error_handler_t::replace);
+      response.body() += "\n\n";
+    }
+  } else {
+    response.body() = std::move(*whole);
+  }
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  co_return co_await Answer(request, client, std::move(response), accounting);
+}
+
+asio::awaitable<bool> McpHandler::Resume(Request& request,
+                                         beast::tcp_stream& client,
+                                         const policies::SessionClaims& session,
+                                         std::string_view last_event_id,
+                                         Accounting& accounting) {
+  accounting.info.method = "resume";
+  const auto id = ParseEventId(last_event_id);
+  auto stream = id ? streams_->Find(id->stream_id) : nullptr;
+  const auto gone = [&](std::string why) {
+    return ErrorReply{http::status::gone, policies::rpc_code::kStreamGone,
+                      text::Cat("cannot resume after event '",
+                                last_event_id.substr(0, 80), "': ", why,
+                                "; send the request again"),
+                      {}};
+  };
+  if (stream == nullptr || stream->session() != session.nonce) {
+    co_return co_await Refuse(
+        request, client,
+        gone("this gateway holds no such stream of this session (streams "
+             "are kept " +
+             std::to_string(options_.replay.max_age.count()) +
+             " s after they end, in the gateway process that sent them)"),
+        accounting, outcome::kRefused);
+  }
+  if (stream->ReadFrom(id->sequence + 1).gone) {
+    co_return co_await Refuse(
+        request, client,
+        gone("its events were dropped (the replay buffer keeps " +
+             std::to_string(options_.replay.max_bytes) + " bytes and " +
+             std::to_string(options_.replay.max_age.count()) +
+             " s per stream)"),
+        accounting, outcome::kRefused);
+  }
+  http::response_header<> head;
+  head.result(http::status::ok);
+  accounting.status = 200;
+  const bool delivered = co_await WriteEventStream(
+      client, std::move(head), request.version(), request.keep_alive(),
+      *stream, id->sequence + 1, options_.limits, &accounting.bytes_out);
+  accounting.outcome = delivered ? outcome::kOk : outcome::kClientGone;
+  Account(accounting, metrics_);
+  co_return delivered && request.keep_alive() && request.version() >= 11;
+}
+
+asio::awaitable<bool> McpHandler::HandleBatch(
+    Request& request, beast::tcp_stream& client,
+    const policies::Target& target,
+    const std::optional<policies::SessionClaims>& session, JsonRpcBody body,
+    Accounting& accounting) {
+  const auto version = EffectiveProtocolVersion(
+      FindHeader(request, kProtocolVersionHeader),
+      session ? std::string_view(session->protocol_version)
+              : std::string_view());
+  if (!AllowsBatches(version)) {
+    co_return co_await Refuse(
+        request, client,
+        BadRequest(policies::rpc_code::kInvalidRequest,
+                   text::Cat("JSON-RPC batches are not part of MCP ", version,
+                             " (they were removed in 2025-06-18); send one "
+                             "message per request")),
+        accounting, outcome::kRefused);
+  }
+  if (body.messages.empty()) {
+    co_return co_await Refuse(
+        request, client,
+        BadRequest(policies::rpc_code::kInvalidRequest,
+                   "an empty JSON-RPC batch is not a request"),
+        accounting, outcome::kRefused);
+  }
+  for (const auto& message : body.messages) {
+    if (IsInitialize(message)) {
+      co_return co_await Refuse(
+          request, client,
+          BadRequest(policies::rpc_code::kInvalidRequest,
+                     "initialize must not be part of a JSON-RPC batch"),
+          accounting, outcome::kRefused);
+    }
+  }
+  std::optional<runtime::Lease> lease;
+  std::string backend_session;
+  Slot slot;
+  if (auto refusal =
+          co_await Bind(target, session, lease, backend_session, slot)) {
+    co_return co_await Refuse(request, client, refusal->first, accounting,
+                              refusal->second);
+  }
+  accounting.instance_id = lease->instance_id();
+  // Each message goes to the instance on its own (not every server takes
+  // batches, and 2025-06-18 servers must not), in order; the answers are
+  // gathered into one array.
+  nlohmann::json answers = nlohmann::json::array();
+  for (const auto& message : body.messages) {
+    // An element that is no message, or has a field of the wrong type, is
+    // answered with its own error (naming the field); the others go on.
+    const nlohmann::json id = EchoableId(message);
+    if (const auto problem = BatchElementProblem(message)) {
+      answers.push_back(JsonRpcErrorObject(id, problem->code, problem->message));
+      continue;
+    }
+    auto answer = co_await PostToInstance(message, std::string(version),
+                                          backend_session, *lease,
+                                          *connections_, options_.limits);
+    if (IsJsonRpcRequest(message)) {
+      answers.push_back(AnswerFor(id, answer.messages, answer.failure));
+    }
+  }
+  if (answers.empty()) {
+    // Notifications and responses only: nothing to answer (as a single
+    // message would get).
+    Response accepted{http::status::accepted, request.version()};
+    accepted.keep_alive(request.keep_alive());
+    accepted.prepare_payload();
+    co_return co_await Answer(request, client, std::move(accepted),
+                              accounting);
+  }
+  co_return co_await Answer(
+      request, client,
+      MakeJsonResponse(http::status::ok, answers, request.version(),
+                       request.keep_alive()),
+      accounting);
+}
+
+}  // namespace mcpgw::gateway

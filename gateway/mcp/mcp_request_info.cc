@@ -1,0 +1,55 @@
+#include "gateway/mcp/mcp_request_info.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mcpgw::gateway {
+namespace {
+
+constexpr std::size_t kMaxNameChars = 64;
+
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, kMaxNameChars)) {
+    out += (c > 0x20 && c < 0x7f) ? c : '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+McpRequestInfo DescribeMcpRequest(http::verb verb, std::string_view body) {
+  if (verb != http::verb::post) return DescribeParsedMcpRequest(verb, nlohmann::json());
+  return DescribeParsedMcpRequest(
+      verb, nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false));
+}
+
+McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
+                                        const nlohmann::json& parsed) {
+  McpRequestInfo info;
+  if (verb != http::verb::post) {
+    info.method = std::string(http::to_string(verb));
+    return info;
+  }
+  if (parsed.is_array()) {
+    info.method = "batch";
+    return info;
+  }
+  if (!parsed.is_object() || !parsed.contains("method") ||
+      !parsed["method"].is_string()) {
+    info.method = "invalid";
+    return info;
+  }
+  info.method = Printable(parsed["method"].get_ref<const std::string&>());
+  if (info.method == "tools/call") {
+    const auto params = parsed.find("params");
+    if (params != parsed.end() && params->is_object()) {
+      const auto name = params->find("name");
+      if (name != params->end() && name->is_string()) {
+        info.tool = Printable(name->get_ref<const std::string&>());
+      }
+    }
+  }
+  return info;
+}
+
+}  // namespace mcpgw::gateway
