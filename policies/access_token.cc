@@ -270,6 +270,13 @@ std::string UnverifiedIssuer(std::string_view token) {
   return payload ? StringField(*payload, "iss") : std::string();
 }
 
+std::string UnverifiedKeyId(std::string_view token) {
+  auto parts = SplitCompact(token);
+  if (!parts) return {};
+  auto header = DecodeJsonSegment(parts->header);
+  return header ? StringField(*header, "kid") : std::string();
+}
+
 TokenCheck VerifyAccessToken(std::string_view token, const JsonWebKeySet& keys,
                              const TokenRules& rules,
                              std::chrono::system_clock::time_point now) {

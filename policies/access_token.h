@@ -86,6 +86,10 @@ using TokenCheck = std::variant<AccessTokenClaims, TokenError>;
 // verify it. Empty when there is none.
 std::string UnverifiedIssuer(std::string_view token);
 
+// The `kid` of a token's header, unverified: only to tell whether the
+// cached keys can verify it. Empty when there is none.
+std::string UnverifiedKeyId(std::string_view token);
+
 // The signature against `keys`, then `iss`, `exp`/`nbf` (with the skew),
 // `aud` and the scopes (`scope` string or `scp` array).
 TokenCheck VerifyAccessToken(std::string_view token, const JsonWebKeySet& keys,

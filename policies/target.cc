@@ -48,18 +48,6 @@ bool SameSecret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// The token of `Authorization: Bearer <token>`; nullopt for another scheme.
-std::optional<std::string_view> BearerToken(std::string_view header) {
-  constexpr std::string_view kBearer = "bearer ";
-  std::string_view value = text::StripWhitespace(header);
-  if (value.size() <= kBearer.size() ||
-      !text::EqualsIgnoreCase(value.substr(0, kBearer.size()), kBearer)) {
-    return std::nullopt;
-  }
-  value = text::StripWhitespace(value.substr(kBearer.size()));
-  if (value.empty()) return std::nullopt;
-  return value;
-}
 
 TargetDecision ResolveDsn(std::string_view dsn_text, std::string_view key_secret,
                           const DsnPolicy& rules) {
@@ -177,6 +165,18 @@ TargetDecision ResolveOAuth(const RequestCredentials& credentials,
 }
 
 }  // namespace
+
+std::optional<std::string_view> BearerToken(std::string_view header) {
+  constexpr std::string_view kBearer = "bearer ";
+  std::string_view value = text::StripWhitespace(header);
+  if (value.size() <= kBearer.size() ||
+      !text::EqualsIgnoreCase(value.substr(0, kBearer.size()), kBearer)) {
+    return std::nullopt;
+  }
+  value = text::StripWhitespace(value.substr(kBearer.size()));
+  if (value.empty()) return std::nullopt;
+  return value;
+}
 
 std::string TenantInstanceKey(std::string_view key_secret,
                               std::string_view tenant_id,

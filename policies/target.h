@@ -144,8 +144,23 @@ class AccessTokenVerifier {
   virtual ~AccessTokenVerifier() = default;
   // The identity, or a 401/403 refusal with its oauth_error set.
   // `resource`: the URL the client addressed (an accepted audience).
+  // Verify never fetches: it uses the keys already cached. Fetching blocks
+  // (an HTTPS request to the provider), so the caller does it off its I/O
+  // thread, before Verify, when one of these says so.
   virtual std::variant<OAuthIdentity, Refusal> Verify(
       std::string_view token, std::string_view resource) const = 0;
+
+  // The cached keys cannot verify `token` (its key is unknown, or no key was
+  // ever fetched) and a fetch is allowed now (rate limited). Cheap.
+  virtual bool KeysMissingFor(std::string_view /*token*/) const { return false; }
+  // Fetches the keys of `token`'s issuer. Blocks.
+  virtual void FetchKeysFor(std::string_view /*token*/) const {}
+  // Some issuer's keys are older than their maximum age and a fetch is
+  // allowed: true once (until RefreshStaleKeys ran), and the caller then
+  // runs RefreshStaleKeys, off its I/O thread. Cheap.
+  virtual bool ClaimKeyRefresh() const { return false; }
+  // Refetches the stale keys. Blocks.
+  virtual void RefreshStaleKeys() const {}
 };
 
 struct RequestCredentials {
@@ -180,6 +195,9 @@ struct TargetPolicy {
 };
 
 using TargetDecision = std::variant<Target, Refusal>;
+
+// The token of `Authorization: Bearer <token>`; nullopt for another scheme.
+std::optional<std::string_view> BearerToken(std::string_view authorization);
 
 TargetDecision ResolveTarget(const RequestCredentials& credentials,
                              std::string_view key_secret);

@@ -149,7 +149,7 @@ struct Engine {
 // Step 4. Everything that serves requests, in the order it is built.
 struct Handlers {
   explicit Handlers(gateway::EventLoop& loop) : io(loop) {}
-  // Before anything here goes: the admin API's blocking work finishes (a
+  // Before anything here goes: the blocking work finishes (a
   // registry write is not cut half way), then the handlers still pending in
   // the stopped loop are destroyed, unrun, while the servers, handlers,
   // request guard, pool and clock they use are alive. A lease released then
@@ -162,6 +162,9 @@ struct Handlers {
   }
 
   gateway::EventLoop& io;
+  // Blocking work (tenant registry writes, /proc reads, engine log fetches,
+  // OAuth key fetches: gateway/http/blocking_work.h), off the I/O threads.
+  asio::thread_pool blocking{gateway::kBlockingThreads};
   // Tenants and policies: registry, DSN rules, limits (docs/tenants.md).
   TenantSetup tenants;
   std::optional<gateway::RequestGuard> request_guard;
@@ -178,9 +181,6 @@ struct Handlers {
   // Replicas share the sessions ended with DELETE through the cluster,
   // which also keeps them across restarts.
   std::unique_ptr<runtime::KubeEndedSessions> ended_sessions;
-  // Blocking work of the admin API (tenant registry writes, /proc reads,
-  // engine log fetches: gateway/http/blocking_work.h), off the I/O threads.
-  asio::thread_pool blocking{gateway::kBlockingThreads};
   std::optional<gateway::AdminHandler> admin_handler;
   // Requests without credentials reach the --default-dsn-file backend.
   std::optional<gateway::DefaultCredentialsHandler> default_credentials;
@@ -198,7 +198,7 @@ struct Handlers {
 // Both MCP listeners' handlers alike, but for what OAuth adds.
 gateway::McpHandlerOptions HandlerOptions(
     const Config& config, const std::string& secret,
-    std::optional<gateway::OAuthResource> oauth) {
+    std::optional<gateway::OAuthResource> oauth, asio::thread_pool& blocking) {
   return gateway::McpHandlerOptions{
       .key_secret = secret,
       .limits = {.backend_idle_timeout = config.backend_timeout,
@@ -208,7 +208,8 @@ gateway::McpHandlerOptions HandlerOptions(
       .session_ttl = config.protocol.session_ttl,
       .replay = {.max_bytes = config.protocol.replay_buffer_bytes,
                  .max_age = config.protocol.replay_buffer_age},
-      .oauth = std::move(oauth)};
+      .oauth = std::move(oauth),
+      .blocking = &blocking};
 }
 
 // Both handlers' sessions ended with DELETE are published to the cluster,
@@ -258,7 +259,7 @@ absl::StatusOr<std::unique_ptr<Handlers>> BuildHandlers(
   }
   built->revision_drainer.Set(&*built->tenant_admin);
 
-  built->mcp_handler.emplace(pool, HandlerOptions(config, secret, std::nullopt),
+  built->mcp_handler.emplace(pool, HandlerOptions(config, secret, std::nullopt, built->blocking),
                              &observers.metrics);
   built->mcp_handler->SetTenantPolicy(
       {.allow_dsn_requests = config.allow_dsn_requests,
@@ -275,7 +276,8 @@ absl::StatusOr<std::unique_ptr<Handlers>> BuildHandlers(
   if (config.oauth.enabled()) {
     built->oauth_verifier = MakeOAuthVerifier(config.oauth);
     built->oauth_handler.emplace(
-        pool, HandlerOptions(config, secret, OAuthResourceFrom(config.oauth)),
+        pool, HandlerOptions(config, secret, OAuthResourceFrom(config.oauth),
+                             built->blocking),
         &observers.metrics);
     built->oauth_handler->SetTenantPolicy(
         {.allow_dsn_requests = false,

@@ -42,14 +42,41 @@ std::vector<absl::Status> OAuthVerifier::RefreshAll() {
   return failures;
 }
 
+OidcIssuer* OAuthVerifier::IssuerOf(std::string_view token) const {
+  const std::string claimed_issuer = policies::UnverifiedIssuer(token);
+  for (const auto& candidate : issuers_) {
+    if (candidate->issuer() == claimed_issuer) return candidate.get();
+  }
+  return nullptr;
+}
+
+bool OAuthVerifier::KeysMissingFor(std::string_view token) const {
+  OidcIssuer* issuer = IssuerOf(token);
+  return issuer != nullptr && issuer->LacksKeyFor(policies::UnverifiedKeyId(token));
+}
+
+void OAuthVerifier::FetchKeysFor(std::string_view token) const {
+  if (OidcIssuer* issuer = IssuerOf(token)) issuer->RefetchForUnknownKey();
+}
+
+bool OAuthVerifier::ClaimKeyRefresh() const {
+  if (refreshing_.load()) return false;
+  for (const auto& issuer : issuers_) {
+    if (issuer->StaleRefreshDue()) return !refreshing_.exchange(true);
+  }
+  return false;
+}
+
+void OAuthVerifier::RefreshStaleKeys() const {
+  for (const auto& issuer : issuers_) issuer->Keys();  // fetches the stale
+  refreshing_ = false;
+}
+
 std::variant<policies::OAuthIdentity, Refusal> OAuthVerifier::Verify(
     std::string_view token, std::string_view resource) const {
-  const std::string claimed_issuer = policies::UnverifiedIssuer(token);
-  OidcIssuer* issuer = nullptr;
-  for (const auto& candidate : issuers_) {
-    if (candidate->issuer() == claimed_issuer) issuer = candidate.get();
-  }
+  OidcIssuer* issuer = IssuerOf(token);
   if (issuer == nullptr) {
+    const std::string claimed_issuer = policies::UnverifiedIssuer(token);
     return InvalidToken(
         claimed_issuer.empty()
             ? "the access token is not a JWT naming its issuer (iss)"
@@ -63,12 +90,10 @@ std::variant<policies::OAuthIdentity, Refusal> OAuthVerifier::Verify(
   rules.required_scopes = options_.required_scopes;
   rules.clock_skew = options_.clock_skew;
 
-  auto check = policies::VerifyAccessToken(token, *issuer->Keys(), rules, now_());
-  if (auto* error = std::get_if<policies::TokenError>(&check);
-      error != nullptr && error->problem == TokenProblem::kUnknownKey &&
-      issuer->RefetchForUnknownKey()) {
-    check = policies::VerifyAccessToken(token, *issuer->Keys(), rules, now_());
-  }
+  // The cached keys only: the caller fetched what was missing first
+  // (KeysMissingFor, FetchKeysFor), off its I/O thread.
+  auto check =
+      policies::VerifyAccessToken(token, *issuer->CachedKeys(), rules, now_());
   if (auto* error = std::get_if<policies::TokenError>(&check)) {
     spdlog::debug("OAuth token refused: {}", error->description);
     if (error->problem == TokenProblem::kInsufficientScope) {

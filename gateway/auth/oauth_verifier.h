@@ -4,6 +4,7 @@
 // (oidc_issuer.h) and the token rules (policies/access_token.h), and mapped
 // to a tenant by --oidc-tenant-claim. Thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -33,6 +34,10 @@ class OAuthVerifier final : public policies::AccessTokenVerifier {
 
   std::variant<policies::OAuthIdentity, policies::Refusal> Verify(
       std::string_view token, std::string_view resource) const override;
+  bool KeysMissingFor(std::string_view token) const override;
+  void FetchKeysFor(std::string_view token) const override;
+  bool ClaimKeyRefresh() const override;
+  void RefreshStaleKeys() const override;
 
   // Fetches every issuer's keys; the failures, for a warning at start.
   std::vector<absl::Status> RefreshAll();
@@ -41,7 +46,12 @@ class OAuthVerifier final : public policies::AccessTokenVerifier {
   }
 
  private:
+  // The configured issuer the token names (unverified `iss`), if any.
+  OidcIssuer* IssuerOf(std::string_view token) const;
+
   std::vector<std::unique_ptr<OidcIssuer>> issuers_;
+  // A stale-key refresh is queued or running: one is enough.
+  mutable std::atomic<bool> refreshing_{false};
   const OAuthVerifierOptions options_;
   const std::function<std::chrono::system_clock::time_point()> now_;
 };

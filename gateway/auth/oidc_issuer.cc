@@ -80,8 +80,11 @@ absl::Status OidcIssuer::DiscoverLocked() {
 }
 
 absl::Status OidcIssuer::FetchLocked() {
-  last_attempt_ = clock_();
-  attempted_ = true;
+  {
+    MutexLock lock(keys_mutex_);
+    last_attempt_ = clock_();
+    attempted_ = true;
+  }
   if (auto status = DiscoverLocked(); !status.ok()) return status;
   auto body = get_(jwks_uri_);
   if (!body.ok()) return body.status();
@@ -108,30 +111,55 @@ absl::Status OidcIssuer::Refresh() {
   return FetchLocked();
 }
 
+bool OidcIssuer::FetchAllowedLocked(std::chrono::steady_clock::time_point now) const {
+  return !attempted_ || now - last_attempt_ >= options_.min_refetch_interval;
+}
+
+bool OidcIssuer::StaleLocked(std::chrono::steady_clock::time_point now) const {
+  return keys_->size() == 0 || now - fetched_at_ > options_.max_key_age;
+}
+
 std::shared_ptr<const policies::JsonWebKeySet> OidcIssuer::Keys() {
-  const auto now = clock_();
-  bool stale;
-  {
-    MutexLock lock(keys_mutex_);
-    stale = keys_->size() == 0 || now - fetched_at_ > options_.max_key_age;
-  }
-  if (stale) {
+  if (StaleRefreshDue()) {
     MutexLock lock(fetch_mutex_);
-    if (!attempted_ || now - last_attempt_ >= options_.min_refetch_interval) {
+    bool still_due;
+    {
+      MutexLock keys_lock(keys_mutex_);
+      const auto now = clock_();
+      still_due = StaleLocked(now) && FetchAllowedLocked(now);
+    }
+    if (still_due) {
       if (auto status = FetchLocked(); !status.ok()) {
         spdlog::warn("OAuth issuer {}: keeping the cached keys: {}", issuer_,
                      std::string(status.message()));
       }
     }
   }
+  return CachedKeys();
+}
+
+std::shared_ptr<const policies::JsonWebKeySet> OidcIssuer::CachedKeys() const {
   MutexLock lock(keys_mutex_);
   return keys_;
 }
 
+bool OidcIssuer::LacksKeyFor(std::string_view kid) const {
+  MutexLock lock(keys_mutex_);
+  const bool lacks = kid.empty() ? keys_->size() != 1 : !keys_->HasKeyId(kid);
+  return lacks && FetchAllowedLocked(clock_());
+}
+
+bool OidcIssuer::StaleRefreshDue() const {
+  MutexLock lock(keys_mutex_);
+  const auto now = clock_();
+  return StaleLocked(now) && FetchAllowedLocked(now);
+}
+
 bool OidcIssuer::RefetchForUnknownKey() {
   MutexLock lock(fetch_mutex_);
-  if (attempted_ && clock_() - last_attempt_ < options_.min_refetch_interval) {
-    return false;
+  {
+    MutexLock keys_lock(keys_mutex_);
+    if (!FetchAllowedLocked(clock_())) return false;
   }
   if (auto status = FetchLocked(); !status.ok()) {
     spdlog::warn("OAuth issuer {}: refetch for an unknown key failed, keeping "

@@ -9,8 +9,11 @@
 //    forged kids cannot turn the gateway into a load on the provider.
 //  - A failed fetch keeps the keys it had: a provider that is down does not
 //    log anybody out.
-// Fetches block the calling thread (bounded by the HTTP timeout) and are
-// serialized per issuer. Thread-safe.
+// Fetches (Refresh, Keys, RefetchForUnknownKey) block the calling thread
+// (bounded by the HTTP timeout) and are serialized per issuer: the gateway
+// runs them off its I/O threads (OAuthVerifier::FetchKeysFor,
+// RefreshStaleKeys). CachedKeys, LacksKeyFor and StaleRefreshDue never
+// wait for a fetch. Thread-safe.
 
 #include <chrono>
 #include <functional>
@@ -42,8 +45,18 @@ class OidcIssuer {
   absl::Status Refresh();
 
   // The keys to verify with (refetched first when stale and a fetch is
-  // due); possibly empty when the provider never answered.
+  // due); possibly empty when the provider never answered. Blocks.
   std::shared_ptr<const policies::JsonWebKeySet> Keys();
+
+  // The keys as cached, without fetching.
+  std::shared_ptr<const policies::JsonWebKeySet> CachedKeys() const;
+
+  // The cached keys lack `kid` (or, with no kid, hold not exactly one key)
+  // and a fetch is allowed now.
+  bool LacksKeyFor(std::string_view kid) const;
+
+  // The keys are missing or older than max_key_age, and a fetch is allowed.
+  bool StaleRefreshDue() const;
 
   // A token named a kid the cached keys lack: refetch if the last attempt
   // is older than min_refetch_interval. True when a fetch happened and
@@ -52,6 +65,10 @@ class OidcIssuer {
 
  private:
   absl::Status FetchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mutex_);
+  bool FetchAllowedLocked(std::chrono::steady_clock::time_point now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(keys_mutex_);
+  bool StaleLocked(std::chrono::steady_clock::time_point now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(keys_mutex_);
   absl::Status DiscoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fetch_mutex_);
 
   const std::string issuer_;
@@ -63,11 +80,12 @@ class OidcIssuer {
   // go on with the cached ones. Taken before keys_mutex_.
   Mutex fetch_mutex_ ABSL_ACQUIRED_BEFORE(keys_mutex_);
   std::string jwks_uri_ ABSL_GUARDED_BY(fetch_mutex_);  // from discovery
-  std::chrono::steady_clock::time_point last_attempt_
-      ABSL_GUARDED_BY(fetch_mutex_){};
-  bool attempted_ ABSL_GUARDED_BY(fetch_mutex_) = false;
 
+  // Held only for moments, never across a fetch: what the I/O threads read.
   mutable Mutex keys_mutex_;
+  std::chrono::steady_clock::time_point last_attempt_
+      ABSL_GUARDED_BY(keys_mutex_){};
+  bool attempted_ ABSL_GUARDED_BY(keys_mutex_) = false;
   std::shared_ptr<const policies::JsonWebKeySet> keys_
       ABSL_GUARDED_BY(keys_mutex_);
   std::chrono::steady_clock::time_point fetched_at_

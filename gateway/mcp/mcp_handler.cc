@@ -13,6 +13,7 @@
 #include "gateway/backend/instance_messenger.h"
 #include "gateway/backend/relay.h"
 #include "gateway/backend/sse_relay.h"
+#include "gateway/auth/oauth_key_fetch.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/protocol_version.h"
 #include "gateway/mcp/request_metadata.h"
@@ -192,6 +193,9 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
   if (request.method() == http::verb::post) body = ParseBodyJson(request.body());
   accounting.info = DescribeParsedMcpRequest(request.method(), body);
   accounting.bytes_in = request.body().size();
+  // Verifying an OAuth token uses cached keys only; what they lack is
+  // fetched first, off the I/O thread.
+  co_await FetchMissingOAuthKeys(policy_.oauth, request, options_.blocking);
   auto route = DecideMcpRoute(request, options_.key_secret,
                               options_.origin_policy, policy_, &body,
                               options_.oauth ? &*options_.oauth : nullptr);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,9 @@ struct McpHandlerOptions {
   // Set on the OAuth listener (docs/oauth.md): resource metadata, Bearer
   // challenges and CORS; the target policy then carries the verifier.
   std::optional<OAuthResource> oauth;
+  // Where blocking work goes, off the I/O threads: the OAuth verifier's key
+  // fetches. Null: done in place (tests without OAuth).
+  asio::thread_pool* blocking = nullptr;
 };
 
 class McpHandler final : public RequestHandler {

@@ -19,12 +19,15 @@ GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
     guard_ = std::make_unique<gateway::RequestGuard>(pool_, rules_,
                                                      *options_.guard);
   }
-  handler_ = std::make_unique<gateway::McpHandler>(pool_, options_.handler);
-  handler_->SetTenantPolicy({.allow_dsn_requests = true,
+  blocking_ = std::make_unique<boost::asio::thread_pool>(2);
+  auto handler_options = options_.handler;
+  handler_options.blocking = blocking_.get();
+  handler_ = std::make_unique<gateway::McpHandler>(pool_, std::move(handler_options));
+  handler_->SetTenantPolicy({.allow_dsn_requests = options_.oauth == nullptr,
                              .dsn_api_key = options_.dsn_api_key,
                              .dsn_rules = &rules_,
                              .tenants = options_.tenants,
-                             .oauth = nullptr},
+                             .oauth = options_.oauth},
                             guard_.get());
   const gateway::ServerLimits limits;
   mcp_server_ = std::make_unique<gateway::HttpServer>(io_, "MCP listener",
@@ -44,7 +47,6 @@ GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
     admin_options.readiness = [] { return absl::OkStatus(); };
     admin_options.sessions = [this] { return handler_->SessionsJson(); };
     admin_options.tenants = tenant_admin_.get();
-    blocking_ = std::make_unique<boost::asio::thread_pool>(2);
     admin_handler_ = std::make_unique<gateway::AdminHandler>(
         pool_, *metrics_, std::move(admin_options), *blocking_);
     admin_server_ = std::make_unique<gateway::HttpServer>(

@@ -43,6 +43,8 @@ struct HarnessOptions {
   policies::TenantRegistry* tenants = nullptr;
   // --dsn-api-key-file: DSN requests then carry it as their bearer token.
   std::string dsn_api_key;
+  // Set: the OAuth listener's policy (only this verifier's access tokens).
+  const policies::AccessTokenVerifier* oauth = nullptr;
 
   static gateway::McpHandlerOptions DefaultHandlerOptions();
 };
@@ -79,7 +81,8 @@ class GatewayUnderTest {
   std::unique_ptr<gateway::GatewayMetrics> metrics_;
   std::unique_ptr<gateway::TenantAdmin> tenant_admin_;
   std::unique_ptr<gateway::McpHandler> handler_;
-  // The admin API's blocking work (gateway/http/blocking_work.h), as in the app.
+  // Blocking work (gateway/http/blocking_work.h: the admin API's, OAuth key
+  // fetches), as in the app.
   std::unique_ptr<boost::asio::thread_pool> blocking_;
   std::unique_ptr<gateway::AdminHandler> admin_handler_;
   std::unique_ptr<gateway::HttpServer> mcp_server_;

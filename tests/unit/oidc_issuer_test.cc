@@ -87,6 +87,45 @@ TEST_F(OidcIssuerTest, UnreachableAtStartIsRetriedOnDemand) {
   EXPECT_TRUE(issuer.Keys()->HasKeyId("one"));
 }
 
+// What the I/O threads call: answers from the cache, never a fetch.
+TEST_F(OidcIssuerTest, CachedAnswersNeverFetch) {
+  auto issuer = Make();
+  ASSERT_TRUE(issuer.Refresh().ok());
+  const int after_start = provider_.fetches;
+  EXPECT_FALSE(issuer.LacksKeyFor("one"));
+  EXPECT_FALSE(issuer.LacksKeyFor(""));  // one key: a token without kid is fine
+  now_ += 1s;
+  EXPECT_FALSE(issuer.LacksKeyFor("two"));  // unknown, but fetched just now
+  EXPECT_FALSE(issuer.StaleRefreshDue());
+  now_ += 30s;
+  EXPECT_TRUE(issuer.LacksKeyFor("two"));  // unknown, and a fetch is allowed
+  EXPECT_FALSE(issuer.StaleRefreshDue());
+  now_ += 1h;
+  EXPECT_TRUE(issuer.StaleRefreshDue());
+  EXPECT_TRUE(issuer.CachedKeys()->HasKeyId("one"));  // stale, still served
+  EXPECT_EQ(provider_.fetches, after_start);
+  // The fetch itself, as the blocking pool runs it.
+  provider_.documents["https://idp.example/jwks"] = Jwks("two");
+  EXPECT_TRUE(issuer.RefetchForUnknownKey());
+  EXPECT_FALSE(issuer.LacksKeyFor("two"));
+  EXPECT_FALSE(issuer.StaleRefreshDue());
+}
+
+TEST_F(OidcIssuerTest, NoKeysYetIsAKeyToFetch) {
+  auto saved = provider_.documents;
+  provider_.documents.clear();
+  auto issuer = Make();
+  EXPECT_FALSE(issuer.Refresh().ok());
+  EXPECT_FALSE(issuer.LacksKeyFor("one"));  // the failed attempt was just now
+  now_ += 31s;
+  EXPECT_TRUE(issuer.LacksKeyFor("one"));
+  EXPECT_TRUE(issuer.LacksKeyFor(""));
+  EXPECT_TRUE(issuer.StaleRefreshDue());
+  provider_.documents = saved;
+  EXPECT_TRUE(issuer.RefetchForUnknownKey());
+  EXPECT_FALSE(issuer.LacksKeyFor("one"));
+}
+
 TEST_F(OidcIssuerTest, DiscoveryNamingAnotherIssuerIsRefused) {
   provider_.documents[std::string(kIssuer) + "/.well-known/openid-configuration"] =
       nlohmann::json{{"issuer", "https://evil.example"}, {"jwks_uri", "https://idp.example/jwks"}}.dump();
