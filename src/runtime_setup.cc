@@ -60,17 +60,15 @@ runtime::ResolveLeftoverDsn LeftoverResolver(const std::string& secret) {
   };
 }
 
-void AdoptLeftoverContainers(runtime::DockerRuntime& docker,
-                             runtime::InstancePool& pool,
-                             const std::string& secret) {
-  auto result =
-      runtime::AdoptOrRemoveLeftovers(docker, pool, LeftoverResolver(secret));
+// `what`: "containers" or "pods"; `removed`: what the runtime calls it.
+void ReportLeftovers(const absl::StatusOr<runtime::AdoptionResult>& result,
+                     std::string_view what, std::string_view removed) {
   if (!result.ok()) {
-    spdlog::error("cannot look for containers left by an earlier run: {}",
+    spdlog::error("cannot look for {} left by an earlier run: {}", what,
                   std::string(result.status().message()));
   } else if (result->adopted + result->removed > 0) {
-    spdlog::warn("containers left by an earlier run: {} adopted, {} removed",
-                 result->adopted, result->removed);
+    spdlog::warn("{} left by an earlier run: {} adopted, {} {}", what,
+                 result->adopted, result->removed, removed);
   }
 }
 
@@ -207,18 +205,14 @@ absl::StatusOr<std::unique_ptr<InstanceRuntime>> BuildInstanceRuntime(
 void AdoptLeftovers(InstanceRuntime& built, runtime::InstancePool& pool,
                     const std::string& secret) {
   if (built.docker != nullptr) {
-    AdoptLeftoverContainers(*built.docker, pool, secret);
+    ReportLeftovers(runtime::AdoptOrRemoveLeftovers(*built.docker, pool,
+                                                    LeftoverResolver(secret)),
+                    "containers", "removed");
   }
   if (built.kube != nullptr) {
-    auto result = runtime::AdoptOrRemoveLeftoverPods(*built.kube, pool,
-                                                     LeftoverResolver(secret));
-    if (!result.ok()) {
-      spdlog::error("cannot look for pods left by an earlier run: {}",
-                    std::string(result.status().message()));
-    } else if (result->adopted + result->removed > 0) {
-      spdlog::warn("pods left by an earlier run: {} adopted, {} deleted",
-                   result->adopted, result->removed);
-    }
+    ReportLeftovers(runtime::AdoptOrRemoveLeftoverPods(*built.kube, pool,
+                                                       LeftoverResolver(secret)),
+                    "pods", "deleted");
   }
 }
 
