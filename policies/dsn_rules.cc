@@ -133,6 +133,8 @@ absl::StatusOr<DsnPolicy> DsnPolicy::Create(DsnRules rules) {
   deny.insert(deny.end(), rules.deny_hosts.begin(), rules.deny_hosts.end());
   auto denied = Compile(deny, "--deny-host");
   if (!denied.ok()) return denied.status();
+  policy.protected_dirs_ =
+      ResolveProtectedDirs(rules.protected_dirs, rules.resolve_path);
   policy.rules_ = std::move(rules);
   policy.allow_ = *std::move(allow);
   policy.deny_ = *std::move(denied);
@@ -178,7 +180,7 @@ std::optional<Refusal> DsnPolicy::CheckDsn(const Dsn& dsn) const {
                      text::Cat("scheme '", dsn.scheme, "' is not allowed"));
   }
   if (dsn.scheme == "sqlite" &&
-      !CheckSqliteOutsideProtected(dsn.original, rules_.protected_dirs,
+      !CheckSqliteOutsideProtected(dsn.original, protected_dirs_,
                                    rules_.resolve_path)
            .ok()) {
     // Before any other rule, and whatever --sqlite-dir allows: the

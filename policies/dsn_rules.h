@@ -36,7 +36,8 @@ struct DsnRules {
   // Directories no sqlite DSN may name a file in, whatever the other rules
   // say: the gateway's state directory. Checked on every spelling of the
   // file, resolved as the OS would open it (symbolic links followed, files
-  // that do not exist yet included; policies/sqlite_path).
+  // that do not exist yet included; policies/sqlite_path). The directories
+  // themselves are resolved once, by Create (they must exist by then).
   std::vector<std::filesystem::path> protected_dirs = {};
   // How a path is resolved for that check (reads the filesystem); tests
   // may inject their own.
@@ -81,6 +82,8 @@ class DsnPolicy {
                              const boost::asio::ip::address& address);
 
   DsnRules rules_;
+  // rules_.protected_dirs, resolved once.
+  std::vector<ProtectedDir> protected_dirs_;
   HostList allow_;
   HostList deny_;
   bool compiled_ = false;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <string>
@@ -227,24 +228,49 @@ bool PathInsideOrAt(const fs::path& path, const fs::path& dir) {
   return true;
 }
 
+std::vector<ProtectedDir> ResolveProtectedDirs(const std::vector<fs::path>& dirs,
+                                               const PathResolver& resolve) {
+  std::vector<ProtectedDir> out;
+  out.reserve(dirs.size());
+  for (const auto& dir : dirs) {
+    const fs::path lexical = dir.lexically_normal();
+    out.push_back({lexical, resolve(lexical)});
+  }
+  return out;
+}
+
 absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
-                                         const std::vector<fs::path>& dirs,
+                                         const std::vector<ProtectedDir>& dirs,
                                          const PathResolver& resolve) {
   if (dirs.empty()) return absl::OkStatus();
-  const auto spellings = SqliteFileSpellings(dsn);
-  for (const auto& dir : dirs) {
-    const fs::path lexical_dir = dir.lexically_normal();
-    const fs::path resolved_dir = resolve(lexical_dir);
-    for (const auto& spelling : spellings) {
-      const fs::path lexical = spelling.lexically_normal();
-      if (PathInsideOrAt(lexical, lexical_dir) ||
-          PathInsideOrAt(resolve(spelling), resolved_dir)) {
+  auto spellings = SqliteFileSpellings(dsn);
+  // The readings mostly agree (a plain path gives the same spelling three
+  // times): each distinct one is resolved once.
+  for (std::size_t i = 0; i < spellings.size(); ++i) {
+    const auto& spelling = spellings[i];
+    if (std::find(spellings.begin(), spellings.begin() + static_cast<std::ptrdiff_t>(i),
+                  spelling) != spellings.begin() + static_cast<std::ptrdiff_t>(i)) {
+      continue;
+    }
+    const fs::path lexical = spelling.lexically_normal();
+    const fs::path resolved = resolve(spelling);
+    for (const auto& dir : dirs) {
+      if (PathInsideOrAt(lexical, dir.lexical) ||
+          PathInsideOrAt(resolved, dir.resolved)) {
         return absl::PermissionDeniedError(
             "the sqlite DSN names a file in the gateway's own state directory");
       }
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
+                                         const std::vector<fs::path>& dirs,
+                                         const PathResolver& resolve) {
+  if (dirs.empty()) return absl::OkStatus();
+  return CheckSqliteOutsideProtected(dsn, ResolveProtectedDirs(dirs, resolve),
+                                     resolve);
 }
 
 }  // namespace mcpgw::policies

@@ -57,4 +57,22 @@ absl::Status CheckSqliteOutsideProtected(
     std::string_view dsn, const std::vector<std::filesystem::path>& dirs,
     const PathResolver& resolve = ResolveAsOpened);
 
+// A protected directory as written (lexically normal) and as the OS
+// resolves it.
+struct ProtectedDir {
+  std::filesystem::path lexical;
+  std::filesystem::path resolved;
+};
+std::vector<ProtectedDir> ResolveProtectedDirs(
+    const std::vector<std::filesystem::path>& dirs,
+    const PathResolver& resolve = ResolveAsOpened);
+
+// The same check with the directories resolved beforehand (DsnPolicy does
+// it once, when it is made: the state directory is the gateway's own and
+// exists by then). The DSN's file is still resolved on every call, once
+// per distinct spelling: what a link on its path points at may change.
+absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
+                                         const std::vector<ProtectedDir>& dirs,
+                                         const PathResolver& resolve);
+
 }  // namespace mcpgw::policies

@@ -87,6 +87,22 @@ class DepartureWatch {
 
 namespace {
 
+// Writes the head of `serializer`'s response alone (its body marked to
+// come, or not, by `more`).
+asio::awaitable<bool> SendHead(
+    beast::tcp_stream& client, http::response<http::buffer_body>& response,
+    http::serializer<false, http::buffer_body>& serializer, bool more,
+    std::chrono::steady_clock::duration timeout) {
+  response.body().data = nullptr;
+  response.body().size = 0;
+  response.body().more = more;
+  client.expires_after(timeout);
+  auto [head_ec, head_bytes] =
+      co_await http::async_write_header(client, serializer, kUseTuple);
+  (void)head_bytes;
+  co_return !head_ec;
+}
+
 asio::awaitable<bool> RunDeferredRelay(std::shared_ptr<DeferredRelay> relay,
                                        beast::tcp_stream& client) {
   RelayStats stats;
@@ -121,17 +137,20 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   response.keep_alive(client_keep_alive);
 
   http::serializer<false, http::buffer_body> serializer{response};
-  response.body().data = nullptr;
-  response.body().size = 0;
-  response.body().more = !parser.is_done();
-  client.expires_after(limits.client_write_timeout);
-  auto [head_ec, head_bytes] =
-      co_await http::async_write_header(client, serializer, kUseTuple);
-  (void)head_bytes;
-  bool client_ok = !head_ec;
+  // The head goes out alone only when the body is not there yet (the
+  // client sees the status at once; an event stream may stay quiet). A
+  // body already read with the head, the usual small JSON answer, goes
+  // out with the head in one write.
+  bool head_sent = false;
+  bool client_ok = true;
+  if (parser.is_done() || connection.buffer.size() == 0) {
+    client_ok = co_await SendHead(client, response, serializer, !parser.is_done(),
+                                  limits.client_write_timeout);
+    head_sent = true;
+  }
   bool backend_ok = true;
+  // Armed before the first read that waits on the instance.
   std::optional<DepartureWatch> watch;
-  if (client_ok && !parser.is_done()) watch.emplace(client, connection);
 
   const bool event_stream = IsEventStream(response[http::field::content_type]);
   // The last bytes relayed, to know whether the stream stands between two
@@ -149,6 +168,21 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   std::size_t chunk_size = 0;
   while (client_ok && !serializer.is_done()) {
     if (!parser.is_done()) {
+      if (connection.buffer.size() == 0) {
+        // The next read waits on the instance: the client has the head
+        // meanwhile, and its leaving is watched for.
+        if (!head_sent) {
+          // (Not inside the condition: GCC 12 and co_await, see mcp_bridge.cc.)
+          const bool sent = co_await SendHead(client, response, serializer, true,
+                                              limits.client_write_timeout);
+          head_sent = true;
+          if (!sent) {
+            client_ok = false;
+            break;
+          }
+        }
+        if (!watch) watch.emplace(client, connection);
+      }
       if (watch && watch->client_gone()) {
         client_ok = false;
         break;
@@ -191,6 +225,13 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                      read_ec.message());
         backend_ok = false;
         lease.CountError();
+        if (!head_sent && !(event_stream && ending && between_events())) {
+          // The client gets the head and a body that ends short, as when
+          // the cut comes later.
+          client_ok = co_await SendHead(client, response, serializer, true,
+                                        limits.client_write_timeout);
+          break;
+        }
         if (event_stream && ending && between_events()) {
           // The answer will never come: end the stream properly, with what
           // the MCP layer has to say about it.

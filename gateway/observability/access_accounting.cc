@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gateway/observability/structured_log.h"
@@ -22,21 +21,17 @@ void Account(const Accounting& a, GatewayMetrics* metrics) {
       metrics->RecordRefusal(*a.refusal_code, static_cast<int>(a.status));
     }
   }
-  const auto or_null = [](const std::string& value) {
-    return value.empty() ? nlohmann::json(nullptr) : nlohmann::json(value);
-  };
-  nlohmann::json fields = {
-      {"method", a.info.method},
-      {"tool", or_null(a.info.tool)},
-      {"key", or_null(a.key_prefix)},
-      {"instance", or_null(a.instance_id)},
-      {"status", a.status},
-      {"outcome", a.outcome},
-      {"duration_ms", std::round(seconds * 10000.0) / 10.0},
-      {"bytes_in", a.bytes_in},
-      {"bytes_out", a.bytes_out},
-  };
-  if (a.refusal_code) fields["rpc_code"] = *a.refusal_code;
+  logs::EventFields fields;
+  fields.String("method", a.info.method)
+      .StringOrNull("tool", a.info.tool)
+      .StringOrNull("key", a.key_prefix)
+      .StringOrNull("instance", a.instance_id)
+      .Unsigned("status", a.status)
+      .String("outcome", a.outcome)
+      .Double("duration_ms", std::round(seconds * 10000.0) / 10.0)
+      .Unsigned("bytes_in", a.bytes_in)
+      .Unsigned("bytes_out", a.bytes_out);
+  if (a.refusal_code) fields.Integer("rpc_code", *a.refusal_code);
   logs::Event(spdlog::level::info, "access", fields);
 }
 

@@ -1,6 +1,8 @@
 #include "gateway/observability/metrics.h"
 
 #include <array>
+#include <atomic>
+#include <optional>
 #include <sstream>
 
 #include <prometheus/counter.h>
@@ -28,6 +30,11 @@ const prometheus::Histogram::BucketBoundaries kRequestBuckets = {
 // Spawn latency: a cold DBHub start takes about a second.
 const prometheus::Histogram::BucketBoundaries kSpawnBuckets = {
     0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30};
+
+constexpr std::array<std::string_view, 5> kOutcomes = {
+    outcome::kOk, outcome::kRefused, outcome::kStartFailed,
+    outcome::kBackendError, outcome::kClientGone,
+};
 
 constexpr std::array<std::string_view, 16> kKnownMethods = {
     "initialize",          "ping",
@@ -212,7 +219,51 @@ struct GatewayMetrics::Families {
   prometheus::Family<prometheus::Counter>& reaps;
   prometheus::Family<prometheus::Counter>& evictions;
   prometheus::Family<prometheus::Counter>& webhooks;
+
+  // The series RecordRequest updates, found once: Family::Add looks a
+  // series up by its label map (built, hashed and compared under the
+  // family's mutex) on every call. A series is made on first use, as
+  // before, so that /metrics lists only what happened; series are never
+  // removed, so the pointers stay valid.
+  static constexpr std::size_t kMethods = kKnownMethods.size() + 1;  // + other
+  std::array<std::array<std::atomic<prometheus::Counter*>, kOutcomes.size()>, kMethods>
+      request_series{};
+  std::array<std::atomic<prometheus::Histogram*>, kMethods> request_seconds_series{};
+  std::array<std::atomic<prometheus::Histogram*>, kMethods> backend_seconds_series{};
+  prometheus::Counter* bytes_in = nullptr;
+  prometheus::Counter* bytes_out = nullptr;
 };
+
+namespace {
+
+// The series in `cell`, made by `make` the first time (two threads may
+// both make it: Family::Add gives both the same one).
+template <typename Metric, typename Make>
+Metric& Series(std::atomic<Metric*>& cell, const Make& make) {
+  Metric* metric = cell.load(std::memory_order_acquire);
+  if (metric == nullptr) {
+    metric = &make();
+    cell.store(metric, std::memory_order_release);
+  }
+  return *metric;
+}
+
+// Index of a MethodLabel in kKnownMethods; kKnownMethods.size() for "other".
+std::size_t MethodIndex(std::string_view label) {
+  for (std::size_t i = 0; i < kKnownMethods.size(); ++i) {
+    if (kKnownMethods[i] == label) return i;
+  }
+  return kKnownMethods.size();
+}
+
+std::optional<std::size_t> OutcomeIndex(std::string_view label) {
+  for (std::size_t i = 0; i < kOutcomes.size(); ++i) {
+    if (kOutcomes[i] == label) return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 GatewayMetrics::GatewayMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -229,9 +280,8 @@ GatewayMetrics::GatewayMetrics()
   for (const char* reason : {"idle", "drained", "deleted", "shutdown"}) {
     f.reaps.Add({{"reason", reason}});
   }
-  for (const char* direction : {"in", "out"}) {
-    f.bytes.Add({{"direction", direction}});
-  }
+  f.bytes_in = &f.bytes.Add({{"direction", "in"}});
+  f.bytes_out = &f.bytes.Add({{"direction", "out"}});
   f.sessions.Add({}).Set(0);
   for (const char* result : {"delivered", "failed", "dropped"}) {
     f.webhooks.Add({{"result", result}});
@@ -259,17 +309,35 @@ void GatewayMetrics::SetWarmPoolStats(
 void GatewayMetrics::RecordRequest(const RequestRecord& record) {
   auto& f = *families_;
   const std::string method(record.method);
-  f.requests.Add({{"method", method}, {"outcome", std::string(record.outcome)}})
-      .Increment();
-  f.request_seconds.Add({{"method", method}}, kRequestBuckets)
-      .Observe(record.seconds);
-  if (record.backend_seconds >= 0) {
-    f.backend_seconds.Add({{"method", method}}, kRequestBuckets)
-        .Observe(record.backend_seconds);
+  const auto requests = [&]() -> prometheus::Counter& {
+    return f.requests.Add({{"method", method}, {"outcome", std::string(record.outcome)}});
+  };
+  const auto request_seconds = [&]() -> prometheus::Histogram& {
+    return f.request_seconds.Add({{"method", method}}, kRequestBuckets);
+  };
+  const auto backend_seconds = [&]() -> prometheus::Histogram& {
+    return f.backend_seconds.Add({{"method", method}}, kRequestBuckets);
+  };
+  const std::size_t method_index = MethodIndex(record.method);
+  const auto outcome_index = OutcomeIndex(record.outcome);
+  if ((method_index < kKnownMethods.size() || record.method == "other") &&
+      outcome_index) {
+    Series(f.request_series[method_index][*outcome_index], requests).Increment();
+    Series(f.request_seconds_series[method_index], request_seconds)
+        .Observe(record.seconds);
+    if (record.backend_seconds >= 0) {
+      Series(f.backend_seconds_series[method_index], backend_seconds)
+          .Observe(record.backend_seconds);
+    }
+  } else {  // a label outside the fixed sets: looked up every time
+    requests().Increment();
+    request_seconds().Observe(record.seconds);
+    if (record.backend_seconds >= 0) {
+      backend_seconds().Observe(record.backend_seconds);
+    }
   }
-  f.bytes.Add({{"direction", "in"}}).Increment(static_cast<double>(record.bytes_in));
-  f.bytes.Add({{"direction", "out"}})
-      .Increment(static_cast<double>(record.bytes_out));
+  f.bytes_in->Increment(static_cast<double>(record.bytes_in));
+  f.bytes_out->Increment(static_cast<double>(record.bytes_out));
 }
 
 void GatewayMetrics::RecordRefusal(int rpc_code, int http_status) {

@@ -1,6 +1,9 @@
 #include "gateway/observability/structured_log.h"
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <cmath>
 
 #include <spdlog/pattern_formatter.h>
 
@@ -102,6 +105,164 @@ void Event(spdlog::level::level_enum level, std::string_view event,
       payload += key;
       payload += '=';
       payload += TextValue(value);
+    }
+  }
+  spdlog::log(level, "{}", payload);
+}
+
+namespace {
+
+// A string as nlohmann dumps it (ensure_ascii off, invalid UTF-8
+// replaced): printable ASCII without '"' and '\\' goes as it is; the rest
+// is left to nlohmann, so that the line stays the same.
+void AppendJsonString(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Dump(nlohmann::json(std::string(s)));
+    return;
+  }
+  out += '"';
+  out.append(s);
+  out += '"';
+}
+
+template <typename Number>
+void AppendNumber(std::string& out, Number value) {
+  char buffer[24];
+  const char* end = std::to_chars(buffer, buffer + sizeof(buffer), value).ptr;
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
+}
+
+}  // namespace
+
+EventFields& EventFields::Add(const Field& field) {
+  // A fixed few (the access log has at most ten); more would be a bug.
+  if (size_ < fields_.size()) fields_[size_++] = field;
+  return *this;
+}
+
+EventFields& EventFields::String(std::string_view key, std::string_view value) {
+  Field field;
+  field.key = key;
+  field.kind = Field::Kind::kString;
+  field.text = value;
+  return Add(field);
+}
+
+EventFields& EventFields::StringOrNull(std::string_view key,
+                                       std::string_view value) {
+  if (!value.empty()) return String(key, value);
+  Field field;
+  field.key = key;
+  return Add(field);
+}
+
+EventFields& EventFields::Integer(std::string_view key, long long value) {
+  Field field;
+  field.key = key;
+  field.kind = Field::Kind::kInteger;
+  field.integer = value;
+  return Add(field);
+}
+
+EventFields& EventFields::Unsigned(std::string_view key,
+                                   unsigned long long value) {
+  Field field;
+  field.key = key;
+  field.kind = Field::Kind::kUnsigned;
+  field.unsigned_integer = value;
+  return Add(field);
+}
+
+EventFields& EventFields::Double(std::string_view key, double value) {
+  Field field;
+  field.key = key;
+  field.kind = Field::Kind::kDouble;
+  field.real = value;
+  return Add(field);
+}
+
+void EventFields::AppendValue(std::string& out, const Field& field,
+                              bool text) {
+  switch (field.kind) {
+    case Field::Kind::kNull:
+      out += "null";
+      return;
+    case Field::Kind::kString:
+      // As TextValue(): bare when nothing in it needs quoting.
+      if (text && !field.text.empty() &&
+          field.text.find_first_of(" \t\"=") == std::string_view::npos) {
+        out.append(field.text);
+      } else {
+        AppendJsonString(out, field.text);
+      }
+      return;
+    case Field::Kind::kInteger:
+      AppendNumber(out, field.integer);
+      return;
+    case Field::Kind::kUnsigned:
+      AppendNumber(out, field.unsigned_integer);
+      return;
+    case Field::Kind::kDouble: {
+      if (!std::isfinite(field.real)) {
+        out += "null";
+        return;
+      }
+      // nlohmann's own float formatting, digit for digit.
+      std::array<char, 64> buffer;
+      const char* end = nlohmann::detail::to_chars(
+          buffer.data(), buffer.data() + buffer.size(), field.real);
+      out.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+      return;
+    }
+  }
+}
+
+void Event(spdlog::level::level_enum level, std::string_view event,
+           const EventFields& fields) {
+  if (!spdlog::should_log(level)) return;
+  using Field = EventFields::Field;
+  // In key order, as a nlohmann object (a std::map) holds them.
+  std::array<const Field*, EventFields::kMaxFields> sorted{};
+  const std::size_t count = fields.size_;
+  for (std::size_t i = 0; i < count; ++i) sorted[i] = &fields.fields_[i];
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(count),
+            [](const Field* a, const Field* b) { return a->key < b->key; });
+  std::string payload(1, kStructuredMark);
+  payload.reserve(256);
+  if (g_format.load() == Format::kJson) {
+    bool first = true;
+    const auto separate = [&] {
+      payload += first ? '{' : ',';
+      first = false;
+    };
+    bool event_written = false;
+    const auto write_event = [&] {
+      separate();
+      payload += "\"event\":";
+      AppendJsonString(payload, event);
+      event_written = true;
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+      const Field& field = *sorted[i];
+      if (!event_written && field.key > "event") write_event();
+      separate();
+      AppendJsonString(payload, field.key);
+      payload += ':';
+      EventFields::AppendValue(payload, field, false);
+    }
+    if (!event_written) write_event();
+    payload += '}';
+  } else {
+    payload.append(event);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Field& field = *sorted[i];
+      payload += ' ';
+      payload.append(field.key);
+      payload += '=';
+      EventFields::AppendValue(payload, field, true);
     }
   }
   spdlog::log(level, "{}", payload);

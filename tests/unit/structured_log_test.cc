@@ -66,5 +66,49 @@ TEST(StructuredLogTest, JsonLinesAreObjectsAndRedacted) {
   EXPECT_TRUE(lines[2].contains("time"));
 }
 
+// The line from its level on (two lines may be a millisecond apart).
+std::string WithoutTime(const std::string& line) {
+  const auto level = line.find("\"level\"");
+  if (level != std::string::npos) return line.substr(level);
+  return line.substr(line.find(' ') + 1);
+}
+
+// EventFields writes the line the nlohmann object wrote: same keys in the
+// same order, same quoting, same numbers.
+TEST(StructuredLogTest, EventFieldsWriteTheLinesOfTheJsonObject) {
+  const std::string odd = "tab\there \"quoted\" caf\xc3\xa9 bad\xff =x";
+  for (const Format format : {Format::kText, Format::kJson}) {
+    for (const double duration : {0.0, 1.0, 28.3, 0.1, 123456.7, 1e-7}) {
+      const auto fast = Capture(format, [&] {
+        EventFields fields;
+        fields.String("method", "tools/call")
+            .StringOrNull("tool", "")
+            .StringOrNull("key", "387b160f91d4")
+            .String("outcome", odd)
+            .String("empty", "")
+            .Unsigned("status", 200)
+            .Integer("rpc_code", -31004)
+            .Double("duration_ms", duration)
+            .Unsigned("bytes_in", 109);
+        Event(spdlog::level::info, "access", fields);
+      });
+      const auto dom = Capture(format, [&] {
+        Event(spdlog::level::info, "access",
+              {{"method", "tools/call"},
+               {"tool", nullptr},
+               {"key", "387b160f91d4"},
+               {"outcome", odd},
+               {"empty", ""},
+               {"status", 200u},
+               {"rpc_code", -31004},
+               {"duration_ms", duration},
+               {"bytes_in", 109u}});
+      });
+      EXPECT_NE(fast.find("access"), std::string::npos) << fast;
+      EXPECT_EQ(WithoutTime(fast), WithoutTime(dom)) << fast << dom;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mcpgw::logs
