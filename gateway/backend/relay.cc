@@ -87,36 +87,19 @@ class DepartureWatch {
 
 namespace {
 
-asio::awaitable<bool> RunDeferredRelay(std::shared_ptr<DeferredRelay> relay,
-                                       beast::tcp_stream& client) {
+// The relay of a DeferredRelay, as the connection's tail: one coroutine
+// frame for the whole stream.
+asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
+                                  beast::tcp_stream& client) {
+  auto& parser = *relay->exchange.parser;
+  auto& connection = *relay->exchange.connection;
+  auto& lease = relay->lease;
+  const RelayLimits& limits = relay->limits;
+  const bool client_keep_alive = relay->client_keep_alive;
   RelayStats stats;
-  const bool reusable = co_await RelayAnswer(
-      relay->exchange, client, relay->client_keep_alive, relay->lease,
-      *relay->connections, relay->limits, stats, relay->ending);
-  if (relay->finished) relay->finished(stats);
-  co_return reusable;
-}
-
-}  // namespace
-
-ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
-  return [relay = std::move(relay)](beast::tcp_stream& client) {
-    return RunDeferredRelay(relay, client);
-  };
-}
-
-asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
-                                  beast::tcp_stream& client,
-                                  bool client_keep_alive,
-                                  runtime::Lease& lease,
-                                  BackendConnections& connections,
-                                  const RelayLimits& limits,
-                                  RelayStats& stats,
-                                  const CutStreamEnding& ending) {
-  auto& parser = *exchange.parser;
-  auto& connection = *exchange.connection;
   auto& response = parser.get();
   const bool backend_keep_alive = response.keep_alive();
+  const bool event_stream = IsEventStream(response[http::field::content_type]);
   stats.status = response.result_int();
   response.keep_alive(client_keep_alive);
 
@@ -130,10 +113,12 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   (void)head_bytes;
   bool client_ok = !head_ec;
   bool backend_ok = true;
+  // The stream ended with the MCP layer's last event after the instance
+  // failed between two events: ended properly, the connection may go on.
+  bool ended_cleanly = false;
   std::optional<DepartureWatch> watch;
   if (client_ok && !parser.is_done()) watch.emplace(client, connection);
 
-  const bool event_stream = IsEventStream(response[http::field::content_type]);
   // The last bytes relayed, to know whether the stream stands between two
   // events (nothing relayed yet counts as between).
   std::string tail;
@@ -191,11 +176,11 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                      read_ec.message());
         backend_ok = false;
         lease.CountError();
-        if (event_stream && ending && between_events()) {
+        if (event_stream && relay->ending && between_events()) {
           // The answer will never come: end the stream properly, with what
           // the MCP layer has to say about it.
           std::string event =
-              FormatSseEvent("", "message", ending(read_ec.message()));
+              FormatSseEvent("", "message", relay->ending(read_ec.message()));
           response.body().data = event.data();
           response.body().size = event.size();
           response.body().more = false;
@@ -205,11 +190,7 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
           (void)error_bytes;
           client_ok = !error_ec || error_ec == http::error::need_buffer;
           stats.bytes_out += event.size();
-          stats.status = response.result_int();
-          client.expires_never();
-          stats.backend_failed = true;
-          stats.client_gone = !client_ok;
-          co_return client_ok && client_keep_alive;
+          ended_cleanly = true;
         }
         break;
       }
@@ -248,9 +229,19 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
 
   if (backend_ok && parser.is_done() && backend_keep_alive) {
     connection.stream.expires_never();
-    connections.Give(lease.instance_id(), std::move(exchange.connection));
+    relay->connections->Give(lease.instance_id(),
+                             std::move(relay->exchange.connection));
   }
-  co_return client_ok && backend_ok && client_keep_alive;
+  if (relay->finished) relay->finished(stats);
+  co_return client_ok && (backend_ok || ended_cleanly) && client_keep_alive;
+}
+
+}  // namespace
+
+ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
+  return [relay = std::move(relay)](beast::tcp_stream& client) {
+    return RelayAnswer(relay, client);
+  };
 }
 
 }  // namespace mcpgw::gateway
