@@ -3,8 +3,11 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cerrno>
 #include <memory>
+#include <string_view>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -87,6 +90,34 @@ class DepartureWatch {
 
 namespace {
 
+// The last bytes relayed of an event stream, to know whether the stream
+// stands between two events (nothing relayed yet counts as between). Four
+// bytes in place: a string here would keep an event's size of capacity for
+// the stream's life.
+class EventBoundary {
+ public:
+  void Saw(const char* data, std::size_t size) {
+    if (size >= bytes_.size()) {
+      std::memcpy(bytes_.data(), data + size - bytes_.size(), bytes_.size());
+      size_ = bytes_.size();
+      return;
+    }
+    const std::size_t keep = std::min(size_, bytes_.size() - size);
+    std::memmove(bytes_.data(), bytes_.data() + size_ - keep, keep);
+    std::memcpy(bytes_.data() + keep, data, size);
+    size_ = keep + size;
+  }
+  bool BetweenEvents() const {
+    const std::string_view last(bytes_.data(), size_);
+    return last.empty() || last.ends_with("\n\n") || last.ends_with("\r\r") ||
+           last.ends_with("\r\n\r\n");
+  }
+
+ private:
+  std::array<char, 4> bytes_{};
+  std::size_t size_ = 0;
+};
+
 // The relay of a DeferredRelay, as the connection's tail: one coroutine
 // frame for the whole stream.
 asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
@@ -119,13 +150,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   std::optional<DepartureWatch> watch;
   if (client_ok && !parser.is_done()) watch.emplace(client, connection);
 
-  // The last bytes relayed, to know whether the stream stands between two
-  // events (nothing relayed yet counts as between).
-  std::string tail;
-  const auto between_events = [&tail] {
-    return tail.empty() || tail.ends_with("\n\n") || tail.ends_with("\r\r") ||
-           tail.ends_with("\r\n\r\n");
-  };
+  EventBoundary boundary;
   // The body goes through `chunk` only while bytes flow: the wait for the
   // instance has no body buffer (the bytes that end it stay in the
   // connection's buffer until a chunk takes them), and the chunk goes once
@@ -176,7 +201,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
                      read_ec.message());
         backend_ok = false;
         lease.CountError();
-        if (event_stream && relay->ending && between_events()) {
+        if (event_stream && relay->ending && boundary.BetweenEvents()) {
           // The answer will never come: end the stream properly, with what
           // the MCP layer has to say about it.
           std::string event =
@@ -195,10 +220,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         break;
       }
       response.body().size = got;
-      if (event_stream && got > 0) {
-        tail.append(chunk.get(), got);
-        if (tail.size() > 4) tail.erase(0, tail.size() - 4);
-      }
+      if (event_stream && got > 0) boundary.Saw(chunk.get(), got);
       stats.bytes_out += response.body().size;
       // An empty buffer must be null: an empty non-null one is sent as a
       // chunk of its own, a second terminating chunk.
