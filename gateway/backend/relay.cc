@@ -142,6 +142,9 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   auto [head_ec, head_bytes] =
       co_await http::async_write_header(client, serializer, kUseTuple);
   (void)head_bytes;
+  // The head is sent and the serializer writes only the body from here
+  // on: the header fields would otherwise stay for the stream's life.
+  response.base().clear();
   bool client_ok = !head_ec;
   bool backend_ok = true;
   // The stream ended with the MCP layer's last event after the instance
