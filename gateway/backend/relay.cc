@@ -3,8 +3,11 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cerrno>
 #include <memory>
+#include <string_view>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -103,36 +106,47 @@ asio::awaitable<bool> SendHead(
   co_return !head_ec;
 }
 
-asio::awaitable<bool> RunDeferredRelay(std::shared_ptr<DeferredRelay> relay,
-                                       beast::tcp_stream& client) {
+// The last bytes relayed of an event stream, to know whether the stream
+// stands between two events (nothing relayed yet counts as between). Four
+// bytes in place: a string here would keep an event's size of capacity for
+// the stream's life.
+class EventBoundary {
+ public:
+  void Saw(const char* data, std::size_t size) {
+    if (size >= bytes_.size()) {
+      std::memcpy(bytes_.data(), data + size - bytes_.size(), bytes_.size());
+      size_ = bytes_.size();
+      return;
+    }
+    const std::size_t keep = std::min(size_, bytes_.size() - size);
+    std::memmove(bytes_.data(), bytes_.data() + size_ - keep, keep);
+    std::memcpy(bytes_.data() + keep, data, size);
+    size_ = keep + size;
+  }
+  bool BetweenEvents() const {
+    const std::string_view last(bytes_.data(), size_);
+    return last.empty() || last.ends_with("\n\n") || last.ends_with("\r\r") ||
+           last.ends_with("\r\n\r\n");
+  }
+
+ private:
+  std::array<char, 4> bytes_{};
+  std::size_t size_ = 0;
+};
+
+// The relay of a DeferredRelay, as the connection's tail: one coroutine
+// frame for the whole stream.
+asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
+                                  beast::tcp_stream& client) {
+  auto& parser = *relay->exchange.parser;
+  auto& connection = *relay->exchange.connection;
+  auto& lease = relay->lease;
+  const RelayLimits& limits = relay->limits;
+  const bool client_keep_alive = relay->client_keep_alive;
   RelayStats stats;
-  const bool reusable = co_await RelayAnswer(
-      relay->exchange, client, relay->client_keep_alive, relay->lease,
-      *relay->connections, relay->limits, stats, relay->ending);
-  if (relay->finished) relay->finished(stats);
-  co_return reusable;
-}
-
-}  // namespace
-
-ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
-  return [relay = std::move(relay)](beast::tcp_stream& client) {
-    return RunDeferredRelay(relay, client);
-  };
-}
-
-asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
-                                  beast::tcp_stream& client,
-                                  bool client_keep_alive,
-                                  runtime::Lease& lease,
-                                  BackendConnections& connections,
-                                  const RelayLimits& limits,
-                                  RelayStats& stats,
-                                  const CutStreamEnding& ending) {
-  auto& parser = *exchange.parser;
-  auto& connection = *exchange.connection;
   auto& response = parser.get();
   const bool backend_keep_alive = response.keep_alive();
+  const bool event_stream = IsEventStream(response[http::field::content_type]);
   stats.status = response.result_int();
   response.keep_alive(client_keep_alive);
 
@@ -142,24 +156,27 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
   // body already read with the head, the usual small JSON answer, goes
   // out with the head in one write.
   bool head_sent = false;
+  // Once the head is out the serializer writes only the body: the header
+  // fields would otherwise stay for the stream's life.
+  const auto head_went_out = [&] {
+    if (head_sent || !serializer.is_header_done()) return;
+    head_sent = true;
+    response.base().clear();
+  };
   bool client_ok = true;
   if (parser.is_done() || connection.buffer.size() == 0) {
     client_ok = co_await SendHead(client, response, serializer, !parser.is_done(),
                                   limits.client_write_timeout);
-    head_sent = true;
+    head_went_out();
   }
   bool backend_ok = true;
+  // The stream ended with the MCP layer's last event after the instance
+  // failed between two events: ended properly, the connection may go on.
+  bool ended_cleanly = false;
   // Armed before the first read that waits on the instance.
   std::optional<DepartureWatch> watch;
 
-  const bool event_stream = IsEventStream(response[http::field::content_type]);
-  // The last bytes relayed, to know whether the stream stands between two
-  // events (nothing relayed yet counts as between).
-  std::string tail;
-  const auto between_events = [&tail] {
-    return tail.empty() || tail.ends_with("\n\n") || tail.ends_with("\r\r") ||
-           tail.ends_with("\r\n\r\n");
-  };
+  EventBoundary boundary;
   // The body goes through `chunk` only while bytes flow: the wait for the
   // instance has no body buffer (the bytes that end it stay in the
   // connection's buffer until a chunk takes them), and the chunk goes once
@@ -175,7 +192,7 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
           // (Not inside the condition: GCC 12 and co_await, see mcp_bridge.cc.)
           const bool sent = co_await SendHead(client, response, serializer, true,
                                               limits.client_write_timeout);
-          head_sent = true;
+          head_went_out();
           if (!sent) {
             client_ok = false;
             break;
@@ -225,18 +242,20 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
                      read_ec.message());
         backend_ok = false;
         lease.CountError();
-        if (!head_sent && !(event_stream && ending && between_events())) {
+        const bool end_with_event =
+            event_stream && relay->ending && boundary.BetweenEvents();
+        if (!head_sent && !end_with_event) {
           // The client gets the head and a body that ends short, as when
           // the cut comes later.
           client_ok = co_await SendHead(client, response, serializer, true,
                                         limits.client_write_timeout);
           break;
         }
-        if (event_stream && ending && between_events()) {
+        if (end_with_event) {
           // The answer will never come: end the stream properly, with what
           // the MCP layer has to say about it.
           std::string event =
-              FormatSseEvent("", "message", ending(read_ec.message()));
+              FormatSseEvent("", "message", relay->ending(read_ec.message()));
           response.body().data = event.data();
           response.body().size = event.size();
           response.body().more = false;
@@ -246,19 +265,12 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
           (void)error_bytes;
           client_ok = !error_ec || error_ec == http::error::need_buffer;
           stats.bytes_out += event.size();
-          stats.status = response.result_int();
-          client.expires_never();
-          stats.backend_failed = true;
-          stats.client_gone = !client_ok;
-          co_return client_ok && client_keep_alive;
+          ended_cleanly = true;
         }
         break;
       }
       response.body().size = got;
-      if (event_stream && got > 0) {
-        tail.append(chunk.get(), got);
-        if (tail.size() > 4) tail.erase(0, tail.size() - 4);
-      }
+      if (event_stream && got > 0) boundary.Saw(chunk.get(), got);
       stats.bytes_out += response.body().size;
       // An empty buffer must be null: an empty non-null one is sent as a
       // chunk of its own, a second terminating chunk.
@@ -277,6 +289,7 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
         co_await http::async_write(client, serializer, kUseTuple);
     (void)written;
     if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
+    head_went_out();
     if (connection.buffer.size() == 0) {
       chunk.reset();
       chunk_size = 0;
@@ -289,9 +302,19 @@ asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
 
   if (backend_ok && parser.is_done() && backend_keep_alive) {
     connection.stream.expires_never();
-    connections.Give(lease.instance_id(), std::move(exchange.connection));
+    relay->connections->Give(lease.instance_id(),
+                             std::move(relay->exchange.connection));
   }
-  co_return client_ok && backend_ok && client_keep_alive;
+  if (relay->finished) relay->finished(stats);
+  co_return client_ok && (backend_ok || ended_cleanly) && client_keep_alive;
+}
+
+}  // namespace
+
+ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay) {
+  return [relay = std::move(relay)](beast::tcp_stream& client) {
+    return RelayAnswer(relay, client);
+  };
 }
 
 }  // namespace mcpgw::gateway

@@ -36,20 +36,6 @@ struct RelayStats {
 // only bytes. Empty function: the stream is just cut.
 using CutStreamEnding = std::function<std::string(std::string_view failure)>;
 
-// `exchange` has its head read, and its headers already cleaned for the
-// client. The client's socket is watched meanwhile: a client that closes
-// ends the relay at once (the instance connection is closed, not pooled),
-// even while the instance is silent. Returns whether the client connection
-// may carry another request.
-asio::awaitable<bool> RelayAnswer(OpenExchange& exchange,
-                                  beast::tcp_stream& client,
-                                  bool client_keep_alive,
-                                  runtime::Lease& lease,
-                                  BackendConnections& connections,
-                                  const RelayLimits& limits,
-                                  RelayStats& stats,
-                                  const CutStreamEnding& ending = {});
-
 // An answer whose relay the handler that opened it leaves to the client
 // connection (a ConnectionTail): what the relay needs, nothing more.
 struct DeferredRelay {
@@ -76,8 +62,12 @@ struct DeferredRelay {
   std::function<void(const RelayStats&)> finished;
 };
 
-// RelayAnswer for `relay`, as the connection's tail; the lease goes when
-// the tail is done.
+// Relays the rest of `relay`'s answer as the connection's tail; the lease
+// goes when the tail is done. The exchange has its head read, and its
+// headers already cleaned for the client. The client's socket is watched
+// meanwhile: a client that closes ends the relay at once (the instance
+// connection is closed, not pooled), even while the instance is silent.
+// The tail returns whether the client connection may carry another request.
 ConnectionTail DeferRelay(std::shared_ptr<DeferredRelay> relay);
 
 }  // namespace mcpgw::gateway

@@ -1,6 +1,7 @@
 #include "gateway/http/http_server.h"
 
 #include <charconv>
+#include <string_view>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -57,11 +58,83 @@ std::optional<ErrorReply> ReadFailureReply(const beast::error_code& ec,
   return std::nullopt;
 }
 
+// A handler's or a tail's exception: counted and logged. A handler bug
+// must cost one request, never the gateway. No client input is meant to get
+// here (every field is checked before use): InternalErrorCount() says
+// whether something did.
+void NoteInternalError(std::string_view failure) {
+  InternalErrorCounter().fetch_add(1, std::memory_order_relaxed);
+  spdlog::error("internal error: request handler failed: {}", failure);
+}
+
+// What reading and handling one request left for its connection.
+struct Handled {
+  bool read = false;  // a request was read; false: close the connection
+  bool keep_alive = false;
+};
+
+// Reads one request within the limits and hands it to the handler. The
+// request's parser and the error answers live in this frame, which is gone
+// before a tail the handler left runs: an open event stream keeps only the
+// connection's own small frame.
+asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
+                                       beast::flat_buffer& buffer,
+                                       RequestHandler& handler,
+                                       const ServerLimits& limits,
+                                       std::atomic<int>& active_requests,
+                                       ConnectionTail& tail) {
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(limits.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  stream.expires_after(limits.read_timeout);
+  auto [ec, bytes] =
+      co_await http::async_read(stream, buffer, parser, kUseTuple);
+  (void)bytes;
+  if (ec) {
+    if (auto reply = ReadFailureReply(ec, limits)) {
+      Response refusal = MakeErrorResponse(*reply, nullptr, 11, false);
+      co_await WriteResponse(stream, std::move(refusal), limits.write_timeout);
+    }
+    co_return Handled{};
+  }
+  stream.expires_never();
+  active_requests.fetch_add(1);
+  Handled handled{.read = true};
+  std::string failure;
+  try {
+    handled.keep_alive =
+        co_await handler.Handle(parser.release(), stream, tail);
+  } catch (const std::exception& e) {
+    failure = e.what();
+    if (failure.empty()) failure = "exception";
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    NoteInternalError(failure);
+    handled.keep_alive = false;
+    tail = nullptr;
+    // The usual case: the handler threw before answering. The client gets
+    // a 500 with a JSON-RPC error rather than a connection closed on it.
+    Response response = MakeErrorResponse(
+        ErrorReply{http::status::internal_server_error,
+                   policies::rpc_code::kInternalError,
+                   "internal error in the gateway (logged); the request "
+                   "may be retried",
+                   {}},
+        nullptr, 11, false);
+    co_await WriteResponse(stream, std::move(response), limits.write_timeout);
+  }
+  co_return handled;
+}
+
+// One coroutine per connection. Its frame stays for as long as the
+// connection (an event stream may stay open for hours): it holds only what
+// every request needs, the rest is in ReadAndHandle's frame.
 asio::awaitable<void> ServeConnection(
-    tcp::socket socket, RequestHandler& handler, ServerLimits limits,
+    beast::tcp_stream stream, RequestHandler& handler, ServerLimits limits,
     std::shared_ptr<std::atomic<int>> active_requests,
     std::shared_ptr<const std::atomic<bool>> draining) {
-  beast::tcp_stream stream(std::move(socket));
   // The relay writes a response head and then each piece of the body as it
   // arrives: with Nagle on, the second small write waits for the client's
   // delayed ACK, some 40 ms per request.
@@ -69,63 +142,29 @@ asio::awaitable<void> ServeConnection(
   stream.socket().set_option(tcp::no_delay(true), nodelay_error);
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(limits.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    stream.expires_after(limits.read_timeout);
-    auto [ec, bytes] =
-        co_await http::async_read(stream, buffer, parser, kUseTuple);
-    (void)bytes;
-    if (ec) {
-      if (auto reply = ReadFailureReply(ec, limits)) {
-        Response refusal = MakeErrorResponse(*reply, nullptr, 11, false);
-        co_await WriteResponse(stream, std::move(refusal),
-                               limits.write_timeout);
-      }
-      break;
-    }
-    stream.expires_never();
-    active_requests->fetch_add(1);
-    bool keep_alive = false;
-    // A handler bug must cost one request, never the gateway. No client
-    // input is meant to get here (every field is checked before use):
-    // InternalErrorCount() says whether something did.
-    std::string failure;
-    bool in_tail = false;
-    try {
-      ConnectionTail tail;
-      keep_alive = co_await handler.Handle(parser.release(), stream, tail);
+    ConnectionTail tail;
+    const Handled handled = co_await ReadAndHandle(
+        stream, buffer, handler, limits, *active_requests, tail);
+    if (!handled.read) break;
+    bool keep_alive = handled.keep_alive;
+    if (tail) {
       // The handler's frames and the request are gone by now; the read
       // buffer goes too while the tail runs (a stream may stay open for
       // hours), unless it holds the start of a next request.
-      if (tail) {
-        in_tail = true;
-        if (buffer.size() == 0) buffer.shrink_to_fit();
+      if (buffer.size() == 0) buffer.shrink_to_fit();
+      std::string failure;
+      try {
         keep_alive = co_await tail(stream);
+      } catch (const std::exception& e) {
+        failure = e.what();
+        if (failure.empty()) failure = "exception";
+      } catch (...) {
+        failure = "unknown exception";
       }
-    } catch (const std::exception& e) {
-      failure = e.what();
-      if (failure.empty()) failure = "exception";
-    } catch (...) {
-      failure = "unknown exception";
-    }
-    if (!failure.empty()) {
-      InternalErrorCounter().fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("internal error: request handler failed: {}", failure);
-      keep_alive = false;
-      // A relay already sent its head: the client sees the cut. Otherwise
-      // (the usual case: the handler threw before answering) it gets a 500
-      // with a JSON-RPC error rather than a connection closed on it.
-      if (!in_tail) {
-        Response response = MakeErrorResponse(
-            ErrorReply{http::status::internal_server_error,
-                       policies::rpc_code::kInternalError,
-                       "internal error in the gateway (logged); the request "
-                       "may be retried",
-                       {}},
-            nullptr, 11, false);
-        co_await WriteResponse(stream, std::move(response),
-                               limits.write_timeout);
+      // The relay already sent its head: the client sees the cut.
+      if (!failure.empty()) {
+        NoteInternalError(failure);
+        keep_alive = false;
       }
     }
     active_requests->fetch_sub(1);
@@ -229,7 +268,8 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     }
     auto executor = socket.get_executor();
     asio::co_spawn(executor,
-                   ServeConnection(std::move(socket), handler_, limits_,
+                   ServeConnection(beast::tcp_stream(std::move(socket)),
+                                   handler_, limits_,
                                    active_requests_, draining_),
                    asio::detached);
   }
