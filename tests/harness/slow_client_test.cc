@@ -49,6 +49,9 @@ TEST(SlowClient, SessionStreamHoldsTheInstanceBackAndLetsGoAfterTheClient) {
   GatewayUnderTest gateway(pool, options);
   const std::string session = OpenSession(gateway.mcp_port());
   ASSERT_FALSE(session.empty());
+  // The instance counts the initialize answer once it has written it all,
+  // which may be a moment after the client read it (a loaded machine).
+  ASSERT_TRUE(WaitFor([&] { return instance.answers_finished() == 1; }));
   const int finished_before = instance.answers_finished();
   instance.Script("tools/call", BulkAnswer(5));
 
