@@ -93,7 +93,7 @@ class InstancePool::Events final : public InstanceEvents {
 
 // ----------------------------------------------------------------- Pool
 
-InstancePool::InstancePool(Runtime& runtime, const Clock& clock,
+InstancePool::InstancePool(Runtime& runtime, const common::Clock& clock,
                            PoolOptions options)
     : runtime_(runtime),
       clock_(clock),

@@ -18,7 +18,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/mutex.h"
-#include "runtime/clock.h"
+#include "common/clock.h"
 #include "runtime/pool_api.h"
 #include "runtime/runtime.h"
 
@@ -46,7 +46,7 @@ struct PoolLiveness;
 
 class InstancePool final : public InstancePoolApi {
  public:
-  InstancePool(Runtime& runtime, const Clock& clock, PoolOptions options);
+  InstancePool(Runtime& runtime, const common::Clock& clock, PoolOptions options);
   ~InstancePool();
   InstancePool(const InstancePool&) = delete;
   InstancePool& operator=(const InstancePool&) = delete;
@@ -139,7 +139,7 @@ class InstancePool final : public InstancePoolApi {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Runtime& runtime_;
-  const Clock& clock_;
+  const common::Clock& clock_;
   const PoolOptions options_;
   // Lets runtime callbacks that outlive the pool find it gone.
   const std::shared_ptr<PoolLiveness> liveness_;

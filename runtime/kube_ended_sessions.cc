@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/text.h"
 #include "policies/credential_cipher.h"
@@ -38,12 +37,13 @@ std::string KubeEndedSessions::ObjectName(const std::string& gateway_id,
 
 KubeEndedSessions::KubeEndedSessions(std::shared_ptr<const KubeClient> client,
                                      std::string namespace_name, std::string gateway_id,
-                                     OnEnded on_ended)
+                                     OnEnded on_ended, const common::Clock& clock)
     : client_(std::move(client)),
       namespace_(std::move(namespace_name)),
       gateway_id_(std::move(gateway_id)),
       collection_(text::Cat("/api/v1/namespaces/", namespace_, "/configmaps")),
-      on_ended_(std::move(on_ended)) {
+      on_ended_(std::move(on_ended)),
+      clock_(clock) {
   watcher_ = std::thread([this] { WatchLoop(); });
   publisher_ = std::thread([this] { PublishLoop(); });
 }
@@ -117,7 +117,7 @@ void KubeEndedSessions::WatchLoop() {
     if (nonce.empty() || ec != std::errc() || end != expires.data() + expires.size()) {
       return;
     }
-    if (expires_at < absl::ToUnixSeconds(absl::Now())) {
+    if (expires_at < absl::ToUnixSeconds(absl::FromChrono(clock_.WallNow()))) {
       // Expired: refused as such anyway. Whoever sees it first removes it.
       const std::string name =
           object.value("metadata", json::object()).value("name", std::string());
@@ -135,9 +135,9 @@ void KubeEndedSessions::WatchLoop() {
     if (type != "DELETED") take(object);
   };
   handlers.on_error = [&](long, const std::string& message) {
-    if (std::chrono::steady_clock::now() - last_complaint > std::chrono::seconds(30)) {
+    if (clock_.Now() - last_complaint > std::chrono::seconds(30)) {
       spdlog::error("watching ended sessions: {}", message);
-      last_complaint = std::chrono::steady_clock::now();
+      last_complaint = clock_.Now();
     }
   };
   ListAndWatch(*client_, {.collection = collection_, .label_selector = Selector(gateway_id_)},

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "runtime/kube_client.h"
 
@@ -25,8 +26,10 @@ class KubeEndedSessions {
   using OnEnded = std::function<void(const std::string& nonce, std::int64_t expires_at)>;
   // Starts watching at once; `on_ended` runs on the watch thread for every
   // session ended anywhere (this replica's included).
+  // Expiry (wall time) and the pace of its complaints are `clock`'s.
   KubeEndedSessions(std::shared_ptr<const KubeClient> client, std::string namespace_name,
-                    std::string gateway_id, OnEnded on_ended);
+                    std::string gateway_id, OnEnded on_ended,
+                    const common::Clock& clock);
   ~KubeEndedSessions();
   KubeEndedSessions(const KubeEndedSessions&) = delete;
   KubeEndedSessions& operator=(const KubeEndedSessions&) = delete;
@@ -47,6 +50,7 @@ class KubeEndedSessions {
   const std::string gateway_id_;
   const std::string collection_;
   const OnEnded on_ended_;
+  const common::Clock& clock_;
   std::atomic<bool> stopping_{false};
   Mutex mutex_;
   CondVar changed_;  // queue_ grew or stopping_ was set

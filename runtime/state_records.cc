@@ -23,7 +23,8 @@ bool SameProcessAlive(pid_t pid, std::uint64_t start_ticks) {
 
 }  // namespace
 
-StateRecords::StateRecords(std::filesystem::path dir) : dir_(std::move(dir)) {
+StateRecords::StateRecords(std::filesystem::path dir, const common::Clock& clock)
+    : dir_(std::move(dir)), clock_(clock) {
   std::filesystem::create_directories(dir_);
   chmod(dir_.c_str(), 0700);
 }
@@ -83,10 +84,10 @@ int StateRecords::StopLeftovers(std::chrono::milliseconds grace) {
     }
     std::filesystem::remove(entry.path(), ec);
   }
-  const auto deadline = std::chrono::steady_clock::now() + grace;
+  const auto deadline = clock_.Now() + grace;
   for (const auto& leftover : alive) {
     while (SameProcessAlive(leftover.pid, leftover.start_ticks) &&
-           std::chrono::steady_clock::now() < deadline) {
+           clock_.Now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (SameProcessAlive(leftover.pid, leftover.start_ticks)) {

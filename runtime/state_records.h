@@ -8,14 +8,16 @@
 #include <filesystem>
 #include <string>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 
 namespace mcpgw::runtime {
 
 class StateRecords {
  public:
-  // `dir` is created (0700) if missing.
-  explicit StateRecords(std::filesystem::path dir);
+  // `dir` is created (0700) if missing. StopLeftovers' grace is measured
+  // on `clock`.
+  StateRecords(std::filesystem::path dir, const common::Clock& clock);
 
   void Add(const std::string& instance_id, pid_t pid, std::uint64_t start_ticks);
   void Remove(const std::string& instance_id);
@@ -29,6 +31,7 @@ class StateRecords {
   std::filesystem::path PathFor(const std::string& instance_id) const;
 
   const std::filesystem::path dir_;
+  const common::Clock& clock_;
   // Guards no field: serialises this gateway's writes and removals of the
   // record files in dir_ (and StopLeftovers' pass over them).
   Mutex mutex_;

@@ -29,7 +29,7 @@
 #include "gateway/observability/metrics.h"
 #include "gateway/observability/structured_log.h"
 #include "gateway/observability/webhooks.h"
-#include "runtime/clock.h"
+#include "common/clock.h"
 #include "runtime/instance_pool.h"
 #include "runtime/kube_ended_sessions.h"
 #include "src/kube_tenant_setup.h"
@@ -49,6 +49,8 @@
 //   3. Engine: the event loop, the launch threads, the instance pool.
 //   4. Handlers: tenants, admission, MCP and admin handlers, listeners.
 // Then Serve runs the loop until a signal starts ShutDown (src/shutdown.h).
+// Before all of them, the one clock (common/clock.h) every part that reads
+// the time is given: it outlives them all.
 
 namespace mcpgw {
 namespace {
@@ -92,12 +94,14 @@ absl::Status Readiness(const Config& config, const std::atomic<bool>& stopping) 
 
 // Step 1. What the pool reports to: built before it, so they outlive it.
 struct Observers {
-  Observers(const Config& config, const StartupSecrets& secrets)
-      : webhooks({.urls = config.webhooks,
+  Observers(const Config& config, const StartupSecrets& secrets,
+            const common::Clock& clock)
+      : console_feed(clock),
+        webhooks({.urls = config.webhooks,
                   .secret = secrets.webhook_secret,
                   .timeout = config.webhook_timeout,
                   .capacity_threshold = config.capacity_threshold},
-                 &metrics) {
+                 clock, &metrics) {
     if (config.console_dir.empty()) return;
     auto loaded = gateway::ConsoleAssets::Load(config.console_dir);
     if (loaded.ok()) {
@@ -129,7 +133,8 @@ struct Observers {
 // period cut, with their leases) goes the other way round, before the pool:
 // ~Handlers destroys it.
 struct Engine {
-  Engine(const Config& config, InstanceRuntime& instances)
+  Engine(const Config& config, InstanceRuntime& instances,
+         const common::Clock& clock)
       : io(config.threads),
         launches(gateway::kBlockingThreads),
         pool(*instances.runtime, clock,
@@ -141,7 +146,6 @@ struct Engine {
   ~Engine() { launches.join(); }
 
   gateway::EventLoop io;
-  runtime::SystemClock clock;
   asio::thread_pool launches;
   runtime::InstancePool pool;
 };
@@ -152,7 +156,7 @@ struct Handlers {
   // Before anything here goes: the blocking work finishes (a
   // registry write is not cut half way), then the handlers still pending in
   // the stopped loop are destroyed, unrun, while the servers, handlers,
-  // request guard, pool and clock they use are alive. A lease released then
+  // request guard and pool they use are alive. A lease released then
   // finds its instance stopped (StopAll ran) and only updates the pool's
   // counts.
   ~Handlers() {
@@ -215,7 +219,8 @@ gateway::McpHandlerOptions HandlerOptions(
 // Both handlers' sessions ended with DELETE are published to the cluster,
 // and those ended on other replicas are marked here.
 void ShareEndedSessions(const Config& config, const std::string& secret,
-                        runtime::KubeRuntime& kube, Handlers& built) {
+                        runtime::KubeRuntime& kube, const common::Clock& clock,
+                        Handlers& built) {
   auto& sessions = built.mcp_handler->sessions();
   // The OAuth listener's sessions too (nonces are random: marking a nonce
   // ended in both managers is harmless).
@@ -227,7 +232,8 @@ void ShareEndedSessions(const Config& config, const std::string& secret,
                                   std::int64_t expires_at) {
         sessions.MarkEnded(nonce, expires_at);
         if (oauth_sessions != nullptr) oauth_sessions->MarkEnded(nonce, expires_at);
-      });
+      },
+      clock);
   auto publish = [ended = built.ended_sessions.get()](const std::string& nonce,
                                                       std::int64_t expires_at) {
     ended->Publish(nonce, expires_at);
@@ -238,15 +244,15 @@ void ShareEndedSessions(const Config& config, const std::string& secret,
 
 absl::StatusOr<std::unique_ptr<Handlers>> BuildHandlers(
     const Config& config, const StartupSecrets& secrets, Engine& engine,
-    Observers& observers, InstanceRuntime& instances) {
+    Observers& observers, InstanceRuntime& instances, const common::Clock& clock) {
   auto built = std::make_unique<Handlers>(engine.io);
   auto& pool = engine.pool;
   const std::string& secret = secrets.secret;
-  auto tenants = OpenTenants(config);
+  auto tenants = OpenTenants(config, clock);
   if (!tenants.ok()) return tenants.status();
   built->tenants = *std::move(tenants);
   const auto& rules = built->tenants.rules;
-  built->request_guard.emplace(pool, rules, GuardOptionsFrom(config));
+  built->request_guard.emplace(pool, rules, clock, GuardOptionsFrom(config));
   if (config.tenants_from == "kubernetes") {
     auto opened = OpenKubeTenants(config, rules, secret, built->revision_drainer);
     if (!opened.ok()) return opened.status();
@@ -259,7 +265,9 @@ absl::StatusOr<std::unique_ptr<Handlers>> BuildHandlers(
   }
   built->revision_drainer.Set(&*built->tenant_admin);
 
-  built->mcp_handler.emplace(pool, HandlerOptions(config, secret, std::nullopt, built->blocking),
+  built->mcp_handler.emplace(pool, clock,
+                             HandlerOptions(config, secret, std::nullopt,
+                                            built->blocking),
                              &observers.metrics);
   built->mcp_handler->SetTenantPolicy(
       {.allow_dsn_requests = config.allow_dsn_requests,
@@ -274,10 +282,11 @@ absl::StatusOr<std::unique_ptr<Handlers>> BuildHandlers(
       .read_timeout = config.read_timeout,
   };
   if (config.oauth.enabled()) {
-    built->oauth_verifier = MakeOAuthVerifier(config.oauth);
+    built->oauth_verifier = MakeOAuthVerifier(config.oauth, clock);
     built->oauth_handler.emplace(
-        pool, HandlerOptions(config, secret, OAuthResourceFrom(config.oauth),
-                             built->blocking),
+        pool, clock,
+        HandlerOptions(config, secret, OAuthResourceFrom(config.oauth),
+                       built->blocking),
         &observers.metrics);
     built->oauth_handler->SetTenantPolicy(
         {.allow_dsn_requests = false,
@@ -290,13 +299,13 @@ absl::StatusOr<std::unique_ptr<Handlers>> BuildHandlers(
                                 limits);
   }
   if (instances.kube != nullptr) {
-    ShareEndedSessions(config, secret, *instances.kube, *built);
+    ShareEndedSessions(config, secret, *instances.kube, clock, *built);
   }
 
   auto& mcp_handler = *built->mcp_handler;
   auto& warm_pool = instances.warm_pool;
   built->admin_handler.emplace(
-      pool, observers.metrics,
+      pool, observers.metrics, clock,
       gateway::AdminOptions{
           .admin_token = secrets.admin_token,
           .config = EffectiveConfigJson(secrets.effective),
@@ -370,7 +379,7 @@ void LogWhatServes(const Config& config, const StartupSecrets& secrets,
 // handed to other threads.
 int Serve(const Config& config, const StartupSecrets& secrets,
           InstanceRuntime& instances, Engine& engine, Observers& observers,
-          Handlers& handlers) {
+          Handlers& handlers, const common::Clock& clock) {
   auto mcp_endpoint = handlers.mcp_server->Listen(config.listen);
   if (!mcp_endpoint.ok()) return Fail(mcp_endpoint.status());
   auto admin_endpoint = handlers.admin_server->Listen(config.admin_listen);
@@ -418,7 +427,8 @@ int Serve(const Config& config, const StartupSecrets& secrets,
                                              : nullptr,
                         .admin_server = *handlers.admin_server,
                         .pool = engine.pool,
-                        .webhooks = observers.webhooks});
+                        .webhooks = observers.webhooks,
+                        .clock = clock});
     });
   });
 
@@ -451,15 +461,19 @@ int RunGateway(const Config& config) {
   auto secrets = LoadStartupSecrets(config, *std::move(secret));
   if (!secrets.ok()) return Fail(secrets.status());
 
-  Observers observers(config, *secrets);
-  auto instances = BuildInstanceRuntime(config, secrets->secret);
+  // The only clock that is not a test's: declared first, it outlives all.
+  const common::SystemClock clock;
+  Observers observers(config, *secrets, clock);
+  auto instances = BuildInstanceRuntime(config, secrets->secret, clock);
   if (!instances.ok()) return Fail(instances.status());
-  Engine engine(config, **instances);
+  Engine engine(config, **instances, clock);
   AdoptLeftovers(**instances, engine.pool, secrets->secret);
   WatchPool(observers, **instances, engine.pool);
-  auto handlers = BuildHandlers(config, *secrets, engine, observers, **instances);
+  auto handlers =
+      BuildHandlers(config, *secrets, engine, observers, **instances, clock);
   if (!handlers.ok()) return Fail(handlers.status());
-  return Serve(config, *secrets, **instances, engine, observers, **handlers);
+  return Serve(config, *secrets, **instances, engine, observers, **handlers,
+               clock);
 }
 
 }  // namespace mcpgw

@@ -12,21 +12,22 @@ constexpr std::chrono::milliseconds kFetchTimeout{5'000};
 }  // namespace
 
 std::unique_ptr<gateway::OAuthVerifier> MakeOAuthVerifier(
-    const OAuthConfig& config) {
+    const OAuthConfig& config, const common::Clock& clock) {
   std::vector<std::unique_ptr<gateway::OidcIssuer>> issuers;
   for (const auto& url : config.issuers) {
     issuers.push_back(std::make_unique<gateway::OidcIssuer>(
         url,
         gateway::OidcIssuerOptions{.min_refetch_interval = config.jwks_min_refetch,
                                    .max_key_age = config.jwks_max_age},
-        gateway::CurlHttpGet(kFetchTimeout)));
+        gateway::CurlHttpGet(kFetchTimeout), clock));
   }
   auto verifier = std::make_unique<gateway::OAuthVerifier>(
       std::move(issuers),
       gateway::OAuthVerifierOptions{.audiences = config.audiences,
                                     .required_scopes = config.required_scopes,
                                     .tenant_claim = config.tenant_claim_rule,
-                                    .clock_skew = config.clock_skew});
+                                    .clock_skew = config.clock_skew},
+      clock);
   for (const auto& failure : verifier->RefreshAll()) {
     spdlog::warn("OAuth: {} (retried when a token of it comes)",
                  std::string(failure.message()));

@@ -12,7 +12,9 @@ namespace mcpgw {
 
 // Fetches every issuer's keys once; one that does not answer is logged and
 // retried when a token of it comes (the gateway starts all the same).
-std::unique_ptr<gateway::OAuthVerifier> MakeOAuthVerifier(const OAuthConfig& config);
+// Key ages and token expiry on `clock`.
+std::unique_ptr<gateway::OAuthVerifier> MakeOAuthVerifier(const OAuthConfig& config,
+                                                          const common::Clock& clock);
 
 gateway::OAuthResource OAuthResourceFrom(const OAuthConfig& config);
 

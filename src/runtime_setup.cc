@@ -135,8 +135,9 @@ std::string GatewayId(const std::string& secret) {
 }
 
 absl::StatusOr<std::unique_ptr<InstanceRuntime>> BuildInstanceRuntime(
-    const Config& config, const std::string& secret) {
-  auto built = std::make_unique<InstanceRuntime>(config.state_dir / "instances");
+    const Config& config, const std::string& secret, const common::Clock& clock) {
+  auto built =
+      std::make_unique<InstanceRuntime>(config.state_dir / "instances", clock);
   if (int stopped = built->records.StopLeftovers(kLeftoverGrace); stopped > 0) {
     spdlog::warn("stopped {} DBHub process(es) left by an earlier run", stopped);
   }

@@ -22,8 +22,9 @@ namespace mcpgw {
 // Members in the order they are built; each uses only those above it, so
 // they go in the opposite order.
 struct InstanceRuntime {
-  explicit InstanceRuntime(const std::filesystem::path& records_dir)
-      : records(records_dir) {}
+  InstanceRuntime(const std::filesystem::path& records_dir,
+                  const common::Clock& clock)
+      : records(records_dir, clock) {}
   runtime::StateRecords records;
   runtime::InstanceSandbox sandbox;
   std::unique_ptr<runtime::WarmPool> warm_pool;  // process runtime, DBHub only
@@ -36,7 +37,7 @@ struct InstanceRuntime {
 // --runtime names. An error is fatal (a sandbox that cannot be made, a
 // cluster that refuses this gateway what it needs).
 absl::StatusOr<std::unique_ptr<InstanceRuntime>> BuildInstanceRuntime(
-    const Config& config, const std::string& secret);
+    const Config& config, const std::string& secret, const common::Clock& clock);
 
 // Containers or pods of an earlier run: adopted into the pool when their
 // target is still valid, else removed. Failures are logged, not fatal.

@@ -37,14 +37,14 @@ void ShutDown(const Config& config, const ShutdownTargets& targets) {
   logs::Event(spdlog::level::info, "shutdown",
               {{"phase", "streams_ended"}, {"streams", ended}});
   auto& mcp_server = targets.mcp_server;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = targets.clock.Now();
   const auto deadline = start + config.shutdown_grace;
   auto next_report = start;
   while (mcp_server.active_requests() > 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    if (std::chrono::steady_clock::now() >= next_report) {
+         targets.clock.Now() < deadline) {
+    if (targets.clock.Now() >= next_report) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+          deadline - targets.clock.Now());
       logs::Event(spdlog::level::info, "shutdown",
                   {{"phase", "draining"},
                    {"requests_in_flight", mcp_server.active_requests()},
@@ -66,7 +66,7 @@ void ShutDown(const Config& config, const ShutdownTargets& targets) {
   }
   targets.webhooks.Stop(kWebhookFlush);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
+      targets.clock.Now() - start);
   logs::Event(spdlog::level::info, "shutdown",
               {{"phase", "done"}, {"took_ms", took.count()}});
   targets.io.stop();

@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "common/clock.h"
 #include "gateway/http/http_server.h"
 #include "gateway/mcp/mcp_handler.h"
 #include "gateway/observability/webhooks.h"
@@ -22,6 +23,8 @@ struct ShutdownTargets {
   gateway::HttpServer& admin_server;
   runtime::InstancePool& pool;
   gateway::WebhookNotifier& webhooks;
+  // The grace period and the progress reports are measured on it.
+  const common::Clock& clock;
 };
 
 // Stops accepting, ends the streams that only end when their client goes,

@@ -23,21 +23,22 @@ constexpr char kKeyEnv[] = "MCPGW_CREDENTIALS_KEY";
 constexpr char kWriteGateEnv[] = "MCPGW_TEST_ONLY_REGISTRY_WRITE_GATE";
 constexpr std::chrono::seconds kWriteGateLimit{120};
 
-void InstallWriteGate(policies::TenantRegistry& registry) {
+void InstallWriteGate(policies::TenantRegistry& registry,
+                      const common::Clock& clock) {
   const char* env = std::getenv(kWriteGateEnv);
   if (env == nullptr || *env == '\0') return;
   const std::filesystem::path gate(env);
   spdlog::warn("${} is set (tests only): tenant-registry writes wait for {}",
                kWriteGateEnv, gate.string());
-  registry.SetWriteHookForTesting([gate] {
-    const auto give_up = std::chrono::steady_clock::now() + kWriteGateLimit;
+  registry.SetWriteHookForTesting([gate, &clock] {
+    const auto give_up = clock.Now() + kWriteGateLimit;
     std::error_code ignored;
     if (std::filesystem::exists(gate, ignored)) return;
     // Tests wait for this line to know a write is held.
     spdlog::info("tenant-registry write held until {} exists (test hook)",
                  gate.string());
     while (!std::filesystem::exists(gate, ignored) &&
-           std::chrono::steady_clock::now() < give_up) {
+           clock.Now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
@@ -83,7 +84,8 @@ gateway::GuardOptions GuardOptionsFrom(const Config& config) {
   return options;
 }
 
-absl::StatusOr<TenantSetup> OpenTenants(const Config& config) {
+absl::StatusOr<TenantSetup> OpenTenants(const Config& config,
+                                        const common::Clock& clock) {
   TenantSetup setup;
   auto rules = policies::DsnPolicy::Create({config.allow_schemes,
                                             config.allow_hosts,
@@ -125,7 +127,7 @@ absl::StatusOr<TenantSetup> OpenTenants(const Config& config) {
                  seeded->tokens);
   }
   // After the seed file: only the admin API's writes wait.
-  InstallWriteGate(*setup.registry);
+  InstallWriteGate(*setup.registry, clock);
   if (!config.dsn_api_key_file.empty()) {
     auto api_key = LoadOrCreateTokenFile(config.dsn_api_key_file, false);
     if (!api_key.ok()) return api_key.status();

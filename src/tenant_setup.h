@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "gateway/http/request_guard.h"
 #include "policies/dsn_rules.h"
 #include "policies/tenant_registry.h"
@@ -20,7 +21,9 @@ struct TenantSetup {
   std::string dsn_api_key;  // secret; empty: none needed
 };
 
-absl::StatusOr<TenantSetup> OpenTenants(const Config& config);
+// `clock` (which outlives the registry) times the test-only write gate.
+absl::StatusOr<TenantSetup> OpenTenants(const Config& config,
+                                        const common::Clock& clock);
 
 gateway::GuardOptions GuardOptionsFrom(const Config& config);
 

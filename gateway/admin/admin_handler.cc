@@ -331,8 +331,9 @@ asio::awaitable<bool> AdminHandler::Handle(Request request,
             .latency = [this] { return metrics_.RequestLatency(); },
         };
         tail = [version = request.version(), id = *client,
-                sources = std::move(sources)](beast::tcp_stream& client) {
-          return WriteConsoleFeed(client, version, id, sources, {});
+                sources = std::move(sources),
+                clock = &clock_](beast::tcp_stream& client) {
+          return WriteConsoleFeed(client, version, id, sources, {}, *clock);
         };
         co_return true;
       }

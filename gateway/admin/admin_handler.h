@@ -55,10 +55,13 @@ struct AdminOptions {
 // (gateway/http/blocking_work.h), never on the I/O threads.
 class AdminHandler final : public RequestHandler {
  public:
+  // The console feed's ticks, keep-alives and times are `clock`'s.
   AdminHandler(runtime::InstancePoolApi& pool, GatewayMetrics& metrics,
-               AdminOptions options, asio::thread_pool& blocking)
+               const common::Clock& clock, AdminOptions options,
+               asio::thread_pool& blocking)
       : pool_(pool),
         metrics_(metrics),
+        clock_(clock),
         options_(std::move(options)),
         blocking_(blocking) {}
   asio::awaitable<bool> Handle(Request request, beast::tcp_stream& stream,
@@ -76,6 +79,7 @@ class AdminHandler final : public RequestHandler {
 
   runtime::InstancePoolApi& pool_;
   GatewayMetrics& metrics_;
+  const common::Clock& clock_;
   const AdminOptions options_;
   asio::thread_pool& blocking_;
 };

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <set>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace mcpgw::gateway {
@@ -64,8 +63,9 @@ nlohmann::json ConsoleEventJson(const runtime::PoolEvent& event,
 }
 
 void ConsoleFeed::OnPoolEvent(const runtime::PoolEvent& event) {
-  const std::string at = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                          absl::UTCTimeZone());
+  const std::string at =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                       absl::FromChrono(clock_.WallNow()), absl::UTCTimeZone());
   std::map<int, std::function<void()>> waiters;
   {
     MutexLock lock(mutex_);

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "runtime/pool_api.h"
 
@@ -39,6 +40,9 @@ class ConsoleFeed final : public runtime::PoolObserver {
  public:
   static constexpr std::size_t kMaxEvents = 200;
   static constexpr int kMaxClients = 8;
+
+  // Events are stamped with `clock`'s wall time.
+  explicit ConsoleFeed(const common::Clock& clock) : clock_(clock) {}
 
   void OnPoolEvent(const runtime::PoolEvent& event) override;
 
@@ -61,6 +65,7 @@ class ConsoleFeed final : public runtime::PoolObserver {
   int clients() const;
 
  private:
+  const common::Clock& clock_;
   mutable Mutex mutex_;
   std::deque<nlohmann::json> ring_ ABSL_GUARDED_BY(mutex_);
   std::uint64_t last_seq_ ABSL_GUARDED_BY(mutex_) = 0;

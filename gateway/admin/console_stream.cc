@@ -1,5 +1,6 @@
 #include "gateway/admin/console_stream.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -13,7 +14,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gateway/admin/console_figures.h"
 
@@ -21,7 +21,7 @@ namespace mcpgw::gateway {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-using Clock = std::chrono::steady_clock;
+using TimePoint = std::chrono::steady_clock::time_point;
 
 // Closes the feed's client slot however the stream ends.
 class ClientSlot {
@@ -57,13 +57,15 @@ std::string HeadText(unsigned version) {
   return text.str();
 }
 
-// Waits for the feed's next event after `cursor` or until `deadline`. The
+// Waits for the feed's next event after `cursor` or for `wait`. The
 // wake-up comes from whichever thread caused the event: it is posted to
 // this strand, where the timer lives.
 asio::awaitable<void> WaitForEvent(ConsoleFeed& feed, int client_id,
-                                   std::uint64_t cursor, Clock::time_point deadline) {
+                                   std::uint64_t cursor,
+                                   std::chrono::steady_clock::duration wait) {
   const auto executor = co_await asio::this_coro::executor;
-  auto timer = std::make_shared<asio::steady_timer>(executor, deadline);
+  auto timer = std::make_shared<asio::steady_timer>(
+      executor, std::max(wait, std::chrono::steady_clock::duration::zero()));
   feed.OnNextEvent(client_id, cursor,
                    [executor, weak = std::weak_ptr(timer)] {
                      asio::post(executor, [weak] {
@@ -73,8 +75,8 @@ asio::awaitable<void> WaitForEvent(ConsoleFeed& feed, int client_id,
   co_await timer->async_wait(kUseTuple);
 }
 
-std::string Now() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+std::string FormatTime(std::chrono::system_clock::time_point at) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromChrono(at),
                           absl::UTCTimeZone());
 }
 
@@ -83,16 +85,17 @@ std::string Now() {
 asio::awaitable<bool> WriteConsoleFeed(beast::tcp_stream& client,
                                        unsigned version, int client_id,
                                        ConsoleSources sources,
-                                       ConsoleStreamLimits limits) {
+                                       ConsoleStreamLimits limits,
+                                       const common::Clock& clock) {
   ConsoleFeed& feed = *sources.feed;
   ClientSlot slot(feed, client_id);
   std::string out = HeadText(version);
   std::uint64_t cursor = 0;
   std::map<std::string, std::string> instances_sent;
   std::string warm_pool_sent, sessions_sent;
-  std::deque<std::pair<Clock::time_point, LatencyTotals>> readings;
-  auto next_tick = Clock::now();
-  auto last_write = Clock::now();
+  std::deque<std::pair<TimePoint, LatencyTotals>> readings;
+  auto next_tick = clock.Now();
+  auto last_write = clock.Now();
   bool first = true;
 
   while (true) {
@@ -113,7 +116,7 @@ asio::awaitable<bool> WriteConsoleFeed(beast::tcp_stream& client,
     for (auto& frame : InstanceChanges(instances_sent, instances)) {
       frames += SseFrame(frame);
     }
-    const auto now = Clock::now();
+    const auto now = clock.Now();
     if (now >= next_tick) {
       next_tick = now + limits.tick;
       if (sources.warm_pool) {
@@ -144,7 +147,7 @@ asio::awaitable<bool> WriteConsoleFeed(beast::tcp_stream& client,
           for (const auto& instance : instances) {
             in_flight += instance.value("in_flight", 0);
           }
-          figures["at"] = Now();
+          figures["at"] = FormatTime(clock.WallNow());
           figures["in_flight"] = in_flight;
           figures["instances"] = instances.size();
           add("figures", std::move(figures));
@@ -163,10 +166,10 @@ asio::awaitable<bool> WriteConsoleFeed(beast::tcp_stream& client,
       client.expires_never();
       if (ec) co_return false;
       out.clear();
-      last_write = Clock::now();
+      last_write = clock.Now();
     }
     first = false;
-    co_await WaitForEvent(feed, client_id, cursor, next_tick);
+    co_await WaitForEvent(feed, client_id, cursor, next_tick - clock.Now());
   }
 }
 

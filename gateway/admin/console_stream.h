@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "gateway/admin/console_feed.h"
 #include "gateway/http/http_types.h"
 #include "gateway/observability/metrics.h"
@@ -38,10 +39,13 @@ struct ConsoleStreamLimits {
 };
 
 // Writes the feed to `client` (the head included) until the client goes.
-// `client_id`: from ConsoleFeed::TryOpenClient; closed on return.
+// `client_id`: from ConsoleFeed::TryOpenClient; closed on return. Ticks,
+// keep-alives and the figures' times are read from `clock`; the waits
+// between them are Asio timers for the time left.
 asio::awaitable<bool> WriteConsoleFeed(beast::tcp_stream& client,
                                        unsigned version, int client_id,
                                        ConsoleSources sources,
-                                       ConsoleStreamLimits limits);
+                                       ConsoleStreamLimits limits,
+                                       const common::Clock& clock);
 
 }  // namespace mcpgw::gateway

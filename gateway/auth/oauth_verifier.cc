@@ -26,11 +26,10 @@ std::string JoinScopes(const std::vector<std::string>& scopes) {
 
 OAuthVerifier::OAuthVerifier(
     std::vector<std::unique_ptr<OidcIssuer>> issuers,
-    OAuthVerifierOptions options,
-    std::function<std::chrono::system_clock::time_point()> now)
+    OAuthVerifierOptions options, const common::Clock& clock)
     : issuers_(std::move(issuers)),
       options_(std::move(options)),
-      now_(std::move(now)) {}
+      clock_(clock) {}
 
 std::vector<absl::Status> OAuthVerifier::RefreshAll() {
   std::vector<absl::Status> failures;
@@ -93,7 +92,7 @@ std::variant<policies::OAuthIdentity, Refusal> OAuthVerifier::Verify(
   // The cached keys only: the caller fetched what was missing first
   // (KeysMissingFor, FetchKeysFor), off its I/O thread.
   auto check =
-      policies::VerifyAccessToken(token, *issuer->CachedKeys(), rules, now_());
+      policies::VerifyAccessToken(token, *issuer->CachedKeys(), rules, clock_.WallNow());
   if (auto* error = std::get_if<policies::TokenError>(&check)) {
     spdlog::debug("OAuth token refused: {}", error->description);
     if (error->problem == TokenProblem::kInsufficientScope) {

@@ -28,9 +28,7 @@ struct OAuthVerifierOptions {
 class OAuthVerifier final : public policies::AccessTokenVerifier {
  public:
   OAuthVerifier(std::vector<std::unique_ptr<OidcIssuer>> issuers,
-                OAuthVerifierOptions options,
-                std::function<std::chrono::system_clock::time_point()> now =
-                    std::chrono::system_clock::now);
+                OAuthVerifierOptions options, const common::Clock& clock);
 
   std::variant<policies::OAuthIdentity, policies::Refusal> Verify(
       std::string_view token, std::string_view resource) const override;
@@ -53,7 +51,8 @@ class OAuthVerifier final : public policies::AccessTokenVerifier {
   // A stale-key refresh is queued or running: one is enough.
   mutable std::atomic<bool> refreshing_{false};
   const OAuthVerifierOptions options_;
-  const std::function<std::chrono::system_clock::time_point()> now_;
+  // Token expiry is checked against its wall time.
+  const common::Clock& clock_;
 };
 
 }  // namespace mcpgw::gateway

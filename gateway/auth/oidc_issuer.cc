@@ -32,11 +32,12 @@ std::string Rfc8414Url(const std::string& issuer) {
 }  // namespace
 
 OidcIssuer::OidcIssuer(std::string issuer, OidcIssuerOptions options,
-                       HttpGetFunction get, Clock clock)
+                       HttpGetFunction get,
+                       const common::Clock& clock)
     : issuer_(std::move(issuer)),
       options_(options),
       get_(std::move(get)),
-      clock_(std::move(clock)),
+      clock_(clock),
       keys_(std::make_shared<policies::JsonWebKeySet>()) {}
 
 absl::Status OidcIssuer::DiscoverLocked() {
@@ -82,7 +83,7 @@ absl::Status OidcIssuer::DiscoverLocked() {
 absl::Status OidcIssuer::FetchLocked() {
   {
     MutexLock lock(keys_mutex_);
-    last_attempt_ = clock_();
+    last_attempt_ = clock_.Now();
     attempted_ = true;
   }
   if (auto status = DiscoverLocked(); !status.ok()) return status;
@@ -125,7 +126,7 @@ std::shared_ptr<const policies::JsonWebKeySet> OidcIssuer::Keys() {
     bool still_due;
     {
       MutexLock keys_lock(keys_mutex_);
-      const auto now = clock_();
+      const auto now = clock_.Now();
       still_due = StaleLocked(now) && FetchAllowedLocked(now);
     }
     if (still_due) {
@@ -146,12 +147,12 @@ std::shared_ptr<const policies::JsonWebKeySet> OidcIssuer::CachedKeys() const {
 bool OidcIssuer::LacksKeyFor(std::string_view kid) const {
   MutexLock lock(keys_mutex_);
   const bool lacks = kid.empty() ? keys_->size() != 1 : !keys_->HasKeyId(kid);
-  return lacks && FetchAllowedLocked(clock_());
+  return lacks && FetchAllowedLocked(clock_.Now());
 }
 
 bool OidcIssuer::StaleRefreshDue() const {
   MutexLock lock(keys_mutex_);
-  const auto now = clock_();
+  const auto now = clock_.Now();
   return StaleLocked(now) && FetchAllowedLocked(now);
 }
 
@@ -159,7 +160,7 @@ bool OidcIssuer::RefetchForUnknownKey() {
   MutexLock lock(fetch_mutex_);
   {
     MutexLock keys_lock(keys_mutex_);
-    if (!FetchAllowedLocked(clock_())) return false;
+    if (!FetchAllowedLocked(clock_.Now())) return false;
   }
   if (auto status = FetchLocked(); !status.ok()) {
     spdlog::warn("OAuth issuer {}: refetch for an unknown key failed, keeping "

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "gateway/http/http_get.h"
 #include "policies/access_token.h"
@@ -34,10 +35,9 @@ struct OidcIssuerOptions {
 
 class OidcIssuer {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
-
+  // Key ages and the refetch interval are measured on `clock`.
   OidcIssuer(std::string issuer, OidcIssuerOptions options, HttpGetFunction get,
-             Clock clock = std::chrono::steady_clock::now);
+             const common::Clock& clock);
 
   const std::string& issuer() const { return issuer_; }
 
@@ -74,7 +74,7 @@ class OidcIssuer {
   const std::string issuer_;
   const OidcIssuerOptions options_;
   const HttpGetFunction get_;
-  const Clock clock_;
+  const common::Clock& clock_;
 
   // One fetch at a time; held across the fetch, while readers of the keys
   // go on with the cached ones. Taken before keys_mutex_.

@@ -8,7 +8,7 @@ std::unique_ptr<BackendConnection> BackendConnections::Take(
   auto it = idle_.find(instance_id);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.Now();
   while (!list.empty()) {
     auto connection = std::move(list.back());
     list.pop_back();
@@ -19,7 +19,7 @@ std::unique_ptr<BackendConnection> BackendConnections::Take(
 
 void BackendConnections::Give(const std::string& instance_id,
                               std::unique_ptr<BackendConnection> connection) {
-  connection->idle_since = std::chrono::steady_clock::now();
+  connection->idle_since = clock_.Now();
   MutexLock lock(mutex_);
   auto& list = idle_[instance_id];
   if (list.size() < kMaxIdlePerInstance) list.push_back(std::move(connection));

@@ -10,6 +10,7 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "gateway/http/http_types.h"
 
@@ -30,6 +31,9 @@ class BackendConnections {
   static constexpr std::chrono::milliseconds kMaxIdle{3'000};
   static constexpr std::size_t kMaxIdlePerInstance = 64;
 
+  // Idle time is measured on `clock`.
+  explicit BackendConnections(const common::Clock& clock) : clock_(clock) {}
+
   // An idle connection to the instance, or nullptr.
   std::unique_ptr<BackendConnection> Take(const std::string& instance_id);
   void Give(const std::string& instance_id,
@@ -40,6 +44,7 @@ class BackendConnections {
   void Clear();
 
  private:
+  const common::Clock& clock_;
   Mutex mutex_;
   std::unordered_map<std::string,
                      std::vector<std::unique_ptr<BackendConnection>>>

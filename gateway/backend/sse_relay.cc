@@ -160,7 +160,7 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
     }
     AppendEvents(*job, events);
   }
-  job->backend_time = std::chrono::steady_clock::now() - job->started;
+  job->backend_time = job->stream->clock().Now() - job->started;
   if (ok && !job->abandoned) {
     sse.Feed("\n\n", events);  // an unterminated last event still counts
     AppendEvents(*job, events);

@@ -41,7 +41,8 @@ struct PumpJob {
   // stream that cannot be resumed): the pump stops.
   bool abandoned = false;
   bool backend_failed = false;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Timed on its stream's clock.
+  std::chrono::steady_clock::time_point started = stream->clock().Now();
   std::chrono::steady_clock::duration backend_time{};
 };
 

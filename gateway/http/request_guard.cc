@@ -83,9 +83,10 @@ ErrorReply TooMany(int rpc_code, std::string message,
 
 RequestGuard::RequestGuard(runtime::InstancePoolApi& pool,
                            const policies::DsnPolicy& rules,
-                           GuardOptions options)
+                           const common::Clock& clock, GuardOptions options)
     : pool_(pool),
       rules_(rules),
+      clock_(clock),
       options_(options),
       gate_(std::make_shared<ConcurrencyGate>()) {}
 
@@ -163,7 +164,7 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
     boost::system::error_code literal_error;
     asio::ip::make_address(host, literal_error);
     if (!literal_error) continue;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.Now();
     {
       MutexLock lock(mutex_);
       auto it = resolved_ok_.find(host);
@@ -188,7 +189,7 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
 }
 
 std::optional<ErrorReply> RequestGuard::CheckRate(const policies::Target& target) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.Now();
   if (target.tenant) {
     policies::RateLimit limit = options_.tenant_rate;
     if (target.tenant->options.rate_per_second) {

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "gateway/http/http_types.h"
 #include "gateway/mcp/jsonrpc_error.h"
@@ -70,8 +71,9 @@ using AdmitResult = std::variant<ErrorReply, Admission>;
 
 class RequestGuard {
  public:
+  // Rates and the host-verdict cache are timed on `clock`.
   RequestGuard(runtime::InstancePoolApi& pool, const policies::DsnPolicy& rules,
-               GuardOptions options);
+               const common::Clock& clock, GuardOptions options);
 
   asio::awaitable<AdmitResult> Admit(const policies::Target& target);
 
@@ -90,6 +92,7 @@ class RequestGuard {
 
   runtime::InstancePoolApi& pool_;
   const policies::DsnPolicy& rules_;
+  const common::Clock& clock_;
   const GuardOptions options_;
   policies::RateLimiter rates_;
   std::shared_ptr<ConcurrencyGate> gate_;

@@ -26,12 +26,13 @@ std::optional<EventId> ParseEventId(std::string_view id) {
 }
 
 EventStream::EventStream(std::string stream_id, std::string session,
-                         ReplayLimits limits,
+                         ReplayLimits limits, const common::Clock& clock,
                          std::chrono::milliseconds reconnect_hint)
     : id_(std::move(stream_id)),
       session_(std::move(session)),
       limits_(limits),
-      reconnect_hint_(reconnect_hint) {}
+      reconnect_hint_(reconnect_hint),
+      clock_(clock) {}
 
 void EventStream::Append(std::string_view type, std::string_view data) {
   std::vector<std::function<void()>> wakers;
@@ -46,7 +47,7 @@ void EventStream::Append(std::string_view type, std::string_view data) {
 }
 
 void EventStream::AppendWireLocked(std::string wire) {
-  const auto now = Clock::now();
+  const auto now = clock_.Now();
   bytes_ += wire.size();
   undelivered_bytes_ += wire.size();
   events_.push_back(Stored{next_sequence_++, std::move(wire), now});
@@ -62,7 +63,7 @@ void EventStream::Finish() {
       AppendWireLocked(FormatSseRetry(reconnect_hint_));
     }
     finished_ = true;
-    finished_at_ = Clock::now();
+    finished_at_ = clock_.Now();
     wakers = TakeWakersLocked();
   }
   for (auto& wake : wakers) wake();
@@ -90,7 +91,7 @@ EventStream::Batch EventStream::ReadFrom(std::uint64_t cursor) {
     batch.next = next_sequence_;
     delivered_ = std::max(delivered_, batch.next);
     batch.finished = finished_;
-    DropOldLocked(Clock::now());
+    DropOldLocked(clock_.Now());
     if (!ShouldPauseLocked()) drain_wakers = TakeDrainWakersLocked();
   }
   for (auto& wake : drain_wakers) wake();
@@ -154,12 +155,12 @@ bool EventStream::finished() const {
   return finished_;
 }
 
-bool EventStream::Expired(Clock::time_point now) const {
+bool EventStream::Expired(TimePoint now) const {
   MutexLock lock(mutex_);
   return finished_ && now - finished_at_ > limits_.max_age;
 }
 
-void EventStream::DropOldLocked(Clock::time_point now) {
+void EventStream::DropOldLocked(TimePoint now) {
   // Keep the newest event even when it alone is over the byte limit: a
   // reader that is behind by only that event can still get it. Never drop
   // what an attached writer has yet to send.
@@ -202,7 +203,8 @@ std::string NewStreamId() {
 }  // namespace
 
 std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
-  auto stream = std::make_shared<EventStream>(NewStreamId(), session, limits_);
+  auto stream = std::make_shared<EventStream>(NewStreamId(), session, limits_,
+                                               clock_);
   if (session.empty()) return stream;
   MutexLock lock(mutex_);
   PruneLocked();
@@ -213,7 +215,7 @@ std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
 std::shared_ptr<EventStream> EventStreams::CreateOpenEnded(
     std::string instance_id, std::chrono::milliseconds reconnect_hint) {
   auto stream = std::make_shared<EventStream>(NewStreamId(), std::string(),
-                                              limits_, reconnect_hint);
+                                              limits_, clock_, reconnect_hint);
   MutexLock lock(mutex_);
   std::erase_if(open_ended_, [](const OpenEnded& entry) {
     return entry.stream.expired();
@@ -263,7 +265,7 @@ EventStreams::Stats EventStreams::stats() {
 }
 
 void EventStreams::PruneLocked() {
-  const auto now = EventStream::Clock::now();
+  const auto now = clock_.Now();
   std::erase_if(streams_,
                 [now](const auto& entry) { return entry.second->Expired(now); });
 }

@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 
 namespace mcpgw::gateway {
@@ -55,15 +56,18 @@ std::optional<EventId> ParseEventId(std::string_view id);
 
 class EventStream {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = std::chrono::steady_clock::time_point;
 
+  // Ages are measured on `clock`, which outlives the stream.
   EventStream(std::string stream_id, std::string session, ReplayLimits limits,
+              const common::Clock& clock,
               std::chrono::milliseconds reconnect_hint = {});
 
   const std::string& id() const { return id_; }
   // The nonce of the session the stream belongs to (empty: none, and then
   // it cannot be resumed).
   const std::string& session() const { return session_; }
+  const common::Clock& clock() const { return clock_; }
 
   // Appends one event and wakes the readers.
   void Append(std::string_view type, std::string_view data);
@@ -96,16 +100,16 @@ class EventStream {
   std::size_t bytes() const;
   bool finished() const;
   // Finished longer ago than the age limit.
-  bool Expired(Clock::time_point now) const;
+  bool Expired(TimePoint now) const;
 
  private:
   struct Stored {
     std::uint64_t sequence;
     std::string wire;
-    Clock::time_point at;
+    TimePoint at;
   };
   void AppendWireLocked(std::string wire) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  void DropOldLocked(Clock::time_point now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void DropOldLocked(TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   bool ShouldPauseLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   std::vector<std::function<void()>> TakeWakersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   std::vector<std::function<void()>> TakeDrainWakersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -114,6 +118,7 @@ class EventStream {
   const std::string session_;
   const ReplayLimits limits_;
   const std::chrono::milliseconds reconnect_hint_;
+  const common::Clock& clock_;
   mutable Mutex mutex_;
   std::deque<Stored> events_ ABSL_GUARDED_BY(mutex_);
   std::uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 1;
@@ -123,7 +128,7 @@ class EventStream {
   std::size_t undelivered_bytes_ ABSL_GUARDED_BY(mutex_) = 0;
   int writers_ ABSL_GUARDED_BY(mutex_) = 0;
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
-  Clock::time_point finished_at_ ABSL_GUARDED_BY(mutex_){};
+  TimePoint finished_at_ ABSL_GUARDED_BY(mutex_){};
   std::vector<std::function<void()>> wakers_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::function<void()>> drain_wakers_ ABSL_GUARDED_BY(mutex_);
 };
@@ -132,7 +137,8 @@ class EventStream {
 // or whose client left before the end.
 class EventStreams {
  public:
-  explicit EventStreams(ReplayLimits limits) : limits_(limits) {}
+  EventStreams(ReplayLimits limits, const common::Clock& clock)
+      : limits_(limits), clock_(clock) {}
 
   const ReplayLimits& limits() const { return limits_; }
 
@@ -163,6 +169,7 @@ class EventStreams {
   void PruneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const ReplayLimits limits_;
+  const common::Clock& clock_;
   Mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<EventStream>> streams_
       ABSL_GUARDED_BY(mutex_);

@@ -16,7 +16,7 @@ void LegacySession::SetClaims(policies::SessionClaims claims) {
 
 std::shared_ptr<LegacySession> LegacySessions::Open(policies::Target target) {
   auto id = common::RandomHex(16);
-  auto stream = std::make_shared<EventStream>(id, "", limits_);
+  auto stream = std::make_shared<EventStream>(id, "", limits_, clock_);
   auto session =
       std::make_shared<LegacySession>(id, std::move(target), std::move(stream));
   policies::SessionClaims claims;

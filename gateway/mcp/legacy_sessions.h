@@ -36,7 +36,8 @@ struct LegacySession {
 
 class LegacySessions {
  public:
-  explicit LegacySessions(ReplayLimits limits) : limits_(limits) {}
+  LegacySessions(ReplayLimits limits, const common::Clock& clock)
+      : limits_(limits), clock_(clock) {}
 
   std::shared_ptr<LegacySession> Open(policies::Target target);
   // The session `id` if it belongs to `target_key`, else nullptr.
@@ -49,6 +50,7 @@ class LegacySessions {
 
  private:
   const ReplayLimits limits_;
+  const common::Clock& clock_;
   Mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<LegacySession>> sessions_
       ABSL_GUARDED_BY(mutex_);

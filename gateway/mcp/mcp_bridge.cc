@@ -68,7 +68,7 @@ asio::awaitable<bool> McpHandler::Bridge(Request& request,
                                          runtime::Lease& lease,
                                          const nlohmann::json& message,
                                          Accounting& accounting) {
-  const auto backend_start = std::chrono::steady_clock::now();
+  const auto backend_start = clock_.Now();
   if (!IsJsonRpcRequest(message)) {
     // 2026-07-28 defines no client notification over HTTP: nothing to carry.
     Response accepted{http::status::accepted, request.version()};
@@ -113,7 +113,7 @@ asio::awaitable<bool> McpHandler::Bridge(Request& request,
   if (init_result == init_answer.end() || !init_result->is_object()) {
     lease.CountError();
     accounting.backend_seconds =
-        Seconds(std::chrono::steady_clock::now() - backend_start);
+        Seconds(clock_.Now() - backend_start);
     const ErrorReply refused{
         http::status::bad_gateway, policies::rpc_code::kBackendFailed,
         text::Cat("the MCP server behind the gateway (",
@@ -159,7 +159,7 @@ asio::awaitable<bool> McpHandler::Bridge(Request& request,
     co_await EndBackendSession(lease, init.backend_session, negotiated);
   }
   accounting.backend_seconds =
-      Seconds(std::chrono::steady_clock::now() - backend_start);
+      Seconds(clock_.Now() - backend_start);
   accounting.outcome = outcome::kOk;
   Response response = MakeJsonResponse(http::status::ok, answer,
                                        request.version(), request.keep_alive());

@@ -51,17 +51,19 @@ ErrorReply BackendFailed(std::string message) {
 
 }  // namespace
 
-McpHandler::McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options,
+McpHandler::McpHandler(runtime::InstancePoolApi& pool,
+                       const common::Clock& clock, McpHandlerOptions options,
                        GatewayMetrics* metrics)
     : pool_(pool),
+      clock_(clock),
       options_(std::move(options)),
       metrics_(metrics),
-      connections_(std::make_shared<BackendConnections>()),
-      sessions_(std::make_shared<SessionManager>(options_.key_secret,
-                                                 options_.session_ttl)),
+      connections_(std::make_shared<BackendConnections>(clock_)),
+      sessions_(std::make_shared<SessionManager>(
+          options_.key_secret, options_.session_ttl, clock_)),
       eras_(std::make_shared<BackendEras>()),
-      streams_(std::make_shared<EventStreams>(options_.replay)),
-      legacy_(options_.replay) {
+      streams_(std::make_shared<EventStreams>(options_.replay, clock_)),
+      legacy_(options_.replay, clock_) {
   // Weak: the pool outlives this handler, and the sockets inside must not
   // outlive the io_context they belong to.
   pool_.OnInstanceGone(
@@ -186,7 +188,7 @@ McpHandler::Bind(const policies::Target& target,
 asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream,
                                          ConnectionTail& tail) {
-  Accounting accounting;
+  Accounting accounting(clock_);
   // A POST body is parsed here, once, for the access log, the route's check
   // and the handler.
   nlohmann::json body;
@@ -350,14 +352,14 @@ asio::awaitable<bool> McpHandler::Forward(
     }
   }
 
-  const auto backend_start = std::chrono::steady_clock::now();
+  const auto backend_start = clock_.Now();
   Request backend_request = BuildBackendRequest(request, lease->endpoint());
   auto exchange = co_await SendWithinSession(backend_request, session,
                                              backend_session, *lease);
   if (exchange.connection == nullptr) {
     lease->CountError();
     accounting.backend_seconds =
-        Seconds(std::chrono::steady_clock::now() - backend_start);
+        Seconds(clock_.Now() - backend_start);
     co_return co_await Refuse(request, client,
                               BackendFailed(BackendFailureMessage(exchange.error)),
                               accounting, outcome::kBackendError);
@@ -522,7 +524,7 @@ void McpHandler::RelayThrough(
     accounting.status = relay.status;
     accounting.bytes_out = relay.bytes_out;
     accounting.backend_seconds =
-        Seconds(std::chrono::steady_clock::now() - backend_start);
+        Seconds(accounting.clock->Now() - backend_start);
     accounting.outcome = relay.backend_failed ? outcome::kBackendError
                          : relay.client_gone  ? outcome::kClientGone
                                               : outcome::kOk;
@@ -553,7 +555,7 @@ asio::awaitable<bool> McpHandler::AnswerInitialize(
   auto whole = co_await ReadWholeBody(exchange, lease, *connections_,
                                       options_.limits, kMaxWholeAnswerBytes);
   accounting.backend_seconds =
-      Seconds(std::chrono::steady_clock::now() - backend_start);
+      Seconds(clock_.Now() - backend_start);
   if (!whole) {
     lease.CountError();
     co_return co_await Refuse(

@@ -49,8 +49,10 @@ class McpHandler final : public RequestHandler {
  public:
   // `metrics` (optional) counts every request; every request is also
   // written to the access log.
-  McpHandler(runtime::InstancePoolApi& pool, McpHandlerOptions options,
-             GatewayMetrics* metrics = nullptr);
+  // Every time the handler reads (session expiry, replay ages, idle
+  // connections, durations in the access log) is `clock`'s.
+  McpHandler(runtime::InstancePoolApi& pool, const common::Clock& clock,
+             McpHandlerOptions options, GatewayMetrics* metrics = nullptr);
   // Tenants and policies (issue 6): `policy` decides the target (tenant
   // tokens, DSN rules), `guard` (optional) admits it before the lease.
   void SetTenantPolicy(policies::TargetPolicy policy, RequestGuard* guard);
@@ -181,6 +183,7 @@ class McpHandler final : public RequestHandler {
                                Accounting& accounting);
 
   runtime::InstancePoolApi& pool_;
+  const common::Clock& clock_;
   const McpHandlerOptions options_;
   GatewayMetrics* const metrics_;
   policies::TargetPolicy policy_;

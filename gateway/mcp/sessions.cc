@@ -5,12 +5,6 @@
 namespace mcpgw::gateway {
 namespace {
 
-std::int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Longer ids (large initialize parameters) are opened every time: the cache
 // stays within about kDefaultCacheEntries * 2 * this many bytes.
 constexpr std::size_t kMaxCachedIdLength = 2048;
@@ -18,8 +12,18 @@ constexpr std::size_t kMaxCachedIdLength = 2048;
 }  // namespace
 
 SessionManager::SessionManager(std::string secret, std::chrono::seconds ttl,
+                               const common::Clock& clock,
                                std::size_t cache_entries)
-    : secret_(std::move(secret)), ttl_(ttl), opened_(cache_entries) {}
+    : secret_(std::move(secret)),
+      ttl_(ttl),
+      clock_(clock),
+      opened_(cache_entries) {}
+
+std::int64_t SessionManager::NowSeconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             clock_.WallNow().time_since_epoch())
+      .count();
+}
 
 policies::SessionClaims SessionManager::NewClaims(
     std::string target_key, std::string protocol_version,
@@ -27,7 +31,7 @@ policies::SessionClaims SessionManager::NewClaims(
   return policies::NewSession(std::move(target_key),
                               std::move(protocol_version),
                               std::move(initialize_params),
-                              std::chrono::system_clock::now(), ttl_);
+                              clock_.WallNow(), ttl_);
 }
 
 std::string SessionManager::Issue(const policies::SessionClaims& claims) {
@@ -40,7 +44,7 @@ std::string SessionManager::Issue(const policies::SessionClaims& claims) {
 
 absl::StatusOr<policies::SessionClaims> SessionManager::Open(
     std::string_view session_id, std::string_view target_key) {
-  const auto now = std::chrono::system_clock::now();
+  const auto now = clock_.WallNow();
   absl::StatusOr<policies::SessionClaims> claims;
   {
     MutexLock lock(mutex_);
@@ -134,6 +138,7 @@ SessionManager::Stats SessionManager::stats() {
   Stats stats = stats_;
   stats.backend_sessions = backend_.size();
   stats.cached_ids = opened_.size();
+  stats.ended_remembered = ended_.size();
   return stats;
 }
 

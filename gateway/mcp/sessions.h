@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "policies/lru_cache.h"
 #include "policies/session_token.h"
@@ -35,7 +36,9 @@ class SessionManager {
   // Session ids opened lately are kept (up to `cache_entries`) so that the
   // next request of the session need not decrypt its id again.
   static constexpr std::size_t kDefaultCacheEntries = 1024;
+  // Expiry is the wall time of `clock`.
   SessionManager(std::string secret, std::chrono::seconds ttl,
+                 const common::Clock& clock,
                  std::size_t cache_entries = kDefaultCacheEntries);
 
   // Claims for a new session of `target_key`.
@@ -78,6 +81,7 @@ class SessionManager {
     std::uint64_t rejected = 0;
     std::size_t backend_sessions = 0;
     std::size_t cached_ids = 0;  // session ids whose claims are cached
+    std::size_t ended_remembered = 0;  // ended, not yet expired
   };
   Stats stats();
   std::chrono::seconds ttl() const { return ttl_; }
@@ -86,9 +90,11 @@ class SessionManager {
   static std::string BackendKey(const std::string& nonce,
                                 const std::string& instance_id);
   void PruneEndedLocked(std::int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::int64_t NowSeconds() const;
 
   const std::string secret_;
   const std::chrono::seconds ttl_;
+  const common::Clock& clock_;
   Mutex mutex_;
   // nonce -> expiry
   std::unordered_map<std::string, std::int64_t> ended_ ABSL_GUARDED_BY(mutex_);

@@ -13,7 +13,7 @@ double Seconds(std::chrono::steady_clock::duration d) {
 }
 
 void Account(const Accounting& a, GatewayMetrics* metrics) {
-  const double seconds = Seconds(std::chrono::steady_clock::now() - a.start);
+  const double seconds = Seconds(a.clock->Now() - a.start);
   if (metrics != nullptr) {
     metrics->RecordRequest({MethodLabel(a.info.method), a.outcome, seconds,
                             a.backend_seconds, a.bytes_in, a.bytes_out});

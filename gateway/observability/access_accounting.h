@@ -6,13 +6,18 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "gateway/mcp/mcp_request_info.h"
 #include "gateway/observability/metrics.h"
 
 namespace mcpgw::gateway {
 
 struct Accounting {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  // Times the request from now on `clock` (which outlives it).
+  explicit Accounting(const common::Clock& clock)
+      : clock(&clock), start(clock.Now()) {}
+  const common::Clock* clock;
+  std::chrono::steady_clock::time_point start;
   McpRequestInfo info;
   std::string key_prefix;
   std::string instance_id;

@@ -4,7 +4,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/random_token.h"
 #include "common/redaction.h"
@@ -22,14 +21,13 @@ std::size_t Discard(char*, std::size_t size, std::size_t count, void*) {
 // timeout on a receiver that does not answer.
 int AbortWhenDue(void* clientp, curl_off_t, curl_off_t, curl_off_t,
                  curl_off_t) {
-  const auto* abort_at =
-      static_cast<const std::atomic<std::int64_t>*>(clientp);
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return now >= abort_at->load() ? 1 : 0;
+  const auto* abort_at = static_cast<const WebhookNotifier::AbortAt*>(clientp);
+  const auto now = abort_at->clock.Now().time_since_epoch().count();
+  return now >= abort_at->ticks.load() ? 1 : 0;
 }
 
-std::string Now() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+std::string FormatTime(std::chrono::system_clock::time_point at) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromChrono(at),
                           absl::UTCTimeZone());
 }
 
@@ -40,10 +38,11 @@ nlohmann::json InstanceJson(const runtime::PoolEvent& event) {
           {"runtime", event.runtime}};
 }
 
-nlohmann::json Base(std::string_view name, const runtime::PoolEvent& event) {
+nlohmann::json Base(std::string_view name, const runtime::PoolEvent& event,
+                    const common::Clock& clock) {
   return {{"event", name},
           {"id", common::RandomHex(8)},
-          {"time", Now()},
+          {"time", FormatTime(clock.WallNow())},
           {"pool",
            {{"instances", event.live_instances},
             {"max_instances", event.max_instances}}}};
@@ -57,8 +56,12 @@ std::string WebhookSignature(std::string_view secret, std::string_view body) {
 }
 
 WebhookNotifier::WebhookNotifier(WebhookOptions options,
+                                 const common::Clock& clock,
                                  GatewayMetrics* metrics)
-    : options_(std::move(options)), metrics_(metrics) {}
+    : options_(std::move(options)),
+      clock_(clock),
+      metrics_(metrics),
+      abort_at_{clock} {}
 
 WebhookNotifier::~WebhookNotifier() { Stop(std::chrono::milliseconds(0)); }
 
@@ -72,8 +75,8 @@ void WebhookNotifier::Stop(std::chrono::milliseconds flush) {
     MutexLock lock(mutex_);
     if (!stopping_) {
       stopping_ = true;
-      flush_deadline_ = std::chrono::steady_clock::now() + flush;
-      abort_at_ = flush_deadline_.time_since_epoch().count();
+      flush_deadline_ = clock_.Now() + flush;
+      abort_at_.ticks = flush_deadline_.time_since_epoch().count();
     }
   }
   wake_.NotifyAll();
@@ -101,7 +104,7 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
       above_threshold_ = false;
     }
     if (event.type == Type::kCapacityRefused) {
-      const auto now = std::chrono::steady_clock::now();
+      const auto now = clock_.Now();
       if (now - last_refusal_event_ >= options_.refusal_event_interval) {
         refusal_event = true;
         last_refusal_event_ = now;
@@ -112,17 +115,17 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
   nlohmann::json out;
   switch (event.type) {
     case Type::kStarting:
-      out = Base("instance.started", event);
+      out = Base("instance.started", event, clock_);
       out["instance"] = InstanceJson(event);
       break;
     case Type::kReady:
-      out = Base("instance.ready", event);
+      out = Base("instance.ready", event, clock_);
       out["instance"] = InstanceJson(event);
       out["kind"] = runtime::ToString(event.spawn_kind);
       out["spawn_ms"] = event.spawn_latency.count();
       break;
     case Type::kFailed:
-      out = Base("instance.failed", event);
+      out = Base("instance.failed", event, clock_);
       out["instance"] = InstanceJson(event);
       out["was"] = runtime::ToString(event.state);
       out["reason"] = event.reason;
@@ -132,7 +135,7 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
       out = Base(reason == runtime::StopReason::kIdle      ? "instance.reaped"
                  : reason == runtime::StopReason::kEvicted ? "instance.evicted"
                                                            : "instance.stopped",
-                 event);
+                 event, clock_);
       out["instance"] = InstanceJson(event);
       out["reason"] = runtime::ToString(reason);
       break;
@@ -142,14 +145,14 @@ void WebhookNotifier::OnPoolEvent(const runtime::PoolEvent& event) {
       break;
     case Type::kCapacityRefused:
       if (refusal_event) {
-        out = Base("capacity.pressure", event);
+        out = Base("capacity.pressure", event, clock_);
         out["cause"] = "refused";
       }
       break;
   }
   if (!out.is_null()) Enqueue(std::move(out));
   if (pressure) {
-    nlohmann::json threshold = Base("capacity.pressure", event);
+    nlohmann::json threshold = Base("capacity.pressure", event, clock_);
     threshold["cause"] = "threshold";
     threshold["threshold"] = options_.capacity_threshold;
     Enqueue(std::move(threshold));
@@ -219,7 +222,7 @@ void WebhookNotifier::Run() {
         return stopping_ || !queue_.empty();
       });
       if (stopping_ &&
-          (queue_.empty() || std::chrono::steady_clock::now() >= flush_deadline_)) {
+          (queue_.empty() || clock_.Now() >= flush_deadline_)) {
         if (!queue_.empty()) {
           spdlog::warn("webhooks: {} event(s) not sent at shutdown",
                        queue_.size());

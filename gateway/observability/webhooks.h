@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "gateway/observability/metrics.h"
 #include "runtime/pool_api.h"
@@ -47,7 +48,9 @@ std::string WebhookSignature(std::string_view secret, std::string_view body);
 
 class WebhookNotifier final : public runtime::PoolObserver {
  public:
-  WebhookNotifier(WebhookOptions options, GatewayMetrics* metrics);
+  // Deadlines, the refusal-event interval and event times are `clock`'s.
+  WebhookNotifier(WebhookOptions options, const common::Clock& clock,
+                  GatewayMetrics* metrics);
   ~WebhookNotifier() override;
   WebhookNotifier(const WebhookNotifier&) = delete;
   WebhookNotifier& operator=(const WebhookNotifier&) = delete;
@@ -61,6 +64,13 @@ class WebhookNotifier final : public runtime::PoolObserver {
   // Queues `event` ({"event":..., ...}); drops the oldest when full.
   void Enqueue(nlohmann::json event);
 
+  // When a transfer in progress is abandoned, in ticks of the clock's
+  // Now(): read by libcurl's progress callback.
+  struct AbortAt {
+    const common::Clock& clock;
+    std::atomic<std::int64_t> ticks{std::numeric_limits<std::int64_t>::max()};
+  };
+
  private:
   void Run();
   // One POST; true on a 2xx answer.
@@ -68,6 +78,7 @@ class WebhookNotifier final : public runtime::PoolObserver {
             const std::string& event_name);
 
   const WebhookOptions options_;
+  const common::Clock& clock_;
   GatewayMetrics* const metrics_;
   Mutex mutex_;
   CondVar wake_;  // queue_ grew or stopping_ was set
@@ -78,8 +89,7 @@ class WebhookNotifier final : public runtime::PoolObserver {
   std::chrono::steady_clock::time_point flush_deadline_ ABSL_GUARDED_BY(mutex_){};
   // Started and joined by the thread that owns the notifier.
   std::thread thread_;
-  // steady_clock ticks after which a transfer in progress is abandoned.
-  std::atomic<std::int64_t> abort_at_{std::numeric_limits<std::int64_t>::max()};
+  AbortAt abort_at_;
   // Capacity pressure bookkeeping.
   bool above_threshold_ ABSL_GUARDED_BY(mutex_) = false;
   std::chrono::steady_clock::time_point last_refusal_event_

@@ -14,15 +14,19 @@ gateway::McpHandlerOptions HarnessOptions::DefaultHandlerOptions() {
 }
 
 GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
-    : pool_(pool), options_(std::move(options)), io_(options_.threads) {
+    : pool_(pool),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : system_clock_),
+      io_(options_.threads) {
   if (options_.guard) {
-    guard_ = std::make_unique<gateway::RequestGuard>(pool_, rules_,
+    guard_ = std::make_unique<gateway::RequestGuard>(pool_, rules_, clock_,
                                                      *options_.guard);
   }
   blocking_ = std::make_unique<boost::asio::thread_pool>(2);
   auto handler_options = options_.handler;
   handler_options.blocking = blocking_.get();
-  handler_ = std::make_unique<gateway::McpHandler>(pool_, std::move(handler_options));
+  handler_ = std::make_unique<gateway::McpHandler>(pool_, clock_,
+                                                   std::move(handler_options));
   handler_->SetTenantPolicy({.allow_dsn_requests = options_.oauth == nullptr,
                              .dsn_api_key = options_.dsn_api_key,
                              .dsn_rules = &rules_,
@@ -48,7 +52,7 @@ GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
     admin_options.sessions = [this] { return handler_->SessionsJson(); };
     admin_options.tenants = tenant_admin_.get();
     admin_handler_ = std::make_unique<gateway::AdminHandler>(
-        pool_, *metrics_, std::move(admin_options), *blocking_);
+        pool_, *metrics_, clock_, std::move(admin_options), *blocking_);
     admin_server_ = std::make_unique<gateway::HttpServer>(
         io_, "admin listener", *admin_handler_, limits);
     auto admin = admin_server_->Listen("127.0.0.1:0");

@@ -15,6 +15,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/clock.h"
 #include "gateway/admin/admin_handler.h"
 #include "gateway/admin/tenant_admin.h"
 #include "gateway/http/event_loop.h"
@@ -36,6 +37,9 @@ inline constexpr const char* kAdminToken = "harness-admin-token";
 
 struct HarnessOptions {
   int threads = 2;
+  // The clock every part reads (a test's ManualClock, which must outlive
+  // the gateway); null: the system clock.
+  const common::Clock* clock = nullptr;
   gateway::McpHandlerOptions handler = DefaultHandlerOptions();
   // Set: a RequestGuard admits requests (rates, concurrency per instance).
   std::optional<gateway::GuardOptions> guard;
@@ -75,6 +79,8 @@ class GatewayUnderTest {
  private:
   FakePool& pool_;
   const HarnessOptions options_;
+  const common::SystemClock system_clock_;
+  const common::Clock& clock_;
   policies::DsnPolicy rules_;
   gateway::EventLoop io_;
   std::unique_ptr<gateway::RequestGuard> guard_;

@@ -72,6 +72,7 @@ struct SlowProvider {
 };
 
 TEST(OAuthKeys, AKeyFetchDoesNotHoldTheIoThread) {
+  const common::SystemClock clock;
   SlowProvider provider;
   std::vector<std::unique_ptr<gateway::OidcIssuer>> issuers;
   // min_refetch_interval 0: the test's token may trigger a fetch at once.
@@ -79,8 +80,8 @@ TEST(OAuthKeys, AKeyFetchDoesNotHoldTheIoThread) {
       kIssuer,
       gateway::OidcIssuerOptions{.min_refetch_interval = std::chrono::milliseconds(0),
                                  .max_key_age = std::chrono::hours(1)},
-      provider.Get()));
-  gateway::OAuthVerifier verifier(std::move(issuers), {});
+      provider.Get(), clock));
+  gateway::OAuthVerifier verifier(std::move(issuers), {}, clock);
   ASSERT_TRUE(verifier.RefreshAll().empty());
   ASSERT_EQ(provider.jwks_fetches.load(), 1);
 

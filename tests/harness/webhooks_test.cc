@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "gateway/observability/webhooks.h"
 #include "tests/harness/fake_instance.h"
 #include "tests/harness/wait.h"
@@ -30,7 +31,8 @@ TEST(Webhooks, FailedDeliveryIsRetriedWithTheSameSignedBody) {
   FakeInstance receiver;
   receiver.Script(kHook, Reply::Status(500));
   receiver.Script(kHook, Reply::Status(204));
-  gateway::WebhookNotifier notifier(Options(receiver, 4), nullptr);
+  const common::SystemClock clock;
+  gateway::WebhookNotifier notifier(Options(receiver, 4), clock, nullptr);
   notifier.Start();
   notifier.Enqueue({{"event", "instance.ready"}, {"instance_id", "fake-1"}});
 
@@ -55,7 +57,8 @@ TEST(Webhooks, FailedDeliveryIsRetriedWithTheSameSignedBody) {
 TEST(Webhooks, GivesUpAfterMaxAttempts) {
   FakeInstance receiver;
   for (int i = 0; i < 4; ++i) receiver.Script(kHook, Reply::Status(503));
-  gateway::WebhookNotifier notifier(Options(receiver, 2), nullptr);
+  const common::SystemClock clock;
+  gateway::WebhookNotifier notifier(Options(receiver, 2), clock, nullptr);
   notifier.Start();
   notifier.Enqueue({{"event", "instance.failed"}, {"instance_id", "fake-1"}});
   notifier.Enqueue({{"event", "instance.exited"}, {"instance_id", "fake-1"}});

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/manual_clock.h"
+
 #include "gateway/admin/admin_route.h"
 #include "gateway/admin/console_assets.h"
 #include "gateway/admin/console_feed.h"
@@ -100,7 +102,8 @@ TEST(ConsoleFeedTest, EventsGetNamesAnOperatorKnows) {
 }
 
 TEST(ConsoleFeedTest, TheRingKeepsTheLastEventsAndTellsOfAGap) {
-  ConsoleFeed feed;
+  const common::ManualClock clock;
+  ConsoleFeed feed(clock);
   for (std::size_t i = 0; i < ConsoleFeed::kMaxEvents + 5; ++i) {
     feed.OnPoolEvent(Event(runtime::PoolEvent::Type::kStarting, std::to_string(i)));
   }
@@ -115,7 +118,8 @@ TEST(ConsoleFeedTest, TheRingKeepsTheLastEventsAndTellsOfAGap) {
 }
 
 TEST(ConsoleFeedTest, AWaitingFeedIsWokenOnceByTheNextEvent) {
-  ConsoleFeed feed;
+  const common::ManualClock clock;
+  ConsoleFeed feed(clock);
   auto client = feed.TryOpenClient();
   ASSERT_TRUE(client.has_value());
   int woken = 0;
@@ -134,7 +138,8 @@ TEST(ConsoleFeedTest, AWaitingFeedIsWokenOnceByTheNextEvent) {
 }
 
 TEST(ConsoleFeedTest, ClientsAreBounded) {
-  ConsoleFeed feed;
+  const common::ManualClock clock;
+  ConsoleFeed feed(clock);
   std::vector<int> open;
   for (int i = 0; i < ConsoleFeed::kMaxClients; ++i) {
     auto client = feed.TryOpenClient();

@@ -15,7 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
-#include "runtime/clock.h"
+#include "common/clock.h"
 #include "runtime/instance_pool.h"
 
 namespace mcpgw::gateway {
@@ -78,12 +78,13 @@ asio::awaitable<void> CutRequest(std::unique_ptr<Held> held, bool* resumed) {
 
 TEST(EventLoop, PendingFramesReleaseTheirLeasesBeforeThePoolGoes) {
   InstantRuntime runtime;
-  // As in RunGateway: the loop before the clock and the pool, so that it
-  // outlives them; its pending work goes before them.
+  // As in RunGateway: the clock first (it outlives everything), the loop
+  // before the pool, so that it outlives it; its pending work goes before
+  // the pool.
+  const common::SystemClock clock;
   EventLoop io(1);
-  auto clock = std::make_unique<runtime::SystemClock>();
   auto pool = std::make_unique<runtime::InstancePool>(
-      runtime, *clock, runtime::PoolOptions{});
+      runtime, clock, runtime::PoolOptions{});
   std::optional<absl::StatusOr<runtime::Lease>> acquired;
   pool->Acquire({"key", "sqlite:///x.db", "sqlite:///x.db", {}},
                 [&](absl::StatusOr<runtime::Lease> lease) {
@@ -116,8 +117,7 @@ TEST(EventLoop, PendingFramesReleaseTheirLeasesBeforeThePoolGoes) {
   // What still belongs to the context can be closed and dropped later.
   idle.close();
   pool.reset();
-  clock.reset();
-  // `io` goes last; its destructor finds nothing left to destroy.
+  // `io` goes next; its destructor finds nothing left to destroy.
 }
 
 }  // namespace

@@ -5,8 +5,13 @@
 #include <set>
 #include <string>
 
+#include "common/manual_clock.h"
+
 namespace mcpgw::gateway {
 namespace {
+
+// Where time does not matter: it never moves.
+const common::ManualClock kStillClock;
 
 TEST(ParseEventId, ReadsStreamAndSequence) {
   const auto id = ParseEventId("s0a1b2-17");
@@ -21,7 +26,7 @@ TEST(ParseEventId, ReadsStreamAndSequence) {
 }
 
 TEST(EventStream, EventsGetIdsOfTheStreamInOrder) {
-  EventStream stream("sabc", "session", {});
+  EventStream stream("sabc", "session", {}, kStillClock);
   stream.Append("message", "{\"n\":1}");
   stream.Append("message", "{\"n\":2}");
   auto batch = stream.ReadFrom(1);
@@ -39,7 +44,7 @@ TEST(EventStream, EventsGetIdsOfTheStreamInOrder) {
 }
 
 TEST(EventStream, DeliveredEventsBeyondTheByteLimitAreDropped) {
-  EventStream stream("s", "session", {.max_bytes = 100, .max_age = std::chrono::seconds(60)});
+  EventStream stream("s", "session", {.max_bytes = 100, .max_age = std::chrono::seconds(60)}, kStillClock);
   const std::string data(40, 'x');
   for (int i = 0; i < 5; ++i) stream.Append("message", data);
   EXPECT_LE(stream.bytes(), 100u + 64u);
@@ -49,7 +54,7 @@ TEST(EventStream, DeliveredEventsBeyondTheByteLimitAreDropped) {
 }
 
 TEST(EventStream, AnAttachedWriterKeepsItsEventsAndPausesTheAppender) {
-  EventStream stream("s", "session", {.max_bytes = 100, .max_age = std::chrono::seconds(60)});
+  EventStream stream("s", "session", {.max_bytes = 100, .max_age = std::chrono::seconds(60)}, kStillClock);
   stream.AttachWriter();
   const std::string data(40, 'x');
   for (int i = 0; i < 5; ++i) stream.Append("message", data);
@@ -66,7 +71,7 @@ TEST(EventStream, AnAttachedWriterKeepsItsEventsAndPausesTheAppender) {
 }
 
 TEST(EventStream, WakesReadersOnAppendAndFinish) {
-  EventStream stream("s", "", {});
+  EventStream stream("s", "", {}, kStillClock);
   int woken = 0;
   stream.OnNextChange(1, [&woken] { ++woken; });
   EXPECT_EQ(woken, 0);
@@ -81,7 +86,7 @@ TEST(EventStream, WakesReadersOnAppendAndFinish) {
 }
 
 TEST(EventStreams, EveryStreamGetsAnIdOfItsOwnThatEventIdsCarry) {
-  EventStreams streams({});
+  EventStreams streams({}, kStillClock);
   std::set<std::string> ids;
   for (int i = 0; i < 100; ++i) {
     const auto stream = streams.Create("nonce");
@@ -95,7 +100,7 @@ TEST(EventStreams, EveryStreamGetsAnIdOfItsOwnThatEventIdsCarry) {
 }
 
 TEST(EventStreams, OnlySessionStreamsAreFoundAgain) {
-  EventStreams streams({});
+  EventStreams streams({}, kStillClock);
   auto anonymous = streams.Create("");
   auto owned = streams.Create("nonce");
   EXPECT_EQ(streams.Find(anonymous->id()), nullptr);
@@ -105,17 +110,20 @@ TEST(EventStreams, OnlySessionStreamsAreFoundAgain) {
 }
 
 TEST(EventStreams, FinishedStreamsExpireAfterTheAgeLimit) {
-  EventStreams streams({.max_bytes = 1024, .max_age = std::chrono::seconds(1)});
+  common::ManualClock clock;
+  EventStreams streams({.max_bytes = 1024, .max_age = std::chrono::seconds(1)}, clock);
   auto owned = streams.Create("nonce");
   owned->Finish();
-  EXPECT_FALSE(owned->Expired(EventStream::Clock::now()));
-  EXPECT_TRUE(owned->Expired(EventStream::Clock::now() + std::chrono::seconds(2)));
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(streams.Find(owned->id()), owned);  // still resumable
+  clock.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(streams.Find(owned->id()), nullptr);
 }
 
 TEST(EventStream, AStreamThatCannotBeResumedGivesNoIds) {
   // A client holding an id would reconnect with it and be refused (410)
   // instead of opening a new stream.
-  EventStream stream("sabc", "", {});
+  EventStream stream("sabc", "", {}, kStillClock);
   stream.Append("message", "{}");
   const auto batch = stream.ReadFrom(1);
   ASSERT_EQ(batch.wire.size(), 1u);
@@ -123,7 +131,7 @@ TEST(EventStream, AStreamThatCannotBeResumedGivesNoIds) {
 }
 
 TEST(EventStream, AReconnectHintIsTheLastEventOnceOnly) {
-  EventStream stream("s", "", {}, std::chrono::milliseconds(2000));
+  EventStream stream("s", "", {}, kStillClock, std::chrono::milliseconds(2000));
   stream.Append("message", "{}");
   stream.Finish();
   stream.Finish();  // a second end (pump after shutdown) adds nothing
@@ -134,7 +142,7 @@ TEST(EventStream, AReconnectHintIsTheLastEventOnceOnly) {
 }
 
 TEST(EventStream, NoHintNoRetryField) {
-  EventStream stream("s", "", {});
+  EventStream stream("s", "", {}, kStillClock);
   stream.Finish();
   const auto batch = stream.ReadFrom(1);
   EXPECT_TRUE(batch.wire.empty());
@@ -142,7 +150,7 @@ TEST(EventStream, NoHintNoRetryField) {
 }
 
 TEST(EventStreams, EndOpenEndedFinishesOnlyTheOpenOnesWithTheirHints) {
-  EventStreams streams({});
+  EventStreams streams({}, kStillClock);
   auto hinted = streams.CreateOpenEnded("i1", std::chrono::milliseconds(1500));
   auto older_revision = streams.CreateOpenEnded("i1", std::chrono::milliseconds(0));
   auto done = streams.CreateOpenEnded("i1", std::chrono::milliseconds(1500));
@@ -168,7 +176,7 @@ TEST(EventStreams, EndOpenEndedFinishesOnlyTheOpenOnesWithTheirHints) {
 }
 
 TEST(EventStreams, ADrainingInstanceEndsOnlyItsOwnOpenEndedStreams) {
-  EventStreams streams({});
+  EventStreams streams({}, kStillClock);
   auto drained = streams.CreateOpenEnded("i1", std::chrono::milliseconds(2000));
   auto other = streams.CreateOpenEnded("i2", std::chrono::milliseconds(2000));
   EXPECT_EQ(streams.EndOpenEnded("i1"), 1u);

@@ -3,20 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/manual_clock.h"
 #include "runtime/instance_pool.h"
 
 namespace mcpgw::runtime {
 namespace {
-
-class StillClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::seconds(100));
-  }
-  std::chrono::system_clock::time_point WallNow() const override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds(100));
-  }
-};
 
 class AttachedInstance final : public RunningInstance {
  public:
@@ -71,7 +62,7 @@ AttachFunction ReadyAttach(LaunchSpec* seen = nullptr) {
 class InstancePoolAdoptTest : public testing::Test {
  protected:
   NoLaunchRuntime runtime_;
-  StillClock clock_;
+  common::ManualClock clock_;  // never moved
   InstancePool pool_{runtime_, clock_, PoolOptions{std::chrono::seconds(60), 2}};
 };
 

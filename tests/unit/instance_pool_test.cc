@@ -3,6 +3,8 @@
 
 #include "runtime/instance_pool.h"
 
+#include "common/manual_clock.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,17 +18,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class ManualClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override { return now_; }
-  std::chrono::system_clock::time_point WallNow() const override {
-    return std::chrono::system_clock::time_point(now_.time_since_epoch());
-  }
-  void Advance(std::chrono::steady_clock::duration d) { now_ += d; }
-
- private:
-  std::chrono::steady_clock::time_point now_{seconds(1000)};
-};
+using common::ManualClock;
 
 // One launched fake instance; the test decides when it is ready or exits.
 struct FakeLaunch {

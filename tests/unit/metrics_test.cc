@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
+
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/mcp_request_info.h"
 #include "gateway/observability/webhooks.h"
@@ -117,7 +119,8 @@ TEST(WebhookTest, AFullQueueDropsTheOldestAndCountsIt) {
   WebhookOptions options;
   options.urls = {"http://127.0.0.1:9/never-started"};
   options.queue_capacity = 2;
-  WebhookNotifier notifier(options, &metrics);  // not started: nothing sent
+  const common::SystemClock clock;
+  WebhookNotifier notifier(options, clock, &metrics);  // not started: nothing sent
   for (int i = 0; i < 5; ++i) notifier.Enqueue({{"event", "test"}, {"n", i}});
   const std::string text = metrics.Render();
   EXPECT_NE(text.find("mcp_gateway_webhook_events_total{result=\"dropped\"} 3\n"),

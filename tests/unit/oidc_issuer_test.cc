@@ -8,6 +8,8 @@
 
 #include <map>
 
+#include "common/manual_clock.h"
+
 namespace mcpgw::gateway {
 namespace {
 
@@ -43,10 +45,10 @@ class OidcIssuerTest : public ::testing::Test {
   }
   OidcIssuer Make() {
     return OidcIssuer(kIssuer, {.min_refetch_interval = 30s, .max_key_age = 600s},
-                      provider_.Get(), [this] { return now_; });
+                      provider_.Get(), clock_);
   }
   FakeProvider provider_;
-  std::chrono::steady_clock::time_point now_{};
+  common::ManualClock clock_;
 };
 
 TEST_F(OidcIssuerTest, RefetchOnUnknownKidIsRateLimited) {
@@ -55,10 +57,10 @@ TEST_F(OidcIssuerTest, RefetchOnUnknownKidIsRateLimited) {
   EXPECT_TRUE(issuer.Keys()->HasKeyId("one"));
   provider_.documents["https://idp.example/jwks"] = Jwks("two");
   // Right after a fetch: not again (a flood of forged kids costs nothing).
-  now_ += 1s;
+  clock_.Advance(1s);
   EXPECT_FALSE(issuer.RefetchForUnknownKey());
   EXPECT_FALSE(issuer.Keys()->HasKeyId("two"));
-  now_ += 30s;
+  clock_.Advance(30s);
   EXPECT_TRUE(issuer.RefetchForUnknownKey());
   EXPECT_TRUE(issuer.Keys()->HasKeyId("two"));
   EXPECT_FALSE(issuer.Keys()->HasKeyId("one"));  // removed at the provider
@@ -68,7 +70,7 @@ TEST_F(OidcIssuerTest, KeepsTheKeysWhileTheProviderIsDown) {
   auto issuer = Make();
   ASSERT_TRUE(issuer.Refresh().ok());
   provider_.documents["https://idp.example/jwks"] = absl::UnavailableError("down");
-  now_ += 1h;  // stale: a fetch is tried, fails, the old keys stay
+  clock_.Advance(1h);  // stale: a fetch is tried, fails, the old keys stay
   const int before = provider_.fetches;
   EXPECT_TRUE(issuer.Keys()->HasKeyId("one"));
   EXPECT_EQ(provider_.fetches, before + 1);
@@ -83,7 +85,7 @@ TEST_F(OidcIssuerTest, UnreachableAtStartIsRetriedOnDemand) {
   EXPECT_FALSE(issuer.Refresh().ok());
   EXPECT_EQ(issuer.Keys()->size(), 0u);
   provider_.documents = saved;
-  now_ += 31s;
+  clock_.Advance(31s);
   EXPECT_TRUE(issuer.Keys()->HasKeyId("one"));
 }
 
@@ -94,13 +96,13 @@ TEST_F(OidcIssuerTest, CachedAnswersNeverFetch) {
   const int after_start = provider_.fetches;
   EXPECT_FALSE(issuer.LacksKeyFor("one"));
   EXPECT_FALSE(issuer.LacksKeyFor(""));  // one key: a token without kid is fine
-  now_ += 1s;
+  clock_.Advance(1s);
   EXPECT_FALSE(issuer.LacksKeyFor("two"));  // unknown, but fetched just now
   EXPECT_FALSE(issuer.StaleRefreshDue());
-  now_ += 30s;
+  clock_.Advance(30s);
   EXPECT_TRUE(issuer.LacksKeyFor("two"));  // unknown, and a fetch is allowed
   EXPECT_FALSE(issuer.StaleRefreshDue());
-  now_ += 1h;
+  clock_.Advance(1h);
   EXPECT_TRUE(issuer.StaleRefreshDue());
   EXPECT_TRUE(issuer.CachedKeys()->HasKeyId("one"));  // stale, still served
   EXPECT_EQ(provider_.fetches, after_start);
@@ -117,7 +119,7 @@ TEST_F(OidcIssuerTest, NoKeysYetIsAKeyToFetch) {
   auto issuer = Make();
   EXPECT_FALSE(issuer.Refresh().ok());
   EXPECT_FALSE(issuer.LacksKeyFor("one"));  // the failed attempt was just now
-  now_ += 31s;
+  clock_.Advance(31s);
   EXPECT_TRUE(issuer.LacksKeyFor("one"));
   EXPECT_TRUE(issuer.LacksKeyFor(""));
   EXPECT_TRUE(issuer.StaleRefreshDue());

@@ -5,13 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "common/manual_clock.h"
+
 namespace mcpgw::gateway {
 namespace {
 
 constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef";
 
 TEST(SessionManager, IssuedSessionOpensForItsTargetOnly) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   auto claims = sessions.NewClaims("key-a", "2025-06-18", R"({"capabilities":{}})");
   claims.backend_sessions = true;
   const auto id = sessions.Issue(claims);
@@ -22,14 +25,15 @@ TEST(SessionManager, IssuedSessionOpensForItsTargetOnly) {
   EXPECT_TRUE(opened->backend_sessions);
   EXPECT_TRUE(absl::IsNotFound(sessions.Open(id, "key-b").status()));
   // Another gateway process with the same secret accepts it too.
-  SessionManager other(std::string(kSecret), std::chrono::hours(1));
+  SessionManager other(std::string(kSecret), std::chrono::hours(1), clock);
   EXPECT_TRUE(other.Open(id, "key-a").ok());
   EXPECT_EQ(sessions.stats().issued, 1u);
   EXPECT_EQ(sessions.stats().rejected, 1u);
 }
 
 TEST(SessionManager, EndedSessionIsRefused) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   const auto claims = sessions.NewClaims("key", "2025-06-18", "{}");
   const auto id = sessions.Issue(claims);
   sessions.End(claims);
@@ -41,7 +45,8 @@ TEST(SessionManager, EndedSessionIsRefused) {
 }
 
 TEST(SessionManager, BackendSessionsArePerInstanceAndForgottenWithIt) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   sessions.SetBackendSession("n1", "i-1", "backend-a");
   sessions.SetBackendSession("n1", "i-2", "backend-b");
   EXPECT_EQ(sessions.BackendSession("n1", "i-1"), "backend-a");
@@ -56,7 +61,8 @@ TEST(SessionManager, BackendSessionsArePerInstanceAndForgottenWithIt) {
 // The cache of opened ids (sessions.h) spares decryption only: every check
 // still applies on a hit.
 TEST(SessionManager, CachedIdOpensAgainWithTheSameClaims) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   const auto claims = sessions.NewClaims("key", "2025-06-18", R"({"a":1})");
   const auto id = sessions.Issue(claims);
   const auto first = sessions.Open(id, "key");
@@ -71,7 +77,8 @@ TEST(SessionManager, CachedIdOpensAgainWithTheSameClaims) {
 }
 
 TEST(SessionManager, CachedIdIsStillRefusedForAnotherTarget) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   const auto id = sessions.Issue(sessions.NewClaims("key-a", "2025-06-18", "{}"));
   ASSERT_TRUE(sessions.Open(id, "key-a").ok());
   const auto other = sessions.Open(id, "key-b");
@@ -82,7 +89,8 @@ TEST(SessionManager, CachedIdIsStillRefusedForAnotherTarget) {
 }
 
 TEST(SessionManager, CachedIdIsStillRefusedWhenExpired) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   auto claims = sessions.NewClaims("key", "2025-06-18", "{}");
   claims.expires_at = claims.issued_at - 1;
   const auto id = sessions.Issue(claims);
@@ -97,7 +105,8 @@ TEST(SessionManager, CachedIdIsStillRefusedWhenExpired) {
 }
 
 TEST(SessionManager, CachedIdIsRefusedOnceEnded) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   const auto claims = sessions.NewClaims("key", "2025-06-18", "{}");
   const auto id = sessions.Issue(claims);
   ASSERT_TRUE(sessions.Open(id, "key").ok());
@@ -111,7 +120,8 @@ TEST(SessionManager, CachedIdIsRefusedOnceEnded) {
 }
 
 TEST(SessionManager, CacheIsBoundedAndEvictedIdsStillOpen) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1),
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock,
                           /*cache_entries=*/2);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
@@ -124,7 +134,8 @@ TEST(SessionManager, CacheIsBoundedAndEvictedIdsStillOpen) {
 }
 
 TEST(SessionManager, ForgedIdIsNeitherOpenedNorCached) {
-  SessionManager sessions(std::string(kSecret), std::chrono::hours(1));
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::hours(1), clock);
   auto id = sessions.Issue(sessions.NewClaims("key", "2025-06-18", "{}"));
   ASSERT_TRUE(sessions.Open(id, "key").ok());
   id.back() = id.back() == 'A' ? 'B' : 'A';

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "runtime/process_spawn.h"
 
 namespace mcpgw::runtime {
@@ -20,8 +21,10 @@ std::filesystem::path TempDir() {
 }
 
 TEST(StateRecords, StopsARecordedProcessAndForgetsIt) {
+  // Real processes, real waits.
+  const common::SystemClock clock;
   const auto dir = TempDir();
-  StateRecords records(dir);
+  StateRecords records(dir, clock);
   auto child = SpawnInOwnGroup({{"/bin/sleep", "60"}, {}, ""});
   ASSERT_TRUE(child.ok()) << child.status();
   close(child->output_fd);
@@ -31,7 +34,7 @@ TEST(StateRecords, StopsARecordedProcessAndForgetsIt) {
 
   // A later gateway finds it alive and stops it. (Our own child stays a
   // zombie until reaped, which the start-tick check treats as gone.)
-  StateRecords later(dir);
+  StateRecords later(dir, clock);
   EXPECT_EQ(later.StopLeftovers(std::chrono::milliseconds(2'000)), 1);
   int status = 0;
   ASSERT_EQ(waitpid(child->pid, &status, 0), child->pid);
@@ -41,8 +44,9 @@ TEST(StateRecords, StopsARecordedProcessAndForgetsIt) {
 }
 
 TEST(StateRecords, LeavesAReusedPidAlone) {
+  const common::SystemClock clock;
   const auto dir = TempDir();
-  StateRecords records(dir);
+  StateRecords records(dir, clock);
   // Our own pid with a start time it never had: a pid that was reused.
   records.Add("i-test-2", getpid(), 1);
   EXPECT_EQ(records.StopLeftovers(std::chrono::milliseconds(100)), 0);
@@ -51,8 +55,9 @@ TEST(StateRecords, LeavesAReusedPidAlone) {
 }
 
 TEST(StateRecords, RemoveDropsTheRecord) {
+  const common::SystemClock clock;
   const auto dir = TempDir();
-  StateRecords records(dir);
+  StateRecords records(dir, clock);
   records.Add("i-test-3", 12345, 1);
   EXPECT_FALSE(std::filesystem::is_empty(dir));
   records.Remove("i-test-3");
