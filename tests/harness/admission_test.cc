@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/manual_clock.h"
 #include "policies/target.h"
 #include "tests/harness/fake_instance.h"
 #include "tests/harness/fake_pool.h"
@@ -112,6 +113,33 @@ TEST(Admission, OneQueuedRequestWaitsForTheSlotAndTheNextIsRefused) {
   EXPECT_EQ(queued.status, 200u);
   EXPECT_EQ(instance.requests("tools/call").size(), 2u);
   EXPECT_TRUE(WaitFor([&] { return pool.outstanding() == 0; }));
+}
+
+// Request rates are measured on the injected clock: a DSN over its rate is
+// refused (429, Retry-After) until the clock has moved on enough for a
+// token, and no test waits for a real second to pass.
+TEST(Admission, RateLimitRefillsAsTheClockMoves) {
+  FakeInstance instance;
+  FakePool pool({"127.0.0.1", instance.port(), "instance-token"});
+  common::ManualClock clock;
+  HarnessOptions options;
+  options.clock = &clock;
+  options.guard = gateway::GuardOptions{};
+  options.guard->dsn_rate = {.per_second = 1, .burst = 1};
+  options.guard->resolve_hosts = false;  // db.example.com is not looked up
+  GatewayUnderTest gateway(pool, options);
+
+  EXPECT_EQ(RawClient(gateway.mcp_port()).Exchange(Call(gateway, 1)).status, 200u);
+  const auto refused = RawClient(gateway.mcp_port()).Exchange(Call(gateway, 2));
+  EXPECT_EQ(refused.status, 429u);
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  EXPECT_EQ(refused.Json()["error"]["code"], policies::rpc_code::kRateLimited);
+
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(RawClient(gateway.mcp_port()).Exchange(Call(gateway, 3)).status, 429u);
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(RawClient(gateway.mcp_port()).Exchange(Call(gateway, 4)).status, 200u);
+  EXPECT_EQ(instance.requests("tools/call").size(), 2u);
 }
 
 }  // namespace

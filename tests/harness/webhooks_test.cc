@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/clock.h"
+#include "common/manual_clock.h"
 #include "gateway/observability/webhooks.h"
 #include "tests/harness/fake_instance.h"
 #include "tests/harness/wait.h"
@@ -72,6 +72,37 @@ TEST(Webhooks, GivesUpAfterMaxAttempts) {
   EXPECT_EQ(deliveries[1].Header("x-mcp-gateway-event"), "instance.failed");
   EXPECT_EQ(deliveries[2].Header("x-mcp-gateway-event"), "instance.exited");
   EXPECT_LE(deliveries.size(), 4u);
+}
+
+// Refusals make at most one capacity.pressure event per interval of the
+// injected clock: the clock is moved, not waited for.
+TEST(Webhooks, RefusalsMakeOnePressureEventPerInterval) {
+  FakeInstance receiver;
+  for (int i = 0; i < 3; ++i) receiver.Script(kHook, Reply::Status(204));
+  common::ManualClock clock;
+  auto options = Options(receiver, 1);
+  options.refusal_event_interval = std::chrono::seconds(1);
+  gateway::WebhookNotifier notifier(options, clock, nullptr);
+  notifier.Start();
+  runtime::PoolEvent refused;
+  refused.type = runtime::PoolEvent::Type::kCapacityRefused;
+  refused.max_instances = 4;
+  notifier.OnPoolEvent(refused);
+  clock.Advance(std::chrono::milliseconds(999));
+  notifier.OnPoolEvent(refused);  // within the interval: no event
+  clock.Advance(std::chrono::milliseconds(1));
+  notifier.OnPoolEvent(refused);
+
+  ASSERT_TRUE(receiver.WaitForRequests(kHook, 2));
+  // Stop sends whatever is still queued: a third event would show.
+  notifier.Stop(std::chrono::milliseconds(1'000));
+  const auto deliveries = receiver.requests(kHook);
+  ASSERT_EQ(deliveries.size(), 2u);
+  for (const auto& delivery : deliveries) {
+    const auto body = nlohmann::json::parse(delivery.body);
+    EXPECT_EQ(body["event"], "capacity.pressure");
+    EXPECT_EQ(body["cause"], "refused");
+  }
 }
 
 }  // namespace

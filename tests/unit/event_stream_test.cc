@@ -185,5 +185,31 @@ TEST(EventStreams, ADrainingInstanceEndsOnlyItsOwnOpenEndedStreams) {
   EXPECT_EQ(streams.EndOpenEnded("i3"), 0u);
 }
 
+// Replay ages are the injected clock's: an event older than the replay
+// window is not replayed, one just within it is.
+TEST(EventStream, EventsOlderThanTheReplayWindowAreNotReplayed) {
+  common::ManualClock clock;
+  EventStream stream("s", "session",
+                     {.max_bytes = 1024 * 1024, .max_age = std::chrono::seconds(60)},
+                     clock);
+  stream.Append("message", "{\"n\":1}");
+  clock.Advance(std::chrono::seconds(30));
+  stream.Append("message", "{\"n\":2}");
+  clock.Advance(std::chrono::seconds(30));
+  // Event 1 is exactly as old as the window: still replayed.
+  auto batch = stream.ReadFrom(1);
+  ASSERT_FALSE(batch.gone);
+  EXPECT_EQ(batch.wire.size(), 2u);
+  clock.Advance(std::chrono::milliseconds(1));
+  stream.Append("message", "{\"n\":3}");
+  // Now older than the window: a resume from it is told the events are gone,
+  // while a resume after it gets the younger ones.
+  EXPECT_TRUE(stream.ReadFrom(1).gone);
+  batch = stream.ReadFrom(2);
+  ASSERT_FALSE(batch.gone);
+  ASSERT_EQ(batch.wire.size(), 2u);
+  EXPECT_EQ(batch.wire[0], "id: s-2\ndata: {\"n\":2}\n\n");
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway

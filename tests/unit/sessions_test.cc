@@ -143,5 +143,53 @@ TEST(SessionManager, ForgedIdIsNeitherOpenedNorCached) {
   EXPECT_EQ(sessions.stats().cached_ids, 1u);
 }
 
+// Time is the injected clock's: a session opens until its expiry second and
+// not from it on; no test waits for it.
+TEST(SessionManager, SessionExpiresAtItsTtlOnTheClock) {
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::seconds(60), clock);
+  const auto id = sessions.Issue(sessions.NewClaims("key", "2025-06-18", "{}"));
+  clock.Advance(std::chrono::seconds(59));
+  EXPECT_TRUE(sessions.Open(id, "key").ok());
+  clock.Advance(std::chrono::seconds(1));
+  const auto opened = sessions.Open(id, "key");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("expired"), std::string::npos);
+}
+
+// An ended session is remembered until it would have expired anyway, then
+// forgotten (refused as expired from then on).
+TEST(SessionManager, EndedSessionIsRememberedUntilItsExpiry) {
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::seconds(60), clock);
+  const auto claims = sessions.NewClaims("key", "2025-06-18", "{}");
+  const auto id = sessions.Issue(claims);
+  sessions.End(claims);
+  clock.Advance(std::chrono::seconds(59));
+  EXPECT_EQ(sessions.stats().ended_remembered, 1u);
+  auto opened = sessions.Open(id, "key");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("ended"), std::string::npos);
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(sessions.stats().ended_remembered, 0u);
+  opened = sessions.Open(id, "key");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("expired"), std::string::npos);
+}
+
+// A session ended elsewhere that has expired by now is not kept.
+TEST(SessionManager, SessionEndedElsewhereAfterItsExpiryIsNotKept) {
+  common::ManualClock clock;
+  SessionManager sessions(std::string(kSecret), std::chrono::seconds(60), clock);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       clock.WallNow().time_since_epoch())
+                       .count();
+  sessions.MarkEnded("expired-nonce", now);
+  sessions.MarkEnded("live-nonce", now + 1);
+  EXPECT_EQ(sessions.stats().ended_remembered, 1u);
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(sessions.stats().ended_remembered, 0u);
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway
