@@ -203,7 +203,9 @@ TEST_F(FaultInjectionTest, DatabaseRestartedWhileInUse) {
   auto client = Client(postgres.Dsn());
   ASSERT_EQ(client.ExecuteSql(kProductsQuery).status, 200);
   auto slow = Async([&] { return Client(postgres.Dsn()).ExecuteSql("SELECT pg_sleep(20)"); });
-  std::this_thread::sleep_for(milliseconds(500));  // let it reach the database
+  // The restart must cut the query, not come before it reached the database.
+  ASSERT_TRUE(WaitUntil([&] { return postgres.ActiveQueries("pg_sleep(20)") == 1; },
+                        kWait, milliseconds(50)));
   postgres.Restart();
   ASSERT_EQ(slow.wait_for(kAnswerBound), std::future_status::ready) << "hung";
   const auto cut = slow.get();

@@ -3,6 +3,7 @@
 // HTTP+SSE transport, and a request in flight when its instance dies.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -219,6 +220,10 @@ TEST_F(McpProtocolTest, ForeignOriginAndHostAreRefused) {
 }
 
 // A query that keeps DBHub busy for a few seconds.
+// A tenth of a second of CPU time, in /proc's clock ticks.
+const std::uint64_t kTicksPerTenthSecond =
+    static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK)) / 10;
+
 constexpr const char* kSlowQuery =
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
     "WHERE x < 30000000) SELECT count(*) AS n FROM c";
@@ -341,7 +346,16 @@ TEST_F(McpProtocolTest, RequestInFlightWhenItsInstanceDiesGetsAJsonRpcError) {
                snapshot.instances.front().raw.value("in_flight", 0) > 0;
       },
       seconds(10), milliseconds(20)));
-  std::this_thread::sleep_for(milliseconds(200));  // into the query
+  // Into the query: DBHub computes (SQLite runs on its main thread), which
+  // shows as CPU time, a tenth of a second of it.
+  const auto before = ProcessCpuTicks(victim->pid);
+  ASSERT_TRUE(before.has_value());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const auto now = ProcessCpuTicks(victim->pid);
+        return now.has_value() && *now >= *before + kTicksPerTenthSecond;
+      },
+      seconds(10), milliseconds(20)));
   ASSERT_EQ(kill(victim->pid, SIGKILL), 0);
   // Far sooner than --backend-timeout (300 s): the gateway notices the
   // instance is gone, it does not wait for an answer.

@@ -202,6 +202,29 @@ void PostgresServer::RunSql(const std::string& database,
   }
 }
 
+int PostgresServer::ActiveQueries(const std::string& fragment) {
+  // Not this psql's own query, which names the fragment too.
+  const std::string sql =
+      "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+      "pid <> pg_backend_pid() AND strpos(query, '" + fragment + "') > 0";
+  SpawnSpec psql;
+  psql.argv = AsServerUser(
+      "psql", {"-X", "-A", "-t", "-h", pg_dir_ + "/sock", "-p",
+               std::to_string(port_), "-U", "postgres", "-d", kDatabase, "-c",
+               sql});
+  psql.working_dir = base_->path();
+  const auto result = RunCommand(psql, kCommandTimeout);
+  if (!result.ok()) {
+    throw std::runtime_error("psql on " + std::string(kDatabase) +
+                             " failed: " + result.Describe());
+  }
+  try {
+    return std::stoi(result.output);
+  } catch (const std::exception&) {
+    throw std::runtime_error("unexpected psql output: " + result.output);
+  }
+}
+
 void PostgresServer::Stop() {
   if (running_) {
     SpawnSpec stop;

@@ -34,6 +34,9 @@ class PostgresServer {
   void Restart();
 
   int port() const { return port_; }
+  // How many sessions are running a statement that contains `fragment`
+  // (pg_stat_activity): a test waits for a query to reach the database.
+  int ActiveQueries(const std::string& fragment);
   // postgres://alice:S3cret-pw_123@127.0.0.1:PORT/shop?sslmode=disable
   std::string Dsn() const;
 

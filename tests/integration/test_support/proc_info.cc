@@ -57,6 +57,22 @@ long ProcessRssKb(pid_t pid) {
   return 0;
 }
 
+std::optional<std::uint64_t> ProcessCpuTicks(pid_t pid) {
+  const std::string stat =
+      ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/stat");
+  // The command name (field 2) may hold spaces: fields are counted after
+  // its closing parenthesis. utime and stime are fields 14 and 15.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string skipped;
+  for (int field = 3; field < 14; ++field) fields >> skipped;
+  std::uint64_t user = 0;
+  std::uint64_t system = 0;
+  if (!(fields >> user >> system)) return std::nullopt;
+  return user + system;
+}
+
 std::vector<std::string> ProcessEnvironment(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
   std::vector<std::string> out;

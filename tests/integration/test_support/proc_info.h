@@ -33,6 +33,11 @@ bool IsRunning(const ProcessIdentity& identity);
 // VmRSS of a process in kB (0 if unknown).
 long ProcessRssKb(pid_t pid);
 
+// CPU time the process (all its threads) has used, in clock ticks (user +
+// system, /proc/<pid>/stat); nullopt if it is gone. A test sees a process
+// at work by this growing.
+std::optional<std::uint64_t> ProcessCpuTicks(pid_t pid);
+
 // The environment of a process: its NUL-separated /proc/<pid>/environ
 // entries ("NAME=value"); empty if unreadable.
 std::vector<std::string> ProcessEnvironment(pid_t pid);
