@@ -73,6 +73,17 @@ struct Handled {
   bool keep_alive = false;
 };
 
+// What a handler or a tail threw, for the log: never empty.
+std::string FailureText(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return *e.what() != '\0' ? e.what() : "exception";
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 // Reads one request within the limits and hands it to the handler. The
 // request's parser and the error answers live in this frame, which is gone
 // before a tail the handler left runs: an open event stream keeps only the
@@ -104,11 +115,8 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
   try {
     handled.keep_alive =
         co_await handler.Handle(parser.release(), stream, tail);
-  } catch (const std::exception& e) {
-    failure = e.what();
-    if (failure.empty()) failure = "exception";
   } catch (...) {
-    failure = "unknown exception";
+    failure = FailureText(std::current_exception());
   }
   if (!failure.empty()) {
     NoteInternalError(failure);
@@ -155,11 +163,8 @@ asio::awaitable<void> ServeConnection(
       std::string failure;
       try {
         keep_alive = co_await tail(stream);
-      } catch (const std::exception& e) {
-        failure = e.what();
-        if (failure.empty()) failure = "exception";
       } catch (...) {
-        failure = "unknown exception";
+        failure = FailureText(std::current_exception());
       }
       // The relay already sent its head: the client sees the cut.
       if (!failure.empty()) {
