@@ -185,21 +185,23 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   std::size_t chunk_size = 0;
   while (client_ok && !serializer.is_done()) {
     if (!parser.is_done()) {
-      if (connection.buffer.size() == 0) {
+      if (connection.buffer.size() == 0 && !head_sent) {
         // The next read waits on the instance: the client has the head
-        // meanwhile, and its leaving is watched for.
-        if (!head_sent) {
-          // (Not inside the condition: GCC 12 and co_await, see mcp_bridge.cc.)
-          const bool sent = co_await SendHead(client, response, serializer, true,
-                                              limits.client_write_timeout);
-          head_went_out();
-          if (!sent) {
-            client_ok = false;
-            break;
-          }
+        // meanwhile.
+        // (Not inside the condition: GCC 12 and co_await, see mcp_bridge.cc.)
+        const bool sent = co_await SendHead(client, response, serializer, true,
+                                            limits.client_write_timeout);
+        head_went_out();
+        if (!sent) {
+          client_ok = false;
+          break;
         }
-        if (!watch) watch.emplace(client, connection);
       }
+      // Once the head is out, any read may wait on the instance (what is
+      // buffered, such as the CRLF that ends a chunk, need not hold a whole
+      // piece): the client's leaving is watched for from then on. An answer
+      // that came whole with its head is relayed without a watch.
+      if (head_sent && !watch) watch.emplace(client, connection);
       if (watch && watch->client_gone()) {
         client_ok = false;
         break;

@@ -275,6 +275,11 @@ void FakeInstance::Serve(int fd) {
       for (const auto& piece : reply.pieces) whole += piece.bytes;
       head += "Content-Length: " + std::to_string(whole.size()) + "\r\n\r\n";
     }
+    std::size_t first_piece = 0;
+    if (reply.chunked && reply.head_with_first_piece && !reply.pieces.empty()) {
+      head += ChunkOf(reply.pieces[0].bytes);
+      first_piece = 1;
+    }
     if (!SendAll(fd, head)) break;
     if (!reply.chunked) {
       if (!SendAll(fd, whole)) break;
@@ -282,7 +287,8 @@ void FakeInstance::Serve(int fd) {
       continue;
     }
     bool sent = true;
-    for (const auto& piece : reply.pieces) {
+    for (std::size_t p = first_piece; p < reply.pieces.size(); ++p) {
+      const Piece& piece = reply.pieces[p];
       if (!piece.wait_gate.empty() && !WaitGate(piece.wait_gate)) {
         sent = false;
         break;

@@ -66,6 +66,9 @@ struct Reply {
   End end = End::kComplete;
   // Read the request, answer nothing, wait until the gateway closes.
   bool no_answer = false;
+  // Chunked: the head and the first piece (ungated) in one write, so that
+  // the gateway reads them together.
+  bool head_with_first_piece = false;
 
   static Reply Json(const nlohmann::json& body, unsigned status = 200);
   static Reply EventStream(std::vector<Piece> pieces, End end = End::kComplete);

@@ -27,6 +27,28 @@ class SseRelay : public testing::Test {
   }
 };
 
+// The instance's head and first event come in one read, then nothing: the
+// bytes left buffered (the CRLF that ends the chunk) are no whole piece, so
+// the next read waits on the instance. A client that leaves then is
+// noticed at once, not when the instance speaks again.
+TEST_F(SseRelay, AClientLeavingAQuietStreamIsNoticedWhenItsFirstEventCameWithTheHead) {
+  Reply reply =
+      Reply::EventStream({Piece{SseEvent(kProgress)}}, Reply::End::kHoldOpen);
+  reply.head_with_first_piece = true;
+  instance_.Script("tools/call", reply);
+  {
+    RawClient client(gateway_.mcp_port());
+    SendCall(client, 8);
+    const auto& early = client.Read("notifications/progress");
+    ASSERT_EQ(early.status, 200u);
+    EXPECT_EQ(pool_.outstanding(), 1);
+  }  // the client closes
+  EXPECT_TRUE(WaitFor([&] { return pool_.outstanding() == 0; }))
+      << "the lease stayed taken after the client left";
+  // The instance connection, mid-answer, is closed, not pooled.
+  EXPECT_TRUE(WaitFor([&] { return instance_.closed_by_gateway() == 1; }));
+}
+
 TEST_F(SseRelay, EventsReachTheClientBeforeTheAnswerEnds) {
   instance_.Script(
       "tools/call",
