@@ -29,6 +29,8 @@ constexpr std::size_t kCheckableSecret = 4;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace mcpgw::policies;
+  using mcpgw::common::Redactor;
+  using mcpgw::common::RedactUrlCredentials;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   const std::string once = RedactUrlCredentials(text);
