@@ -155,19 +155,18 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   // client sees the status at once; an event stream may stay quiet). A
   // body already read with the head, the usual small JSON answer, goes
   // out with the head in one write.
-  bool head_sent = false;
   // Once the head is out the serializer writes only the body: the header
   // fields would otherwise stay for the stream's life.
-  const auto head_went_out = [&] {
-    if (head_sent || !serializer.is_header_done()) return;
-    head_sent = true;
-    response.base().clear();
+  const auto free_sent_fields = [&] {
+    if (serializer.is_header_done() && response.begin() != response.end()) {
+      response.base().clear();
+    }
   };
   bool client_ok = true;
   if (parser.is_done() || connection.buffer.size() == 0) {
     client_ok = co_await SendHead(client, response, serializer, !parser.is_done(),
                                   limits.client_write_timeout);
-    head_went_out();
+    free_sent_fields();
   }
   bool backend_ok = true;
   // The stream ended with the MCP layer's last event after the instance
@@ -185,13 +184,13 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   std::size_t chunk_size = 0;
   while (client_ok && !serializer.is_done()) {
     if (!parser.is_done()) {
-      if (connection.buffer.size() == 0 && !head_sent) {
+      if (connection.buffer.size() == 0 && !serializer.is_header_done()) {
         // The next read waits on the instance: the client has the head
         // meanwhile.
         // (Not inside the condition: GCC 12 and co_await, see mcp_bridge.cc.)
         const bool sent = co_await SendHead(client, response, serializer, true,
                                             limits.client_write_timeout);
-        head_went_out();
+        free_sent_fields();
         if (!sent) {
           client_ok = false;
           break;
@@ -201,7 +200,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
       // buffered, such as the CRLF that ends a chunk, need not hold a whole
       // piece): the client's leaving is watched for from then on. An answer
       // that came whole with its head is relayed without a watch.
-      if (head_sent && !watch) watch.emplace(client, connection);
+      if (serializer.is_header_done() && !watch) watch.emplace(client, connection);
       if (watch && watch->client_gone()) {
         client_ok = false;
         break;
@@ -246,7 +245,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         lease.CountError();
         const bool end_with_event =
             event_stream && relay->ending && boundary.BetweenEvents();
-        if (!head_sent && !end_with_event) {
+        if (!serializer.is_header_done() && !end_with_event) {
           // The client gets the head and a body that ends short, as when
           // the cut comes later.
           client_ok = co_await SendHead(client, response, serializer, true,
@@ -291,7 +290,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         co_await http::async_write(client, serializer, kUseTuple);
     (void)written;
     if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
-    head_went_out();
+    free_sent_fields();
     if (connection.buffer.size() == 0) {
       chunk.reset();
       chunk_size = 0;

@@ -25,10 +25,16 @@ std::string Dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// In the text format a string goes bare when nothing in it needs quoting;
+// both writers (nlohmann fields, EventFields) use this one rule.
+bool BareInText(std::string_view s) {
+  return !s.empty() && s.find_first_of(" \t\"=") == std::string_view::npos;
+}
+
 std::string TextValue(const nlohmann::json& value) {
   if (value.is_string()) {
     const auto& s = value.get_ref<const std::string&>();
-    if (!s.empty() && s.find_first_of(" \t\"=") == std::string::npos) return s;
+    if (BareInText(s)) return s;
   }
   return Dump(value);
 }
@@ -191,9 +197,7 @@ void EventFields::AppendValue(std::string& out, const Field& field,
       out += "null";
       return;
     case Field::Kind::kString:
-      // As TextValue(): bare when nothing in it needs quoting.
-      if (text && !field.text.empty() &&
-          field.text.find_first_of(" \t\"=") == std::string_view::npos) {
+      if (text && BareInText(field.text)) {
         out.append(field.text);
       } else {
         AppendJsonString(out, field.text);
