@@ -246,12 +246,9 @@ absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
   auto spellings = SqliteFileSpellings(dsn);
   // The readings mostly agree (a plain path gives the same spelling three
   // times): each distinct one is resolved once.
-  for (std::size_t i = 0; i < spellings.size(); ++i) {
-    const auto& spelling = spellings[i];
-    if (std::find(spellings.begin(), spellings.begin() + static_cast<std::ptrdiff_t>(i),
-                  spelling) != spellings.begin() + static_cast<std::ptrdiff_t>(i)) {
-      continue;
-    }
+  std::sort(spellings.begin(), spellings.end());
+  spellings.erase(std::unique(spellings.begin(), spellings.end()), spellings.end());
+  for (const auto& spelling : spellings) {
     const fs::path lexical = spelling.lexically_normal();
     const fs::path resolved = resolve(spelling);
     for (const auto& dir : dirs) {
