@@ -21,7 +21,7 @@
 #include "gateway/admin/tenant_admin.h"
 #include "gateway/auth/oauth_verifier.h"
 #include "gateway/http/blocking_work.h"
-#include "gateway/http/event_loop.h"
+#include "gateway/http/io_threads.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/request_guard.h"
 #include "gateway/mcp/default_credentials.h"
@@ -46,9 +46,9 @@
 //   1. Observers: metrics, console feed, lifecycle log, webhooks (the pool
 //      reports to them until it is gone).
 //   2. InstanceRuntime (src/runtime_setup.h): what starts instances.
-//   3. Engine: the event loop, the launch threads, the instance pool.
+//   3. Engine: the I/O threads' loops, the launch threads, the instance pool.
 //   4. Handlers: tenants, admission, MCP and admin handlers, listeners.
-// Then Serve runs the loop until a signal starts ShutDown (src/shutdown.h).
+// Then Serve runs the loops until a signal starts ShutDown (src/shutdown.h).
 // Before all of them, the one clock (common/clock.h) every part that reads
 // the time is given: it outlives them all.
 
@@ -145,14 +145,14 @@ struct Engine {
               }}) {}
   ~Engine() { launches.join(); }
 
-  gateway::EventLoop io;
+  gateway::IoThreads io;
   asio::thread_pool launches;
   runtime::InstancePool pool;
 };
 
 // Step 4. Everything that serves requests, in the order it is built.
 struct Handlers {
-  explicit Handlers(gateway::EventLoop& loop) : io(loop) {}
+  explicit Handlers(gateway::IoThreads& loops) : io(loops) {}
   // Before anything here goes: the blocking work finishes (a
   // registry write is not cut half way), then the handlers still pending in
   // the stopped loop are destroyed, unrun, while the servers, handlers,
@@ -165,7 +165,7 @@ struct Handlers {
     revision_drainer.Set(nullptr);  // the watches outlive the tenant admin
   }
 
-  gateway::EventLoop& io;
+  gateway::IoThreads& io;
   // Blocking work (tenant registry writes, /proc reads, engine log fetches,
   // OAuth key fetches: gateway/http/blocking_work.h), off the I/O threads.
   asio::thread_pool blocking{gateway::kBlockingThreads};
@@ -374,8 +374,8 @@ void LogWhatServes(const Config& config, const StartupSecrets& secrets,
   }
 }
 
-// Listens, starts the reaper and the warm pool, runs the loop on
-// --threads threads until ShutDown stops it, then waits for the work
+// Listens, starts the reaper and the warm pool, runs the --threads I/O
+// threads' loops until ShutDown stops them, then waits for the work
 // handed to other threads.
 int Serve(const Config& config, const StartupSecrets& secrets,
           InstanceRuntime& instances, Engine& engine, Observers& observers,
@@ -410,7 +410,7 @@ int Serve(const Config& config, const StartupSecrets& secrets,
                 Describe(*admin_endpoint));
 
   std::thread shutdown_thread;
-  asio::signal_set signals(engine.io, SIGINT, SIGTERM);
+  asio::signal_set signals(engine.io.main(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: stopping (grace {} ms)", signal,
@@ -432,12 +432,8 @@ int Serve(const Config& config, const StartupSecrets& secrets,
     });
   });
 
-  std::vector<std::thread> workers;
-  for (int i = 1; i < config.threads; ++i) {
-    workers.emplace_back([&engine] { engine.io.run(); });
-  }
-  engine.io.run();
-  for (auto& worker : workers) worker.join();
+  engine.io.Start();
+  engine.io.Join();
   // Work already handed over finishes (a launch queued after StopAll fails
   // its waiters without starting anything); what it posts back to the
   // stopped loop is destroyed, unrun, with the loop's other pending work

@@ -69,7 +69,7 @@ void ShutDown(const Config& config, const ShutdownTargets& targets) {
       targets.clock.Now() - start);
   logs::Event(spdlog::level::info, "shutdown",
               {{"phase", "done"}, {"took_ms", took.count()}});
-  targets.io.stop();
+  targets.io.Stop();
 }
 
 }  // namespace mcpgw

@@ -1,8 +1,6 @@
 #pragma once
 // Start-up's last step in reverse: what the gateway does on SIGTERM/SIGINT.
 
-#include <boost/asio/io_context.hpp>
-
 #include "common/clock.h"
 #include "gateway/http/http_server.h"
 #include "gateway/mcp/mcp_handler.h"
@@ -15,7 +13,7 @@ namespace mcpgw {
 // What a shutdown stops; the OAuth listener and its handler are null when
 // it is off.
 struct ShutdownTargets {
-  boost::asio::io_context& io;
+  gateway::IoThreads& io;
   gateway::HttpServer& mcp_server;
   gateway::McpHandler& mcp_handler;
   gateway::HttpServer* oauth_server;

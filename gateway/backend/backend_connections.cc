@@ -1,20 +1,33 @@
 #include "gateway/backend/backend_connections.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace mcpgw::gateway {
 
 std::unique_ptr<BackendConnection> BackendConnections::Take(
-    const std::string& instance_id) {
+    const std::string& instance_id, const asio::any_io_executor& preferred) {
   MutexLock lock(mutex_);
   auto it = idle_.find(instance_id);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
+  // Given back in time order: the ones idle too long are at the front.
   const auto now = clock_.Now();
-  while (!list.empty()) {
-    auto connection = std::move(list.back());
-    list.pop_back();
-    if (now - connection->idle_since < kMaxIdle) return connection;
+  const auto fresh = std::find_if(list.begin(), list.end(), [&](const auto& c) {
+    return now - c->idle_since < kMaxIdle;
+  });
+  list.erase(list.begin(), fresh);
+  if (list.empty()) return nullptr;
+  auto chosen = std::prev(list.end());
+  for (auto c = list.rbegin(); preferred && c != list.rend(); ++c) {
+    if ((*c)->stream.get_executor() == preferred) {
+      chosen = std::prev(c.base());
+      break;
+    }
   }
-  return nullptr;
+  auto connection = std::move(*chosen);
+  list.erase(chosen);
+  return connection;
 }
 
 void BackendConnections::Give(const std::string& instance_id,

@@ -34,8 +34,12 @@ class BackendConnections {
   // Idle time is measured on `clock`.
   explicit BackendConnections(const common::Clock& clock) : clock_(clock) {}
 
-  // An idle connection to the instance, or nullptr.
-  std::unique_ptr<BackendConnection> Take(const std::string& instance_id);
+  // An idle connection to the instance, or nullptr: one made on the
+  // `preferred` executor's loop if there is one (its completions then need
+  // no hop to another I/O thread), else the most recently used.
+  std::unique_ptr<BackendConnection> Take(
+      const std::string& instance_id,
+      const asio::any_io_executor& preferred = {});
   void Give(const std::string& instance_id,
             std::unique_ptr<BackendConnection> connection);
   // Drops every idle connection of an instance that is gone.

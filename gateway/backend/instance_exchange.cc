@@ -66,7 +66,8 @@ asio::awaitable<OpenExchange> SendToInstance(Request& backend_request,
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool reused =
         attempt == 0 &&
-        (exchange.connection = connections.Take(lease.instance_id()));
+        (exchange.connection = connections.Take(
+             lease.instance_id(), co_await asio::this_coro::executor));
     if (!reused) {
       exchange.connection =
           co_await Connect(lease.endpoint(), limits, exchange.error);

@@ -8,7 +8,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -221,13 +220,13 @@ absl::StatusOr<tcp::endpoint> ParseHostPort(std::string_view host_port) {
   return tcp::endpoint(address, static_cast<std::uint16_t>(port));
 }
 
-HttpServer::HttpServer(asio::io_context& io, std::string name,
+HttpServer::HttpServer(IoThreads& loops, std::string name,
                        RequestHandler& handler, ServerLimits limits)
-    : io_(io),
+    : loops_(loops),
       name_(std::move(name)),
       handler_(handler),
       limits_(limits),
-      acceptor_(io),
+      acceptor_(loops.main()),
       active_requests_(std::make_shared<std::atomic<int>>(0)),
       draining_(std::make_shared<std::atomic<bool>>(false)) {}
 
@@ -262,12 +261,13 @@ void HttpServer::StopAccepting() {
 asio::awaitable<void> HttpServer::AcceptLoop() {
   for (;;) {
     auto [ec, socket] =
-        co_await acceptor_.async_accept(asio::make_strand(io_), kUseTuple);
+        co_await acceptor_.async_accept(
+            loops_.NextForConnection().get_executor(), kUseTuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
       // Out of descriptors and the like: log, breathe, keep serving.
       spdlog::warn("{}: accept failed: {}", name_, ec.message());
-      asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+      asio::steady_timer pause(loops_.main(), std::chrono::milliseconds(50));
       co_await pause.async_wait(kUseTuple);
       continue;
     }

@@ -1,6 +1,7 @@
 #pragma once
 // A listener that reads HTTP/1.1 requests within fixed limits and hands each
-// one to a RequestHandler. One coroutine per connection, on its own strand.
+// one to a RequestHandler. One coroutine per connection, on one of the I/O
+// threads' loops (gateway/http/io_threads.h).
 
 #include <atomic>
 #include <chrono>
@@ -11,9 +12,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include <boost/asio/io_context.hpp>
 
 #include "gateway/http/http_types.h"
+#include "gateway/http/io_threads.h"
 
 namespace mcpgw::gateway {
 
@@ -53,7 +54,9 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream,
 
 class HttpServer {
  public:
-  HttpServer(asio::io_context& io, std::string name, RequestHandler& handler,
+  // Accepts on `loops`' main loop; each connection is served on the next
+  // loop, round robin.
+  HttpServer(IoThreads& loops, std::string name, RequestHandler& handler,
              ServerLimits limits);
 
   // Binds `host:port` (port 0: any free port) and returns the bound endpoint.
@@ -68,7 +71,7 @@ class HttpServer {
  private:
   asio::awaitable<void> AcceptLoop();
 
-  asio::io_context& io_;
+  IoThreads& loops_;
   const std::string name_;
   RequestHandler& handler_;
   const ServerLimits limits_;

@@ -62,9 +62,7 @@ GatewayUnderTest::GatewayUnderTest(FakePool& pool, HarnessOptions options)
     admin_port_ = admin->port();
     admin_server_->Start();
   }
-  for (int i = 0; i < options_.threads; ++i) {
-    threads_.emplace_back([this] { io_.run(); });
-  }
+  io_.Start();
 }
 
 GatewayUnderTest::~GatewayUnderTest() {
@@ -92,9 +90,8 @@ void GatewayUnderTest::StopLoop() {
   if (loop_stopped_) return;
   loop_stopped_ = true;
   if (admin_server_) admin_server_->StopAccepting();
-  io_.stop();
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
+  io_.Stop();
+  io_.Join();
 }
 
 void GatewayUnderTest::DestroyPendingWork() {

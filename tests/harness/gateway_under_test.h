@@ -18,7 +18,7 @@
 #include "common/clock.h"
 #include "gateway/admin/admin_handler.h"
 #include "gateway/admin/tenant_admin.h"
-#include "gateway/http/event_loop.h"
+#include "gateway/http/io_threads.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/request_guard.h"
 #include "gateway/mcp/mcp_handler.h"
@@ -82,7 +82,7 @@ class GatewayUnderTest {
   const common::SystemClock system_clock_;
   const common::Clock& clock_;
   policies::DsnPolicy rules_;
-  gateway::EventLoop io_;
+  gateway::IoThreads io_;
   std::unique_ptr<gateway::RequestGuard> guard_;
   std::unique_ptr<gateway::GatewayMetrics> metrics_;
   std::unique_ptr<gateway::TenantAdmin> tenant_admin_;
@@ -95,7 +95,6 @@ class GatewayUnderTest {
   std::unique_ptr<gateway::HttpServer> admin_server_;
   std::uint16_t mcp_port_ = 0;
   std::uint16_t admin_port_ = 0;
-  std::vector<std::thread> threads_;
   bool loop_stopped_ = false;
   bool work_destroyed_ = false;
 };

@@ -37,5 +37,24 @@ TEST(BackendConnections, ConnectionsBelongToTheirInstance) {
   EXPECT_EQ(connections.Take("i-1"), nullptr);
 }
 
+TEST(BackendConnections, AConnectionOfTheCallersOwnLoopIsPreferred) {
+  boost::asio::io_context loop_a;
+  boost::asio::io_context loop_b;
+  common::ManualClock clock;
+  BackendConnections connections(clock);
+  connections.Give("i-1", std::make_unique<BackendConnection>(loop_a.get_executor()));
+  connections.Give("i-1", std::make_unique<BackendConnection>(loop_b.get_executor()));
+  const asio::any_io_executor a = loop_a.get_executor();
+  auto mine = connections.Take("i-1", a);
+  ASSERT_NE(mine, nullptr);
+  EXPECT_TRUE(mine->stream.get_executor() == a);
+  // None of loop A's is left: another loop's is better than a new one.
+  auto other = connections.Take("i-1", a);
+  ASSERT_NE(other, nullptr);
+  EXPECT_TRUE(other->stream.get_executor() ==
+              asio::any_io_executor(loop_b.get_executor()));
+  EXPECT_EQ(connections.Take("i-1", a), nullptr);
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway
