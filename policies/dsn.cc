@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/redaction.h"
 #include "common/text.h"
+#include "policies/sqlite_path.h"
 
 namespace mcpgw::policies {
 namespace {
@@ -186,6 +187,15 @@ absl::StatusOr<Dsn> ParseDsn(std::string_view text) {
     return absl::InvalidArgumentError(
         "the DSN is not a valid URL (percent-encode special characters such "
         "as '@', ':' or '/' in the user name and password)");
+  }
+  std::string host(reread->encoded_host_address());
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  dsn.host = text::Lower(host);
+  if (file_based) {
+    dsn.sqlite_files = std::make_shared<const std::vector<SqliteFile>>(
+        DistinctSqliteFiles(dsn.original));
   }
 
   // Redacted form: the canonical shape with every credential replaced.

@@ -71,16 +71,6 @@ const std::vector<std::string>& DefaultDeniedHosts() {
   return kDenied;
 }
 
-std::string DsnHost(const Dsn& dsn) {
-  auto url = boost::urls::parse_uri(dsn.canonical);
-  if (!url) return "";
-  std::string host(url->encoded_host_address());
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return text::Lower(host);
-}
-
 absl::StatusOr<DsnPolicy::HostList> DsnPolicy::Compile(
     const std::vector<std::string>& entries, std::string_view flag) {
   HostList list;
@@ -179,9 +169,9 @@ std::optional<Refusal> DsnPolicy::CheckDsn(const Dsn& dsn) const {
     return Forbidden("allow-schemes",
                      text::Cat("scheme '", dsn.scheme, "' is not allowed"));
   }
-  if (dsn.scheme == "sqlite" &&
-      !CheckSqliteOutsideProtected(dsn.original, protected_dirs_,
-                                   rules_.resolve_path)
+  if (dsn.scheme == "sqlite" && dsn.sqlite_files != nullptr &&
+      !CheckSqliteFilesOutsideProtected(*dsn.sqlite_files, protected_dirs_,
+                                        rules_.resolve_path)
            .ok()) {
     // Before any other rule, and whatever --sqlite-dir allows: the
     // gateway's own files are no one's database.
@@ -195,7 +185,7 @@ std::optional<Refusal> DsnPolicy::CheckDsn(const Dsn& dsn) const {
     return Forbidden("sqlite-dir",
                      "the sqlite file is not inside the allowed directory");
   }
-  const std::string host = DsnHost(dsn);
+  const std::string& host = dsn.host;
   if (host.empty()) return std::nullopt;  // file based: no network
   // A default-constructed policy still denies the built-in list.
   if (!compiled_) return Create({})->CheckDsn(dsn);

@@ -89,8 +89,4 @@ class DsnPolicy {
   bool compiled_ = false;
 };
 
-// The host of a DSN, lower-case, without brackets; empty for file-based
-// DSNs (sqlite).
-std::string DsnHost(const Dsn& dsn);
-
 }  // namespace mcpgw::policies

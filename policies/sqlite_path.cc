@@ -239,20 +239,28 @@ std::vector<ProtectedDir> ResolveProtectedDirs(const std::vector<fs::path>& dirs
   return out;
 }
 
-absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
-                                         const std::vector<ProtectedDir>& dirs,
-                                         const PathResolver& resolve) {
-  if (dirs.empty()) return absl::OkStatus();
+std::vector<SqliteFile> DistinctSqliteFiles(std::string_view dsn) {
   auto spellings = SqliteFileSpellings(dsn);
-  // The readings mostly agree (a plain path gives the same spelling three
-  // times): each distinct one is resolved once.
   std::sort(spellings.begin(), spellings.end());
-  spellings.erase(std::unique(spellings.begin(), spellings.end()), spellings.end());
-  for (const auto& spelling : spellings) {
-    const fs::path lexical = spelling.lexically_normal();
-    const fs::path resolved = resolve(spelling);
+  spellings.erase(std::unique(spellings.begin(), spellings.end()),
+                  spellings.end());
+  std::vector<SqliteFile> files;
+  files.reserve(spellings.size());
+  for (auto& spelling : spellings) {
+    fs::path normal = spelling.lexically_normal();
+    files.push_back({std::move(spelling), std::move(normal)});
+  }
+  return files;
+}
+
+absl::Status CheckSqliteFilesOutsideProtected(
+    const std::vector<SqliteFile>& distinct_files,
+    const std::vector<ProtectedDir>& dirs, const PathResolver& resolve) {
+  if (dirs.empty()) return absl::OkStatus();
+  for (const auto& file : distinct_files) {
+    const fs::path resolved = resolve(file.written);
     for (const auto& dir : dirs) {
-      if (PathInsideOrAt(lexical, dir.lexical) ||
+      if (PathInsideOrAt(file.normal, dir.lexical) ||
           PathInsideOrAt(resolved, dir.resolved)) {
         return absl::PermissionDeniedError(
             "the sqlite DSN names a file in the gateway's own state directory");
@@ -260,14 +268,6 @@ absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
     }
   }
   return absl::OkStatus();
-}
-
-absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
-                                         const std::vector<fs::path>& dirs,
-                                         const PathResolver& resolve) {
-  if (dirs.empty()) return absl::OkStatus();
-  return CheckSqliteOutsideProtected(dsn, ResolveProtectedDirs(dirs, resolve),
-                                     resolve);
 }
 
 }  // namespace mcpgw::policies

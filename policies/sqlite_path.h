@@ -32,6 +32,17 @@ absl::Status CheckSqlitePathWithin(std::string_view dsn,
 std::vector<std::filesystem::path> SqliteFileSpellings(
     std::string_view dsn, const std::filesystem::path& cwd = "/");
 
+// A spelling of the file a sqlite DSN names: as written (what the OS
+// resolves, `..` after a link included) and lexically normal.
+struct SqliteFile {
+  std::filesystem::path written;
+  std::filesystem::path normal;
+  bool operator==(const SqliteFile&) const = default;
+};
+// SqliteFileSpellings without repeats (the readings mostly agree: a plain
+// path gives one spelling three times).
+std::vector<SqliteFile> DistinctSqliteFiles(std::string_view dsn);
+
 // The one file DBHub opens for a sqlite DSN (the percent-decoded path, as
 // DBHub's URL parser gives it), lexically normalised; nullopt for other
 // schemes, :memory: and relative paths.
@@ -48,14 +59,9 @@ std::filesystem::path ResolveAsOpened(const std::filesystem::path& path);
 bool PathInsideOrAt(const std::filesystem::path& path,
                     const std::filesystem::path& dir);
 
-// A directory no DSN may name a file in (the gateway's state directory):
-// PermissionDenied when any spelling of the sqlite file, resolved as the
-// OS would (`resolve`, ResolveAsOpened by default), lies in any of `dirs`
-// (each resolved too). The message names neither the DSN nor the file.
+// How a path is resolved for the protected-directory check
+// (ResolveAsOpened; tests may inject their own).
 using PathResolver = std::function<std::filesystem::path(const std::filesystem::path&)>;
-absl::Status CheckSqliteOutsideProtected(
-    std::string_view dsn, const std::vector<std::filesystem::path>& dirs,
-    const PathResolver& resolve = ResolveAsOpened);
 
 // A protected directory as written (lexically normal) and as the OS
 // resolves it.
@@ -67,12 +73,16 @@ std::vector<ProtectedDir> ResolveProtectedDirs(
     const std::vector<std::filesystem::path>& dirs,
     const PathResolver& resolve = ResolveAsOpened);
 
-// The same check with the directories resolved beforehand (DsnPolicy does
-// it once, when it is made: the state directory is the gateway's own and
-// exists by then). The DSN's file is still resolved on every call, once
-// per distinct spelling: what a link on its path points at may change.
-absl::Status CheckSqliteOutsideProtected(std::string_view dsn,
-                                         const std::vector<ProtectedDir>& dirs,
-                                         const PathResolver& resolve);
+// A directory no DSN may name a file in (the gateway's state directory):
+// PermissionDenied when any of the DSN's files (DistinctSqliteFiles; a
+// parsed Dsn keeps them), lexically or resolved as the OS would
+// (`resolve`), lies in any of `dirs` (resolved beforehand: DsnPolicy does
+// it once, when it is made; the state directory is the gateway's own and
+// exists by then). Each file is resolved on every call: what a link on its
+// path points at may change. The message names neither the DSN nor the
+// file.
+absl::Status CheckSqliteFilesOutsideProtected(
+    const std::vector<SqliteFile>& distinct_files,
+    const std::vector<ProtectedDir>& dirs, const PathResolver& resolve);
 
 }  // namespace mcpgw::policies

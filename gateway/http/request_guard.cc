@@ -158,7 +158,7 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   for (const auto* dsn : dsns) {
-    const std::string host = policies::DsnHost(*dsn);
+    const std::string& host = dsn->host;
     if (host.empty()) continue;
     // A literal address was checked with the DSN (CheckDsn).
     boost::system::error_code literal_error;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace mcpgw::policies {
 namespace {
 
@@ -116,6 +118,29 @@ TEST(ParseDsn, BadSchemeMessageNeverCarriesThePassword) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(std::string(parsed.status().message()).find("hunter2"),
             std::string::npos);
+}
+
+TEST(ParseDsn, KeepsWhatTheDsnRulesReadEveryRequest) {
+  const auto postgres = ParseDsn("postgres://u:p@DB.Example:5432/app");
+  ASSERT_TRUE(postgres.ok());
+  EXPECT_EQ(postgres->host, "db.example");
+  EXPECT_EQ(postgres->sqlite_files, nullptr);
+  const auto v6 = ParseDsn("mysql://u:p@[::1]:3306/app");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  // Raw and percent-decoded spellings, each once.
+  const auto sqlite = ParseDsn("sqlite:///data/a%2Fb/../x.db");
+  ASSERT_TRUE(sqlite.ok());
+  EXPECT_EQ(sqlite->host, "");
+  ASSERT_NE(sqlite->sqlite_files, nullptr);
+  std::vector<std::string> normal;
+  for (const auto& file : *sqlite->sqlite_files) {
+    normal.push_back(file.normal.string());
+  }
+  EXPECT_NE(std::find(normal.begin(), normal.end(), "/data/x.db"), normal.end());
+  EXPECT_NE(std::find(normal.begin(), normal.end(), "/data/a/x.db"), normal.end());
+  std::sort(normal.begin(), normal.end());
+  EXPECT_EQ(std::adjacent_find(normal.begin(), normal.end()), normal.end());
 }
 
 }  // namespace
