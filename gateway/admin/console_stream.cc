@@ -59,7 +59,7 @@ std::string HeadText(unsigned version) {
 
 // Waits for the feed's next event after `cursor` or for `wait`. The
 // wake-up comes from whichever thread caused the event: it is posted to
-// this strand, where the timer lives.
+// this connection's loop, where the timer lives.
 asio::awaitable<void> WaitForEvent(ConsoleFeed& feed, int client_id,
                                    std::uint64_t cursor,
                                    std::chrono::steady_clock::duration wait) {

@@ -4,7 +4,7 @@
 // every client's traffic, and one slow disk or engine would stall all of
 // it. A handler hands such work to a small pool of threads of its own and
 // awaits the result; its coroutine resumes on its own executor (the
-// connection's strand), so nothing else about it changes.
+// connection's loop), so nothing else about it changes.
 //
 // The pool (an asio::thread_pool owned by the gateway app) is joined once
 // the I/O threads have stopped, while everything the work uses still
