@@ -22,6 +22,12 @@ FieldProblem Wrong(int code, std::string_view field, std::string_view wanted,
                                       TypeName(got))};
 }
 
+// `value == "text"` would build a JSON string first: an allocation, on
+// every request's checks.
+bool IsStringEqualTo(const nlohmann::json& value, std::string_view text) {
+  return value.is_string() && value.get_ref<const std::string&>() == text;
+}
+
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() &&
          text.substr(text.size() - suffix.size()) == suffix;
@@ -37,7 +43,7 @@ std::optional<FieldProblem> MessageFieldProblem(const nlohmann::json& message) {
     if (!it->is_string()) {
       return Wrong(kInvalidRequest, "jsonrpc", "the string \"2.0\"", *it);
     }
-    if (*it != "2.0") {
+    if (!IsStringEqualTo(*it, "2.0")) {
       return FieldProblem{kInvalidRequest, "jsonrpc must be \"2.0\""};
     }
   }
@@ -168,13 +174,14 @@ bool IsJsonRpcResponse(const nlohmann::json& message) {
 }
 
 bool IsInitialize(const nlohmann::json& message) {
-  return IsJsonRpcRequest(message) && message["method"] == "initialize";
+  return IsJsonRpcRequest(message) &&
+         IsStringEqualTo(message["method"], "initialize");
 }
 
 std::string JsonRpcShapeProblem(const nlohmann::json& message) {
   if (!message.is_object()) return "a JSON-RPC message must be an object";
   const auto version = message.find("jsonrpc");
-  if (version == message.end() || *version != "2.0") {
+  if (version == message.end() || !IsStringEqualTo(*version, "2.0")) {
     return "\"jsonrpc\" must be \"2.0\"";
   }
   if (message.contains("id")) {
