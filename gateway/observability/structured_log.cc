@@ -62,8 +62,8 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
   std::string payload = common::RedactUrlCredentials(
       std::string_view(msg.payload.data(), msg.payload.size()));
   const bool structured = !payload.empty() && payload[0] == kStructuredMark;
-  std::string line;
   if (format_ == Format::kJson) {
+    std::string line;
     const std::string level(spdlog::level::to_string_view(msg.level).data(),
                             spdlog::level::to_string_view(msg.level).size());
     line = "{\"time\":\"" + Timestamp(msg) + "\",\"level\":\"" + level + "\",";
@@ -73,15 +73,18 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
       line += "\"msg\":" + Dump(structured ? payload.substr(1) : payload) + "}";
     }
     line += '\n';
+    std::fwrite(line.data(), 1, line.size(), out_);
   } else {
-    if (structured) payload.erase(0, 1);
+    // Without the structured mark, written from the formatter's buffer:
+    // one copy of the line less (the access log writes one per request).
+    const std::size_t skip = structured ? 1 : 0;
     spdlog::details::log_msg redacted(msg);
-    redacted.payload = spdlog::string_view_t(payload.data(), payload.size());
+    redacted.payload = spdlog::string_view_t(payload.data() + skip,
+                                             payload.size() - skip);
     spdlog::memory_buf_t formatted;
     formatter_->format(redacted, formatted);
-    line.assign(formatted.data(), formatted.size());
+    std::fwrite(formatted.data(), 1, formatted.size(), out_);
   }
-  std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
 
