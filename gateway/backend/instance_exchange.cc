@@ -1,6 +1,11 @@
 #include "gateway/backend/instance_exchange.h"
 
+#include <array>
+#include <string>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -14,15 +19,49 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
+// The request line and header fields of a request the gateway built
+// (HTTP/1.1, a Content-Length, never chunked), as they go on the wire.
+// Written by hand and sent with the body in one gathered write: Beast's
+// serializer walks its buffer sequences piece by piece, a few per cent of a
+// proxied request's CPU.
+std::string RequestHead(const Request& request) {
+  std::string head;
+  head.reserve(512);
+  head.append(request.method_string());
+  head += ' ';
+  head.append(request.target());
+  head.append(" HTTP/1.1\r\n");
+  for (const auto& field : request.base()) {
+    head.append(field.name_string());
+    head.append(": ");
+    head.append(field.value());
+    head.append("\r\n");
+  }
+  head.append("\r\n");
+  return head;
+}
+
 asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
                                       Request& backend_request,
                                       BackendParser& parser,
                                       const RelayLimits& limits,
                                       beast::error_code& error) {
   connection.stream.expires_after(limits.backend_idle_timeout);
-  auto [write_ec, written] = co_await http::async_write(
-      connection.stream, backend_request, kUseTuple);
-  (void)written;
+  beast::error_code write_ec;
+  if (backend_request.chunked() || backend_request.version() != 11) {
+    auto [ec, written] = co_await http::async_write(
+        connection.stream, backend_request, kUseTuple);
+    (void)written;
+    write_ec = ec;
+  } else {
+    const std::string head = RequestHead(backend_request);
+    const std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(head), asio::buffer(backend_request.body())};
+    auto [ec, written] =
+        co_await asio::async_write(connection.stream, buffers, kUseTuple);
+    (void)written;
+    write_ec = ec;
+  }
   if (write_ec) {
     error = write_ec;
     co_return false;
