@@ -13,33 +13,12 @@
 
 #include "common/text.h"
 #include "gateway/backend/sse.h"
+#include "gateway/backend/wire_head.h"
 
 namespace mcpgw::gateway {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-// The request line and header fields of a request the gateway built
-// (HTTP/1.1, a Content-Length, never chunked), as they go on the wire.
-// Written by hand and sent with the body in one gathered write: Beast's
-// serializer walks its buffer sequences piece by piece, a few per cent of a
-// proxied request's CPU.
-std::string RequestHead(const Request& request) {
-  std::string head;
-  head.reserve(512);
-  head.append(request.method_string());
-  head += ' ';
-  head.append(request.target());
-  head.append(" HTTP/1.1\r\n");
-  for (const auto& field : request.base()) {
-    head.append(field.name_string());
-    head.append(": ");
-    head.append(field.value());
-    head.append("\r\n");
-  }
-  head.append("\r\n");
-  return head;
-}
 
 asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
                                       Request& backend_request,
@@ -54,6 +33,7 @@ asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
     (void)written;
     write_ec = ec;
   } else {
+    // What the gateway builds (wire_head.h).
     const std::string head = RequestHead(backend_request);
     const std::array<asio::const_buffer, 2> buffers{
         asio::buffer(head), asio::buffer(backend_request.body())};

@@ -7,9 +7,13 @@
 #include <cstring>
 #include <cerrno>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -19,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/backend/sse.h"
+#include "gateway/backend/wire_head.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -134,6 +139,49 @@ class EventBoundary {
   std::size_t size_ = 0;
 };
 
+// The usual small answer: HTTP/1.1 with a Content-Length, its body read
+// whole with its head. Its size, if so.
+std::optional<std::size_t> WholeBodyBuffered(const BackendParser& parser,
+                                             const beast::flat_buffer& buffer) {
+  const auto& response = parser.get();
+  if (parser.is_done() || response.chunked() || response.version() != 11) {
+    return std::nullopt;
+  }
+  const auto length = parser.content_length();
+  if (!length || *length > buffer.size()) return std::nullopt;
+  return static_cast<std::size_t>(*length);
+}
+
+// Relays such an answer straight from the instance connection's buffer:
+// head and body in one gathered write (wire_head.h), without a body buffer,
+// the serializer or a departure watch (nothing is waited for).
+asio::awaitable<bool> RelayWholeAnswer(DeferredRelay& relay,
+                                       beast::tcp_stream& client,
+                                       std::size_t body_size, RelayStats stats,
+                                       bool backend_keep_alive) {
+  auto& connection = *relay.exchange.connection;
+  const std::string head = ResponseHead(relay.exchange.parser->get());
+  const std::array<asio::const_buffer, 2> pieces{
+      asio::buffer(head), asio::buffer(connection.buffer.data(), body_size)};
+  client.expires_after(relay.limits.client_write_timeout);
+  auto [write_ec, written] =
+      co_await asio::async_write(client, pieces, kUseTuple);
+  (void)written;
+  client.expires_never();
+  connection.buffer.consume(body_size);
+  stats.bytes_out = body_size;
+  stats.client_gone = static_cast<bool>(write_ec);
+  // The instance's answer was read whole: its connection may serve another
+  // request whatever became of the client.
+  if (backend_keep_alive) {
+    connection.stream.expires_never();
+    relay.connections->Give(relay.lease.instance_id(),
+                            std::move(relay.exchange.connection));
+  }
+  if (relay.finished) relay.finished(stats);
+  co_return !write_ec && relay.client_keep_alive;
+}
+
 // The relay of a DeferredRelay, as the connection's tail: one coroutine
 // frame for the whole stream.
 asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
@@ -149,6 +197,10 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   const bool event_stream = IsEventStream(response[http::field::content_type]);
   stats.status = response.result_int();
   response.keep_alive(client_keep_alive);
+  if (const auto body_size = WholeBodyBuffered(parser, connection.buffer)) {
+    co_return co_await RelayWholeAnswer(*relay, client, *body_size, stats,
+                                        backend_keep_alive);
+  }
 
   http::serializer<false, http::buffer_body> serializer{response};
   // The head goes out alone only when the body is not there yet (the
