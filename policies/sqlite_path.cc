@@ -4,7 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <deque>
+#include <list>
+#include <vector>
 #include <filesystem>
 #include <string>
 
@@ -179,43 +180,59 @@ std::optional<fs::path> SqliteFilePath(std::string_view dsn) {
 }
 
 fs::path ResolveAsOpened(const fs::path& path) {
-  std::deque<std::string> pending;
-  for (const auto& part : path.relative_path()) pending.push_back(part.string());
-  fs::path resolved = "/";
+  // Runs on every request with a sqlite DSN: plain strings and views, no
+  // path object per component. The components still to walk, the next one
+  // last; they point into `path` or into the link targets read so far.
+  const std::string& text = path.native();
+  std::vector<std::string_view> pending;
+  std::list<std::string> targets;  // stable: `pending` points into them
+  const auto push_components = [&pending](std::string_view from) {
+    const std::size_t first_new = pending.size();
+    std::size_t start = 0;
+    while (start <= from.size()) {
+      const std::size_t slash = std::min(from.find('/', start), from.size());
+      if (slash > start) pending.push_back(from.substr(start, slash - start));
+      start = slash + 1;
+    }
+    std::reverse(pending.begin() + static_cast<std::ptrdiff_t>(first_new),
+                 pending.end());
+  };
+  push_components(text);
+  std::string resolved = "/";
   int links = 0;
   bool exists = true;
   while (!pending.empty()) {
-    const std::string part = std::move(pending.front());
-    pending.pop_front();
-    if (part.empty() || part == ".") continue;
+    const std::string_view part = pending.back();
+    pending.pop_back();
+    if (part == ".") continue;
     if (part == "..") {
-      resolved = resolved.parent_path();
+      const std::size_t slash = resolved.rfind('/');
+      resolved.resize(slash == 0 ? 1 : slash);
       continue;
     }
-    fs::path next = resolved / part;
+    // `resolved` becomes the next path in place; `before` undoes it.
+    const std::size_t before = resolved.size();
+    if (resolved.size() > 1) resolved += '/';
+    resolved.append(part);
     struct stat st {};
-    if (!exists || lstat(next.c_str(), &st) != 0) {
+    if (!exists || lstat(resolved.c_str(), &st) != 0) {
       // From here on nothing exists: the rest is taken as written.
       exists = false;
-      resolved = std::move(next);
       continue;
     }
     if (S_ISLNK(st.st_mode) && ++links <= kMaxSymlinks) {
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
-      const ssize_t n = readlink(next.c_str(), target.data(), target.size());
+      const ssize_t n = readlink(resolved.c_str(), target.data(), target.size());
       if (n > 0) {
         target.resize(static_cast<std::size_t>(n));
-        const fs::path target_path(target);
-        std::deque<std::string> expanded;
-        for (const auto& piece : target_path.relative_path()) expanded.push_back(piece.string());
-        pending.insert(pending.begin(), expanded.begin(), expanded.end());
-        if (target_path.is_absolute()) resolved = "/";
+        resolved.resize(before);
+        if (target.front() == '/') resolved.assign(1, '/');
+        push_components(targets.emplace_back(std::move(target)));
         continue;
       }
     }
-    resolved = std::move(next);
   }
-  return resolved;
+  return fs::path(std::move(resolved));
 }
 
 bool PathInsideOrAt(const fs::path& path, const fs::path& dir) {
