@@ -25,6 +25,9 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kRelayChunkBytes = 16 * 1024;
+// At most what lies between two pieces of a chunked body: the CRLF ending
+// one chunk and the next chunk's size line.
+constexpr std::size_t kChunkFramingBytes = 32;
 
 // Watches the client's socket while an answer streams to it. A client that
 // closes its connection is otherwise noticed only when a write to it fails,
@@ -179,7 +182,8 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   // The body goes through `chunk` only while bytes flow: the wait for the
   // instance has no body buffer (the bytes that end it stay in the
   // connection's buffer until a chunk takes them), and the chunk goes once
-  // nothing is buffered. An open, quiet stream then holds no chunk.
+  // nothing but chunk framing is buffered. An open, quiet stream then holds
+  // no chunk.
   std::unique_ptr<char[]> chunk;
   std::size_t chunk_size = 0;
   while (client_ok && !serializer.is_done()) {
@@ -291,7 +295,10 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
     (void)written;
     if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
     free_sent_fields();
-    if (connection.buffer.size() == 0) {
+    // What stays buffered after a piece is usually only the CRLF that ends
+    // its chunk (and perhaps the next size line): the chunk goes then too,
+    // or a quiet stream would keep its last event's size of it.
+    if (connection.buffer.size() <= kChunkFramingBytes) {
       chunk.reset();
       chunk_size = 0;
     }
