@@ -137,6 +137,42 @@ class EventBoundary {
   std::size_t size_ = 0;
 };
 
+// Lets `parser` take what `buffer` holds up to the next body bytes (the
+// next chunk's size line, the last chunk). Returns whether the parser
+// needs bytes from the instance to go on: nothing is buffered, or only the
+// start of a line it cannot take yet (the CRLF that ends a chunk is read
+// with the next size line). Errors are left for the next read of the
+// parser, which meets them again.
+bool TakeBufferedFraming(BackendParser& parser, beast::flat_buffer& buffer) {
+  auto& body = parser.get().body();
+  body.data = nullptr;
+  body.size = 0;
+  while (buffer.size() > 0 && !parser.is_done()) {
+    beast::error_code ec;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) return true;
+    if (ec || used == 0) return false;
+  }
+  return buffer.size() == 0 && !parser.is_done();
+}
+
+// Puts `first`, a byte the wait for the instance read, into the
+// connection's buffer with what arrived with it (no more than a chunk's
+// worth, without waiting): a piece is as large as what the instance wrote,
+// not one byte.
+void TakeArrived(BackendConnection& connection, char first) {
+  auto& socket = connection.stream.socket();
+  beast::error_code ignored;
+  const std::size_t ready =
+      std::min(socket.available(ignored), kRelayChunkBytes);
+  char* space = static_cast<char*>(connection.buffer.prepare(1 + ready).data());
+  space[0] = first;
+  std::size_t also = 0;
+  if (ready > 0) also = socket.read_some(asio::buffer(space + 1, ready), ignored);
+  connection.buffer.commit(1 + also);
+}
+
 // The relay of a DeferredRelay, as the connection's tail: one coroutine
 // frame for the whole stream.
 asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
@@ -212,9 +248,37 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
       response.body().data = nullptr;
       response.body().size = 0;
       connection.stream.expires_after(limits.backend_idle_timeout);
-      auto [read_ec, read] = co_await http::async_read_some(
-          connection.stream, connection.buffer, parser, kUseTuple);
-      (void)read;
+      beast::error_code read_ec;
+      if (watch) {
+        // A stream's long wait for the instance's next event holds no read
+        // buffer: the framing left buffered is parsed first, and when the
+        // parser needs more the wait is for one byte, outside the buffer,
+        // which shrinks to what it holds meanwhile (a read of the parser
+        // would hold 512 bytes of it).
+        if (TakeBufferedFraming(parser, connection.buffer)) {
+          connection.buffer.shrink_to_fit();
+          char first = 0;
+          auto [wait_ec, waited] = co_await connection.stream.async_read_some(
+              asio::buffer(&first, 1), kUseTuple);
+          if (waited == 1) TakeArrived(connection, first);
+          if (wait_ec == asio::error::eof) {
+            // The instance closed the connection: the parser tells a whole
+            // answer (one that ends with the connection) from a cut, as a
+            // read of the parser does there. No second read: after a short
+            // read Asio waits for epoll's next edge, and the end of the
+            // connection gives only one.
+            wait_ec = {};
+            parser.put_eof(wait_ec);
+          }
+          read_ec = wait_ec;
+        }
+      }
+      if (!read_ec && !parser.is_done()) {
+        auto [some_ec, read] = co_await http::async_read_some(
+            connection.stream, connection.buffer, parser, kUseTuple);
+        (void)read;
+        read_ec = some_ec;
+      }
       std::size_t got = 0;
       if (read_ec == http::error::need_buffer) {
         // Body bytes are buffered: this read only parses them.
