@@ -4,17 +4,19 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <cerrno>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -30,6 +32,9 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kRelayChunkBytes = 16 * 1024;
+// At most what lies between two pieces of a chunked body: the CRLF ending
+// one chunk and the next chunk's size line.
+constexpr std::size_t kChunkFramingBytes = 32;
 
 // Watches the client's socket while an answer streams to it. A client that
 // closes its connection is otherwise noticed only when a write to it fails,
@@ -46,7 +51,7 @@ class DepartureWatch {
     Arm(client_.socket(), state_);
   }
   ~DepartureWatch() {
-    // The wait completes later, on this strand, and then does nothing.
+    // The wait completes later, on the connection's loop; then nothing.
     state_->armed = false;
     beast::error_code ignored;
     client_.socket().cancel(ignored);
@@ -63,7 +68,7 @@ class DepartureWatch {
     BackendConnection* backend = nullptr;
   };
 
-  // The completion runs on the socket's executor, the connection's strand,
+  // The completion runs on the socket's executor, the connection's loop,
   // where the relay runs too.
   static void Arm(tcp::socket& socket, std::shared_ptr<State> state) {
     socket.async_wait(
@@ -95,21 +100,100 @@ class DepartureWatch {
 
 namespace {
 
-// Writes the head of `serializer`'s response alone (its body marked to
-// come, or not, by `more`).
-asio::awaitable<bool> SendHead(
-    beast::tcp_stream& client, http::response<http::buffer_body>& response,
-    http::serializer<false, http::buffer_body>& serializer, bool more,
-    std::chrono::steady_clock::duration timeout) {
-  response.body().data = nullptr;
-  response.body().size = 0;
-  response.body().more = more;
-  client.expires_after(timeout);
-  auto [head_ec, head_bytes] =
-      co_await http::async_write_header(client, serializer, kUseTuple);
-  (void)head_bytes;
-  co_return !head_ec;
-}
+// Writes the answer to the client: the head through Beast's serializer,
+// the body after it framed here as the serializer frames it (chunked, or
+// as it comes). The serializer goes once the head is out, and the header
+// fields with it: a stream would otherwise keep them, and the serializer's
+// 400 bytes, for its life.
+class ClientWriter {
+ public:
+  explicit ClientWriter(http::response<http::buffer_body>& response)
+      : response_(response),
+        chunked_(response.chunked()),
+        serializer_(std::make_unique<Serializer>(response)) {}
+
+  bool head_out() const { return serializer_ == nullptr; }
+  // The last piece is written.
+  bool done() const { return done_; }
+
+  // The head alone (its body marked to come, or not, by `more`).
+  asio::awaitable<bool> WriteHead(beast::tcp_stream& client, bool more,
+                                  std::chrono::steady_clock::duration timeout) {
+    response_.body().data = nullptr;
+    response_.body().size = 0;
+    response_.body().more = more;
+    client.expires_after(timeout);
+    auto [ec, written] =
+        co_await http::async_write_header(client, *serializer_, kUseTuple);
+    (void)written;
+    if (!ec) HeadIsOut();
+    co_return !ec;
+  }
+
+  // One piece of the body, after the head if it is not out yet; `more`:
+  // not the last. Returns false when the client is gone.
+  asio::awaitable<bool> Write(beast::tcp_stream& client, const char* data,
+                              std::size_t size, bool more,
+                              std::chrono::steady_clock::duration timeout) {
+    client.expires_after(timeout);
+    if (serializer_) {
+      // An empty buffer must be null: an empty non-null one is sent as a
+      // chunk of its own, a second terminating chunk.
+      response_.body().data = size > 0 ? const_cast<char*>(data) : nullptr;
+      response_.body().size = size;
+      response_.body().more = more;
+      auto [ec, written] =
+          co_await http::async_write(client, *serializer_, kUseTuple);
+      (void)written;
+      const bool ok = !ec || ec == http::error::need_buffer;
+      if (ok && serializer_->is_header_done()) {
+        done_ = serializer_->is_done();
+        HeadIsOut();
+      }
+      co_return ok;
+    }
+    std::array<asio::const_buffer, 4> buffers;
+    std::size_t count = 0;
+    std::array<char, 2 * sizeof(std::size_t) + 2> size_line{};
+    if (!chunked_) {
+      if (size > 0) buffers[count++] = asio::buffer(data, size);
+    } else {
+      if (size > 0) {
+        auto [end, ec] = std::to_chars(size_line.data(),
+                                       size_line.data() + size_line.size(),
+                                       size, 16);
+        (void)ec;
+        *end++ = '\r';
+        *end++ = '\n';
+        buffers[count++] = asio::buffer(
+            size_line.data(), static_cast<std::size_t>(end - size_line.data()));
+        buffers[count++] = asio::buffer(data, size);
+        buffers[count++] = asio::buffer("\r\n", 2);
+      }
+      if (!more) buffers[count++] = asio::buffer("0\r\n\r\n", 5);
+    }
+    if (!more) done_ = true;
+    if (count == 0) co_return true;
+    auto [ec, written] = co_await asio::async_write(
+        client, std::span<const asio::const_buffer>(buffers.data(), count),
+        kUseTuple);
+    (void)written;
+    co_return !ec;
+  }
+
+ private:
+  using Serializer = http::serializer<false, http::buffer_body>;
+
+  void HeadIsOut() {
+    serializer_.reset();
+    response_.base().clear();
+  }
+
+  http::response<http::buffer_body>& response_;
+  const bool chunked_;
+  std::unique_ptr<Serializer> serializer_;  // until the head is out
+  bool done_ = false;
+};
 
 // The last bytes relayed of an event stream, to know whether the stream
 // stands between two events (nothing relayed yet counts as between). Four
@@ -182,6 +266,42 @@ asio::awaitable<bool> RelayWholeAnswer(DeferredRelay& relay,
   co_return !write_ec && relay.client_keep_alive;
 }
 
+// Lets `parser` take what `buffer` holds up to the next body bytes (the
+// next chunk's size line, the last chunk). Returns whether the parser
+// needs bytes from the instance to go on: nothing is buffered, or only the
+// start of a line it cannot take yet (the CRLF that ends a chunk is read
+// with the next size line). Errors are left for the next read of the
+// parser, which meets them again.
+bool TakeBufferedFraming(BackendParser& parser, beast::flat_buffer& buffer) {
+  auto& body = parser.get().body();
+  body.data = nullptr;
+  body.size = 0;
+  while (buffer.size() > 0 && !parser.is_done()) {
+    beast::error_code ec;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) return true;
+    if (ec || used == 0) return false;
+  }
+  return buffer.size() == 0 && !parser.is_done();
+}
+
+// Puts `first`, a byte the wait for the instance read, into the
+// connection's buffer with what arrived with it (no more than a chunk's
+// worth, without waiting): a piece is as large as what the instance wrote,
+// not one byte.
+void TakeArrived(BackendConnection& connection, char first) {
+  auto& socket = connection.stream.socket();
+  beast::error_code ignored;
+  const std::size_t ready =
+      std::min(socket.available(ignored), kRelayChunkBytes);
+  char* space = static_cast<char*>(connection.buffer.prepare(1 + ready).data());
+  space[0] = first;
+  std::size_t also = 0;
+  if (ready > 0) also = socket.read_some(asio::buffer(space + 1, ready), ignored);
+  connection.buffer.commit(1 + also);
+}
+
 // The relay of a DeferredRelay, as the connection's tail: one coroutine
 // frame for the whole stream.
 asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
@@ -202,23 +322,15 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
                                         backend_keep_alive);
   }
 
-  http::serializer<false, http::buffer_body> serializer{response};
+  ClientWriter writer(response);
   // The head goes out alone only when the body is not there yet (the
   // client sees the status at once; an event stream may stay quiet). A
   // body already read with the head, the usual small JSON answer, goes
   // out with the head in one write.
-  // Once the head is out the serializer writes only the body: the header
-  // fields would otherwise stay for the stream's life.
-  const auto free_sent_fields = [&] {
-    if (serializer.is_header_done() && response.begin() != response.end()) {
-      response.base().clear();
-    }
-  };
   bool client_ok = true;
   if (parser.is_done() || connection.buffer.size() == 0) {
-    client_ok = co_await SendHead(client, response, serializer, !parser.is_done(),
-                                  limits.client_write_timeout);
-    free_sent_fields();
+    client_ok = co_await writer.WriteHead(client, !parser.is_done(),
+                                          limits.client_write_timeout);
   }
   bool backend_ok = true;
   // The stream ended with the MCP layer's last event after the instance
@@ -231,18 +343,21 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   // The body goes through `chunk` only while bytes flow: the wait for the
   // instance has no body buffer (the bytes that end it stay in the
   // connection's buffer until a chunk takes them), and the chunk goes once
-  // nothing is buffered. An open, quiet stream then holds no chunk.
+  // nothing but chunk framing is buffered. An open, quiet stream then holds
+  // no chunk.
   std::unique_ptr<char[]> chunk;
   std::size_t chunk_size = 0;
-  while (client_ok && !serializer.is_done()) {
+  while (client_ok && !writer.done()) {
+    // The piece to write: `got` bytes of `chunk`; `more`: not the last.
+    std::size_t got = 0;
+    bool more = false;
     if (!parser.is_done()) {
-      if (connection.buffer.size() == 0 && !serializer.is_header_done()) {
+      if (connection.buffer.size() == 0 && !writer.head_out()) {
         // The next read waits on the instance: the client has the head
         // meanwhile.
         // (Not inside the condition: GCC 12 and co_await, see mcp_bridge.cc.)
-        const bool sent = co_await SendHead(client, response, serializer, true,
-                                            limits.client_write_timeout);
-        free_sent_fields();
+        const bool sent = co_await writer.WriteHead(
+            client, true, limits.client_write_timeout);
         if (!sent) {
           client_ok = false;
           break;
@@ -252,7 +367,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
       // buffered, such as the CRLF that ends a chunk, need not hold a whole
       // piece): the client's leaving is watched for from then on. An answer
       // that came whole with its head is relayed without a watch.
-      if (serializer.is_header_done() && !watch) watch.emplace(client, connection);
+      if (writer.head_out() && !watch) watch.emplace(client, connection);
       if (watch && watch->client_gone()) {
         client_ok = false;
         break;
@@ -260,10 +375,37 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
       response.body().data = nullptr;
       response.body().size = 0;
       connection.stream.expires_after(limits.backend_idle_timeout);
-      auto [read_ec, read] = co_await http::async_read_some(
-          connection.stream, connection.buffer, parser, kUseTuple);
-      (void)read;
-      std::size_t got = 0;
+      beast::error_code read_ec;
+      if (watch) {
+        // A stream's long wait for the instance's next event holds no read
+        // buffer: the framing left buffered is parsed first, and when the
+        // parser needs more the wait is for one byte, outside the buffer,
+        // which shrinks to what it holds meanwhile (a read of the parser
+        // would hold 512 bytes of it).
+        if (TakeBufferedFraming(parser, connection.buffer)) {
+          connection.buffer.shrink_to_fit();
+          char first = 0;
+          auto [wait_ec, waited] = co_await connection.stream.async_read_some(
+              asio::buffer(&first, 1), kUseTuple);
+          if (waited == 1) TakeArrived(connection, first);
+          if (wait_ec == asio::error::eof) {
+            // The instance closed the connection: the parser tells a whole
+            // answer (one that ends with the connection) from a cut, as a
+            // read of the parser does there. No second read: after a short
+            // read Asio waits for epoll's next edge, and the end of the
+            // connection gives only one.
+            wait_ec = {};
+            parser.put_eof(wait_ec);
+          }
+          read_ec = wait_ec;
+        }
+      }
+      if (!read_ec && !parser.is_done()) {
+        auto [some_ec, read] = co_await http::async_read_some(
+            connection.stream, connection.buffer, parser, kUseTuple);
+        (void)read;
+        read_ec = some_ec;
+      }
       if (read_ec == http::error::need_buffer) {
         // Body bytes are buffered: this read only parses them.
         // No larger than what is buffered: an event's few hundred bytes.
@@ -297,53 +439,40 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         lease.CountError();
         const bool end_with_event =
             event_stream && relay->ending && boundary.BetweenEvents();
-        if (!serializer.is_header_done() && !end_with_event) {
+        if (!writer.head_out() && !end_with_event) {
           // The client gets the head and a body that ends short, as when
           // the cut comes later.
-          client_ok = co_await SendHead(client, response, serializer, true,
-                                        limits.client_write_timeout);
+          client_ok = co_await writer.WriteHead(client, true,
+                                                limits.client_write_timeout);
           break;
         }
         if (end_with_event) {
           // The answer will never come: end the stream properly, with what
           // the MCP layer has to say about it.
-          std::string event =
+          const std::string event =
               FormatSseEvent("", "message", relay->ending(read_ec.message()));
-          response.body().data = event.data();
-          response.body().size = event.size();
-          response.body().more = false;
-          client.expires_after(limits.client_write_timeout);
-          auto [error_ec, error_bytes] =
-              co_await http::async_write(client, serializer, kUseTuple);
-          (void)error_bytes;
-          client_ok = !error_ec || error_ec == http::error::need_buffer;
+          client_ok = co_await writer.Write(client, event.data(), event.size(),
+                                            false, limits.client_write_timeout);
           stats.bytes_out += event.size();
           ended_cleanly = true;
         }
         break;
       }
-      response.body().size = got;
       if (event_stream && got > 0) boundary.Saw(chunk.get(), got);
-      stats.bytes_out += response.body().size;
-      // An empty buffer must be null: an empty non-null one is sent as a
-      // chunk of its own, a second terminating chunk.
-      response.body().data = got > 0 ? chunk.get() : nullptr;
-      response.body().more = !parser.is_done();
-      // Nothing parsed yet (a chunk header, say): an empty write would make
-      // the chunked serializer emit its terminating chunk.
-      if (response.body().size == 0 && response.body().more) continue;
-    } else {
-      response.body().data = nullptr;
-      response.body().size = 0;
-      response.body().more = false;
+      stats.bytes_out += got;
+      more = !parser.is_done();
+      // Nothing parsed yet (a chunk header, say): nothing to write, and an
+      // empty last piece would end the body.
+      if (got == 0 && more) continue;
     }
-    client.expires_after(limits.client_write_timeout);
-    auto [write_ec, written] =
-        co_await http::async_write(client, serializer, kUseTuple);
-    (void)written;
-    if (write_ec && write_ec != http::error::need_buffer) client_ok = false;
-    free_sent_fields();
-    if (connection.buffer.size() == 0) {
+    // (Not inside an expression: GCC 12 and co_await, see mcp_bridge.cc.)
+    const bool written = co_await writer.Write(client, chunk.get(), got, more,
+                                               limits.client_write_timeout);
+    if (!written) client_ok = false;
+    // What stays buffered after a piece is usually only the CRLF that ends
+    // its chunk (and perhaps the next size line): the chunk goes then too,
+    // or a quiet stream would keep its last event's size of it.
+    if (connection.buffer.size() <= kChunkFramingBytes) {
       chunk.reset();
       chunk_size = 0;
     }

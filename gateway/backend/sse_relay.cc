@@ -44,9 +44,9 @@ void AppendEvents(PumpJob& job, std::vector<SseEvent>& events) {
 
 // Waits until `subscribe`'s wake-up comes or `timeout` passes; returns
 // false on timeout. The wake-up may come from another thread: it is posted
-// to this strand, where the timer lives. One that comes before the wait
-// starts still cancels it, since the posted handler runs only after this
-// coroutine suspends.
+// to the connection's loop, where the timer lives. One that comes before
+// the wait starts still cancels it, since the posted handler runs only
+// after this coroutine suspends.
 asio::awaitable<bool> WaitForWake(
     const std::function<void(std::function<void()>)>& subscribe,
     std::chrono::milliseconds timeout) {

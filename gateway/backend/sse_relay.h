@@ -46,7 +46,7 @@ struct PumpJob {
   std::chrono::steady_clock::duration backend_time{};
 };
 
-// Runs on the client connection's strand until the instance's answer ends
+// Runs on the client connection's loop until the instance's answer ends
 // (or the job is abandoned); then releases the lease.
 asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job);
 
