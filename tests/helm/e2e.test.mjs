@@ -131,6 +131,9 @@ function helmValues(nodeIp) {
     '--set', `kubernetesApi.host=${nodeIp}`,
     '--set', `kubernetesApi.port=${relay.port}`,
     '--set', 'resources.requests.cpu=50m',
+    // The sanitized binary's shadow memory alone is about 100 MB: the
+    // cleanup Job's default limit (128Mi) is for the plain one.
+    '--set', 'cleanupResources.limits.memory=512Mi',
     // A sanitized (ASan) gateway: LeakSanitizer's exit-time scan needs
     // ptrace-like access that seccomp RuntimeDefault refuses.
     '--set', 'gateway.extraEnv[0].name=ASAN_OPTIONS',

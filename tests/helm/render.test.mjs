@@ -100,6 +100,8 @@ test('defaults: restricted Pod Security for the gateway and its cleanup Job', ()
   assert.equal(job.metadata.annotations['helm.sh/hook'], 'pre-delete');
   assert.ok(job.spec.template.spec.containers[0].args.includes('--kube-cleanup'));
   assert.ok(job.spec.template.spec.containers[0].args.includes(`--kube-namespace=${NS}`));
+  assert.deepEqual(job.spec.template.spec.containers[0].resources,
+    { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '500m', memory: '128Mi' } });
 });
 
 test('defaults: a PodDisruptionBudget over the Deployment\'s pods', () => {
