@@ -37,7 +37,6 @@ std::vector<std::filesystem::path> SqliteFileSpellings(
 struct SqliteFile {
   std::filesystem::path written;
   std::filesystem::path normal;
-  bool operator==(const SqliteFile&) const = default;
 };
 // SqliteFileSpellings without repeats (the readings mostly agree: a plain
 // path gives one spelling three times).

@@ -81,12 +81,14 @@ asio::awaitable<OpenExchange> SendToInstance(Request& backend_request,
                                              const runtime::Lease& lease,
                                              BackendConnections& connections,
                                              const RelayLimits& limits) {
+  // Read before the loop: no co_await inside a condition (GCC 12, see
+  // mcp_bridge.cc).
+  const auto executor = co_await asio::this_coro::executor;
   OpenExchange exchange;
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool reused =
         attempt == 0 &&
-        (exchange.connection = connections.Take(
-             lease.instance_id(), co_await asio::this_coro::executor));
+        (exchange.connection = connections.Take(lease.instance_id(), executor));
     if (!reused) {
       exchange.connection =
           co_await Connect(lease.endpoint(), limits, exchange.error);

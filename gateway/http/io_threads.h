@@ -38,7 +38,6 @@ class IoThreads {
   EventLoop& main() { return *loops_.front(); }
   // The loop a new connection goes to.
   EventLoop& NextForConnection();
-  std::size_t size() const { return loops_.size(); }
 
   // One thread per loop; the loops run until Stop().
   void Start();
