@@ -19,6 +19,7 @@
 #include "gateway/backend/sse.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/jsonrpc_error.h"
+#include "gateway/mcp/response_match.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {
@@ -31,11 +32,8 @@ constexpr std::size_t kPumpChunkBytes = 16 * 1024;
 // the client waits on.
 void AppendEvents(PumpJob& job, std::vector<SseEvent>& events) {
   for (auto& event : events) {
-    if (job.awaited_id) {
-      const auto message = nlohmann::json::parse(event.data, nullptr, false);
-      if (IsJsonRpcResponse(message) && message["id"] == *job.awaited_id) {
-        job.awaited_id.reset();
-      }
+    if (job.awaited_id && IsResponseTo(event.data, *job.awaited_id)) {
+      job.awaited_id.reset();
     }
     job.stream->Append(event.type, event.data);
   }
