@@ -61,9 +61,18 @@ bool IsClientCredentialOrOrigin(std::string_view name) {
 
 }  // namespace
 
-Request BuildBackendRequest(const Request& client_request,
-                            const runtime::Endpoint& endpoint) {
-  Request out{client_request.method(), client_request.target(), 11};
+namespace {
+
+void AddInstanceFields(BackendRequest& out, const runtime::Endpoint& endpoint) {
+  out.AddField("Host", text::Cat(endpoint.host, ":", endpoint.port));
+  out.AddField("Authorization", text::Cat("Bearer ", endpoint.bearer_token));
+}
+
+}  // namespace
+
+BackendRequest BuildBackendRequest(const Request& client_request,
+                                   const runtime::Endpoint& endpoint) {
+  BackendRequest out(client_request.method(), client_request.target());
   const auto listed = ConnectionListed(client_request.base());
   for (const auto& field : client_request.base()) {
     const auto name = field.name_string();
@@ -72,32 +81,24 @@ Request BuildBackendRequest(const Request& client_request,
         field.name() == http::field::content_length) {
       continue;
     }
-    out.insert(name, field.value());
+    out.AddField(name, field.value());
   }
-  out.set(http::field::host, text::Cat(endpoint.host, ":", endpoint.port));
-  out.set(http::field::authorization,
-          text::Cat("Bearer ", endpoint.bearer_token));
-  out.keep_alive(true);
-  out.body() = client_request.body();
-  out.prepare_payload();
+  AddInstanceFields(out, endpoint);
+  out.SetBody(client_request.body());
   return out;
 }
 
-Request NewBackendRequest(http::verb method, std::string body,
-                          std::string_view protocol_version,
-                          const runtime::Endpoint& endpoint) {
-  Request out{method, "/mcp", 11};
-  out.set(http::field::host, text::Cat(endpoint.host, ":", endpoint.port));
-  out.set(http::field::authorization,
-          text::Cat("Bearer ", endpoint.bearer_token));
-  out.set(http::field::content_type, "application/json");
-  out.set(http::field::accept, "application/json, text/event-stream");
+BackendRequest NewBackendRequest(http::verb method, std::string body,
+                                 std::string_view protocol_version,
+                                 const runtime::Endpoint& endpoint) {
+  BackendRequest out(method, "/mcp");
+  AddInstanceFields(out, endpoint);
+  out.AddField("Content-Type", "application/json");
+  out.AddField("Accept", "application/json, text/event-stream");
   if (!protocol_version.empty()) {
-    out.set("MCP-Protocol-Version", protocol_version);
+    out.AddField("MCP-Protocol-Version", protocol_version);
   }
-  out.keep_alive(true);
-  out.body() = std::move(body);
-  out.prepare_payload();
+  out.SetBody(std::move(body));
   return out;
 }
 

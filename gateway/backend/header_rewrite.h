@@ -1,6 +1,7 @@
 #pragma once
 // What crosses the gateway in each direction, decided without I/O.
 
+#include "gateway/backend/backend_request.h"
 #include "gateway/http/http_types.h"
 #include "runtime/runtime.h"
 
@@ -11,15 +12,16 @@ namespace mcpgw::gateway {
 // Cookie), its Origin, the gateway's session and event ids and every
 // hop-by-hop header; with Host rewritten for
 // the instance (DBHub refuses hosts it does not know) and the instance's own
-// bearer token.
-Request BuildBackendRequest(const Request& client_request,
-                            const runtime::Endpoint& endpoint);
+// bearer token. HTTP/1.1 whatever the client spoke, kept alive, the body
+// with its length.
+BackendRequest BuildBackendRequest(const Request& client_request,
+                                   const runtime::Endpoint& endpoint);
 
 // A request of the gateway's own to an instance's MCP endpoint (a batch's
 // part, a legacy-transport message, a re-initialization).
-Request NewBackendRequest(http::verb method, std::string body,
-                          std::string_view protocol_version,
-                          const runtime::Endpoint& endpoint);
+BackendRequest NewBackendRequest(http::verb method, std::string body,
+                                 std::string_view protocol_version,
+                                 const runtime::Endpoint& endpoint);
 
 // Strips from an instance's response what must not reach the client:
 // hop-by-hop headers (framing is redone by the gateway) and headers that

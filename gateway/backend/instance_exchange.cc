@@ -9,11 +9,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "common/text.h"
 #include "gateway/backend/sse.h"
-#include "gateway/backend/wire_head.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -21,27 +19,18 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
-                                      Request& backend_request,
+                                      const BackendRequest& backend_request,
                                       BackendParser& parser,
                                       const RelayLimits& limits,
                                       beast::error_code& error) {
   connection.stream.expires_after(limits.backend_idle_timeout);
-  beast::error_code write_ec;
-  if (backend_request.chunked() || backend_request.version() != 11) {
-    auto [ec, written] = co_await http::async_write(
-        connection.stream, backend_request, kUseTuple);
-    (void)written;
-    write_ec = ec;
-  } else {
-    // What the gateway builds (wire_head.h).
-    const std::string head = RequestHead(backend_request);
-    const std::array<asio::const_buffer, 2> buffers{
-        asio::buffer(head), asio::buffer(backend_request.body())};
-    auto [ec, written] =
-        co_await asio::async_write(connection.stream, buffers, kUseTuple);
-    (void)written;
-    write_ec = ec;
-  }
+  // Head and body in one gathered write.
+  const std::string head = backend_request.Head();
+  const std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(head), asio::buffer(backend_request.body())};
+  auto [write_ec, written] =
+      co_await asio::async_write(connection.stream, buffers, kUseTuple);
+  (void)written;
   if (write_ec) {
     error = write_ec;
     co_return false;
@@ -77,7 +66,7 @@ asio::awaitable<std::unique_ptr<BackendConnection>> Connect(
 
 }  // namespace
 
-asio::awaitable<OpenExchange> SendToInstance(Request& backend_request,
+asio::awaitable<OpenExchange> SendToInstance(const BackendRequest& backend_request,
                                              const runtime::Lease& lease,
                                              BackendConnections& connections,
                                              const RelayLimits& limits) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/backend/backend_connections.h"
+#include "gateway/backend/backend_request.h"
 #include "gateway/backend/relay_limits.h"
 #include "gateway/http/http_types.h"
 #include "runtime/pool_api.h"
@@ -32,7 +33,7 @@ struct OpenExchange {
 // A pooled connection that fails before a byte of answer came back is
 // replaced once by a fresh one (the instance may have closed it while idle);
 // a request that got part of an answer is never sent twice.
-asio::awaitable<OpenExchange> SendToInstance(Request& backend_request,
+asio::awaitable<OpenExchange> SendToInstance(const BackendRequest& backend_request,
                                              const runtime::Lease& lease,
                                              BackendConnections& connections,
                                              const RelayLimits& limits);

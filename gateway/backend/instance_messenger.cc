@@ -20,16 +20,14 @@ asio::awaitable<MessageAnswer> PostToInstance(
     std::string_view backend_session, const runtime::Lease& lease,
     BackendConnections& connections, const RelayLimits& limits) {
   MessageAnswer answer;
-  Request request = NewBackendRequest(
+  BackendRequest request = NewBackendRequest(
       http::verb::post,
       message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       protocol_version, lease.endpoint());
-  if (!backend_session.empty()) {
-    request.set(kSessionHeader, backend_session);
-  }
+  request.SetSession(backend_session);
   // 2026-07-28 mirrors the method into a header the server checks.
   if (IsStatelessRevision(protocol_version)) {
-    request.set(kMcpMethodHeader, StringMember(message, "method"));
+    request.AddField(kMcpMethodHeader, StringMember(message, "method"));
   }
   auto exchange = co_await SendToInstance(request, lease, connections, limits);
   if (exchange.connection == nullptr) {

@@ -19,17 +19,6 @@ void AppendFieldsAndEnd(std::string& head, const http::fields& fields) {
 
 }  // namespace
 
-std::string RequestHead(const http::request_header<>& request) {
-  std::string head;
-  head.reserve(kTypicalHead);
-  head.append(request.method_string());
-  head += ' ';
-  head.append(request.target());
-  head.append(" HTTP/1.1\r\n");
-  AppendFieldsAndEnd(head, request);
-  return head;
-}
-
 std::string ResponseHead(const http::response_header<>& response) {
   std::string head;
   head.reserve(kTypicalHead);

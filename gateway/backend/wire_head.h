@@ -1,7 +1,7 @@
 #pragma once
-// HTTP/1.1 heads written by hand, for the messages of the proxy's hot path
-// whose shape the gateway knows (HTTP/1.1, a Content-Length body): a
-// request to an instance, an instance's whole answer to its client. Beast's
+// The head of an instance's whole answer to its client, written by hand
+// for the proxy's hot path (HTTP/1.1, a Content-Length body; requests to an
+// instance are written the same way, backend_request.h). Beast's
 // serializer walks its buffer sequences (start line, each field) piece by
 // piece, a few per cent of a proxied request's CPU; this is one string,
 // sent with the body in one gathered write. Field names and values are
@@ -13,8 +13,6 @@
 
 namespace mcpgw::gateway {
 
-// "METHOD target HTTP/1.1\r\n" + fields + "\r\n".
-std::string RequestHead(const http::request_header<>& request);
 // "HTTP/1.1 code reason\r\n" + fields + "\r\n".
 std::string ResponseHead(const http::response_header<>& response);
 

@@ -51,9 +51,9 @@ asio::awaitable<BackendEra> McpHandler::EraOf(const runtime::Lease& lease) {
 asio::awaitable<void> McpHandler::EndBackendSession(
     const runtime::Lease& lease, const std::string& backend_session,
     std::string_view version) {
-  Request end = NewBackendRequest(http::verb::delete_, "", version,
-                                  lease.endpoint());
-  end.set(kSessionHeader, backend_session);
+  BackendRequest end = NewBackendRequest(http::verb::delete_, "", version,
+                                         lease.endpoint());
+  end.SetSession(backend_session);
   auto exchange = co_await SendToInstance(end, lease, *connections_,
                                           options_.limits);
   if (exchange.connection != nullptr) {

@@ -353,7 +353,8 @@ asio::awaitable<bool> McpHandler::Forward(
   }
 
   const auto backend_start = clock_.Now();
-  Request backend_request = BuildBackendRequest(request, lease->endpoint());
+  BackendRequest backend_request =
+      BuildBackendRequest(request, lease->endpoint());
   auto exchange = co_await SendWithinSession(backend_request, session,
                                              backend_session, *lease);
   if (exchange.connection == nullptr) {
@@ -413,12 +414,10 @@ policies::SessionClaims McpHandler::NewSessionClaims(
 }
 
 asio::awaitable<OpenExchange> McpHandler::SendWithinSession(
-    Request& backend_request,
+    BackendRequest& backend_request,
     const std::optional<policies::SessionClaims>& session,
     const std::string& backend_session, runtime::Lease& lease) {
-  if (!backend_session.empty()) {
-    backend_request.set(kSessionHeader, backend_session);
-  }
+  backend_request.SetSession(backend_session);
   auto exchange = co_await SendToInstance(backend_request, lease,
                                           *connections_, options_.limits);
   if (exchange.connection != nullptr && !backend_session.empty() &&
@@ -430,7 +429,7 @@ asio::awaitable<OpenExchange> McpHandler::SendWithinSession(
     auto again = co_await BackendSessionFor(*session, lease, *sessions_,
                                             *connections_, options_.limits);
     if (again.ok()) {
-      backend_request.set(kSessionHeader, *again);
+      backend_request.SetSession(*again);
       exchange = co_await SendToInstance(backend_request, lease,
                                          *connections_, options_.limits);
     }

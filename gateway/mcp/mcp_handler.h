@@ -106,7 +106,7 @@ class McpHandler final : public RequestHandler {
   policies::SessionClaims NewSessionClaims(const policies::Target& target,
                                            const nlohmann::json& initialize);
   asio::awaitable<OpenExchange> SendWithinSession(
-      Request& backend_request,
+      BackendRequest& backend_request,
       const std::optional<policies::SessionClaims>& session,
       const std::string& backend_session, runtime::Lease& lease);
   struct AnswerShape {

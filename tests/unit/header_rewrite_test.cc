@@ -2,8 +2,28 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/parser.hpp>
+
 namespace mcpgw::gateway {
 namespace {
+
+// What the instance reads: the request as Beast's parser takes it off the
+// wire, which also proves the text is well-formed HTTP/1.1.
+Request OnTheWire(const BackendRequest& request) {
+  const std::string text = request.Head() + request.body();
+  http::request_parser<http::string_body> parser;
+  beast::error_code ec;
+  const std::size_t used = parser.put(asio::buffer(text), ec);
+  EXPECT_FALSE(ec) << ec.message() << "\n" << text;
+  EXPECT_EQ(used, request.Head().size()) << text;
+  if (!request.body().empty()) {
+    parser.put(asio::buffer(text.data() + used, text.size() - used), ec);
+    EXPECT_FALSE(ec) << ec.message() << "\n" << text;
+  }
+  if (!parser.is_done()) parser.put_eof(ec);
+  EXPECT_TRUE(parser.is_done()) << text;
+  return parser.release();
+}
 
 Request ClientRequest() {
   Request request{http::verb::post, "/mcp", 11};
@@ -30,8 +50,8 @@ Request ClientRequest() {
 }
 
 TEST(BuildBackendRequest, DropsCredentialsOriginAndHopByHopHeaders) {
-  const auto out = BuildBackendRequest(ClientRequest(),
-                                       {"127.0.0.1", 41234, "instance-token"});
+  const auto out = OnTheWire(BuildBackendRequest(
+      ClientRequest(), {"127.0.0.1", 41234, "instance-token"}));
   EXPECT_EQ(out[http::field::host], "127.0.0.1:41234");
   EXPECT_EQ(out[http::field::authorization], "Bearer instance-token");
   EXPECT_EQ(out.count(http::field::origin), 0u);
@@ -48,8 +68,8 @@ TEST(BuildBackendRequest, DropsCredentialsOriginAndHopByHopHeaders) {
 }
 
 TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
-  const auto out = BuildBackendRequest(ClientRequest(),
-                                       {"127.0.0.1", 41234, "instance-token"});
+  const auto out = OnTheWire(BuildBackendRequest(
+      ClientRequest(), {"127.0.0.1", 41234, "instance-token"}));
   EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
   EXPECT_EQ(out["Mcp-Method"], "tools/call");
   EXPECT_EQ(out["Mcp-Name"], "execute_sql");
@@ -60,7 +80,7 @@ TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
 
 TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {
   const auto client = ClientRequest();
-  const auto out = BuildBackendRequest(client, {"127.0.0.1", 1, "t"});
+  const auto out = OnTheWire(BuildBackendRequest(client, {"127.0.0.1", 1, "t"}));
   EXPECT_EQ(out.method(), http::verb::post);
   EXPECT_EQ(out.target(), "/mcp");
   EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
@@ -68,6 +88,52 @@ TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {
   EXPECT_EQ(out.body(), client.body());
   EXPECT_EQ(out[http::field::content_length], std::to_string(client.body().size()));
   EXPECT_TRUE(out.keep_alive());
+  EXPECT_EQ(out.version(), 11u);
+}
+
+TEST(BuildBackendRequest, AnHttp10ClientsRequestGoesAsHttp11) {
+  auto client = ClientRequest();
+  client.version(10);
+  const auto out = OnTheWire(BuildBackendRequest(client, {"127.0.0.1", 1, "t"}));
+  EXPECT_EQ(out.version(), 11u);
+  EXPECT_TRUE(out.keep_alive());
+  EXPECT_EQ(out.body(), client.body());
+}
+
+TEST(BackendRequest, TheInstancesSessionIsOneFieldReplacedWhenSetAgain) {
+  auto request = BuildBackendRequest(ClientRequest(), {"127.0.0.1", 1, "t"});
+  request.SetSession("first");
+  request.SetSession("second");
+  auto out = OnTheWire(request);
+  EXPECT_EQ(out.count("Mcp-Session-Id"), 1u);
+  EXPECT_EQ(out["Mcp-Session-Id"], "second");
+  request.SetSession("");
+  out = OnTheWire(request);
+  EXPECT_EQ(out.count("Mcp-Session-Id"), 0u);
+}
+
+TEST(NewBackendRequest, CarriesTheInstancesCredentialsAndTheRevision) {
+  auto post = NewBackendRequest(http::verb::post, R"({"jsonrpc":"2.0"})",
+                                "2025-06-18", {"127.0.0.1", 7, "tok"});
+  post.AddField("Mcp-Method", "tools/list");
+  const auto out = OnTheWire(post);
+  EXPECT_EQ(out.method(), http::verb::post);
+  EXPECT_EQ(out.target(), "/mcp");
+  EXPECT_EQ(out[http::field::host], "127.0.0.1:7");
+  EXPECT_EQ(out[http::field::authorization], "Bearer tok");
+  EXPECT_EQ(out[http::field::content_type], "application/json");
+  EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
+  EXPECT_EQ(out["Mcp-Method"], "tools/list");
+  EXPECT_EQ(out.body(), R"({"jsonrpc":"2.0"})");
+
+  // A DELETE without a body says no length, as Beast would not either.
+  auto end = NewBackendRequest(http::verb::delete_, "", "", {"127.0.0.1", 7, "tok"});
+  end.SetSession("s-1");
+  const auto ended = OnTheWire(end);
+  EXPECT_EQ(ended.method(), http::verb::delete_);
+  EXPECT_EQ(ended.count(http::field::content_length), 0u);
+  EXPECT_EQ(ended.count("MCP-Protocol-Version"), 0u);
+  EXPECT_EQ(ended["Mcp-Session-Id"], "s-1");
 }
 
 TEST(CleanBackendResponseHeaders, RemovesInstanceDetailsKeepsFraming) {
