@@ -17,6 +17,7 @@
 
 #include "common/text.h"
 #include "gateway/backend/sse.h"
+#include "gateway/backend/wire_head.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/jsonrpc_error.h"
 #include "gateway/mcp/response_match.h"
@@ -79,7 +80,8 @@ constexpr std::chrono::milliseconds kFirstEventWait{1000};
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 std::string HeadText(const http::response_header<>& head) {
-  std::ostringstream text;
+  if (head.version() == 11) return ResponseHead(head);  // wire_head.h
+  std::ostringstream text;  // HTTP/1.0: Beast writes its start line
   text << head;
   return text.str();
 }

@@ -207,7 +207,7 @@ std::shared_ptr<EventStream> EventStreams::Create(const std::string& session) {
                                                clock_);
   if (session.empty()) return stream;
   MutexLock lock(mutex_);
-  PruneLocked();
+  PruneLocked(/*whenever=*/false);
   streams_.emplace(stream->id(), stream);
   return stream;
 }
@@ -245,9 +245,10 @@ std::size_t EventStreams::EndOpenEnded(
 
 std::shared_ptr<EventStream> EventStreams::Find(const std::string& stream_id) {
   MutexLock lock(mutex_);
-  PruneLocked();
+  PruneLocked(/*whenever=*/false);
   const auto it = streams_.find(stream_id);
-  return it == streams_.end() ? nullptr : it->second;
+  if (it == streams_.end() || it->second->Expired(clock_.Now())) return nullptr;
+  return it->second;
 }
 
 void EventStreams::Remove(const std::string& stream_id) {
@@ -257,15 +258,20 @@ void EventStreams::Remove(const std::string& stream_id) {
 
 EventStreams::Stats EventStreams::stats() {
   MutexLock lock(mutex_);
-  PruneLocked();
+  PruneLocked(/*whenever=*/true);
   Stats stats;
   stats.streams = streams_.size();
   for (const auto& [id, stream] : streams_) stats.bytes += stream->bytes();
   return stats;
 }
 
-void EventStreams::PruneLocked() {
+void EventStreams::PruneLocked(bool whenever) {
+  // A walk over every stream (each one's lock taken) on each request's
+  // stream would grow with the streams kept: at most one a second, and
+  // Find judges the one it finds itself.
   const auto now = clock_.Now();
+  if (!whenever && now - last_prune_ < kPruneInterval) return;
+  last_prune_ = now;
   std::erase_if(streams_,
                 [now](const auto& entry) { return entry.second->Expired(now); });
 }

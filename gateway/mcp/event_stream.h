@@ -166,13 +166,17 @@ class EventStreams {
   Stats stats();
 
  private:
-  void PruneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Drops the expired streams: `whenever` asked, else at most once per
+  // kPruneInterval.
+  void PruneLocked(bool whenever) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  static constexpr std::chrono::seconds kPruneInterval{1};
 
   const ReplayLimits limits_;
   const common::Clock& clock_;
   Mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<EventStream>> streams_
       ABSL_GUARDED_BY(mutex_);
+  std::chrono::steady_clock::time_point last_prune_ ABSL_GUARDED_BY(mutex_){};
   struct OpenEnded {
     std::string instance_id;
     std::weak_ptr<EventStream> stream;
