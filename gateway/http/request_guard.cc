@@ -146,30 +146,36 @@ runtime::AcquireRequest RequestGuard::LaunchRequest(
   return request;
 }
 
-asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
+std::vector<std::string> RequestGuard::HostsToResolve(
     const policies::Target& target) {
-  if (!options_.resolve_hosts) co_return std::nullopt;
-  std::vector<const policies::Dsn*> dsns;
-  if (target.tenant) {
-    for (const auto& source : target.tenant->sources) dsns.push_back(&source.dsn);
-  } else {
-    dsns.push_back(&target.dsn);
-  }
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  for (const auto* dsn : dsns) {
-    const std::string& host = dsn->host;
-    if (host.empty()) continue;
+  std::vector<std::string> hosts;
+  if (!options_.resolve_hosts) return hosts;
+  const auto now = clock_.Now();
+  const auto consider = [&](const policies::Dsn& dsn) {
+    const std::string& host = dsn.host;
+    if (host.empty()) return;
     // A literal address was checked with the DSN (CheckDsn).
     boost::system::error_code literal_error;
     asio::ip::make_address(host, literal_error);
-    if (!literal_error) continue;
-    const auto now = clock_.Now();
-    {
-      MutexLock lock(mutex_);
-      auto it = resolved_ok_.find(host);
-      if (it != resolved_ok_.end() && it->second > now) continue;
-    }
+    if (!literal_error) return;
+    MutexLock lock(mutex_);
+    const auto it = resolved_ok_.find(host);
+    if (it != resolved_ok_.end() && it->second > now) return;
+    hosts.push_back(host);
+  };
+  if (target.tenant) {
+    for (const auto& source : target.tenant->sources) consider(source.dsn);
+  } else {
+    consider(target.dsn);
+  }
+  return hosts;
+}
+
+asio::awaitable<std::optional<ErrorReply>> RequestGuard::ResolveAndCheck(
+    std::vector<std::string> hosts) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  for (const auto& host : hosts) {
     auto [ec, results] = co_await resolver.async_resolve(
         host, "", asio::as_tuple(asio::use_awaitable));
     std::vector<asio::ip::address> addresses;
@@ -183,7 +189,7 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::CheckAddresses(
     }
     MutexLock lock(mutex_);
     if (resolved_ok_.size() > 10'000) resolved_ok_.clear();
-    resolved_ok_[host] = now + options_.resolve_cache_ttl;
+    resolved_ok_[host] = clock_.Now() + options_.resolve_cache_ttl;
   }
   co_return std::nullopt;
 }
@@ -261,7 +267,11 @@ std::optional<std::string> RequestGuard::TenantOfKeyPrefix(
 
 asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target) {
   if (auto refused = CheckRate(target)) co_return *refused;
-  if (auto refused = co_await CheckAddresses(target)) co_return *refused;
+  if (auto hosts = HostsToResolve(target); !hosts.empty()) {
+    // Named, not inside the condition (GCC 12 and co_await, mcp_bridge.cc).
+    const auto refused = co_await ResolveAndCheck(std::move(hosts));
+    if (refused) co_return *refused;
+  }
   if (auto refused = CheckTenantInstances(target)) co_return *refused;
 
   Admission admission;

@@ -85,8 +85,13 @@ class RequestGuard {
   std::optional<std::string> TenantOfKeyPrefix(const std::string& prefix) const;
 
  private:
-  asio::awaitable<std::optional<ErrorReply>> CheckAddresses(
-      const policies::Target& target);
+  // The host names of `target` whose addresses must be resolved and
+  // checked now: named (not literal), and not passed within the cache's
+  // TTL. Most requests have none (sqlite, a literal address, a recent
+  // answer), and then no resolver is made for them.
+  std::vector<std::string> HostsToResolve(const policies::Target& target);
+  asio::awaitable<std::optional<ErrorReply>> ResolveAndCheck(
+      std::vector<std::string> hosts);
   std::optional<ErrorReply> CheckRate(const policies::Target& target);
   std::optional<ErrorReply> CheckTenantInstances(const policies::Target& target);
 

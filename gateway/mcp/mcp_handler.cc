@@ -155,7 +155,9 @@ McpHandler::Bind(const policies::Target& target,
                  const std::optional<policies::SessionClaims>& session,
                  std::optional<runtime::Lease>& lease,
                  std::string& backend_session, Slot& slot) {
-  runtime::AcquireRequest acquire = RequestGuard::LaunchRequest(target, {});
+  // Admission builds the launch request itself (with the DSN's tool
+  // rules); without a guard it is built here. Once: it copies the target.
+  runtime::AcquireRequest acquire;
   if (guard_ != nullptr) {
     auto admitted = co_await guard_->Admit(target);
     if (auto* refused = std::get_if<ErrorReply>(&admitted)) {
@@ -164,6 +166,8 @@ McpHandler::Bind(const policies::Target& target,
     auto& admission = std::get<Admission>(admitted);
     acquire = std::move(admission.acquire);
     slot = std::move(admission.slot);
+  } else {
+    acquire = RequestGuard::LaunchRequest(target, {});
   }
   auto acquired = co_await AsyncAcquire(pool_, std::move(acquire),
                                         asio::use_awaitable);
