@@ -185,6 +185,7 @@ fs::path ResolveAsOpened(const fs::path& path) {
   // last; they point into `path` or into the link targets read so far.
   const std::string& text = path.native();
   std::vector<std::string_view> pending;
+  pending.reserve(16);  // one allocation for a usual path
   std::list<std::string> targets;  // stable: `pending` points into them
   const auto push_components = [&pending](std::string_view from) {
     const std::size_t first_new = pending.size();

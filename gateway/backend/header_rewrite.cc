@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -27,20 +28,27 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
-// Headers listed in Connection are hop-by-hop too.
-std::vector<std::string> ConnectionListed(const http::fields& fields) {
-  std::vector<std::string> names;
-  for (const auto& field : fields) {
-    if (field.name() != http::field::connection) continue;
-    for (auto name : text::SplitList(field.value(), ',')) {
-      names.push_back(text::Lower(name));
+// Headers listed in Connection are hop-by-hop too. Views into the
+// Connection fields' values, valid while those fields are; a message
+// usually lists one name or none, so nothing is allocated.
+using Listed = absl::InlinedVector<std::string_view, 4>;
+Listed ConnectionListed(const http::fields& fields) {
+  Listed names;
+  const auto [first, last] = fields.equal_range(http::field::connection);
+  for (auto it = first; it != last; ++it) {
+    std::string_view rest = it->value();
+    while (!rest.empty()) {
+      const std::size_t comma = std::min(rest.find(','), rest.size());
+      const auto name = text::StripWhitespace(rest.substr(0, comma));
+      if (!name.empty()) names.push_back(name);
+      rest.remove_prefix(std::min(comma + 1, rest.size()));
     }
   }
   return names;
 }
 
-bool IsListed(const std::vector<std::string>& listed, std::string_view name) {
-  for (const auto& entry : listed) {
+bool IsListed(const Listed& listed, std::string_view name) {
+  for (const auto entry : listed) {
     if (text::EqualsIgnoreCase(entry, name)) return true;
   }
   return false;
@@ -104,20 +112,21 @@ BackendRequest NewBackendRequest(http::verb method, std::string body,
 
 void CleanBackendResponseHeaders(http::fields& fields) {
   const auto listed = ConnectionListed(fields);
-  std::vector<std::string> drop;
-  for (const auto& field : fields) {
-    const auto name = field.name_string();
+  // Erased once all are judged: `listed` points into Connection's value.
+  absl::InlinedVector<http::fields::const_iterator, 8> drop;
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    const auto name = it->name_string();
     // Transfer-Encoding and Content-Length stay: they describe the body the
     // gateway relays as it arrives, and the serializer honours them.
-    if (field.name() == http::field::transfer_encoding) continue;
+    if (it->name() == http::field::transfer_encoding) continue;
     if ((IsHopByHop(name) || IsListed(listed, name)) ||
         text::StartsWithIgnoreCase(name, "access-control-") ||
         text::EqualsIgnoreCase(name, "x-powered-by") ||
         text::EqualsIgnoreCase(name, "www-authenticate")) {
-      drop.emplace_back(name);
+      drop.push_back(it);
     }
   }
-  for (const auto& name : drop) fields.erase(name);
+  for (const auto& it : drop) fields.erase(it);
 }
 
 }  // namespace mcpgw::gateway

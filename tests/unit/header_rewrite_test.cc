@@ -155,5 +155,23 @@ TEST(CleanBackendResponseHeaders, RemovesInstanceDetailsKeepsFraming) {
   EXPECT_EQ(fields.count("Keep-Alive"), 0u);
 }
 
+TEST(CleanBackendResponseHeaders, DropsEveryRepeatAndWhatConnectionListsWhereverItIs) {
+  http::fields fields;
+  fields.insert("X-Listed", "before Connection");
+  fields.insert("Access-Control-Allow-Origin", "a");
+  fields.insert("Access-Control-Allow-Origin", "b");
+  fields.insert(http::field::connection, " X-Listed ,x-other");
+  fields.insert(http::field::connection, "keep-alive");
+  fields.insert("X-Other", "1");
+  fields.insert("X-Kept", "1");
+  fields.insert("X-Kept", "2");
+  CleanBackendResponseHeaders(fields);
+  EXPECT_EQ(fields.count("X-Listed"), 0u);
+  EXPECT_EQ(fields.count("X-Other"), 0u);
+  EXPECT_EQ(fields.count("Access-Control-Allow-Origin"), 0u);
+  EXPECT_EQ(fields.count(http::field::connection), 0u);
+  EXPECT_EQ(fields.count("X-Kept"), 2u);
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway
