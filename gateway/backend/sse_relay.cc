@@ -27,7 +27,11 @@ namespace mcpgw::gateway {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kPumpChunkBytes = 16 * 1024;
+// The pump reads an answer this much at a time; the buffer lives in its
+// coroutine frame for as long as the answer streams (a quiet session
+// stream holds it), so it is kept small: an event longer than this is
+// put together by the SSE parser from several reads.
+constexpr std::size_t kPumpChunkBytes = 4 * 1024;
 
 // Appends the events in `events`, noting whether one answers the request
 // the client waits on.
