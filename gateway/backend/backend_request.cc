@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "gateway/backend/wire_head.h"
+
 namespace mcpgw::gateway {
 namespace {
 
@@ -19,10 +21,7 @@ BackendRequest::BackendRequest(http::verb method, std::string_view target)
 }
 
 void BackendRequest::AddField(std::string_view name, std::string_view value) {
-  start_.append(name);
-  start_.append(": ");
-  start_.append(value);
-  start_.append("\r\n");
+  AppendField(start_, name, value);  // wire_head.h
 }
 
 std::string BackendRequest::Head() const {
@@ -30,9 +29,7 @@ std::string BackendRequest::Head() const {
   head.reserve(start_.size() + session_.size() + 64);
   head.append(start_);
   if (!session_.empty()) {
-    head.append("Mcp-Session-Id: ");  // mcp/sessions.h kSessionHeader
-    head.append(session_);
-    head.append("\r\n");
+    AppendField(head, "Mcp-Session-Id", session_);  // sessions.h kSessionHeader
   }
   // As Beast's prepare_payload: no length for an empty body of a method
   // that takes none (RFC 9110 8.6).

@@ -36,12 +36,12 @@ Listed ConnectionListed(const http::fields& fields) {
   Listed names;
   const auto [first, last] = fields.equal_range(http::field::connection);
   for (auto it = first; it != last; ++it) {
-    std::string_view rest = it->value();
-    while (!rest.empty()) {
-      const std::size_t comma = std::min(rest.find(','), rest.size());
-      const auto name = text::StripWhitespace(rest.substr(0, comma));
+    // Split lazily: text::SplitList would build a vector per field.
+    for (const absl::string_view piece :
+         absl::StrSplit(text::Absl(it->value()), ',')) {
+      const auto name =
+          text::StripWhitespace(std::string_view(piece.data(), piece.size()));
       if (!name.empty()) names.push_back(name);
-      rest.remove_prefix(std::min(comma + 1, rest.size()));
     }
   }
   return names;

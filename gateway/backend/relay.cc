@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstring>
 #include <cerrno>
 #include <memory>
@@ -154,23 +153,16 @@ class ClientWriter {
     }
     std::array<asio::const_buffer, 4> buffers;
     std::size_t count = 0;
-    std::array<char, 2 * sizeof(std::size_t) + 2> size_line{};
+    const ChunkSizeLine size_line(size);  // wire_head.h; lives past the write
     if (!chunked_) {
       if (size > 0) buffers[count++] = asio::buffer(data, size);
     } else {
       if (size > 0) {
-        auto [end, ec] = std::to_chars(size_line.data(),
-                                       size_line.data() + size_line.size(),
-                                       size, 16);
-        (void)ec;
-        *end++ = '\r';
-        *end++ = '\n';
-        buffers[count++] = asio::buffer(
-            size_line.data(), static_cast<std::size_t>(end - size_line.data()));
+        buffers[count++] = asio::buffer(size_line.text());
         buffers[count++] = asio::buffer(data, size);
-        buffers[count++] = asio::buffer("\r\n", 2);
+        buffers[count++] = asio::buffer(kChunkEnd);
       }
-      if (!more) buffers[count++] = asio::buffer("0\r\n\r\n", 5);
+      if (!more) buffers[count++] = asio::buffer(kLastChunk);
     }
     if (!more) done_ = true;
     if (count == 0) co_return true;

@@ -1,8 +1,6 @@
 #include "gateway/backend/sse_relay.h"
 
-#include <cstdio>
 #include <functional>
-#include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -81,26 +79,15 @@ class WriterAttachment {
 // How long the head of an event stream waits for the first event, so that
 // both leave in one write.
 constexpr std::chrono::milliseconds kFirstEventWait{1000};
-constexpr std::string_view kLastChunk = "0\r\n\r\n";
-
-std::string HeadText(const http::response_header<>& head) {
-  if (head.version() == 11) return ResponseHead(head);  // wire_head.h
-  std::ostringstream text;  // HTTP/1.0: Beast writes its start line
-  text << head;
-  return text.str();
-}
-
 // `bytes` as body: one chunk, or raw for HTTP/1.0.
 void AppendBody(std::string& out, bool chunked, std::string_view bytes) {
   if (!chunked) {
     out.append(bytes);
     return;
   }
-  char size[20];
-  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", bytes.size());
-  out.append(size, static_cast<std::size_t>(n));
+  out.append(ChunkSizeLine(bytes.size()).text());
   out.append(bytes);
-  out.append("\r\n");
+  out.append(kChunkEnd);
 }
 
 asio::awaitable<bool> WriteAll(beast::tcp_stream& client,
@@ -213,7 +200,7 @@ asio::awaitable<bool> WriteEventStream(beast::tcp_stream& client,
   // short answer is then head, event and last chunk in a single segment),
   // later each batch of events. The head waits for the first event a little
   // while, then goes alone.
-  std::string out = HeadText(head);
+  std::string out = ResponseHead(head);
   bool head_written = false;
   WriterAttachment attachment(stream);
   while (true) {

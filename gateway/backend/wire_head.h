@@ -1,19 +1,42 @@
 #pragma once
-// The head of an instance's whole answer to its client, written by hand
-// for the proxy's hot path (HTTP/1.1, a Content-Length body; requests to an
-// instance are written the same way, backend_request.h). Beast's
-// serializer walks its buffer sequences (start line, each field) piece by
-// piece, a few per cent of a proxied request's CPU; this is one string,
-// sent with the body in one gathered write. Field names and values are
-// written as they are: Beast's parser, or the gateway itself, made them.
+// HTTP/1.x written by hand for the proxy's hot path: a response head, a
+// field line, the chunked coding's framing. Beast's serializer walks its
+// buffer sequences (start line, each field) piece by piece, a few per cent
+// of a proxied request's CPU; a head here is one string, sent with the
+// body in one gathered write (requests to an instance are written the same
+// way, backend_request.h). Field names and values are written as they are:
+// Beast's parser, or the gateway itself, made them.
 
+#include <array>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "gateway/http/http_types.h"
 
 namespace mcpgw::gateway {
 
-// "HTTP/1.1 code reason\r\n" + fields + "\r\n".
+// "HTTP/1.x code reason\r\n" + fields + "\r\n", byte for byte what Beast
+// writes for the same head.
 std::string ResponseHead(const http::response_header<>& response);
+
+// "name: value\r\n".
+void AppendField(std::string& out, std::string_view name,
+                 std::string_view value);
+
+// Chunked transfer coding (RFC 9112 7.1): the line before a chunk of
+// `size` bytes ("<hex>\r\n"; a chunk is followed by "\r\n"), and the last
+// chunk with no trailer.
+class ChunkSizeLine {
+ public:
+  explicit ChunkSizeLine(std::size_t size);
+  std::string_view text() const { return {line_.data(), length_}; }
+
+ private:
+  std::array<char, 2 * sizeof(std::size_t) + 2> line_;
+  std::size_t length_;
+};
+inline constexpr std::string_view kChunkEnd = "\r\n";
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 }  // namespace mcpgw::gateway

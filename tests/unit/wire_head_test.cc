@@ -33,5 +33,23 @@ TEST(WireHead, ResponseHeadIsWhatBeastWritesWithTheInstancesReasonOrTheStandardO
   EXPECT_TRUE(ResponseHead(response).starts_with("HTTP/1.1 404 Nope\r\n"));
 }
 
+TEST(WireHead, AnHttp10HeadIsWhatBeastWritesToo) {
+  http::response<http::string_body> response{http::status::ok, 10};
+  response.set(http::field::content_type, "text/event-stream");
+  response.set(http::field::connection, "close");
+  EXPECT_EQ(ResponseHead(response), BeastHead<false>(response));
+  EXPECT_TRUE(ResponseHead(response).starts_with("HTTP/1.0 200 OK\r\n"));
+}
+
+TEST(WireHead, ChunkFramingIsTheChunkedCodingsOwn) {
+  EXPECT_EQ(ChunkSizeLine(0).text(), "0\r\n");
+  EXPECT_EQ(ChunkSizeLine(26).text(), "1a\r\n");
+  EXPECT_EQ(ChunkSizeLine(16 * 1024).text(), "4000\r\n");
+  EXPECT_EQ(ChunkSizeLine(SIZE_MAX).text(), "ffffffffffffffff\r\n");
+  std::string line;
+  AppendField(line, "Mcp-Session-Id", "s-1");
+  EXPECT_EQ(line, "Mcp-Session-Id: s-1\r\n");
+}
+
 }  // namespace
 }  // namespace mcpgw::gateway
