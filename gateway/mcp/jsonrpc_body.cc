@@ -1,6 +1,7 @@
 #include "gateway/mcp/jsonrpc_body.h"
 
 #include "common/text.h"
+#include "gateway/mcp/json_parse.h"
 #include "policies/target.h"
 
 namespace mcpgw::gateway {
@@ -141,7 +142,7 @@ bool InitializeSucceeded(const std::vector<nlohmann::json>& messages,
 
 nlohmann::json ParseBodyJson(std::string_view body) {
   // The parse validates UTF-8 in strings as it goes.
-  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  return ParseJson(body);
 }
 
 JsonRpcBody ParseJsonRpcBody(std::string_view body) {

@@ -5,6 +5,8 @@
 // BatchElementProblem for each element of a batch): it never throws, and a
 // message it lets through has every field the gateway reads of the type the
 // gateway reads it as, so that the handler's own reads cannot throw either.
+// And the body's parse (Boost.JSON, gateway/mcp/json_parse.h) gives what
+// nlohmann's gives, for any bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/mcp/json_parse.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/mcp_request_info.h"
 
@@ -49,6 +52,24 @@ void ReadLikeTheHandler(const nlohmann::json& message) {
   }
 }
 
+// ScanTopLevel against the whole value.
+void CheckTopLevel(const mcpgw::gateway::TopLevelMembers& members,
+                   const nlohmann::json& whole) {
+  if (members.valid == whole.is_discarded()) std::abort();
+  if (members.object != whole.is_object()) std::abort();
+  if (!whole.is_object()) return;
+  const auto id = whole.find("id");
+  if (members.has_id != (id != whole.end())) std::abort();
+  const bool scalar = id != whole.end() && !id->is_structured();
+  if (members.scalar_id.has_value() != scalar) std::abort();
+  if (scalar && !mcpgw::gateway::SameJson(*members.scalar_id, *id)) std::abort();
+  if (members.has_method != whole.contains("method")) std::abort();
+  if (members.has_result_or_error !=
+      (whole.contains("result") || whole.contains("error"))) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -62,6 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     const nlohmann::json parsed = gw::ParseBodyJson(body);
+    // Boost.JSON's reading is nlohmann's, value, types and refusals alike
+    // (gateway/mcp/json_parse.h), and so is the top level read alone.
+    const nlohmann::json by_nlohmann = nlohmann::json::parse(body, nullptr, false);
+    if (!gw::SameJson(parsed, by_nlohmann)) std::abort();
+    CheckTopLevel(gw::ScanTopLevel(body), by_nlohmann);
     const auto refused = gw::CheckParsedJsonRpcBody(parsed);
     if (refused) {
       // A refusal is a client error with a message, never empty.
