@@ -179,28 +179,18 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
 }
 
 asio::awaitable<bool> WriteEventStream(beast::tcp_stream& client,
-                                       http::response_header<> head,
-                                       unsigned version, bool keep_alive,
+                                       std::string head, unsigned version,
                                        EventStream& stream,
                                        std::uint64_t cursor,
                                        const RelayLimits& limits,
                                        std::size_t* bytes_out) {
-  head.version(version);
-  head.erase(http::field::content_length);
-  head.erase(http::field::transfer_encoding);
-  head.set(http::field::content_type, "text/event-stream");
-  head.set(http::field::cache_control, "no-cache");
   // HTTP/1.0 has no chunks: the stream then ends with the connection.
   const bool chunked = version >= 11;
-  if (chunked) head.set(http::field::transfer_encoding, "chunked");
-  head.set(http::field::connection,
-           keep_alive && chunked ? "keep-alive" : "close");
-
   // What is ready goes out in one write: the head with the first events (a
   // short answer is then head, event and last chunk in a single segment),
   // later each batch of events. The head waits for the first event a little
   // while, then goes alone.
-  std::string out = ResponseHead(head);
+  std::string out = std::move(head);
   bool head_written = false;
   WriterAttachment attachment(stream);
   while (true) {

@@ -53,12 +53,11 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job);
 // Stops a pump whose reader left: closes its connection to the instance.
 void AbandonPump(PumpJob& job);
 
-// Writes `head` (an SSE answer's status and headers) and then the stream's
-// events from `cursor` to the client until the stream finishes. Returns
-// whether the client got all of it.
+// Writes `head` (EventStreamHead's, for the client's HTTP `version`) and
+// then the stream's events from `cursor` to the client until the stream
+// finishes. Returns whether the client got all of it.
 asio::awaitable<bool> WriteEventStream(beast::tcp_stream& client,
-                                       http::response_header<> head,
-                                       unsigned version, bool keep_alive,
+                                       std::string head, unsigned version,
                                        EventStream& stream,
                                        std::uint64_t cursor,
                                        const RelayLimits& limits,

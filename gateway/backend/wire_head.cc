@@ -7,21 +7,10 @@ namespace {
 
 constexpr std::size_t kTypicalHead = 512;
 
-}  // namespace
-
-void AppendField(std::string& out, std::string_view name,
-                 std::string_view value) {
-  out.append(name);
-  out.append(": ");
-  out.append(value);
-  out.append("\r\n");
-}
-
-std::string ResponseHead(const http::response_header<>& response) {
-  std::string head;
-  head.reserve(kTypicalHead);
+// "HTTP/1.x code reason\r\n" as Beast writes it.
+void AppendStatusLine(std::string& head, unsigned version,
+                      const http::response_header<>& response) {
   // The version as Beast writes it: 11 is "HTTP/1.1".
-  const unsigned version = response.version();
   head.append("HTTP/");
   head += static_cast<char>('0' + version / 10);
   head += '.';
@@ -37,11 +26,65 @@ std::string ResponseHead(const http::response_header<>& response) {
     head.append(reason);
   }
   head.append("\r\n");
+}
+
+// The fields an event stream's head sets itself.
+bool SetByEventStream(http::field name) {
+  switch (name) {
+    case http::field::content_length:
+    case http::field::transfer_encoding:
+    case http::field::content_type:
+    case http::field::cache_control:
+    case http::field::connection:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void AppendField(std::string& out, std::string_view name,
+                 std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+std::string ResponseHead(const http::response_header<>& response) {
+  std::string head;
+  head.reserve(kTypicalHead);
+  AppendStatusLine(head, response.version(), response);
   for (const auto& field : response) {
     AppendField(head, field.name_string(), field.value());
   }
   head.append("\r\n");
   return head;
+}
+
+std::string EventStreamHead(const http::response_header<>& from,
+                            unsigned version, bool keep_alive) {
+  std::string head;
+  head.reserve(kTypicalHead);
+  AppendStatusLine(head, version, from);
+  for (const auto& field : from) {
+    if (SetByEventStream(field.name())) continue;
+    AppendField(head, field.name_string(), field.value());
+  }
+  const bool chunked = version >= 11;
+  AppendField(head, "Content-Type", "text/event-stream");
+  AppendField(head, "Cache-Control", "no-cache");
+  if (chunked) AppendField(head, "Transfer-Encoding", "chunked");
+  AppendField(head, "Connection", keep_alive && chunked ? "keep-alive" : "close");
+  head.append("\r\n");
+  return head;
+}
+
+std::string OwnEventStreamHead(unsigned version, bool keep_alive) {
+  http::response_header<> ok;
+  ok.result(http::status::ok);
+  return EventStreamHead(ok, version, keep_alive);
 }
 
 ChunkSizeLine::ChunkSizeLine(std::size_t size) {

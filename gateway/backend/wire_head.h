@@ -20,6 +20,19 @@ namespace mcpgw::gateway {
 // writes for the same head.
 std::string ResponseHead(const http::response_header<>& response);
 
+// The head of an event stream the gateway writes for `from` (an instance's
+// answer, or a head of its own): `from`'s status and fields, less its
+// framing and caching fields, in HTTP/1.`version % 10`, then
+// "Content-Type: text/event-stream", "Cache-Control: no-cache",
+// "Transfer-Encoding: chunked" (HTTP/1.1: the events go as chunks; HTTP/1.0
+// has none and the stream ends with the connection) and "Connection". Byte
+// for byte what Beast writes for a copy of `from` with those fields set;
+// `from` itself is only read.
+std::string EventStreamHead(const http::response_header<>& from,
+                            unsigned version, bool keep_alive);
+// The same for a stream of the gateway's own: "200 OK" and those fields.
+std::string OwnEventStreamHead(unsigned version, bool keep_alive);
+
 // "name: value\r\n".
 void AppendField(std::string& out, std::string_view name,
                  std::string_view value);

@@ -13,6 +13,7 @@
 #include "gateway/backend/instance_messenger.h"
 #include "gateway/backend/relay.h"
 #include "gateway/backend/sse_relay.h"
+#include "gateway/backend/wire_head.h"
 #include "gateway/auth/oauth_key_fetch.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/protocol_version.h"
@@ -487,7 +488,10 @@ asio::awaitable<bool> McpHandler::StreamEvents(
       session->protocol_version >= kFirstRevisionWithRetry) {
     stream->Append("", "");
   }
-  http::response_header<> out_head = exchange.parser->get().base();
+  // Written before the pump reads on (a chunked answer's trailer would add
+  // to the instance's fields).
+  std::string out_head = EventStreamHead(exchange.parser->get(),
+                                         request.version(), keep_alive);
   RelayLimits limits = options_.limits;
   if (shape.listen) limits.backend_idle_timeout = kListenIdleTimeout;
   auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(lease),
@@ -496,7 +500,7 @@ asio::awaitable<bool> McpHandler::StreamEvents(
   asio::co_spawn(co_await asio::this_coro::executor,
                  PumpInstanceEvents(job), asio::detached);
   const bool delivered = co_await WriteEventStream(
-      client, std::move(out_head), request.version(), keep_alive, *stream, 1,
+      client, std::move(out_head), request.version(), *stream, 1,
       options_.limits, &accounting.bytes_out);
   // Nobody reads the rest of a stream that cannot be resumed: one whose
   // client left, or one the gateway ended (shutdown) while its instance
@@ -635,11 +639,10 @@ asio::awaitable<bool> McpHandler::Resume(Request& request,
              " s per stream)"),
         accounting, outcome::kRefused);
   }
-  http::response_header<> head;
-  head.result(http::status::ok);
   accounting.status = 200;
   const bool delivered = co_await WriteEventStream(
-      client, std::move(head), request.version(), request.keep_alive(),
+      client, OwnEventStreamHead(request.version(), request.keep_alive()),
+      request.version(),
       *stream, id->sequence + 1, options_.limits, &accounting.bytes_out);
   accounting.outcome = delivered ? outcome::kOk : outcome::kClientGone;
   Account(accounting, metrics_);

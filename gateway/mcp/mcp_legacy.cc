@@ -10,6 +10,7 @@
 #include "common/text.h"
 #include "gateway/backend/instance_messenger.h"
 #include "gateway/backend/sse_relay.h"
+#include "gateway/backend/wire_head.h"
 #include "gateway/mcp/mcp_handler.h"
 
 namespace mcpgw::gateway {
@@ -36,11 +37,10 @@ asio::awaitable<bool> McpHandler::ServeLegacyStream(Request& request,
   session->stream->Append(
       "endpoint", text::Cat(kLegacyMessagesPath, "?sessionId=", session->id));
   spdlog::debug("legacy SSE session {} opened", session->id);
-  http::response_header<> head;
-  head.result(http::status::ok);
   accounting.status = 200;
   const bool delivered = co_await WriteEventStream(
-      client, std::move(head), request.version(), request.keep_alive(),
+      client, OwnEventStreamHead(request.version(), request.keep_alive()),
+      request.version(),
       *session->stream, 1, options_.limits, &accounting.bytes_out);
   legacy_.Close(session->id);
   spdlog::debug("legacy SSE session {} closed", session->id);
