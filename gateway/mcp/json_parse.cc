@@ -5,12 +5,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include <boost/json/basic_parser_impl.hpp>
 // Boost.JSON's compiled part (error categories, number tables), built here
 // once: Debian ships its headers, not the library.
 #include <boost/json/src.hpp>
+
+#include "absl/container/inlined_vector.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -157,9 +158,10 @@ class DomBuilder : public HandlerBase {
     }
     nlohmann::json& container = *open_.back();
     if (container.is_object()) {
-      nlohmann::json& slot = container[key_];  // the last duplicate wins
-      slot = std::move(value);
-      return &slot;
+      // The last duplicate wins.
+      auto& object = container.get_ref<nlohmann::json::object_t&>();
+      return &object.insert_or_assign(std::move(key_), std::move(value))
+                  .first->second;
     }
     auto& array = container.get_ref<nlohmann::json::array_t&>();
     array.push_back(std::move(value));
@@ -167,7 +169,8 @@ class DomBuilder : public HandlerBase {
   }
 
   nlohmann::json root_;
-  std::vector<nlohmann::json*> open_;  // the containers being filled
+  // The containers being filled (a request's body is a few levels deep).
+  absl::InlinedVector<nlohmann::json*, 8> open_;
   std::string key_;                    // the last key read
   std::string text_;                   // a key or string read in parts
 };
