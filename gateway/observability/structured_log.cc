@@ -59,8 +59,13 @@ RedactingSink::RedactingSink(Format format, std::FILE* out)
 }
 
 void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
-  std::string payload = common::RedactUrlCredentials(
-      std::string_view(msg.payload.data(), msg.payload.size()));
+  const std::string_view raw(msg.payload.data(), msg.payload.size());
+  // Only a URL's authority is redacted: a line without "://" (the usual
+  // access line) is written as it is, without a redacted copy.
+  const bool has_url = raw.find("://") != std::string_view::npos;
+  const std::string redacted_text =
+      has_url ? common::RedactUrlCredentials(raw) : std::string();
+  const std::string_view payload = has_url ? redacted_text : raw;
   const bool structured = !payload.empty() && payload[0] == kStructuredMark;
   if (format_ == Format::kJson) {
     std::string line;
@@ -70,7 +75,9 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
     if (structured && payload.size() > 2 && payload[1] == '{') {
       line.append(payload, 2);  // `"event":...}` of the structured object
     } else {
-      line += "\"msg\":" + Dump(structured ? payload.substr(1) : payload) + "}";
+      line += "\"msg\":" +
+              Dump(std::string(structured ? payload.substr(1) : payload)) +
+              "}";
     }
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), out_);
@@ -272,7 +279,9 @@ void Event(spdlog::level::level_enum level, std::string_view event,
       EventFields::AppendValue(payload, field, true);
     }
   }
-  spdlog::log(level, "{}", payload);
+  // As it is: no format string to read, no copy into fmt's buffer.
+  spdlog::default_logger_raw()->log(
+      level, spdlog::string_view_t(payload.data(), payload.size()));
 }
 
 void LifecycleLogger::OnPoolEvent(const runtime::PoolEvent& event) {

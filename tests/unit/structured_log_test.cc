@@ -35,8 +35,13 @@ TEST(StructuredLogTest, TextLinesAreRedacted) {
   const auto out = Capture(Format::kText, [] {
     spdlog::info("connecting to {}", kDsn);
     Event(spdlog::level::info, "access", {{"target", kDsn}, {"status", 200}});
+    EventFields fields;
+    fields.String("tool", kDsn);
+    Event(spdlog::level::info, "access", fields);
   });
   EXPECT_EQ(out.find("MARKER-PW"), std::string::npos) << out;
+  EXPECT_NE(out.find("access tool=postgres://app:***@db:5432/app"),
+            std::string::npos) << out;
   EXPECT_NE(out.find("connecting to postgres://app:***@db:5432/app"),
             std::string::npos) << out;
   EXPECT_NE(out.find("access status=200 target=postgres://app:***@db:5432/app"),
