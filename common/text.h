@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -35,9 +36,9 @@ std::string Cat(const Parts&... parts) {
   return absl::StrCat(AbslArg(parts)...);
 }
 
-inline char LowerChar(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
+// ASCII only, whatever the locale (header names, schemes, hosts): a table
+// lookup inlined, not a libc call per character.
+inline char LowerChar(char c) { return absl::ascii_tolower(static_cast<unsigned char>(c)); }
 
 inline std::string Lower(std::string_view s) {
   std::string out(s);
