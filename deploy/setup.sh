@@ -57,8 +57,8 @@ APT_PACKAGES=(
   # runc and the CNI plugins.
   containerd containernetworking-plugins iproute2 openssl
   # load-tests/: nginx as the reference reverse proxy (raw_proxy.sh), gnuplot for
-  # the charts of run_all.sh.
-  nginx gnuplot-nox
+  # the charts of run_all.sh, valgrind's callgrind for instructions.sh.
+  nginx gnuplot-nox valgrind
   # The operator console's browser test (tests/console): headless Chromium,
   # driven by playwright-core.
   chromium

@@ -122,12 +122,14 @@ start_responder() {
 # start_gateway LOG_FILE STATE_DIR FLAGS...: starts mcp-gateway on loopback port 0
 # listeners and waits for its listen.json; sets GATEWAY_PID, MCP_ADDR, ADMIN_ADDR and
 # ADMIN_TOKEN (the token the gateway generated in its state directory).
+# GATEWAY_PREFIX: words run before it (e.g. valgrind and its options).
+GATEWAY_PREFIX=()
 start_gateway() {
   local log_file=$1 state=$2; shift 2
   mkdir -p -m 700 "$state"
   local backend=(--node="$NODE" --dbhub="$DBHUB")
   ((${#BACKEND_FLAGS[@]})) && backend=("${BACKEND_FLAGS[@]}")
-  "$GATEWAY" --listen=127.0.0.1:0 --admin-listen=127.0.0.1:0 --state-dir="$state" \
+  "${GATEWAY_PREFIX[@]}" "$GATEWAY" --listen=127.0.0.1:0 --admin-listen=127.0.0.1:0 --state-dir="$state" \
     "${backend[@]}" "$@" >"$log_file" 2>&1 &
   GATEWAY_PID=$!
   listen_ready() { [[ -s $state/listen.json ]] && json_field "$state/listen.json" 'j.mcp && j.admin'; }
