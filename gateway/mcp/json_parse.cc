@@ -19,8 +19,11 @@ namespace {
 namespace bj = boost::json;
 
 // The members every Boost.JSON handler has; the limits are those of the
-// text itself (the body limit already bounds it).
-struct HandlerBase {
+// text itself (the body limit already bounds it). Numbers, booleans and
+// null become nlohmann values, handed to Derived::OnScalar.
+template <typename Derived>
+class HandlerBase {
+ public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
   static constexpr std::size_t max_array_size = std::size_t(-1);
   static constexpr std::size_t max_key_size = std::size_t(-1);
@@ -34,6 +37,31 @@ struct HandlerBase {
     number_text_.append(s.data(), s.size());
     return true;
   }
+  bool on_int64(std::int64_t i, bj::string_view s, bj::error_code&) {
+    Self().OnScalar(Integer(i, s));
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
+    Self().OnScalar(nlohmann::json(u));
+    return true;
+  }
+  bool on_double(double, bj::string_view s, bj::error_code& ec) {
+    auto value = Double(s);
+    if (!value) return Refuse(ec);
+    Self().OnScalar(std::move(*value));
+    return true;
+  }
+  bool on_bool(bool b, bj::error_code&) {
+    Self().OnScalar(nlohmann::json(b));
+    return true;
+  }
+  bool on_null(bj::error_code&) {
+    Self().OnScalar(nlohmann::json(nullptr));
+    return true;
+  }
+
+ private:
+  Derived& Self() { return static_cast<Derived&>(*this); }
 
   // A number as nlohmann types it: unsigned when not negative, a double
   // read from its text by strtod (nlohmann's own reading) when it has a
@@ -55,15 +83,12 @@ struct HandlerBase {
     if (!std::isfinite(value)) return std::nullopt;
     return nlohmann::json(value);
   }
-
- protected:
   // Stops the parse: nlohmann's parse of the text then decides.
   static bool Refuse(bj::error_code& ec) {
     ec = bj::error::exponent_overflow;
     return false;
   }
 
- private:
   std::string number_text_;
 };
 
@@ -82,7 +107,7 @@ bj::parse_options Options() {
 }
 
 // Builds the nlohmann value as Boost.JSON reads the text.
-class DomBuilder : public HandlerBase {
+class DomBuilder : public HandlerBase<DomBuilder> {
  public:
   nlohmann::json TakeRoot() { return std::move(root_); }
 
@@ -126,28 +151,7 @@ class DomBuilder : public HandlerBase {
     }
     return true;
   }
-  bool on_int64(std::int64_t i, bj::string_view s, bj::error_code&) {
-    Put(Integer(i, s));
-    return true;
-  }
-  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
-    Put(nlohmann::json(u));
-    return true;
-  }
-  bool on_double(double, bj::string_view s, bj::error_code& ec) {
-    auto value = Double(s);
-    if (!value) return Refuse(ec);
-    Put(std::move(*value));
-    return true;
-  }
-  bool on_bool(bool b, bj::error_code&) {
-    Put(nlohmann::json(b));
-    return true;
-  }
-  bool on_null(bj::error_code&) {
-    Put(nlohmann::json(nullptr));
-    return true;
-  }
+  void OnScalar(nlohmann::json value) { Put(std::move(value)); }
 
  private:
   // Places `value` where the text has it; returns where it now lives.
@@ -176,7 +180,7 @@ class DomBuilder : public HandlerBase {
 };
 
 // Notes the top level's members as Boost.JSON reads the text.
-class TopLevelReader : public HandlerBase {
+class TopLevelReader : public HandlerBase<TopLevelReader> {
  public:
   TopLevelMembers& members() { return members_; }
 
@@ -218,39 +222,17 @@ class TopLevelReader : public HandlerBase {
   bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
     if (IdAtTop()) {
       id_text_.append(s.data(), s.size());
-      Scalar(nlohmann::json(std::move(id_text_)));
+      OnScalar(nlohmann::json(std::move(id_text_)));
       id_text_.clear();
     }
     return true;
   }
-  bool on_int64(std::int64_t i, bj::string_view s, bj::error_code&) {
-    Scalar(Integer(i, s));
-    return true;
-  }
-  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
-    Scalar(nlohmann::json(u));
-    return true;
-  }
-  bool on_double(double, bj::string_view s, bj::error_code& ec) {
-    auto value = Double(s);
-    if (!value) return Refuse(ec);
-    Scalar(std::move(*value));
-    return true;
-  }
-  bool on_bool(bool b, bj::error_code&) {
-    Scalar(nlohmann::json(b));
-    return true;
-  }
-  bool on_null(bj::error_code&) {
-    Scalar(nlohmann::json(nullptr));
-    return true;
+  void OnScalar(nlohmann::json value) {
+    if (IdAtTop()) members_.scalar_id = std::move(value);
   }
 
  private:
   bool IdAtTop() const { return depth_ == 1 && id_next_; }
-  void Scalar(nlohmann::json value) {
-    if (IdAtTop()) members_.scalar_id = std::move(value);
-  }
   bool Open() {
     // An object or an array as "id": no scalar (the last "id" counts).
     if (IdAtTop()) members_.scalar_id.reset();
