@@ -5,6 +5,8 @@
 namespace mcpgw::common {
 namespace {
 
+constexpr std::string_view kSchemeSeparator = "://";
+
 bool IsSchemeChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
@@ -24,16 +26,17 @@ std::string RedactUrlCredentials(std::string_view text) {
   out.reserve(text.size());
   std::size_t pos = 0;
   while (pos < text.size()) {
-    const std::size_t sep = text.find("://", pos);
+    const std::size_t sep = text.find(kSchemeSeparator, pos);
     if (sep == std::string_view::npos || sep == 0 ||
         !IsSchemeChar(text[sep - 1])) {
       const std::size_t stop =
-          sep == std::string_view::npos ? text.size() : sep + 3;
+          sep == std::string_view::npos ? text.size()
+                                        : sep + kSchemeSeparator.size();
       out.append(text.substr(pos, stop - pos));
       pos = stop;
       continue;
     }
-    const std::size_t auth_begin = sep + 3;
+    const std::size_t auth_begin = sep + kSchemeSeparator.size();
     std::size_t auth_end = auth_begin;
     while (auth_end < text.size() && !EndsAuthority(text[auth_end])) ++auth_end;
     const std::string_view authority =
@@ -55,6 +58,10 @@ std::string RedactUrlCredentials(std::string_view text) {
     pos = auth_end;
   }
   return out;
+}
+
+bool MayHoldUrlCredentials(std::string_view text) {
+  return text.find(kSchemeSeparator) != std::string_view::npos;
 }
 
 Redactor::Redactor(std::vector<std::string> secrets)

@@ -11,6 +11,11 @@ namespace mcpgw::common {
 // Replaces the password of every `scheme://user:password@` in `text` by ***.
 std::string RedactUrlCredentials(std::string_view text);
 
+// Whether `text` holds a "://", the only place RedactUrlCredentials changes
+// anything: without one it returns `text` unchanged, and a caller on a hot
+// path (the log sink, once a request) may use `text` as it is instead.
+bool MayHoldUrlCredentials(std::string_view text);
+
 class Redactor {
  public:
   Redactor() = default;

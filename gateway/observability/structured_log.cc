@@ -60,9 +60,9 @@ RedactingSink::RedactingSink(Format format, std::FILE* out)
 
 void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
   const std::string_view raw(msg.payload.data(), msg.payload.size());
-  // Only a URL's authority is redacted: a line without "://" (the usual
-  // access line) is written as it is, without a redacted copy.
-  const bool has_url = raw.find("://") != std::string_view::npos;
+  // A line without a URL (the usual access line) is written as it is,
+  // without a redacted copy.
+  const bool has_url = common::MayHoldUrlCredentials(raw);
   const std::string redacted_text =
       has_url ? common::RedactUrlCredentials(raw) : std::string();
   const std::string_view payload = has_url ? redacted_text : raw;

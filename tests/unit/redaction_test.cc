@@ -23,6 +23,17 @@ TEST(RedactUrlCredentials, LeavesTextWithoutCredentialsAlone) {
   EXPECT_EQ(RedactUrlCredentials("postgres://user@host/db"), "postgres://user@host/db");
 }
 
+TEST(MayHoldUrlCredentials, IsFalseOnlyWhereRedactionChangesNothing) {
+  EXPECT_TRUE(MayHoldUrlCredentials("connect postgres://alice:s3cret@db/x"));
+  EXPECT_TRUE(MayHoldUrlCredentials("odd :// text"));
+  for (const std::string text :
+       {"access bytes_in=109 method=tools/call status=200", "user:pw@host",
+        "", "sqlite:/tmp/x.db"}) {
+    EXPECT_FALSE(MayHoldUrlCredentials(text)) << text;
+    EXPECT_EQ(RedactUrlCredentials(text), text);
+  }
+}
+
 TEST(Redactor, ScrubsKnownSecretsAnywhere) {
   Redactor redactor({"hunter2", "p%40ss"});
   EXPECT_EQ(redactor.Apply("password authentication failed: hunter2 / p%40ss"),
