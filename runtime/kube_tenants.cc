@@ -18,6 +18,7 @@
 #include "runtime/container_spec.h"
 #include "runtime/kube_access.h"
 #include "runtime/kube_spec.h"
+#include "runtime/kube_status_writer.h"
 #include "runtime/kube_watch.h"
 
 namespace mcpgw::runtime {
@@ -59,18 +60,6 @@ json Condition(const char* type, bool ok, std::string_view reason,
           {"lastTransitionTime", Now()}};
 }
 
-// The status without its timestamps: what decides whether to write it.
-json Comparable(json status) {
-  if (!status.is_object()) return json::object();
-  status.erase("lastChecked");
-  if (status.contains("conditions") && status["conditions"].is_array()) {
-    for (auto& condition : status["conditions"]) {
-      if (condition.is_object()) condition.erase("lastTransitionTime");
-    }
-  }
-  return status;
-}
-
 // A tokens Secret's hashes, read again only when its version changes.
 struct TokenSecret {
   std::string version;
@@ -95,15 +84,19 @@ struct KubeTenantDirectory::Shared {
   std::string secrets_path;
   std::atomic<bool> stopping{false};
   std::vector<std::thread> watchers;
+  // Statuses go out from their own thread: a rebuild never waits on them.
+  std::unique_ptr<KubeStatusWriter> statuses;
 
   mutable Mutex mutex;
-  mutable CondVar synced_changed;  // `synced` grew
+  mutable CondVar built_changed;  // `built` became true
   // What the watches saw (by name); secrets: only resourceVersions.
   std::map<std::string, json> tenant_objects ABSL_GUARDED_BY(mutex);
   std::map<std::string, json> database_objects ABSL_GUARDED_BY(mutex);
   std::map<std::string, std::string, std::less<>> secret_versions
       ABSL_GUARDED_BY(mutex);
   std::set<Kind> synced ABSL_GUARDED_BY(mutex);
+  // A rebuild has run with every list read: the registry can be asked.
+  bool built ABSL_GUARDED_BY(mutex) = false;
   // What the request path reads (rebuilt after every change).
   std::map<std::string, TenantEntry, std::less<>> tenants ABSL_GUARDED_BY(mutex);
   std::unordered_map<std::string, std::string> tenant_of_hash
@@ -121,7 +114,6 @@ struct KubeTenantDirectory::Shared {
   std::optional<policies::TokenHashes> TokenHashesOf(const std::string& secret,
                                                      const std::string& version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(rebuild_mutex);
-  void WriteStatus(const std::string& path_base, const json& object, json status);
   json TenantJson(const std::string& id, const TenantEntry& entry) const;
 };
 
@@ -180,7 +172,6 @@ void KubeTenantDirectory::Shared::WatchLoop(Kind kind) {
       MutexLock lock(mutex);
       synced.insert(kind);
     }
-    synced_changed.NotifyAll();
     Rebuild();
   };
   handlers.on_event = [&](const std::string& type, const json& object) {
@@ -341,14 +332,16 @@ void KubeTenantDirectory::Shared::Rebuild() {
     tenants = next;
     tenant_of_hash = std::move(hashes);
     tenant_of_claim = std::move(claims);
+    built = true;
   }
+  built_changed.NotifyAll();
   for (const auto& [id, revision] : retired) {
     spdlog::info("tenant {} (Kubernetes): revision {} retired", id, revision);
     if (options.on_retired) options.on_retired(id, revision);
   }
 
-  // Statuses: written only when they say something new (replicas agree, so
-  // the second writer finds nothing to change).
+  // Statuses: queued, and written only when they say something new
+  // (replicas agree, so the second writer finds nothing to change).
   for (const auto& [name, object] : database_copy) {
     auto problem = database_problems.find(name);
     const bool ok = problem == database_problems.end();
@@ -361,7 +354,7 @@ void KubeTenantDirectory::Shared::Rebuild() {
                                      "tenant's instance starts"
                                    : problem->second)})},
         {"lastChecked", Now()}};
-    WriteStatus(databases_path, object, std::move(status));
+    statuses->Queue(databases_path, object, std::move(status));
   }
   for (const auto& [name, object] : tenant_copy) {
     const auto& entry = next.at(name);
@@ -377,22 +370,8 @@ void KubeTenantDirectory::Shared::Rebuild() {
       status["revision"] = entry.declared.view.revision;
       status["instance"] = entry.instance;
     }
-    WriteStatus(tenants_path, object, std::move(status));
+    statuses->Queue(tenants_path, object, std::move(status));
   }
-}
-
-void KubeTenantDirectory::Shared::WriteStatus(const std::string& path_base,
-                                              const json& object, json status) {
-  if (Comparable(object.value("status", json::object())) == Comparable(status)) return;
-  json updated = object;
-  updated["status"] = std::move(status);
-  auto put = client->Call("PUT", text::Cat(path_base, "/", NameOf(object), "/status"),
-                          updated.dump(), kCallTimeout);
-  // 409: the object changed meanwhile; its watch event brings another try.
-  if (put.ok() && (put->status == 200 || put->status == 409 || put->status == 404)) return;
-  spdlog::warn("status of {}: {}", NameOf(object),
-               put.ok() ? DescribeApiError(put->status, put->body, "update status")
-                        : std::string(put.status().message()));
 }
 
 json KubeTenantDirectory::Shared::TenantJson(const std::string& id,
@@ -424,6 +403,7 @@ KubeTenantDirectory::KubeTenantDirectory(std::shared_ptr<const KubeClient> clien
   shared_->tenants_path = group + "/tenants";
   shared_->databases_path = group + "/databases";
   shared_->secrets_path = text::Cat("/api/v1/namespaces/", ns, "/secrets");
+  shared_->statuses = std::make_unique<KubeStatusWriter>(shared_->client);
   for (Kind kind : {Kind::kSecrets, Kind::kDatabases, Kind::kTenants}) {
     shared_->watchers.emplace_back(
         [shared = shared_, kind] { shared->WatchLoop(kind); });
@@ -466,10 +446,10 @@ std::optional<policies::TenantView> KubeTenantDirectory::FindByOidcClaim(
 
 bool KubeTenantDirectory::WaitSynced(std::chrono::milliseconds timeout) const {
   MutexLock lock(shared_->mutex);
-  return shared_->synced_changed.WaitFor(
+  return shared_->built_changed.WaitFor(
       shared_->mutex, timeout,
       [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mutex) {
-        return shared_->synced.size() == 3;
+        return shared_->built;
       });
 }
 

@@ -53,8 +53,9 @@ class KubeTenantDirectory final : public policies::TenantDirectory {
     return FindByOidcClaim(id);
   }
 
-  // Waits until every resource has been listed once (start-up), at most
-  // `timeout`. False: not yet (the API server may be away: logged).
+  // Waits until every resource has been listed once and the tenants built
+  // from them (start-up), at most `timeout`. False: not yet (the API server
+  // may be away: logged).
   bool WaitSynced(std::chrono::milliseconds timeout) const;
 
   // What the admin API shows: id, revision, options, databases (redacted
