@@ -171,6 +171,35 @@ async function podsWithInstances() {
   return holders;
 }
 
+// What every Ready replica makes of a declared Tenant (its admin API). The
+// status is written by whichever replica got there first; the one a client
+// reaches may be a moment behind it (its own watches).
+async function tenantOnReplicas(id) {
+  const token = adminToken();
+  const views = {};
+  for (const pod of readyGatewayPods()) {
+    const r = await fetch(`http://${pod.status.podIP}:9090/admin/tenants/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    views[pod.metadata.name] = r.status === 200 ? await r.json() : { status: r.status };
+  }
+  return views;
+}
+
+// Waits until the Tenant's status and every Ready replica agree: one
+// revision, serving `databases` (sorted names), nothing noted against it (its
+// tokens Secret read), and `check` true of each replica's view.
+async function waitTenantServed(id, databases, what, check = () => true) {
+  let last = {};
+  await waitFor(what, async () => {
+    const status = cluster.json('-n', NS, 'get', 'tenants.mcp-gateway.dev', id).status ?? {};
+    if (!status.revision || JSON.stringify(status.databases) !== JSON.stringify(databases)) return false;
+    last = await tenantOnReplicas(id);
+    return Object.keys(last).length > 0 && Object.values(last).every((v) =>
+      v.revision === status.revision && !v.problem && !v.notes &&
+      JSON.stringify(v.databases.map((d) => d.source).sort()) === JSON.stringify(databases) && check(v));
+  }).catch((e) => { throw new Error(`${e.message}; replicas: ${JSON.stringify(last)}`); });
+  return cluster.json('-n', NS, 'get', 'tenants.mcp-gateway.dev', id).status.revision;
+}
+
 async function connect(name, dsn) {
   const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${forward.port}/mcp`), {
     requestInit: { headers: { 'X-DBHub-DSN': dsn } },
@@ -341,9 +370,7 @@ spec:
 `;
   const t0 = Date.now();
   cluster.kubectlApply(declared);
-  const revision = () => cluster.json('-n', NS, 'get', 'tenants.mcp-gateway.dev', 'e2e').status?.revision ?? 0;
-  await waitFor('the Tenant to get a revision', () => revision() !== 0);
-  const first = revision();
+  const first = await waitTenantServed('e2e', ['shop', 'staff'], 'the Tenant served with both databases');
   await connectTenant('tenant', token);
   const call = async (tool, sql) => {
     const result = await clients.tenant.client.callTool({ name: tool, arguments: { sql } });
@@ -359,7 +386,8 @@ spec:
   // readonly edited on the Tenant: a new revision, and the next write is refused.
   cluster.kubectl('-n', NS, 'patch', 'tenants.mcp-gateway.dev', 'e2e', '--type=merge',
     '-p', '{"spec":{"defaultPolicy":{"readonly":true}}}');
-  await waitFor('a new revision', () => revision() !== 0 && revision() !== first);
+  await waitTenantServed('e2e', ['shop', 'staff'], 'a readonly revision',
+    (v) => v.revision !== first && v.options?.readonly === true);
   // A session belongs to the revision it began with (its instance key): a
   // client starts a new one on the 404, as MCP clients do.
   await clients.tenant.client.close();
