@@ -9,19 +9,15 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
+
+#include "tests/unit/loopback_api_server.h"
 
 namespace mcpgw::runtime {
 namespace {
 
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -33,27 +29,11 @@ struct Write {
   json status;
 };
 
-// Records every request; the first one waits until Release() when held.
+// Records every request; the first one waits until Release().
 class HoldingApiServer {
  public:
-  explicit HoldingApiServer(bool hold_first)
-      : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), holding_(hold_first) {
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~HoldingApiServer() {
-    Release();
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    boost::system::error_code ignored;
-    asio::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ignored);
-    thread_.join();
-  }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
+  ~HoldingApiServer() { Release(); }
+  std::string url() const { return server_.url(); }
   void Release() {
     {
       std::lock_guard lock(mutex_);
@@ -69,43 +49,20 @@ class HoldingApiServer {
   }
 
  private:
-  void Serve() {
-    for (;;) {
-      asio::ip::tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      {
-        std::lock_guard lock(mutex_);
-        if (ec || stopping_) return;
-      }
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      {
-        std::unique_lock lock(mutex_);
-        writes_.push_back({std::string(request.method_string()), std::string(request.target()),
-                           json::parse(request.body()).value("status", json())});
-        changed_.notify_all();
-        changed_.wait_for(lock, 20s, [&] { return !holding_; });
-      }
-      http::response<http::string_body> response{http::status::ok, 11};
-      response.set(http::field::content_type, "application/json");
-      response.body() = "{}";
-      response.prepare_payload();
-      http::write(socket, response, ec);
-      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    }
+  LoopbackApiServer::Response Answer(const LoopbackApiServer::Request& request) {
+    std::unique_lock lock(mutex_);
+    writes_.push_back({std::string(request.method_string()), std::string(request.target()),
+                       json::parse(request.body()).value("status", json())});
+    changed_.notify_all();
+    changed_.wait_for(lock, 20s, [&] { return !holding_; });
+    return LoopbackApiServer::Json("{}");
   }
 
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  bool holding_;
-  bool stopping_ = false;
+  bool holding_ = true;
   std::vector<Write> writes_;
-  std::thread thread_;
+  LoopbackApiServer server_{[this](const auto& request) { return Answer(request); }};
 };
 
 std::shared_ptr<const KubeClient> ClientOf(const HoldingApiServer& server) {
@@ -128,7 +85,7 @@ json Ready(const std::string& message, const std::string& when) {
 }
 
 TEST(KubeStatusWriterTest, QueuingDoesNotWaitAndTheNewestStatusIsWritten) {
-  HoldingApiServer server(/*hold_first=*/true);
+  HoldingApiServer server;
   KubeStatusWriter writer(ClientOf(server));
   writer.Queue(kTenants, Tenant("a"), Ready("first", "t1"));
   ASSERT_EQ(server.WaitForWrites(1).size(), 1u);
@@ -150,7 +107,7 @@ TEST(KubeStatusWriterTest, QueuingDoesNotWaitAndTheNewestStatusIsWritten) {
 }
 
 TEST(KubeStatusWriterTest, AStatusTheObjectSaysAlreadyIsNotWritten) {
-  HoldingApiServer server(/*hold_first=*/true);
+  HoldingApiServer server;
   KubeStatusWriter writer(ClientOf(server));
   writer.Queue(kTenants, Tenant("a"), Ready("first", "t1"));
   ASSERT_EQ(server.WaitForWrites(1).size(), 1u);

@@ -7,89 +7,55 @@
 #include <atomic>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
+
+#include "tests/unit/loopback_api_server.h"
 
 namespace mcpgw::runtime {
 namespace {
 
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using nlohmann::json;
 
-// Answers one request per connection, from the script by request kind.
+// Answers each request from the script by request kind, and keeps its target.
 class ScriptedApiServer {
  public:
-  ScriptedApiServer() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~ScriptedApiServer() {
-    stopping_ = true;
-    boost::system::error_code ignored;
-    asio::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ignored);
-    thread_.join();
-  }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
+  std::string url() const { return server_.url(); }
   std::vector<std::string> targets() {
     std::lock_guard lock(mutex_);
     return targets_;
   }
 
  private:
-  void Serve() {
-    while (!stopping_) {
-      asio::ip::tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) return;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      const std::string target(request.target());
-      int lists = 0;
-      {
-        std::lock_guard lock(mutex_);
-        targets_.push_back(target);
-        for (const auto& t : targets_) lists += t.find("watch=1") == std::string::npos;
-      }
-      http::response<http::string_body> response{http::status::ok, 11};
-      response.set(http::field::content_type, "application/json");
-      if (target.find("watch=1") == std::string::npos) {
-        // First list: pod a at version 10. Second list: pod b at 20.
-        response.body() = lists == 1
-            ? R"J({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"a","resourceVersion":"10"}}]})J"
-            : R"J({"metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"b","resourceVersion":"20"}}]})J";
-      } else if (target.find("resourceVersion=10") != std::string::npos) {
-        // The watch from 10: one event, then "too old" (etcd compacted).
-        response.body() =
-            R"J({"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":"11"}}})J" "\n"
-            R"J({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 11 (15)"}})J" "\n";
-      } else {
-        // The watch from the relist: one event, then the server ends it.
-        response.body() =
-            R"J({"type":"ADDED","object":{"metadata":{"name":"c","resourceVersion":"21"}}})J" "\n";
-      }
-      response.prepare_payload();
-      http::write(socket, response, ec);
-      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  LoopbackApiServer::Response Answer(const LoopbackApiServer::Request& request) {
+    const std::string target(request.target());
+    int lists = 0;
+    {
+      std::lock_guard lock(mutex_);
+      targets_.push_back(target);
+      for (const auto& t : targets_) lists += t.find("watch=1") == std::string::npos;
     }
+    if (target.find("watch=1") == std::string::npos) {
+      // First list: pod a at version 10. Second list: pod b at 20.
+      return LoopbackApiServer::Json(lists == 1
+          ? R"J({"metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"a","resourceVersion":"10"}}]})J"
+          : R"J({"metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"b","resourceVersion":"20"}}]})J");
+    }
+    if (target.find("resourceVersion=10") != std::string::npos) {
+      // The watch from 10: one event, then "too old" (etcd compacted).
+      return LoopbackApiServer::Json(
+          R"J({"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":"11"}}})J" "\n"
+          R"J({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 11 (15)"}})J" "\n");
+    }
+    // The watch from the relist: one event, then the server ends it.
+    return LoopbackApiServer::Json(
+        R"J({"type":"ADDED","object":{"metadata":{"name":"c","resourceVersion":"21"}}})J" "\n");
   }
 
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
-  std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::vector<std::string> targets_;
-  std::thread thread_;
+  LoopbackApiServer server_{[this](const auto& request) { return Answer(request); }};
 };
 
 TEST(KubeWatchTest, ExpiredVersionMakesItListAgain) {
