@@ -119,8 +119,7 @@ void KubeEndedSessions::WatchLoop() {
     }
     if (expires_at < absl::ToUnixSeconds(absl::FromChrono(clock_.WallNow()))) {
       // Expired: refused as such anyway. Whoever sees it first removes it.
-      const std::string name =
-          object.value("metadata", json::object()).value("name", std::string());
+      const std::string name = runtime::ObjectName(object);  // not the record-name member
       (void)client_->Call("DELETE", text::Cat(collection_, "/", name), std::nullopt,
                           kCallTimeout);
       return;

@@ -552,8 +552,7 @@ std::shared_ptr<PodState> NewState(const std::shared_ptr<KubeRuntime::Shared>& s
 }  // namespace
 
 void KubeRuntime::Shared::Dispatch(const std::string& type, const json& pod) {
-  const std::string name =
-      pod.value("metadata", json::object()).value("name", std::string());
+  const std::string name = ObjectName(pod);
   if (name.empty()) return;
   std::vector<std::shared_ptr<PodState>> targets;
   {
@@ -612,8 +611,7 @@ void KubeRuntime::Shared::WatchLoop() {
   handlers.on_list = [this](const json& items, SteadyClock::time_point list_started) {
     std::vector<std::string> present;
     for (const auto& item : items) {
-      present.push_back(
-          item.value("metadata", json::object()).value("name", std::string()));
+      present.push_back(ObjectName(item));
       Dispatch("MODIFIED", item);
     }
     MarkMissing(present, list_started);
@@ -805,7 +803,7 @@ absl::StatusOr<std::vector<LeftoverPod>> KubeRuntime::FindLeftovers() const {
   std::vector<LeftoverPod> out;
   for (const auto& item : list.value("items", json::array())) {
     LeftoverPod leftover;
-    leftover.name = item.value("metadata", json::object()).value("name", std::string());
+    leftover.name = ObjectName(item);
     const PodCondition condition = ClassifyPod(item);
     leftover.uid = condition.uid;
     leftover.ready = condition.kind == PodCondition::Kind::kReady;
@@ -904,8 +902,7 @@ absl::StatusOr<KubeRuntime::Removed> KubeRuntime::RemoveEverything() const {
     }
     const json list = json::parse(listed->body, nullptr, false);
     for (const auto& item : list.value("items", json::array())) {
-      const std::string name =
-          item.value("metadata", json::object()).value("name", std::string());
+      const std::string name = ObjectName(item);
       const json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"},
                             {"gracePeriodSeconds", 0}};
       auto deleted = shared_->client->Call("DELETE", text::Cat(path, "/", name),

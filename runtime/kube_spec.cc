@@ -75,6 +75,10 @@ bool IsQuantity(std::string_view text) {
   return false;
 }
 
+std::string ObjectName(const json& object) {
+  return object.value("metadata", json::object()).value("name", std::string());
+}
+
 std::string PodSecretName(const json& pod) {
   const json metadata = pod.is_object() ? pod.value("metadata", json::object())
                                         : json::object();

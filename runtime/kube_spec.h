@@ -131,6 +131,9 @@ struct PodCondition {
   std::string uid;
 };
 PodCondition ClassifyPod(const nlohmann::json& pod);
+// metadata.name of a Kubernetes object (as listed or watched); empty when
+// it has none.
+std::string ObjectName(const nlohmann::json& object);
 // The name of a pod's Secret (its annotation; else the pod's name).
 std::string PodSecretName(const nlohmann::json& pod);
 

@@ -16,10 +16,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kCallTimeout{15'000};
 
-std::string NameOf(const json& object) {
-  return object.value("metadata", json::object()).value("name", std::string());
-}
-
 // The status without its timestamps: what decides whether to write it.
 json Comparable(json status) {
   if (!status.is_object()) return json::object();
@@ -48,7 +44,7 @@ KubeStatusWriter::~KubeStatusWriter() {
 
 void KubeStatusWriter::Queue(const std::string& collection, const json& object,
                              json status) {
-  const std::string key = text::Cat(collection, "/", NameOf(object));
+  const std::string key = text::Cat(collection, "/", ObjectName(object));
   const bool said = Comparable(object.value("status", json::object())) == Comparable(status);
   {
     MutexLock lock(mutex_);
@@ -84,14 +80,15 @@ void KubeStatusWriter::Loop() {
 }
 
 void KubeStatusWriter::Write(const Pending& pending) const {
+  const std::string name = ObjectName(pending.object);
   json updated = pending.object;
   updated["status"] = pending.status;
-  auto put = client_->Call("PUT", text::Cat(pending.collection, "/", NameOf(pending.object), "/status"),
+  auto put = client_->Call("PUT", text::Cat(pending.collection, "/", name, "/status"),
                            updated.dump(), kCallTimeout);
   // 409: the object changed meanwhile; its watch event brings another try.
   // 404: it is gone.
   if (put.ok() && (put->status == 200 || put->status == 409 || put->status == 404)) return;
-  spdlog::warn("status of {}: {}", NameOf(pending.object),
+  spdlog::warn("status of {}: {}", name,
                put.ok() ? DescribeApiError(put->status, put->body, "update status")
                         : std::string(put.status().message()));
 }

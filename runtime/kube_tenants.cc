@@ -37,10 +37,6 @@ std::string Now() {
   return absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
 }
 
-std::string NameOf(const json& object) {
-  return object.value("metadata", json::object()).value("name", std::string());
-}
-
 std::string VersionOf(const json& object) {
   return object.value("metadata", json::object()).value("resourceVersion", std::string());
 }
@@ -119,7 +115,7 @@ struct KubeTenantDirectory::Shared {
 
 void KubeTenantDirectory::Shared::Apply(Kind kind, const std::string& type,
                                         const json& object) {
-  const std::string name = NameOf(object);
+  const std::string name = ObjectName(object);
   if (name.empty()) return;
   MutexLock lock(mutex);
   if (kind == Kind::kSecrets) {

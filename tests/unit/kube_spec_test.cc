@@ -42,6 +42,13 @@ TEST(KubeSpecTest, PodNameIsADns1123LabelFromTheKey) {
   EXPECT_FALSE(IsDns1123Label(std::string(64, 'a')));
 }
 
+TEST(KubeSpecTest, ObjectNameIsTheMetadataNameOrEmpty) {
+  EXPECT_EQ(ObjectName(json::parse(R"({"metadata":{"name":"shop","resourceVersion":"7"}})")),
+            "shop");
+  EXPECT_EQ(ObjectName(json::parse(R"({"metadata":{}})")), "");
+  EXPECT_EQ(ObjectName(json::object()), "");
+}
+
 TEST(KubeSpecTest, QuantitiesAreChecked) {
   for (const char* ok : {"100m", "1", "0.5", "512Mi", "1Gi", "2G"}) {
     EXPECT_TRUE(IsQuantity(ok)) << ok;
