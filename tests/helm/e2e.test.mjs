@@ -186,18 +186,22 @@ async function tenantOnReplicas(id) {
 
 // Waits until the Tenant's status and every Ready replica agree: one
 // revision, serving `databases` (sorted names), nothing noted against it (its
-// tokens Secret read), and `check` true of each replica's view.
+// tokens Secret read), and `check` true of each replica's view. Returns that
+// revision.
 async function waitTenantServed(id, databases, what, check = () => true) {
   let last = {};
+  let served = 0;
   await waitFor(what, async () => {
     const status = cluster.json('-n', NS, 'get', 'tenants.mcp-gateway.dev', id).status ?? {};
     if (!status.revision || JSON.stringify(status.databases) !== JSON.stringify(databases)) return false;
     last = await tenantOnReplicas(id);
-    return Object.keys(last).length > 0 && Object.values(last).every((v) =>
+    const agreed = Object.keys(last).length > 0 && Object.values(last).every((v) =>
       v.revision === status.revision && !v.problem && !v.notes &&
       JSON.stringify(v.databases.map((d) => d.source).sort()) === JSON.stringify(databases) && check(v));
+    if (agreed) served = status.revision;
+    return agreed;
   }).catch((e) => { throw new Error(`${e.message}; replicas: ${JSON.stringify(last)}`); });
-  return cluster.json('-n', NS, 'get', 'tenants.mcp-gateway.dev', id).status.revision;
+  return served;
 }
 
 async function connect(name, dsn) {
