@@ -200,9 +200,11 @@ fi
 
 # --- 3. measure, interleaved -----------------------------------------------------------
 LOADAVG_BEFORE=$(loadavg)
-# CPU time (utime + stime, in clock ticks) of the proxy being measured: nginx's
-# master and workers, or the gateway. Per request it is a figure that a busy,
-# shared machine disturbs much less than requests/s.
+# CPU time (utime and stime, in clock ticks) of the proxy being measured: nginx's
+# master and workers, or the gateway; printed as "user system". Per request it is
+# a figure that a busy, shared machine disturbs much less than requests/s, and
+# the split shows which side a difference is on: the proxy's own code (user) or
+# the kernel's socket and file work it asks for (system).
 proxy_ticks() { # nginx|gateway
   local pids
   if [[ $1 == nginx ]]; then
@@ -210,11 +212,12 @@ proxy_ticks() { # nginx|gateway
   else
     pids=$GATEWAY_PID
   fi
-  local total=0 p
+  local user=0 system=0 p times
   for p in $pids; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    times=$(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo "0 0")
+    user=$((user + ${times% *})) system=$((system + ${times#* }))
   done
-  echo "$total"
+  echo "$user $system"
 }
 ((PIN)) && LOAD_PREFIX=(taskset -c "$OTHER_CPU")
 run_load() { # TARGET VARIANT ROUND URL HEADER...
@@ -228,7 +231,11 @@ run_load() { # TARGET VARIANT ROUND URL HEADER...
     "${FIXED_ID[@]}" --header "X-Bench-Answer: ${variant%%-*}" --concurrency "$CONCURRENCY" \
     --duration "$DURATION" --warmup "$WARMUP" --label "$name" >"$TMP/$name.json" ||
     die "$name: mcp-load failed"
-  [[ $target != direct ]] && echo $(($(proxy_ticks "$target") - before)) >"$TMP/$name.ticks"
+  if [[ $target != direct ]]; then
+    local after
+    after=$(proxy_ticks "$target")
+    echo "$((${after% *} - ${before% *})) $((${after#* } - ${before#* }))" >"$TMP/$name.ticks"
+  fi
   log_load_result "$name" "$TMP/$name.json"
 }
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -15,7 +15,11 @@ const median = (xs) => {
 };
 const targets = ["direct", "nginx", "gateway"];
 const variants = env.VARIANT_LIST.split(" ").filter(Boolean);
-const readTicks = (name) => { try { return Number(readFileSync(`${env.TMP}/${name}.ticks`, "utf8")); } catch { return NaN; } };
+// A proxy's CPU over one mcp-load run: [user, system] clock ticks (raw_proxy.sh's proxy_ticks).
+const readTicks = (name) => {
+  try { return readFileSync(`${env.TMP}/${name}.ticks`, "utf8").trim().split(/\s+/).map(Number); }
+  catch { return [NaN, NaN]; }
+};
 const rate = (xs) => xs.reduce((a, j) => a + j.requests, 0) / xs.reduce((a, j) => a + j.duration_s, 0);
 const pct = (xs, p) => median(xs.map((j) => j.latency_ms[p]));
 
@@ -28,15 +32,22 @@ function measureVariant(variant) {
     rps: r3(rate(runs[t])), p50_ms: r3(pct(runs[t], "p50")), p90_ms: r3(pct(runs[t], "p90")),
     p99_ms: r3(pct(runs[t], "p99")), max_ms: r3(Math.max(...runs[t].map((j) => j.latency_ms.max))),
   }]));
-  // CPU of the proxy per request (warm-up included: the ticks cover the whole mcp-load run).
+  // CPU of the proxy per request (warm-up included: the ticks cover the whole mcp-load
+  // run), in all and split into user (the proxy's own code) and system (the kernel's
+  // work on its behalf: sockets, the access log's writes).
   for (const t of ["nginx", "gateway"]) {
-    let ticks = 0, reqs = 0;
+    let user = 0, system = 0, reqs = 0;
     for (let r = 1; r <= rounds; r++) {
-      ticks += readTicks(`${t}-${variant}-${r}`);
+      const [u, s] = readTicks(`${t}-${variant}-${r}`);
+      user += u;
+      system += s;
       const j = read(`${t}-${variant}-${r}`);
       reqs += j.requests + j.warmup.requests;
     }
-    summary[t].proxy_cpu_us_per_request = r3((ticks / Number(env.CLK_TCK)) * 1e6 / reqs);
+    const usPerRequest = (ticks) => r3((ticks / Number(env.CLK_TCK)) * 1e6 / reqs);
+    summary[t].proxy_cpu_us_per_request = usPerRequest(user + system);
+    summary[t].proxy_user_us_per_request = usPerRequest(user);
+    summary[t].proxy_system_us_per_request = usPerRequest(system);
   }
   const comparison = {
     rps_ratio_gateway_over_nginx: r3(summary.gateway.rps / summary.nginx.rps),
@@ -82,12 +93,15 @@ out.push(`raw_proxy: backend ${env.BACKEND}, concurrency ${env.CONCURRENCY}, ${e
 for (const v of variants) {
   const { summary: s, comparison: c } = measured[v];
   out.push(`  ${v}:`);
-  out.push(`    ${"target".padEnd(8)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p90 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"CPU µs/req".padStart(11)}`);
+  out.push(`    ${"target".padEnd(8)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p90 ms".padStart(8)} ${"p99 ms".padStart(8)} ` +
+    `${"CPU µs/req".padStart(11)} ${"user".padStart(6)} ${"system".padStart(7)}`);
+  const us = (x) => (x === undefined ? "-" : x.toFixed(1));
   for (const t of targets) {
     const m = s[t];
     out.push(`    ${t.padEnd(8)} ${m.rps.toFixed(1).padStart(9)} ${m.p50_ms.toFixed(3).padStart(8)} ` +
       `${m.p90_ms.toFixed(3).padStart(8)} ${m.p99_ms.toFixed(3).padStart(8)} ` +
-      `${(m.proxy_cpu_us_per_request === undefined ? "-" : m.proxy_cpu_us_per_request.toFixed(1)).padStart(11)}`);
+      `${us(m.proxy_cpu_us_per_request).padStart(11)} ${us(m.proxy_user_us_per_request).padStart(6)} ` +
+      `${us(m.proxy_system_us_per_request).padStart(7)}`);
   }
   out.push(`    gateway/nginx: req/s ${c.rps_ratio_gateway_over_nginx}, p99 ${c.p99_ratio_gateway_over_nginx}, ` +
     `CPU ${c.cpu_ratio_gateway_over_nginx}x (goal: >= 1 and <= 1: ${c.goal_met ? "met" : "missed"}); ` +

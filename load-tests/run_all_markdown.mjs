@@ -80,10 +80,12 @@ if (s.raw_capacity) {
   p(`**raw_capacity** (a static nginx backend that never limits; concurrency ${r.parameters.concurrency}, ` +
     `${r.parameters.duration_s} s per target and variant; ${r.software.nginx} with ${r.software.nginx_workers} worker(s), ` +
     `gateway with ${r.software.gateway_threads} I/O thread(s)${r.parameters.pinned ? "; both proxies pinned to CPU 0, backends and client to CPU 1" : ""}):`, "",
-    "| variant | target | req/s | p50 ms | p99 ms | proxy CPU µs/req |", "|---|---|---:|---:|---:|---:|");
+    "| variant | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | of it user | of it system |",
+    "|---|---|---:|---:|---:|---:|---:|---:|");
   for (const [v, { summary: m }] of Object.entries(r.variants)) {
     for (const t of ["direct", "nginx", "gateway"]) {
-      p(`| ${v} | ${t} | ${f(m[t].rps)} | ${f(m[t].p50_ms, 3)} | ${f(m[t].p99_ms, 3)} | ${f(m[t].proxy_cpu_us_per_request)} |`);
+      p(`| ${v} | ${t} | ${f(m[t].rps)} | ${f(m[t].p50_ms, 3)} | ${f(m[t].p99_ms, 3)} | ${f(m[t].proxy_cpu_us_per_request)} | ` +
+        `${f(m[t].proxy_user_us_per_request)} | ${f(m[t].proxy_system_us_per_request)} |`);
     }
   }
   p("");
