@@ -43,6 +43,9 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
   libtomlplusplus-dev prometheus-cpp-dev libyaml-cpp-dev postgresql-15 nodejs npm
+  # jemalloc, the gateway's allocator when built with -DMCPGW_JEMALLOC=ON
+  # (the thread-safety build below links it, so that the option keeps building).
+  libjemalloc-dev
   # OAuth access tokens: JWK import and JWS verification (RS/PS/ES).
   libcjose-dev libjansson-dev
   # Fuzzing: clang with its libFuzzer and sanitizer runtimes.
@@ -292,7 +295,7 @@ build_thread_safety() {
     log "configuring $TSA_BUILD (clang, -Wthread-safety)"
     cmake -S "$REPO" -B "$TSA_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_CXX_FLAGS_RELEASE="-O0 -DNDEBUG" \
-      -DCMAKE_CXX_COMPILER=clang++ -DMCPGW_THREAD_SAFETY=ON >&2 || return 1
+      -DCMAKE_CXX_COMPILER=clang++ -DMCPGW_THREAD_SAFETY=ON -DMCPGW_JEMALLOC=ON >&2 || return 1
   fi
   cmake --build "$TSA_BUILD" --target mcp-gateway mcp-gateway-sandbox >&2
 }
