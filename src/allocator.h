@@ -1,8 +1,9 @@
 #pragma once
 // The memory allocator mcp-gateway runs on: the C library's malloc (or a
-// sanitizer's), or jemalloc when the build links it (-DMCPGW_JEMALLOC=ON). main() sets it up before anything allocates much, and names
-// it in the start-up log, where an operator (and a test) can see which one a
-// binary got.
+// sanitizer's), or jemalloc when the build links it (-DMCPGW_JEMALLOC=ON).
+// main() sets it up before anything allocates much, and names it in the
+// start-up log, where an operator (and a test) can see which one a binary
+// got.
 
 #include <string>
 
