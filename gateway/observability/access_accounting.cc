@@ -21,17 +21,19 @@ void Account(const Accounting& a, GatewayMetrics* metrics) {
       metrics->RecordRefusal(*a.refusal_code, static_cast<int>(a.status));
     }
   }
+  // Added in key order, the order the line has: Event's sort then finds
+  // nothing to move (sorting the fields cost some 1,000 instructions a
+  // request, issue 19).
   logs::EventFields fields;
-  fields.String("method", a.info.method)
-      .StringOrNull("tool", a.info.tool)
-      .StringOrNull("key", a.key_prefix)
-      .StringOrNull("instance", a.instance_id)
-      .Unsigned("status", a.status)
-      .String("outcome", a.outcome)
+  fields.Unsigned("bytes_in", a.bytes_in)
+      .Unsigned("bytes_out", a.bytes_out)
       .Double("duration_ms", std::round(seconds * 10000.0) / 10.0)
-      .Unsigned("bytes_in", a.bytes_in)
-      .Unsigned("bytes_out", a.bytes_out);
+      .StringOrNull("instance", a.instance_id)
+      .StringOrNull("key", a.key_prefix)
+      .String("method", a.info.method)
+      .String("outcome", a.outcome);
   if (a.refusal_code) fields.Integer("rpc_code", *a.refusal_code);
+  fields.Unsigned("status", a.status).StringOrNull("tool", a.info.tool);
   logs::Event(spdlog::level::info, "access", fields);
 }
 

@@ -5,10 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-#include <spdlog/pattern_formatter.h>
 
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "common/redaction.h"
 
 namespace mcpgw::logs {
@@ -45,11 +42,6 @@ std::string TextValue(const nlohmann::json& value) {
   return Dump(value);
 }
 
-std::string Timestamp(const spdlog::details::log_msg& msg) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromChrono(msg.time),
-                          absl::UTCTimeZone());
-}
-
 }  // namespace
 
 std::optional<Format> ParseFormat(std::string_view name) {
@@ -59,10 +51,7 @@ std::optional<Format> ParseFormat(std::string_view name) {
 }
 
 RedactingSink::RedactingSink(Format format, std::FILE* out)
-    : format_(format), out_(out) {
-  set_formatter(std::make_unique<spdlog::pattern_formatter>(
-      "%Y-%m-%dT%H:%M:%S.%e%z %l %v"));
-}
+    : format_(format), out_(out) {}
 
 void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
   const std::string_view raw(msg.payload.data(), msg.payload.size());
@@ -73,11 +62,15 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
       has_url ? common::RedactUrlCredentials(raw) : std::string();
   const std::string_view payload = has_url ? redacted_text : raw;
   const bool structured = !payload.empty() && payload[0] == kStructuredMark;
+  const auto level = spdlog::level::to_string_view(msg.level);
+  std::string line;
+  line.reserve(payload.size() + 64);
   if (format_ == Format::kJson) {
-    std::string line;
-    const std::string level(spdlog::level::to_string_view(msg.level).data(),
-                            spdlog::level::to_string_view(msg.level).size());
-    line = "{\"time\":\"" + Timestamp(msg) + "\",\"level\":\"" + level + "\",";
+    line += "{\"time\":\"";
+    utc_time_.Append(line, msg.time);
+    line += "\",\"level\":\"";
+    line.append(level.data(), level.size());
+    line += "\",";
     if (structured && payload.size() > 2 && payload[1] == '{') {
       line.append(payload, 2);  // `"event":...}` of the structured object
     } else {
@@ -85,19 +78,16 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
               Dump(std::string(structured ? payload.substr(1) : payload)) +
               "}";
     }
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), out_);
   } else {
-    // Without the structured mark, written from the formatter's buffer:
-    // one copy of the line less (the access log writes one per request).
-    const std::size_t skip = structured ? 1 : 0;
-    spdlog::details::log_msg redacted(msg);
-    redacted.payload = spdlog::string_view_t(payload.data() + skip,
-                                             payload.size() - skip);
-    spdlog::memory_buf_t formatted;
-    formatter_->format(redacted, formatted);
-    std::fwrite(formatted.data(), 1, formatted.size(), out_);
+    // `<time> <level> <payload>`, without the structured mark.
+    local_time_.Append(line, msg.time);
+    line += ' ';
+    line.append(level.data(), level.size());
+    line += ' ';
+    line.append(structured ? payload.substr(1) : payload);
   }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
 

@@ -16,6 +16,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/observability/log_timestamp.h"
 #include "runtime/pool_api.h"
 
 namespace mcpgw::logs {
@@ -37,6 +38,9 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
  private:
   const Format format_;
   std::FILE* const out_;
+  // Guarded by base_sink's mutex, like every call of sink_it_.
+  LogTimestamp local_time_{LogTimestamp::Zone::kLocal};
+  LogTimestamp utc_time_{LogTimestamp::Zone::kUtc};
 };
 
 // Makes the default logger write through a RedactingSink on stderr.
