@@ -1,6 +1,11 @@
 #include "gateway/http/io_threads.h"
 
 #include <algorithm>
+#include <functional>
+
+#include <boost/asio/post.hpp>
+
+#include "gateway/observability/structured_log.h"
 
 namespace mcpgw::gateway {
 
@@ -27,7 +32,14 @@ EventLoop& IoThreads::NextForConnection() {
 
 void IoThreads::Start() {
   for (auto& loop : loops_) {
-    threads_.emplace_back([&loop] { loop->run(); });
+    threads_.emplace_back([&loop] {
+      // The lines a burst of handlers logs go out in one write, once the
+      // burst has run (the access log writes a line a request).
+      logs::DeferLogWritesOnThisThread([&loop](std::function<void()> write) {
+        boost::asio::post(*loop, std::move(write));
+      });
+      loop->run();
+    });
   }
 }
 

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 
-
 #include "common/redaction.h"
 
 namespace mcpgw::logs {
@@ -50,10 +49,57 @@ std::optional<Format> ParseFormat(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// Past this much waiting text a line is written at once: a loop that
+// stays busy must not hold an unbounded log.
+constexpr std::size_t kMaxPendingBytes = 64 * 1024;
+
+thread_local PostToThisLoop t_post_to_loop;
+
+}  // namespace
+
+void DeferLogWritesOnThisThread(PostToThisLoop post) {
+  t_post_to_loop = std::move(post);
+}
+
 RedactingSink::RedactingSink(Format format, std::FILE* out)
     : format_(format), out_(out) {}
 
+RedactingSink::~RedactingSink() { WritePending(); }
+
 void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
+  AppendLine(pending_, msg);
+  if (msg.level <= spdlog::level::info && t_post_to_loop &&
+      pending_.size() < kMaxPendingBytes) {
+    if (write_posted_) return;
+    auto self = weak_from_this();
+    if (!self.expired()) {
+      write_posted_ = true;
+      t_post_to_loop([self = std::move(self)] {
+        if (auto sink = self.lock()) sink->WritePosted();
+      });
+      return;
+    }
+  }
+  WritePending();
+}
+
+void RedactingSink::WritePosted() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  write_posted_ = false;
+  WritePending();
+}
+
+void RedactingSink::WritePending() {
+  if (pending_.empty()) return;
+  std::fwrite(pending_.data(), 1, pending_.size(), out_);
+  std::fflush(out_);
+  pending_.clear();
+}
+
+void RedactingSink::AppendLine(std::string& line,
+                               const spdlog::details::log_msg& msg) {
   const std::string_view raw(msg.payload.data(), msg.payload.size());
   // A line without a URL (the usual access line) is written as it is,
   // without a redacted copy.
@@ -63,8 +109,6 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
   const std::string_view payload = has_url ? redacted_text : raw;
   const bool structured = !payload.empty() && payload[0] == kStructuredMark;
   const auto level = spdlog::level::to_string_view(msg.level);
-  std::string line;
-  line.reserve(payload.size() + 64);
   if (format_ == Format::kJson) {
     line += "{\"time\":\"";
     utc_time_.Append(line, msg.time);
@@ -87,11 +131,12 @@ void RedactingSink::sink_it_(const spdlog::details::log_msg& msg) {
     line.append(structured ? payload.substr(1) : payload);
   }
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
 }
 
-void RedactingSink::flush_() { std::fflush(out_); }
+void RedactingSink::flush_() {
+  WritePending();
+  std::fflush(out_);
+}
 
 void Install(Format format, spdlog::level::level_enum level) {
   g_format = format;

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,21 +27,42 @@ enum class Format { kText, kJson };
 // "text" or "json"; nullopt otherwise.
 std::optional<Format> ParseFormat(std::string_view name);
 
+// Lets the info and debug lines logged on this thread wait for the
+// thread's event loop: they are written together, by work that `post`
+// queues behind the handlers ready now, rather than with a write(2) each
+// (the access log writes a line a request; issue 19). `post` must queue on
+// this thread's own loop. Warnings and errors, and every line of a thread
+// that did not call this, are written at once (after any that wait).
+using PostToThisLoop = std::function<void(std::function<void()>)>;
+void DeferLogWritesOnThisThread(PostToThisLoop post);
+
 // Redacts, formats and writes whole lines to a FILE* (stderr by default).
-class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
+// Made with make_shared: a write left for later holds a weak_ptr to it.
+class RedactingSink final
+    : public spdlog::sinks::base_sink<std::mutex>,
+      public std::enable_shared_from_this<RedactingSink> {
  public:
   RedactingSink(Format format, std::FILE* out);
+  ~RedactingSink() override;  // writes the lines still waiting
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override;
   void flush_() override;
 
  private:
+  // Appends the line as written: time, level, redacted payload, newline.
+  void AppendLine(std::string& line, const spdlog::details::log_msg& msg);
+  void WritePending();
+  // The work posted by a deferred line.
+  void WritePosted();
+
   const Format format_;
   std::FILE* const out_;
   // Guarded by base_sink's mutex, like every call of sink_it_.
   LogTimestamp local_time_{LogTimestamp::Zone::kLocal};
   LogTimestamp utc_time_{LogTimestamp::Zone::kUtc};
+  std::string pending_;       // deferred lines not yet written
+  bool write_posted_ = false;  // a loop will write pending_
 };
 
 // Makes the default logger write through a RedactingSink on stderr.

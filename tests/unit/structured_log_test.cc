@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <thread>
+#include <vector>
 
 namespace mcpgw::logs {
 namespace {
@@ -113,6 +117,114 @@ TEST(StructuredLogTest, EventFieldsWriteTheLinesOfTheJsonObject) {
       EXPECT_EQ(WithoutTime(fast), WithoutTime(dom)) << fast << dom;
     }
   }
+}
+
+std::string Contents(std::FILE* file) {
+  std::fflush(file);
+  std::rewind(file);
+  std::string out;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    out.append(buffer, n);
+  }
+  return out;
+}
+
+// A thread's event loop, as DeferLogWritesOnThisThread sees it: what is
+// posted waits until the test runs it.
+struct FakeLoop {
+  std::vector<std::function<void()>> posted;
+  void RunPosted() {
+    auto now = std::move(posted);
+    posted.clear();
+    for (auto& work : now) work();
+  }
+};
+
+class DeferredWritesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    file_ = std::tmpfile();
+    sink_ = std::make_shared<RedactingSink>(Format::kText, file_);
+    logger_ = std::make_shared<spdlog::logger>("deferred", sink_);
+    logger_->set_level(spdlog::level::info);
+    DeferLogWritesOnThisThread(
+        [this](std::function<void()> work) { loop_.posted.push_back(work); });
+  }
+  void TearDown() override {
+    DeferLogWritesOnThisThread(nullptr);
+    logger_.reset();
+    sink_.reset();
+    std::fclose(file_);
+  }
+  std::size_t Lines() {
+    const auto text = Contents(file_);
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+
+  std::FILE* file_ = nullptr;
+  std::shared_ptr<RedactingSink> sink_;
+  std::shared_ptr<spdlog::logger> logger_;
+  FakeLoop loop_;
+};
+
+TEST_F(DeferredWritesTest, InfoLinesWaitForTheLoopAndGoOutTogetherInOrder) {
+  logger_->info("one {}", kDsn);
+  logger_->info("two");
+  logger_->info("three");
+  EXPECT_EQ(Lines(), 0u);
+  ASSERT_EQ(loop_.posted.size(), 1u);  // one write for the three lines
+  loop_.RunPosted();
+  const auto text = Contents(file_);
+  EXPECT_EQ(Lines(), 3u) << text;
+  EXPECT_LT(text.find("one"), text.find("two"));
+  EXPECT_LT(text.find("two"), text.find("three"));
+  EXPECT_EQ(text.find("MARKER-PW"), std::string::npos) << text;
+  logger_->info("four");  // a new burst posts again
+  EXPECT_EQ(loop_.posted.size(), 1u);
+  loop_.RunPosted();
+  EXPECT_EQ(Lines(), 4u);
+}
+
+TEST_F(DeferredWritesTest, AWarningGoesOutAtOnceAfterTheLinesBeforeIt) {
+  logger_->info("before");
+  logger_->warn("the warning");
+  const auto text = Contents(file_);
+  EXPECT_EQ(Lines(), 2u) << text;
+  EXPECT_LT(text.find("before"), text.find("the warning"));
+  loop_.RunPosted();  // nothing left for it
+  EXPECT_EQ(Lines(), 2u);
+}
+
+TEST_F(DeferredWritesTest, FlushAndTheSinksEndWriteWhatWaits) {
+  logger_->info("flushed");
+  logger_->flush();
+  EXPECT_EQ(Lines(), 1u);
+  logger_->info("at the end");
+  EXPECT_EQ(Lines(), 1u);
+  std::FILE* file = file_;
+  logger_.reset();
+  sink_.reset();  // the loop never ran: the sink's end writes the line
+  file_ = std::tmpfile();
+  EXPECT_NE(Contents(file).find("at the end"), std::string::npos);
+  std::fclose(file);
+  loop_.RunPosted();  // the sink is gone: nothing happens
+}
+
+TEST_F(DeferredWritesTest, AThreadWithoutALoopWritesAtOnce) {
+  std::thread other([this] { logger_->info("from another thread"); });
+  other.join();
+  EXPECT_EQ(Lines(), 1u);
+  EXPECT_TRUE(loop_.posted.empty());
+}
+
+TEST_F(DeferredWritesTest, ALongBacklogIsWrittenWithoutWaiting) {
+  const std::string line(1000, 'x');
+  for (int i = 0; i < 100; ++i) logger_->info(line);
+  EXPECT_GT(Lines(), 0u);  // 64 KB reached: written without the loop
+  loop_.RunPosted();
+  EXPECT_EQ(Lines(), 100u);
 }
 
 }  // namespace
