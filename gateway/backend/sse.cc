@@ -4,24 +4,53 @@
 
 namespace mcpgw::gateway {
 
+namespace {
+
+// The first CR or LF at or after `from`, or npos. One comparison a byte:
+// string_view::find_first_of searches its set for each byte, and every
+// byte of an event in a session passes here twice (issue 19).
+std::size_t FindLineEnd(std::string_view text, std::size_t from) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (text[i] == '\r' || text[i] == '\n') return i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 bool SseParser::Feed(std::string_view bytes, std::vector<SseEvent>& out) {
   if (failed_) return false;
-  for (const char c : bytes) {
-    if (c == '\n' && after_cr_) {
+  std::size_t start = 0;
+  while (start < bytes.size()) {
+    // The LF of a CRLF split across two pieces, or right after its CR.
+    if (after_cr_) {
       after_cr_ = false;
-      continue;
+      if (bytes[start] == '\n') {
+        ++start;
+        continue;
+      }
     }
-    after_cr_ = c == '\r';
-    if (c == '\r' || c == '\n') {
-      ProcessLine(line_, out);
-      line_.clear();
-      continue;
-    }
-    line_.push_back(c);
-    if (line_.size() + pending_.data.size() > kMaxEventBytes) {
+    const std::size_t end = FindLineEnd(bytes, start);
+    const std::string_view piece =
+        bytes.substr(start, end == std::string_view::npos ? std::string_view::npos
+                                                          : end - start);
+    if (line_.size() + piece.size() + pending_.data.size() > kMaxEventBytes) {
       failed_ = true;
       return false;
     }
+    if (end == std::string_view::npos) {  // the line goes on in the next piece
+      line_.append(piece);
+      break;
+    }
+    if (line_.empty()) {
+      ProcessLine(piece, out);  // the whole line is in this piece: no copy
+    } else {
+      line_.append(piece);
+      ProcessLine(line_, out);
+      line_.clear();
+    }
+    after_cr_ = bytes[end] == '\r';
+    start = end + 1;
   }
   return true;
 }
@@ -73,7 +102,7 @@ std::string FormatSseEvent(std::string_view id, std::string_view type,
   std::size_t start = 0;
   while (true) {
     // Any of CR, LF, CRLF ends a line in SSE: each becomes its own data line.
-    const auto end = data.find_first_of("\r\n", start);
+    const auto end = FindLineEnd(data, start);
     line("data", data.substr(start, end - start));
     if (end == std::string_view::npos) break;
     start = end + 1;

@@ -36,6 +36,22 @@ TEST(SseParser, CarriageReturnAloneEndsLines) {
   EXPECT_EQ(events[0].data, "a\nb");
 }
 
+// CR, LF and CRLF mixed, with lone CRs next to CRLFs, cut at every size:
+// "a" ends at CR then an empty CRLF line; "b\nc" ends at an empty CR line.
+TEST(SseParser, MixedLineEndsGiveTheSameEventsInAnyChunks) {
+  const std::string wire = "data: a\r\r\ndata: b\r\ndata: c\n\r:x\r\n\n";
+  for (std::size_t step = 1; step <= wire.size(); ++step) {
+    SseParser parser;
+    std::vector<SseEvent> events;
+    for (std::size_t at = 0; at < wire.size(); at += step) {
+      ASSERT_TRUE(parser.Feed(std::string_view(wire).substr(at, step), events));
+    }
+    ASSERT_EQ(events.size(), 2u) << "chunk size " << step;
+    EXPECT_EQ(events[0].data, "a");
+    EXPECT_EQ(events[1].data, "b\nc");
+  }
+}
+
 TEST(SseParser, EventWithoutDataIsNotDispatched) {
   EXPECT_TRUE(ParseAll("id: 3\nevent: ping\n\n").empty());
   EXPECT_TRUE(ParseAll("data: unterminated").empty());
