@@ -151,6 +151,14 @@ asio::awaitable<bool> McpHandler::Refuse(const Request& request,
   co_return co_await Answer(request, client, std::move(response), accounting);
 }
 
+asio::awaitable<bool> McpHandler::RefuseAsBackendFailure(
+    const Request& request, beast::tcp_stream& client, std::string message,
+    Accounting& accounting) {
+  const ErrorReply reply = BackendFailed(std::move(message));
+  co_return co_await Refuse(request, client, reply, accounting,
+                            outcome::kBackendError);
+}
+
 asio::awaitable<std::optional<std::pair<ErrorReply, std::string_view>>>
 McpHandler::Bind(const policies::Target& target,
                  const std::optional<policies::SessionClaims>& session,
@@ -190,6 +198,33 @@ McpHandler::Bind(const policies::Target& target,
   co_return std::nullopt;
 }
 
+asio::awaitable<bool> McpHandler::AnswerWithoutInstance(
+    const Request& request, beast::tcp_stream& stream, const McpRoute& route,
+    Accounting& accounting) {
+  if (const auto* own = std::get_if<OwnAnswer>(&route)) {
+    Response response{own->status, request.version()};
+    if (!own->body.is_null()) {
+      response = MakeJsonResponse(own->status, own->body, request.version(),
+                                  request.keep_alive());
+    }
+    for (const auto& [name, value] : own->headers) response.set(name, value);
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    co_return co_await Answer(request, stream, std::move(response), accounting);
+  }
+  if (const auto* error = std::get_if<ErrorReply>(&route)) {
+    co_return co_await Refuse(request, stream, *error, accounting,
+                              outcome::kRefused);
+  }
+  // HealthCheck: not a request to account.
+  const nlohmann::json healthy = {{"status", "ok"}};
+  Response response = MakeJsonResponse(http::status::ok, healthy,
+                                       request.version(), request.keep_alive());
+  co_return co_await WriteResponse(stream, std::move(response),
+                                   options_.limits.client_write_timeout) &&
+      request.keep_alive();
+}
+
 asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream,
                                          ConnectionTail& tail) {
@@ -203,34 +238,17 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
   // Verifying an OAuth token uses cached keys only; what they lack is
   // fetched first, off the I/O thread.
   co_await FetchMissingOAuthKeys(policy_.oauth, request, options_.blocking);
-  auto route = DecideMcpRoute(request, options_.key_secret,
-                              options_.origin_policy, policy_, &body,
-                              options_.oauth ? &*options_.oauth : nullptr);
-  if (auto* own = std::get_if<OwnAnswer>(&route)) {
-    Response response{own->status, request.version()};
-    if (!own->body.is_null()) {
-      response = MakeJsonResponse(own->status, own->body, request.version(),
-                                  request.keep_alive());
-    }
-    for (const auto& [name, value] : own->headers) response.set(name, value);
-    response.keep_alive(request.keep_alive());
-    response.prepare_payload();
-    co_return co_await Answer(request, stream, std::move(response), accounting);
+  // On the heap: the route (some 500 bytes) would take this frame, which
+  // every request makes, past what the allocator's per-thread cache serves.
+  const auto route = std::make_unique<McpRoute>(
+      DecideMcpRoute(request, options_.key_secret, options_.origin_policy,
+                     policy_, &body,
+                     options_.oauth ? &*options_.oauth : nullptr));
+  if (!std::holds_alternative<ProxyTo>(*route)) {
+    co_return co_await AnswerWithoutInstance(request, stream, *route,
+                                             accounting);
   }
-  if (auto* error = std::get_if<ErrorReply>(&route)) {
-    co_return co_await Refuse(request, stream, *error, accounting,
-                              outcome::kRefused);
-  }
-  if (std::holds_alternative<HealthCheck>(route)) {
-    const nlohmann::json healthy = {{"status", "ok"}};
-    Response response = MakeJsonResponse(http::status::ok, healthy,
-                                         request.version(),
-                                         request.keep_alive());
-    co_return co_await WriteResponse(stream, std::move(response),
-                                     options_.limits.client_write_timeout) &&
-        request.keep_alive();
-  }
-  const auto& proxy = std::get<ProxyTo>(route);
+  const auto& proxy = std::get<ProxyTo>(*route);
   accounting.key_prefix = policies::KeyPrefix(proxy.target.key);
   switch (proxy.endpoint) {
     case McpEndpoint::kLegacyStream:
@@ -245,17 +263,18 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
                                           std::move(body), accounting, tail);
 }
 
-asio::awaitable<bool> McpHandler::HandleStreamableHttp(
-    Request& request, beast::tcp_stream& client, const ProxyTo& route,
-    nlohmann::json parsed_body, Accounting& accounting,
-    ConnectionTail& tail) {
+McpHandler::StreamableStep McpHandler::StepFor(const Request& request,
+                                               const ProxyTo& route,
+                                               nlohmann::json parsed_body) {
+  StreamableStep step;
+  const auto refuse = [&step](ErrorReply reply) {
+    step.kind = StreamableStep::Kind::kRefuse;
+    step.refusal = std::move(reply);
+    return std::move(step);
+  };
   const auto version_header = FindHeader(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
-    // Named, not a temporary inside co_await (GCC 12, see mcp_bridge.cc).
-    const ErrorReply unsupported =
-        UnsupportedVersionReply(*version_header, parsed_body);
-    co_return co_await Refuse(request, client, unsupported, accounting,
-                              outcome::kRefused);
+    return refuse(UnsupportedVersionReply(*version_header, parsed_body));
   }
   // The stateless era mirrors the body into headers; a client of it that
   // left the version header out is caught here too (else it would be taken
@@ -264,69 +283,93 @@ asio::awaitable<bool> McpHandler::HandleStreamableHttp(
       ((version_header && IsStatelessRevision(*version_header)) ||
        (!version_header && !MetaProtocolVersion(parsed_body).empty()))) {
     if (auto mismatch = CheckRequestMetadata(request, parsed_body)) {
-      co_return co_await Refuse(request, client, *mismatch, accounting,
-                                outcome::kRefused);
+      return refuse(std::move(*mismatch));
     }
   }
-  JsonRpcBody body;
   if (request.method() == http::verb::post) {
-    body = ToJsonRpcBody(std::move(parsed_body));
+    step.body = ToJsonRpcBody(std::move(parsed_body));
   }
-  const bool initialize = body.shape == JsonRpcBody::Shape::kSingle &&
-                          IsInitialize(body.messages.front());
+  const bool initialize = step.body.shape == JsonRpcBody::Shape::kSingle &&
+                          IsInitialize(step.body.messages.front());
 
   // A session id is checked on everything but initialize, which starts a
   // new session whatever the client still holds.
-  std::optional<policies::SessionClaims> session;
   if (const auto session_id = FindHeader(request, kSessionHeader);
       session_id && !initialize) {
     auto claims = sessions_->Open(*session_id, route.target.SessionKey());
     if (!claims.ok()) {
-      const ErrorReply reply{http::status::not_found,
-                             policies::rpc_code::kUnknownSession,
-                             std::string(claims.status().message()),
-                             {}};
-      co_return co_await Refuse(request, client, reply, accounting,
-                                outcome::kRefused);
+      return refuse(ErrorReply{http::status::not_found,
+                               policies::rpc_code::kUnknownSession,
+                               std::string(claims.status().message()),
+                               {}});
     }
-    session = std::move(*claims);
+    step.session = std::move(*claims);
   }
 
   if (request.method() == http::verb::delete_) {
-    if (!session) {
-      co_return co_await Refuse(
-          request, client,
+    if (!step.session) {
+      return refuse(
           BadRequest(policies::rpc_code::kInvalidRequest,
-                     "DELETE /mcp ends a session: send its Mcp-Session-Id"),
-          accounting, outcome::kRefused);
+                     "DELETE /mcp ends a session: send its Mcp-Session-Id"));
     }
-    sessions_->End(*session);
-    Response ended{http::status::no_content, request.version()};
-    ended.keep_alive(request.keep_alive());
-    ended.prepare_payload();
-    accounting.info.method = "DELETE";
-    co_return co_await Answer(request, client, std::move(ended), accounting);
+    step.kind = StreamableStep::Kind::kEndSession;
+    return step;
   }
   if (request.method() == http::verb::get) {
     if (const auto last_event_id = FindHeader(request, "Last-Event-ID")) {
-      if (!session) {
-        co_return co_await Refuse(
-            request, client,
-            BadRequest(policies::rpc_code::kInvalidRequest,
-                       "resuming a stream (Last-Event-ID) needs the "
-                       "session's Mcp-Session-Id"),
-            accounting, outcome::kRefused);
+      if (!step.session) {
+        return refuse(BadRequest(policies::rpc_code::kInvalidRequest,
+                                 "resuming a stream (Last-Event-ID) needs the "
+                                 "session's Mcp-Session-Id"));
       }
-      co_return co_await Resume(request, client, *session, *last_event_id,
-                                accounting);
+      step.kind = StreamableStep::Kind::kResume;
+      step.last_event_id = *last_event_id;
+      return step;
     }
   }
-  if (body.shape == JsonRpcBody::Shape::kBatch) {
-    co_return co_await HandleBatch(request, client, route.target, session,
-                                   std::move(body), accounting);
+  step.kind = step.body.shape == JsonRpcBody::Shape::kBatch
+                  ? StreamableStep::Kind::kBatch
+                  : StreamableStep::Kind::kForward;
+  return step;
+}
+
+asio::awaitable<bool> McpHandler::HandleStreamableHttp(
+    Request& request, beast::tcp_stream& client, const ProxyTo& route,
+    nlohmann::json parsed_body, Accounting& accounting,
+    ConnectionTail& tail) {
+  // Decided outside the coroutine: its checks' temporaries (error replies,
+  // the session's claims being read) stay out of this frame.
+  StreamableStep step = StepFor(request, route, std::move(parsed_body));
+  switch (step.kind) {
+    case StreamableStep::Kind::kRefuse:
+      co_return co_await Refuse(request, client, *step.refusal, accounting,
+                                outcome::kRefused);
+    case StreamableStep::Kind::kEndSession:
+      co_return co_await EndSession(request, client, *step.session,
+                                    accounting);
+    case StreamableStep::Kind::kResume:
+      co_return co_await Resume(request, client, *step.session,
+                                step.last_event_id, accounting);
+    case StreamableStep::Kind::kBatch:
+      co_return co_await HandleBatch(request, client, route.target,
+                                     step.session, std::move(step.body),
+                                     accounting);
+    case StreamableStep::Kind::kForward:
+      break;
   }
-  co_return co_await Forward(request, client, route.target, session, body,
-                             accounting, tail);
+  co_return co_await Forward(request, client, route.target, step.session,
+                             step.body, accounting, tail);
+}
+
+asio::awaitable<bool> McpHandler::EndSession(
+    const Request& request, beast::tcp_stream& client,
+    const policies::SessionClaims& session, Accounting& accounting) {
+  sessions_->End(session);
+  Response ended{http::status::no_content, request.version()};
+  ended.keep_alive(request.keep_alive());
+  ended.prepare_payload();
+  accounting.info.method = "DELETE";
+  co_return co_await Answer(request, client, std::move(ended), accounting);
 }
 
 asio::awaitable<bool> McpHandler::Forward(
@@ -366,9 +409,8 @@ asio::awaitable<bool> McpHandler::Forward(
     lease->CountError();
     accounting.backend_seconds =
         Seconds(clock_.Now() - backend_start);
-    co_return co_await Refuse(request, client,
-                              BackendFailed(BackendFailureMessage(exchange.error)),
-                              accounting, outcome::kBackendError);
+    co_return co_await RefuseAsBackendFailure(
+        request, client, BackendFailureMessage(exchange.error), accounting);
   }
 
   auto& head = exchange.parser->get();
@@ -380,11 +422,10 @@ asio::awaitable<bool> McpHandler::Forward(
   head.erase(kSessionHeader);
   if (body.shape == JsonRpcBody::Shape::kSingle &&
       IsInitialize(body.messages.front())) {
-    auto new_session = NewSessionClaims(target, body.messages.front());
     co_return co_await AnswerInitialize(request, client, exchange, *lease,
-                                        new_session, instance_session,
-                                        body.messages.front()["id"],
-                                        backend_start, accounting);
+                                        target, body.messages.front(),
+                                        instance_session, backend_start,
+                                        accounting);
   }
   accounting.status = head.result_int();
 
@@ -462,7 +503,7 @@ McpHandler::AnswerShape McpHandler::ShapeOfAnswer(const Request& request,
 asio::awaitable<bool> McpHandler::StreamEvents(
     Request& request, beast::tcp_stream& client,
     const std::optional<policies::SessionClaims>& session,
-    const AnswerShape& shape, OpenExchange exchange, runtime::Lease lease,
+    const AnswerShape& shape, OpenExchange&& exchange, runtime::Lease&& lease,
     Accounting& accounting) {
   const bool keep_alive = request.keep_alive();
   // Answers to POSTs can be resumed within their session; a GET stream
@@ -550,10 +591,12 @@ void McpHandler::RelayThrough(
 
 asio::awaitable<bool> McpHandler::AnswerInitialize(
     Request& request, beast::tcp_stream& client, OpenExchange& exchange,
-    runtime::Lease& lease, policies::SessionClaims& new_session,
-    const std::string& instance_session, const nlohmann::json& id,
+    runtime::Lease& lease, const policies::Target& target,
+    const nlohmann::json& initialize, const std::string& instance_session,
     std::chrono::steady_clock::time_point backend_start,
     Accounting& accounting) {
+  auto new_session = NewSessionClaims(target, initialize);
+  const nlohmann::json& id = initialize["id"];
   // The answer is read whole (an initialize answer is small): a session is
   // issued only for a result, never for a JSON-RPC error, and the header
   // that carries it goes before the body.

@@ -76,6 +76,31 @@ class McpHandler final : public RequestHandler {
   std::size_t LegacySessionCount() { return legacy_.size(); }
 
  private:
+  // A route that reaches no instance (the gateway's own answer, a refusal,
+  // the health check). Its own coroutine, so that the answers it builds
+  // live in its frame, not in Handle's, which every request makes: that
+  // one stays within the allocator's per-thread cache (issue 19).
+  asio::awaitable<bool> AnswerWithoutInstance(const Request& request,
+                                              beast::tcp_stream& stream,
+                                              const McpRoute& route,
+                                              Accounting& accounting);
+  // What a Streamable HTTP request asks for, once its version, metadata
+  // and session id are checked.
+  struct StreamableStep {
+    enum class Kind { kRefuse, kEndSession, kResume, kBatch, kForward };
+    Kind kind = Kind::kForward;
+    std::optional<ErrorReply> refusal;  // kRefuse
+    JsonRpcBody body;                   // a POST's messages
+    std::optional<policies::SessionClaims> session;
+    std::string_view last_event_id;  // kResume: into the request
+  };
+  StreamableStep StepFor(const Request& request, const ProxyTo& route,
+                         nlohmann::json parsed_body);
+  // DELETE /mcp with the session's id: ends it, 204.
+  asio::awaitable<bool> EndSession(const Request& request,
+                                   beast::tcp_stream& client,
+                                   const policies::SessionClaims& session,
+                                   Accounting& accounting);
   // `parsed_body`: a POST's body, parsed by Handle (ParseBodyJson).
   asio::awaitable<bool> HandleStreamableHttp(Request& request,
                                              beast::tcp_stream& client,
@@ -120,8 +145,8 @@ class McpHandler final : public RequestHandler {
   asio::awaitable<bool> StreamEvents(
       Request& request, beast::tcp_stream& client,
       const std::optional<policies::SessionClaims>& session,
-      const AnswerShape& shape, OpenExchange exchange, runtime::Lease lease,
-      Accounting& accounting);
+      const AnswerShape& shape, OpenExchange&& exchange,
+      runtime::Lease&& lease, Accounting& accounting);
   void RelayThrough(const Request& request, OpenExchange exchange,
                     runtime::Lease lease, Slot slot, const AnswerShape& shape,
                     Accounting accounting,
@@ -132,8 +157,8 @@ class McpHandler final : public RequestHandler {
   // the instance answered with a result (not with a JSON-RPC error).
   asio::awaitable<bool> AnswerInitialize(
       Request& request, beast::tcp_stream& client, OpenExchange& exchange,
-      runtime::Lease& lease, policies::SessionClaims& new_session,
-      const std::string& instance_session, const nlohmann::json& id,
+      runtime::Lease& lease, const policies::Target& target,
+      const nlohmann::json& initialize, const std::string& instance_session,
       std::chrono::steady_clock::time_point backend_start,
       Accounting& accounting);
 
@@ -177,6 +202,12 @@ class McpHandler final : public RequestHandler {
                                const ErrorReply& reply,
                                Accounting& accounting,
                                std::string_view outcome);
+  // Refuse with a 502 that says why the instance failed. Its own coroutine:
+  // the reply lives in its frame, not in Forward's (issue 19).
+  asio::awaitable<bool> RefuseAsBackendFailure(const Request& request,
+                                               beast::tcp_stream& client,
+                                               std::string message,
+                                               Accounting& accounting);
   // Writes a small answer of the gateway's own and accounts for it.
   asio::awaitable<bool> Answer(const Request& request,
                                beast::tcp_stream& client, Response response,
