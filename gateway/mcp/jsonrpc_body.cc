@@ -163,9 +163,24 @@ JsonRpcBody ToJsonRpcBody(nlohmann::json json) {
   return parsed;
 }
 
+namespace {
+
+// A request's "method" member (an object with an id and a string method),
+// or null. One lookup a member: each costs a walk of the object's map, and
+// the request path asks these questions of every message (issue 19).
+const nlohmann::json* RequestMethod(const nlohmann::json& message) {
+  if (!message.is_object()) return nullptr;
+  const auto& members = message.get_ref<const nlohmann::json::object_t&>();
+  if (members.find("id") == members.end()) return nullptr;
+  const auto method = members.find("method");
+  if (method == members.end() || !method->second.is_string()) return nullptr;
+  return &method->second;
+}
+
+}  // namespace
+
 bool IsJsonRpcRequest(const nlohmann::json& message) {
-  return message.is_object() && message.contains("id") &&
-         message.contains("method") && message["method"].is_string();
+  return RequestMethod(message) != nullptr;
 }
 
 bool IsJsonRpcResponse(const nlohmann::json& message) {
@@ -175,8 +190,8 @@ bool IsJsonRpcResponse(const nlohmann::json& message) {
 }
 
 bool IsInitialize(const nlohmann::json& message) {
-  return IsJsonRpcRequest(message) &&
-         IsStringEqualTo(message["method"], "initialize");
+  const auto* method = RequestMethod(message);
+  return method != nullptr && IsStringEqualTo(*method, "initialize");
 }
 
 std::string JsonRpcShapeProblem(const nlohmann::json& message) {
