@@ -8,9 +8,12 @@ namespace {
 constexpr std::size_t kMaxNameChars = 64;
 
 std::string Printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kMaxNameChars)) {
-    out += (c > 0x20 && c < 0x7f) ? c : '_';
+  // Sized once and written in place: appending a character at a time
+  // checks the capacity for each (every request's method and tool pass
+  // here, issue 19).
+  std::string out(text.substr(0, kMaxNameChars));
+  for (char& c : out) {
+    if (c <= 0x20 || c >= 0x7f) c = '_';
   }
   return out;
 }
@@ -34,12 +37,13 @@ McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
     info.method = "batch";
     return info;
   }
-  if (!parsed.is_object() || !parsed.contains("method") ||
-      !parsed["method"].is_string()) {
+  const auto method =
+      parsed.is_object() ? parsed.find("method") : parsed.end();
+  if (method == parsed.end() || !method->is_string()) {
     info.method = "invalid";
     return info;
   }
-  info.method = Printable(parsed["method"].get_ref<const std::string&>());
+  info.method = Printable(method->get_ref<const std::string&>());
   if (info.method == "tools/call") {
     const auto params = parsed.find("params");
     if (params != parsed.end() && params->is_object()) {

@@ -86,6 +86,13 @@ TEST(McpRequestInfoTest, MethodAndToolName) {
   EXPECT_EQ(info.tool, "execute_sql");
   EXPECT_EQ(DescribeMcpRequest(http::verb::post, "[{}]").method, "batch");
   EXPECT_EQ(DescribeMcpRequest(http::verb::post, "nope").method, "invalid");
+  EXPECT_EQ(DescribeMcpRequest(http::verb::post, R"({"method":5})").method,
+            "invalid");
+  EXPECT_EQ(DescribeMcpRequest(http::verb::post, R"("tools/call")").method,
+            "invalid");
+  EXPECT_EQ(DescribeMcpRequest(http::verb::post,
+                               R"({"method":"tools/call","params":[]})").tool,
+            "");
   EXPECT_EQ(DescribeMcpRequest(http::verb::get, "").method, "GET");
   const auto odd = DescribeMcpRequest(
       http::verb::post, R"({"method":"a b\nc)" + std::string(200, 'z') + "\"}");
