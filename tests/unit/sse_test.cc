@@ -12,16 +12,22 @@ std::vector<SseEvent> ParseAll(std::string_view bytes) {
   return events;
 }
 
+// `wire` fed in pieces of `step` bytes, as a socket may cut it.
+std::vector<SseEvent> ParseInPieces(std::string_view wire, std::size_t step) {
+  SseParser parser;
+  std::vector<SseEvent> events;
+  for (std::size_t at = 0; at < wire.size(); at += step) {
+    EXPECT_TRUE(parser.Feed(wire.substr(at, step), events)) << "at " << at;
+  }
+  return events;
+}
+
 TEST(SseParser, SplitsEventsAcrossArbitraryChunks) {
   const std::string wire =
       "event: message\r\nid: 7\r\ndata: {\"a\":1}\r\n\r\n"
       ": a comment\n\ndata: x\ndata: y\n\n";
   for (std::size_t step = 1; step <= wire.size(); ++step) {
-    SseParser parser;
-    std::vector<SseEvent> events;
-    for (std::size_t at = 0; at < wire.size(); at += step) {
-      ASSERT_TRUE(parser.Feed(std::string_view(wire).substr(at, step), events));
-    }
+    const auto events = ParseInPieces(wire, step);
     ASSERT_EQ(events.size(), 2u) << "chunk size " << step;
     EXPECT_EQ(events[0].type, "message");
     EXPECT_EQ(events[0].id, "7");
@@ -41,11 +47,7 @@ TEST(SseParser, CarriageReturnAloneEndsLines) {
 TEST(SseParser, MixedLineEndsGiveTheSameEventsInAnyChunks) {
   const std::string wire = "data: a\r\r\ndata: b\r\ndata: c\n\r:x\r\n\n";
   for (std::size_t step = 1; step <= wire.size(); ++step) {
-    SseParser parser;
-    std::vector<SseEvent> events;
-    for (std::size_t at = 0; at < wire.size(); at += step) {
-      ASSERT_TRUE(parser.Feed(std::string_view(wire).substr(at, step), events));
-    }
+    const auto events = ParseInPieces(wire, step);
     ASSERT_EQ(events.size(), 2u) << "chunk size " << step;
     EXPECT_EQ(events[0].data, "a");
     EXPECT_EQ(events[1].data, "b\nc");
