@@ -608,11 +608,11 @@ asio::awaitable<bool> McpHandler::AnswerInitialize(
       Seconds(clock_.Now() - backend_start);
   if (!whole) {
     lease.CountError();
-    co_return co_await Refuse(
+    co_return co_await RefuseAsBackendFailure(
         request, client,
-        BackendFailed("the MCP server behind the gateway stopped before it "
-                      "answered; retry the request"),
-        accounting, outcome::kBackendError);
+        "the MCP server behind the gateway stopped before it answered; "
+        "retry the request",
+        accounting);
   }
   const auto messages = MessagesOfAnswer(content_type, *whole);
   Response response{head.result(), request.version()};
