@@ -265,39 +265,55 @@ std::optional<std::string> RequestGuard::TenantOfKeyPrefix(
   return it->second;
 }
 
-asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target) {
-  if (auto refused = CheckRate(target)) co_return *refused;
+asio::awaitable<std::optional<ErrorReply>> RequestGuard::Admit(
+    const policies::Target& target, runtime::AcquireRequest& acquire,
+    Slot& slot) {
+  if (auto refused = CheckRate(target)) co_return refused;
   if (auto hosts = HostsToResolve(target); !hosts.empty()) {
     // Named, not inside the condition (GCC 12 and co_await, mcp_bridge.cc).
-    const auto refused = co_await ResolveAndCheck(std::move(hosts));
-    if (refused) co_return *refused;
+    auto refused = co_await ResolveAndCheck(std::move(hosts));
+    if (refused) co_return refused;
   }
-  if (auto refused = CheckTenantInstances(target)) co_return *refused;
+  if (auto refused = CheckTenantInstances(target)) co_return refused;
 
-  Admission admission;
-  admission.acquire = LaunchRequest(target, options_.dsn_tools);
-  if (options_.max_concurrent_per_instance <= 0) co_return admission;
+  acquire = LaunchRequest(target, options_.dsn_tools);
+  if (options_.max_concurrent_per_instance <= 0) co_return std::nullopt;
+  co_return co_await TakeSlot(target.key, slot);
+}
 
+ErrorReply RequestGuard::QueueFullReply() const {
+  return ErrorReply{
+      http::status::service_unavailable, policies::rpc_code::kInstanceBusy,
+      text::Cat("refused by rule max-concurrent-per-instance: ",
+                options_.max_concurrent_per_instance, " requests run and ",
+                options_.max_queued_per_instance,
+                " wait on this instance; retry shortly"),
+      {{"Retry-After", "1"}}};
+}
+
+ErrorReply RequestGuard::WaitedTooLongReply() {
+  return ErrorReply{
+      http::status::service_unavailable, policies::rpc_code::kInstanceBusy,
+      "refused by rule max-concurrent-per-instance: waited too long for "
+      "this instance; retry shortly",
+      {{"Retry-After", "1"}}};
+}
+
+asio::awaitable<std::optional<ErrorReply>> RequestGuard::TakeSlot(
+    const std::string& key, Slot& slot) {
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<ConcurrencyGate::Waiter> waiter;
   {
     MutexLock lock(gate_->mutex);
-    auto& entry = gate_->entries[target.key];
+    auto& entry = gate_->entries[key];
     if (entry.active < options_.max_concurrent_per_instance) {
       ++entry.active;
-      admission.slot = Slot(gate_, target.key);
-      co_return admission;
+      slot = Slot(gate_, key);
+      co_return std::nullopt;
     }
     if (static_cast<int>(entry.waiters.size()) >=
         options_.max_queued_per_instance) {
-      co_return ErrorReply{
-          http::status::service_unavailable,
-          policies::rpc_code::kInstanceBusy,
-          text::Cat("refused by rule max-concurrent-per-instance: ",
-                    options_.max_concurrent_per_instance,
-                    " requests run and ", options_.max_queued_per_instance,
-                    " wait on this instance; retry shortly"),
-          {{"Retry-After", "1"}}};
+      co_return QueueFullReply();
     }
     waiter = std::make_shared<ConcurrencyGate::Waiter>(executor);
     waiter->timer.expires_after(options_.max_queue_wait);
@@ -307,17 +323,13 @@ asio::awaitable<AdmitResult> RequestGuard::Admit(const policies::Target& target)
   {
     MutexLock lock(gate_->mutex);
     if (!waiter->granted) {
-      auto& waiters = gate_->entries[target.key].waiters;
+      auto& waiters = gate_->entries[key].waiters;
       std::erase(waiters, waiter);
-      co_return ErrorReply{
-          http::status::service_unavailable, policies::rpc_code::kInstanceBusy,
-          "refused by rule max-concurrent-per-instance: waited too long for "
-          "this instance; retry shortly",
-          {{"Retry-After", "1"}}};
+      co_return WaitedTooLongReply();
     }
   }
-  admission.slot = Slot(gate_, target.key);
-  co_return admission;
+  slot = Slot(gate_, key);
+  co_return std::nullopt;
 }
 
 }  // namespace mcpgw::gateway

@@ -15,7 +15,6 @@
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <variant>
 
 #include "common/clock.h"
 #include "common/mutex.h"
@@ -62,20 +61,19 @@ class Slot {
   std::string key_;
 };
 
-struct Admission {
-  runtime::AcquireRequest acquire;
-  Slot slot;
-};
-
-using AdmitResult = std::variant<ErrorReply, Admission>;
-
 class RequestGuard {
  public:
   // Rates and the host-verdict cache are timed on `clock`.
   RequestGuard(runtime::InstancePoolApi& pool, const policies::DsnPolicy& rules,
                const common::Clock& clock, GuardOptions options);
 
-  asio::awaitable<AdmitResult> Admit(const policies::Target& target);
+  // Admits a request for `target`: fills `acquire` with what the pool is
+  // to launch and, under max-concurrent-per-instance, `slot` with the slot
+  // it holds; else the refusal. (Out-parameters, not a result holding
+  // both: the caller's coroutine frame keeps them once, not twice.)
+  asio::awaitable<std::optional<ErrorReply>> Admit(
+      const policies::Target& target, runtime::AcquireRequest& acquire,
+      Slot& slot);
 
   // What the pool launches for a target (pure; exposed for tests).
   static runtime::AcquireRequest LaunchRequest(
@@ -94,6 +92,12 @@ class RequestGuard {
       std::vector<std::string> hosts);
   std::optional<ErrorReply> CheckRate(const policies::Target& target);
   std::optional<ErrorReply> CheckTenantInstances(const policies::Target& target);
+  // max-concurrent-per-instance: a slot on the instance `key`, waited for
+  // in its queue while all are taken.
+  asio::awaitable<std::optional<ErrorReply>> TakeSlot(const std::string& key,
+                                                      Slot& slot);
+  ErrorReply QueueFullReply() const;
+  static ErrorReply WaitedTooLongReply();
 
   runtime::InstancePoolApi& pool_;
   const policies::DsnPolicy& rules_;

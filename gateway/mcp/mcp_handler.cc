@@ -168,13 +168,10 @@ McpHandler::Bind(const policies::Target& target,
   // rules); without a guard it is built here. Once: it copies the target.
   runtime::AcquireRequest acquire;
   if (guard_ != nullptr) {
-    auto admitted = co_await guard_->Admit(target);
-    if (auto* refused = std::get_if<ErrorReply>(&admitted)) {
+    auto refused = co_await guard_->Admit(target, acquire, slot);
+    if (refused) {
       co_return std::make_pair(std::move(*refused), outcome::kRefused);
     }
-    auto& admission = std::get<Admission>(admitted);
-    acquire = std::move(admission.acquire);
-    slot = std::move(admission.slot);
   } else {
     acquire = RequestGuard::LaunchRequest(target, {});
   }
