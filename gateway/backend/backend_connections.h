@@ -22,6 +22,10 @@ struct BackendConnection {
   beast::tcp_stream stream;
   beast::flat_buffer buffer;  // bytes read past the previous response
   std::chrono::steady_clock::time_point idle_since;
+  // The event pump's body buffer (sse_relay.cc), made on the connection's
+  // first event stream and kept with it: in the pump's coroutine frame it
+  // made a 4.5 KB block a request, which takes malloc's slow path.
+  std::unique_ptr<char[]> event_chunk;
 };
 
 class BackendConnections {

@@ -118,7 +118,11 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
   job->lease.StreamOpened();
   SseParser sse;
   std::vector<SseEvent> events;
-  char chunk[kPumpChunkBytes];
+  if (connection.event_chunk == nullptr) {
+    connection.event_chunk =
+        std::make_unique_for_overwrite<char[]>(kPumpChunkBytes);
+  }
+  char* const chunk = connection.event_chunk.get();
   bool ok = true;
   std::string failure;
   while (!parser.is_done() && !job->abandoned) {
@@ -133,7 +137,7 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
       continue;
     }
     parser.get().body().data = chunk;
-    parser.get().body().size = sizeof(chunk);
+    parser.get().body().size = kPumpChunkBytes;
     connection.stream.expires_after(job->limits.backend_idle_timeout);
     auto [ec, read] = co_await http::async_read_some(
         connection.stream, connection.buffer, parser, kUseTuple);
@@ -143,7 +147,7 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
       failure = ec.message();
       break;
     }
-    const std::size_t got = sizeof(chunk) - parser.get().body().size;
+    const std::size_t got = kPumpChunkBytes - parser.get().body().size;
     if (!sse.Feed(std::string_view(chunk, got), events)) {
       ok = false;
       failure = "an event larger than the gateway accepts";
