@@ -600,11 +600,16 @@ PoolEvent* InstancePool::QueueEventLocked(PoolEvent::Type type,
 }
 
 void InstancePool::EmitEvents() {
+  // Taken even when nothing waits: events queued by this thread may be
+  // being delivered by another, and return means they have been.
   MutexLock emit_lock(emit_mutex_);
   std::vector<PoolEvent> events;
   std::vector<PoolObserver*> observers;
   {
     MutexLock lock(mutex_);
+    // Most calls (a lease taken or given back) have nothing to emit: no
+    // copy of the observers then.
+    if (pending_events_.empty()) return;
     events.swap(pending_events_);
     observers = observers_;
   }

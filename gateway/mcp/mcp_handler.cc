@@ -233,8 +233,10 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
   accounting.info = DescribeParsedMcpRequest(request.method(), body);
   accounting.bytes_in = request.body().size();
   // Verifying an OAuth token uses cached keys only; what they lack is
-  // fetched first, off the I/O thread.
-  co_await FetchMissingOAuthKeys(policy_.oauth, request, options_.blocking);
+  // fetched first, off the I/O thread. (Without OAuth no coroutine is made.)
+  if (policy_.oauth != nullptr) {
+    co_await FetchMissingOAuthKeys(policy_.oauth, request, options_.blocking);
+  }
   // On the heap: the route (some 500 bytes) would take this frame, which
   // every request makes, past what the allocator's per-thread cache serves.
   const auto route = std::make_unique<McpRoute>(
