@@ -237,13 +237,31 @@ fs::path ResolveAsOpened(const fs::path& path) {
 }
 
 bool PathInsideOrAt(const fs::path& path, const fs::path& dir) {
-  auto p = path.begin();
-  for (auto d = dir.begin(); d != dir.end(); ++d) {
-    if (d->empty()) continue;
-    if (p == path.end() || *p != *d) return false;
-    ++p;
+  // On the text, component by component (runs on every request with a
+  // sqlite DSN; fs::path's iterator and comparisons split each path into
+  // path objects). Separators in a row count as one, like fs::path's.
+  const std::string_view p = path.native();
+  const std::string_view d = dir.native();
+  if (d.starts_with('/') && !p.starts_with('/')) return false;
+  if (p.starts_with('/') && !d.starts_with('/') &&
+      d.find_first_not_of('/') != std::string_view::npos) {
+    return false;
   }
-  return true;
+  std::size_t at_p = 0;
+  std::size_t at_d = 0;
+  while (true) {
+    at_d = d.find_first_not_of('/', at_d);
+    if (at_d == std::string_view::npos) return true;
+    at_p = p.find_first_not_of('/', at_p);
+    if (at_p == std::string_view::npos) return false;
+    const std::size_t end_d = std::min(d.find('/', at_d), d.size());
+    const std::size_t end_p = std::min(p.find('/', at_p), p.size());
+    if (d.substr(at_d, end_d - at_d) != p.substr(at_p, end_p - at_p)) {
+      return false;
+    }
+    at_d = end_d;
+    at_p = end_p;
+  }
 }
 
 std::vector<ProtectedDir> ResolveProtectedDirs(const std::vector<fs::path>& dirs,

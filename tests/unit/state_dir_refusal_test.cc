@@ -103,6 +103,24 @@ TEST_F(StateDirRefusalTest, ResolveAsOpenedFollowsLinksThenDotDot) {
   EXPECT_EQ(ResolveAsOpened("/../.." / root_.relative_path()), root_);
 }
 
+TEST(PathInsideOrAtTest, ComparesWholeComponents) {
+  EXPECT_TRUE(PathInsideOrAt("/srv/state", "/srv/state"));
+  EXPECT_TRUE(PathInsideOrAt("/srv/state/tenants.db", "/srv/state"));
+  EXPECT_TRUE(PathInsideOrAt("/srv/state/a/b.db", "/srv/state/"));
+  EXPECT_TRUE(PathInsideOrAt("/srv//state/a.db", "/srv/state"));
+  EXPECT_TRUE(PathInsideOrAt("/srv/state/a.db", "//srv/state"));
+  EXPECT_TRUE(PathInsideOrAt("/anything.db", "/"));
+  // A name that only begins like the directory's is beside it.
+  EXPECT_FALSE(PathInsideOrAt("/srv/state-old/a.db", "/srv/state"));
+  EXPECT_FALSE(PathInsideOrAt("/srv/stat", "/srv/state"));
+  EXPECT_FALSE(PathInsideOrAt("/srv", "/srv/state"));
+  EXPECT_FALSE(PathInsideOrAt("/srv/", "/srv/state"));
+  EXPECT_FALSE(PathInsideOrAt("/other/state/a.db", "/srv/state"));
+  // Relative and absolute never meet.
+  EXPECT_FALSE(PathInsideOrAt("srv/state/a.db", "/srv/state"));
+  EXPECT_FALSE(PathInsideOrAt("/srv/state/a.db", "srv/state"));
+}
+
 TEST(SqliteFilePathTest, IsThePathDbhubOpens) {
   EXPECT_EQ(SqliteFilePath("sqlite:///data/a.db"), fs::path("/data/a.db"));
   EXPECT_EQ(SqliteFilePath("sqlite:///data/a.db?mode=ro"), fs::path("/data/a.db"));
