@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 #include "gateway/http/internal_errors.h"
+#include "gateway/http/read_deadline.h"
 #include "gateway/mcp/jsonrpc_error.h"
 #include "policies/target.h"
 
@@ -113,6 +114,7 @@ asio::awaitable<void> WriteInternalError(beast::tcp_stream& stream,
 // connection's own small frame.
 asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
                                        beast::flat_buffer& buffer,
+                                       ReadDeadline& read_deadline,
                                        RequestHandler& handler,
                                        const ServerLimits& limits,
                                        std::atomic<int>& active_requests,
@@ -120,17 +122,20 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
   http::request_parser<http::string_body> parser;
   parser.body_limit(limits.max_body_bytes);
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-  stream.expires_after(limits.read_timeout);
+  // The read is bound by `read_deadline`, not by Beast's timer (whatever
+  // expiry the last write left is cleared).
+  stream.expires_never();
+  read_deadline.Start(limits.read_timeout);
   auto [ec, bytes] =
       co_await http::async_read(stream, buffer, parser, kUseTuple);
   (void)bytes;
+  read_deadline.Stop();
   if (ec) {
     if (auto reply = ReadFailureReply(ec, limits)) {
       co_await WriteErrorReply(stream, *reply, limits);
     }
     co_return Handled{};
   }
-  stream.expires_never();
   active_requests.fetch_add(1);
   Handled handled{.read = true};
   std::string failure;
@@ -163,10 +168,12 @@ asio::awaitable<void> ServeConnection(
   beast::error_code nodelay_error;
   stream.socket().set_option(tcp::no_delay(true), nodelay_error);
   beast::flat_buffer buffer;
+  ReadDeadline read_deadline(stream);
   for (;;) {
     ConnectionTail tail;
     const Handled handled = co_await ReadAndHandle(
-        stream, buffer, handler, limits, *active_requests, tail);
+        stream, buffer, read_deadline, handler, limits, *active_requests,
+        tail);
     if (!handled.read) break;
     bool keep_alive = handled.keep_alive;
     if (tail) {

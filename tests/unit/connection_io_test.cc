@@ -1,0 +1,158 @@
+// ReadDeadline (a client connection's read bound lazily by one timer), on
+// real loopback sockets.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "gateway/http/read_deadline.h"
+
+namespace mcpgw::gateway {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// A connected pair on loopback: `ours` as the gateway holds it, `peer` the
+// other end.
+struct SocketPair {
+  explicit SocketPair(asio::io_context& io) : ours(io), peer(io) {
+    tcp::acceptor acceptor(
+        io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    peer.connect(acceptor.local_endpoint());
+    ours.socket() = acceptor.accept();
+  }
+  beast::tcp_stream ours;
+  tcp::socket peer;
+};
+
+// Runs `io` until `done` or 10 s (a hung test fails, it does not hang).
+void RunUntil(asio::io_context& io, const bool& done) {
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done && std::chrono::steady_clock::now() < give_up) {
+    io.run_for(milliseconds(20));
+    if (io.stopped()) io.restart();
+  }
+}
+
+// Reads one byte from `stream` under `deadline`; the error it ended with.
+asio::awaitable<void> ReadOneByte(beast::tcp_stream& stream,
+                                  ReadDeadline& deadline,
+                                  milliseconds timeout,
+                                  std::optional<beast::error_code>& result) {
+  char byte = 0;
+  deadline.Start(timeout);
+  auto [ec, n] = co_await asio::async_read(stream, asio::buffer(&byte, 1),
+                                          kUseTuple);
+  (void)n;
+  deadline.Stop();
+  result = ec;
+}
+
+TEST(ReadDeadlineTest, AReadPastItsDeadlineEndsWithTheSocketClosed) {
+  asio::io_context io;
+  SocketPair pair(io);
+  ReadDeadline deadline(pair.ours);
+  std::optional<beast::error_code> result;
+  asio::co_spawn(
+      io, ReadOneByte(pair.ours, deadline, milliseconds(50), result),
+      asio::detached);
+  while (!result) io.run_one_for(std::chrono::seconds(10));
+  EXPECT_TRUE(result->failed());
+  EXPECT_TRUE(deadline.expired());
+  EXPECT_FALSE(pair.ours.socket().is_open());
+}
+
+TEST(ReadDeadlineTest, AReadThatEndedInTimeLeavesTheSocketOpen) {
+  asio::io_context io;
+  SocketPair pair(io);
+  ReadDeadline deadline(pair.ours);
+  std::optional<beast::error_code> first;
+  asio::co_spawn(
+      io, ReadOneByte(pair.ours, deadline, milliseconds(50), first),
+      asio::detached);
+  asio::write(pair.peer, asio::buffer("x", 1));
+  while (!first) io.run_one_for(std::chrono::seconds(10));
+  ASSERT_FALSE(first->failed());
+  // The timer, armed for the first read, wakes with no read running.
+  asio::steady_timer later(io, milliseconds(150));
+  bool waited = false;
+  later.async_wait([&](const beast::error_code&) { waited = true; });
+  RunUntil(io, waited);
+  EXPECT_TRUE(pair.ours.socket().is_open());
+  EXPECT_FALSE(deadline.expired());
+  // A next read is served as usual.
+  std::optional<beast::error_code> second;
+  asio::co_spawn(
+      io, ReadOneByte(pair.ours, deadline, milliseconds(500), second),
+      asio::detached);
+  asio::write(pair.peer, asio::buffer("y", 1));
+  while (!second) io.run_one_for(std::chrono::seconds(10));
+  EXPECT_FALSE(second->failed());
+}
+
+TEST(ReadDeadlineTest, AReadStartedLaterHasItsOwnWholeTimeout) {
+  asio::io_context io;
+  SocketPair pair(io);
+  ReadDeadline deadline(pair.ours);
+  // The first read arms the timer for t0 + 200 ms and ends at once.
+  std::optional<beast::error_code> first;
+  asio::co_spawn(
+      io, ReadOneByte(pair.ours, deadline, milliseconds(200), first),
+      asio::detached);
+  asio::write(pair.peer, asio::buffer("x", 1));
+  while (!first) io.run_one_for(std::chrono::seconds(10));
+  ASSERT_FALSE(first->failed());
+  // At t0 + 100 ms a second read starts, due at t0 + 300 ms; at t0 + 250 ms
+  // (after the timer's first wake) it must still be running. Timers of one
+  // loop fire in the order of their times, however late the loop runs.
+  std::optional<beast::error_code> second;
+  bool checked = false;
+  bool open_at_check = false;
+  asio::steady_timer start_second(io, milliseconds(100));
+  start_second.async_wait([&](const beast::error_code&) {
+    asio::co_spawn(
+        io, ReadOneByte(pair.ours, deadline, milliseconds(200), second),
+        asio::detached);
+  });
+  asio::steady_timer check(io, milliseconds(250));
+  check.async_wait([&](const beast::error_code&) {
+    checked = true;
+    open_at_check = pair.ours.socket().is_open() && !second.has_value();
+  });
+  const auto begun = std::chrono::steady_clock::now();
+  while (!second) io.run_one_for(std::chrono::seconds(10));
+  ASSERT_TRUE(checked);
+  EXPECT_TRUE(open_at_check);
+  EXPECT_TRUE(second->failed());
+  EXPECT_TRUE(deadline.expired());
+  EXPECT_GE(std::chrono::steady_clock::now() - begun, milliseconds(250));
+}
+
+TEST(ReadDeadlineTest, GoneWhileArmedLeavesTheSocketAlone) {
+  asio::io_context io;
+  SocketPair pair(io);
+  {
+    ReadDeadline deadline(pair.ours);
+    deadline.Start(milliseconds(20));
+  }
+  asio::steady_timer later(io, milliseconds(100));
+  bool waited = false;
+  later.async_wait([&](const beast::error_code&) { waited = true; });
+  RunUntil(io, waited);
+  EXPECT_TRUE(pair.ours.socket().is_open());
+}
+
+}  // namespace
+}  // namespace mcpgw::gateway
