@@ -1,17 +1,16 @@
 #include "gateway/backend/instance_exchange.h"
 
-#include <array>
 #include <string>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include "common/text.h"
 #include "gateway/backend/sse.h"
+#include "gateway/http/write_now.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -23,18 +22,22 @@ asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
                                       BackendParser& parser,
                                       const RelayLimits& limits,
                                       beast::error_code& error) {
-  connection.stream.expires_after(limits.backend_idle_timeout);
-  // Head and body in one gathered write.
+  // Head and body in one gathered write, at once when the socket takes it.
   const std::string head = backend_request.Head();
-  const std::array<asio::const_buffer, 2> buffers{
-      asio::buffer(head), asio::buffer(backend_request.body())};
-  auto [write_ec, written] =
-      co_await asio::async_write(connection.stream, buffers, kUseTuple);
-  (void)written;
+  const WritePieces pieces{asio::buffer(head),
+                           asio::buffer(backend_request.body())};
+  beast::error_code write_ec;
+  const std::size_t sent =
+      WriteNow(connection.stream.socket(), pieces, write_ec);
+  if (!write_ec && sent < asio::buffer_size(pieces)) {
+    write_ec = co_await WriteRest(connection.stream, pieces, sent,
+                                  limits.backend_idle_timeout);
+  }
   if (write_ec) {
     error = write_ec;
     co_return false;
   }
+  connection.stream.expires_after(limits.backend_idle_timeout);
   auto [read_ec, read] = co_await http::async_read_header(
       connection.stream, connection.buffer, parser, kUseTuple);
   (void)read;

@@ -25,6 +25,7 @@
 
 #include "gateway/backend/sse.h"
 #include "gateway/backend/wire_head.h"
+#include "gateway/http/write_now.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -237,13 +238,14 @@ asio::awaitable<bool> RelayWholeAnswer(DeferredRelay& relay,
                                        bool backend_keep_alive) {
   auto& connection = *relay.exchange.connection;
   const std::string head = ResponseHead(relay.exchange.parser->get());
-  const std::array<asio::const_buffer, 2> pieces{
+  const WritePieces pieces{
       asio::buffer(head), asio::buffer(connection.buffer.data(), body_size)};
-  client.expires_after(relay.limits.client_write_timeout);
-  auto [write_ec, written] =
-      co_await asio::async_write(client, pieces, kUseTuple);
-  (void)written;
-  client.expires_never();
+  beast::error_code write_ec;
+  const std::size_t sent = WriteNow(client.socket(), pieces, write_ec);
+  if (!write_ec && sent < asio::buffer_size(pieces)) {
+    write_ec = co_await WriteRest(client, pieces, sent,
+                                  relay.limits.client_write_timeout);
+  }
   connection.buffer.consume(body_size);
   stats.bytes_out = body_size;
   stats.client_gone = static_cast<bool>(write_ec);

@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -16,6 +15,7 @@
 #include "common/text.h"
 #include "gateway/backend/sse.h"
 #include "gateway/backend/wire_head.h"
+#include "gateway/http/write_now.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/jsonrpc_error.h"
 #include "gateway/mcp/response_match.h"
@@ -90,14 +90,17 @@ void AppendBody(std::string& out, bool chunked, std::string_view bytes) {
   out.append(kChunkEnd);
 }
 
+// At once when the socket takes it all (write_now.h), else the rest within
+// the client write timeout.
 asio::awaitable<bool> WriteAll(beast::tcp_stream& client,
                                const std::string& bytes,
                                const RelayLimits& limits) {
-  client.expires_after(limits.client_write_timeout);
-  auto [ec, n] = co_await asio::async_write(
-      client, asio::buffer(bytes.data(), bytes.size()), kUseTuple);
-  (void)n;
-  client.expires_never();
+  const WritePieces pieces{asio::buffer(bytes), asio::const_buffer()};
+  beast::error_code ec;
+  const std::size_t sent = WriteNow(client.socket(), pieces, ec);
+  if (!ec && sent < bytes.size()) {
+    ec = co_await WriteRest(client, pieces, sent, limits.client_write_timeout);
+  }
   co_return !ec;
 }
 

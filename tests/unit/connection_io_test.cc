@@ -1,9 +1,12 @@
-// ReadDeadline (a client connection's read bound lazily by one timer), on
+// ReadDeadline (a client connection's read bound lazily by one timer) and
+// WriteNow / WriteRest (a write made at once when the socket takes it), on
 // real loopback sockets.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/http/read_deadline.h"
+#include "gateway/http/write_now.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -152,6 +156,87 @@ TEST(ReadDeadlineTest, GoneWhileArmedLeavesTheSocketAlone) {
   later.async_wait([&](const beast::error_code&) { waited = true; });
   RunUntil(io, waited);
   EXPECT_TRUE(pair.ours.socket().is_open());
+}
+
+TEST(WriteNowTest, AShortMessageGoesWhole) {
+  asio::io_context io;
+  SocketPair pair(io);
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+  const std::string body = "hello";
+  beast::error_code error;
+  const std::size_t sent = WriteNow(
+      pair.ours.socket(), {asio::buffer(head), asio::buffer(body)}, error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(sent, head.size() + body.size());
+  std::string got(sent, '\0');
+  asio::read(pair.peer, asio::buffer(got));
+  EXPECT_EQ(got, head + body);
+}
+
+TEST(WriteNowTest, WhatTheSocketCannotTakeGoesByWriteRest) {
+  asio::io_context io;
+  SocketPair pair(io);
+  // Buffers far smaller than the message (Nagle off, as the gateway has
+  // it: small segments would otherwise wait for delayed ACKs).
+  pair.ours.socket().set_option(tcp::no_delay(true));
+  pair.ours.socket().set_option(asio::socket_base::send_buffer_size(16384));
+  pair.peer.set_option(asio::socket_base::receive_buffer_size(16384));
+  std::string head(1000, 'h');
+  std::string body(1024 * 1024, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    body[i] = static_cast<char>('a' + i % 26);
+  }
+  const WritePieces pieces{asio::buffer(head), asio::buffer(body)};
+  beast::error_code error;
+  const std::size_t sent = WriteNow(pair.ours.socket(), pieces, error);
+  ASSERT_FALSE(error) << error.message();
+  ASSERT_LT(sent, head.size() + body.size());  // the buffers are far smaller
+  std::optional<beast::error_code> rest_error;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        rest_error = co_await WriteRest(pair.ours, pieces, sent,
+                                        std::chrono::seconds(10));
+      },
+      asio::detached);
+  // The peer reads as the rest is written.
+  std::string got(head.size() + body.size(), '\0');
+  std::size_t read = 0;
+  bool all_read = false;
+  std::function<void()> read_more = [&] {
+    pair.peer.async_read_some(
+        asio::buffer(got.data() + read, got.size() - read),
+        [&](const beast::error_code& ec, std::size_t n) {
+          read += n;
+          if (ec || read == got.size()) {
+            all_read = true;
+            return;
+          }
+          read_more();
+        });
+  };
+  read_more();
+  RunUntil(io, all_read);
+  while (!rest_error) io.run_one_for(std::chrono::seconds(10));
+  EXPECT_FALSE(*rest_error) << rest_error->message();
+  ASSERT_EQ(read, got.size());
+  EXPECT_EQ(got, head + body);
+}
+
+TEST(WriteNowTest, APeerThatClosedIsAnError) {
+  asio::io_context io;
+  SocketPair pair(io);
+  // An abortive close: the next sends meet a reset connection.
+  pair.peer.set_option(asio::socket_base::linger(true, 0));
+  pair.peer.close();
+  const std::string message(1024, 'x');
+  beast::error_code error;
+  for (int i = 0; i < 100 && !error; ++i) {
+    WriteNow(pair.ours.socket(), {asio::buffer(message), asio::const_buffer()},
+             error);
+    if (!error) std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_TRUE(error.failed());
 }
 
 }  // namespace
