@@ -40,14 +40,23 @@ struct SocketPair {
   tcp::socket peer;
 };
 
-// Runs `io` until `done` or 10 s (a hung test fails, it does not hang).
-void RunUntil(asio::io_context& io, const bool& done) {
+// Runs `io` until `done()` or 10 s (a hung test fails, it does not hang).
+template <typename Done>
+void RunUntil(asio::io_context& io, Done done) {
   const auto give_up =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done && std::chrono::steady_clock::now() < give_up) {
+  while (!done() && std::chrono::steady_clock::now() < give_up) {
     io.run_for(milliseconds(20));
     if (io.stopped()) io.restart();
   }
+}
+
+// Lets `io` run for `wait`.
+void RunFor(asio::io_context& io, milliseconds wait) {
+  asio::steady_timer later(io, wait);
+  bool waited = false;
+  later.async_wait([&](const beast::error_code&) { waited = true; });
+  RunUntil(io, [&] { return waited; });
 }
 
 // Reads one byte from `stream` under `deadline`; the error it ended with.
@@ -64,6 +73,17 @@ asio::awaitable<void> ReadOneByte(beast::tcp_stream& stream,
   result = ec;
 }
 
+// A read under `deadline` that the peer answers at once; how it ended.
+beast::error_code ReadSentByte(asio::io_context& io, SocketPair& pair,
+                               ReadDeadline& deadline, milliseconds timeout) {
+  std::optional<beast::error_code> result;
+  asio::co_spawn(io, ReadOneByte(pair.ours, deadline, timeout, result),
+                 asio::detached);
+  asio::write(pair.peer, asio::buffer("x", 1));
+  RunUntil(io, [&] { return result.has_value(); });
+  return result.value_or(asio::error::timed_out);
+}
+
 TEST(ReadDeadlineTest, AReadPastItsDeadlineEndsWithTheSocketClosed) {
   asio::io_context io;
   SocketPair pair(io);
@@ -72,7 +92,8 @@ TEST(ReadDeadlineTest, AReadPastItsDeadlineEndsWithTheSocketClosed) {
   asio::co_spawn(
       io, ReadOneByte(pair.ours, deadline, milliseconds(50), result),
       asio::detached);
-  while (!result) io.run_one_for(std::chrono::seconds(10));
+  RunUntil(io, [&] { return result.has_value(); });
+  ASSERT_TRUE(result.has_value());
   EXPECT_TRUE(result->failed());
   EXPECT_TRUE(deadline.expired());
   EXPECT_FALSE(pair.ours.socket().is_open());
@@ -82,28 +103,13 @@ TEST(ReadDeadlineTest, AReadThatEndedInTimeLeavesTheSocketOpen) {
   asio::io_context io;
   SocketPair pair(io);
   ReadDeadline deadline(pair.ours);
-  std::optional<beast::error_code> first;
-  asio::co_spawn(
-      io, ReadOneByte(pair.ours, deadline, milliseconds(50), first),
-      asio::detached);
-  asio::write(pair.peer, asio::buffer("x", 1));
-  while (!first) io.run_one_for(std::chrono::seconds(10));
-  ASSERT_FALSE(first->failed());
+  ASSERT_FALSE(ReadSentByte(io, pair, deadline, milliseconds(50)).failed());
   // The timer, armed for the first read, wakes with no read running.
-  asio::steady_timer later(io, milliseconds(150));
-  bool waited = false;
-  later.async_wait([&](const beast::error_code&) { waited = true; });
-  RunUntil(io, waited);
+  RunFor(io, milliseconds(150));
   EXPECT_TRUE(pair.ours.socket().is_open());
   EXPECT_FALSE(deadline.expired());
   // A next read is served as usual.
-  std::optional<beast::error_code> second;
-  asio::co_spawn(
-      io, ReadOneByte(pair.ours, deadline, milliseconds(500), second),
-      asio::detached);
-  asio::write(pair.peer, asio::buffer("y", 1));
-  while (!second) io.run_one_for(std::chrono::seconds(10));
-  EXPECT_FALSE(second->failed());
+  EXPECT_FALSE(ReadSentByte(io, pair, deadline, milliseconds(500)).failed());
 }
 
 TEST(ReadDeadlineTest, AReadStartedLaterHasItsOwnWholeTimeout) {
@@ -111,13 +117,7 @@ TEST(ReadDeadlineTest, AReadStartedLaterHasItsOwnWholeTimeout) {
   SocketPair pair(io);
   ReadDeadline deadline(pair.ours);
   // The first read arms the timer for t0 + 200 ms and ends at once.
-  std::optional<beast::error_code> first;
-  asio::co_spawn(
-      io, ReadOneByte(pair.ours, deadline, milliseconds(200), first),
-      asio::detached);
-  asio::write(pair.peer, asio::buffer("x", 1));
-  while (!first) io.run_one_for(std::chrono::seconds(10));
-  ASSERT_FALSE(first->failed());
+  ASSERT_FALSE(ReadSentByte(io, pair, deadline, milliseconds(200)).failed());
   // At t0 + 100 ms a second read starts, due at t0 + 300 ms; at t0 + 250 ms
   // (after the timer's first wake) it must still be running. Timers of one
   // loop fire in the order of their times, however late the loop runs.
@@ -136,7 +136,8 @@ TEST(ReadDeadlineTest, AReadStartedLaterHasItsOwnWholeTimeout) {
     open_at_check = pair.ours.socket().is_open() && !second.has_value();
   });
   const auto begun = std::chrono::steady_clock::now();
-  while (!second) io.run_one_for(std::chrono::seconds(10));
+  RunUntil(io, [&] { return second.has_value(); });
+  ASSERT_TRUE(second.has_value());
   ASSERT_TRUE(checked);
   EXPECT_TRUE(open_at_check);
   EXPECT_TRUE(second->failed());
@@ -151,10 +152,7 @@ TEST(ReadDeadlineTest, GoneWhileArmedLeavesTheSocketAlone) {
     ReadDeadline deadline(pair.ours);
     deadline.Start(milliseconds(20));
   }
-  asio::steady_timer later(io, milliseconds(100));
-  bool waited = false;
-  later.async_wait([&](const beast::error_code&) { waited = true; });
-  RunUntil(io, waited);
+  RunFor(io, milliseconds(100));
   EXPECT_TRUE(pair.ours.socket().is_open());
 }
 
@@ -216,8 +214,8 @@ TEST(WriteNowTest, WhatTheSocketCannotTakeGoesByWriteRest) {
         });
   };
   read_more();
-  RunUntil(io, all_read);
-  while (!rest_error) io.run_one_for(std::chrono::seconds(10));
+  RunUntil(io, [&] { return all_read && rest_error.has_value(); });
+  ASSERT_TRUE(rest_error.has_value());
   EXPECT_FALSE(*rest_error) << rest_error->message();
   ASSERT_EQ(read, got.size());
   EXPECT_EQ(got, head + body);
