@@ -22,7 +22,8 @@ using WritePieces = std::array<asio::const_buffer, 2>;
 
 // Sends what the socket takes of `pieces` now (puts the socket in
 // non-blocking mode the first time); the bytes sent. `error`: the
-// connection failed (a full buffer is no error: 0 or fewer bytes sent).
+// connection failed. A full send buffer is no error: fewer bytes than
+// `pieces` hold are sent, perhaps none, and WriteRest sends the rest.
 std::size_t WriteNow(tcp::socket& socket, const WritePieces& pieces,
                      beast::error_code& error);
 
