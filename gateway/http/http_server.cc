@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/text.h"
 #include "gateway/http/internal_errors.h"
+#include "gateway/http/plain_request.h"
 #include "gateway/http/read_deadline.h"
 #include "gateway/mcp/jsonrpc_error.h"
 #include "policies/target.h"
@@ -30,6 +32,12 @@ namespace mcpgw::gateway {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// A request's first read: a request within a session (some 900 bytes, most
+// of them the session id) comes whole, and the buffer (freed while an answer
+// is relayed) stays under the 1,024 bytes from which glibc's malloc takes
+// its slow path for a block its per-thread cache lacks.
+constexpr std::size_t kFirstReadBytes = 1000;
 
 // A refusal for a request that could not even be read whole.
 std::optional<ErrorReply> ReadFailureReply(const beast::error_code& ec,
@@ -108,9 +116,26 @@ asio::awaitable<void> WriteInternalError(beast::tcp_stream& stream,
   co_await WriteErrorReply(stream, reply, limits);
 }
 
+// Beast reads the request that ParsePlainRequest left to it, from the
+// bytes read so far on. Its own coroutine, made only then: the parser (some
+// 800 bytes) stays out of ReadAndHandle's frame.
+asio::awaitable<beast::error_code> ReadWithBeast(beast::tcp_stream& stream,
+                                                 beast::flat_buffer& buffer,
+                                                 const ServerLimits& limits,
+                                                 Request& request) {
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(limits.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  auto [ec, bytes] =
+      co_await http::async_read(stream, buffer, parser, kUseTuple);
+  (void)bytes;
+  if (!ec) request = parser.release();
+  co_return ec;
+}
+
 // Reads one request within the limits and hands it to the handler. The
-// request's parser and the error answers live in this frame, which is gone
-// before a tail the handler left runs: an open event stream keeps only the
+// request and the error answers live in this frame, which is gone before a
+// tail the handler left runs: an open event stream keeps only the
 // connection's own small frame.
 asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
                                        beast::flat_buffer& buffer,
@@ -119,16 +144,46 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
                                        const ServerLimits& limits,
                                        std::atomic<int>& active_requests,
                                        ConnectionTail& tail) {
-  http::request_parser<http::string_body> parser;
-  parser.body_limit(limits.max_body_bytes);
-  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  const PlainRequestLimits plain_limits{limits.max_header_bytes,
+                                        limits.max_body_bytes};
+  Request request;
   // The read is bound by `read_deadline`, not by Beast's timer (whatever
   // expiry the last write left is cleared).
   stream.expires_never();
   read_deadline.Start(limits.read_timeout);
-  auto [ec, bytes] =
-      co_await http::async_read(stream, buffer, parser, kUseTuple);
-  (void)bytes;
+  beast::error_code ec;
+  for (;;) {
+    const auto bytes = buffer.data();
+    const PlainParse plain = ParsePlainRequest(
+        std::string_view(static_cast<const char*>(bytes.data()), bytes.size()),
+        plain_limits, request);
+    if (plain.outcome == PlainParse::Outcome::kParsed) {
+      buffer.consume(plain.consumed);
+      break;
+    }
+    if (plain.outcome == PlainParse::Outcome::kUseBeast) {
+      request = Request{};
+      ec = co_await ReadWithBeast(stream, buffer, limits, request);
+      break;
+    }
+    // Up to 64 KB at a time, as Beast reads; at least kFirstReadBytes.
+    auto [read_error, read] = co_await stream.socket().async_read_some(
+        buffer.prepare(std::max(kFirstReadBytes,
+                                beast::read_size(buffer, kMaxPlainRequestBytes))),
+        kUseTuple);
+    buffer.commit(read);
+    // What the end of the connection means depends on whether part of a
+    // request came (Beast's answer).
+    if (read_error == asio::error::eof) {
+      ec = buffer.size() == 0 ? http::error::end_of_stream
+                              : http::error::partial_message;
+      break;
+    }
+    if (read_error) {
+      ec = read_error;
+      break;
+    }
+  }
   read_deadline.Stop();
   if (ec) {
     if (auto reply = ReadFailureReply(ec, limits)) {
@@ -141,7 +196,7 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
   std::string failure;
   try {
     handled.keep_alive =
-        co_await handler.Handle(parser.release(), stream, tail);
+        co_await handler.Handle(std::move(request), stream, tail);
   } catch (...) {
     failure = FailureText(std::current_exception());
   }
