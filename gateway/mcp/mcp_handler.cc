@@ -417,15 +417,14 @@ asio::awaitable<bool> McpHandler::Forward(
   if (options_.oauth) {
     for (const auto& [name, value] : CorsHeaders(request)) head.set(name, value);
   }
-  const std::string instance_session(head[kSessionHeader]);
-  head.erase(kSessionHeader);
   if (body.shape == JsonRpcBody::Shape::kSingle &&
       IsInitialize(body.messages.front())) {
     co_return co_await AnswerInitialize(request, client, exchange, *lease,
                                         target, body.messages.front(),
-                                        instance_session, backend_start,
-                                        accounting);
+                                        backend_start, accounting);
   }
+  // The instance's own session id stays between it and the gateway.
+  head.erase(kSessionHeader);
   accounting.status = head.result_int();
 
   const AnswerShape shape = ShapeOfAnswer(request, body);
@@ -591,9 +590,15 @@ void McpHandler::RelayThrough(
 asio::awaitable<bool> McpHandler::AnswerInitialize(
     Request& request, beast::tcp_stream& client, OpenExchange& exchange,
     runtime::Lease& lease, const policies::Target& target,
-    const nlohmann::json& initialize, const std::string& instance_session,
+    const nlohmann::json& initialize,
     std::chrono::steady_clock::time_point backend_start,
     Accounting& accounting) {
+  // The instance's session id is kept for the gateway's session, never
+  // passed on. (Read here, not in Forward: its frame, made for every
+  // request, stays under the allocator's large-chunk size.)
+  const std::string instance_session(
+      exchange.parser->get()[kSessionHeader]);
+  exchange.parser->get().erase(kSessionHeader);
   auto new_session = NewSessionClaims(target, initialize);
   const nlohmann::json& id = initialize["id"];
   // The answer is read whole (an initialize answer is small): a session is

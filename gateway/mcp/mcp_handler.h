@@ -158,7 +158,7 @@ class McpHandler final : public RequestHandler {
   asio::awaitable<bool> AnswerInitialize(
       Request& request, beast::tcp_stream& client, OpenExchange& exchange,
       runtime::Lease& lease, const policies::Target& target,
-      const nlohmann::json& initialize, const std::string& instance_session,
+      const nlohmann::json& initialize,
       std::chrono::steady_clock::time_point backend_start,
       Accounting& accounting);
 
