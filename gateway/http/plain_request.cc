@@ -226,6 +226,11 @@ PlainParse ParsePlainRequest(std::string_view bytes,
                              Request& request) {
   PlainParse parse;
   if (limits.max_header_bytes < 2) return parse;
+  if (bytes.empty()) {
+    // The usual first look, before a request's first read.
+    parse.outcome = Outcome::kNeedMore;
+    return parse;
+  }
   // Beast reads no more than the header limit for the head, nor more than
   // the body limit for the body, and refuses what does not fit.
   const std::size_t head_room =
