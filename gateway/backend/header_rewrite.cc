@@ -67,6 +67,14 @@ bool IsClientCredentialOrOrigin(std::string_view name) {
          text::EqualsIgnoreCase(name, "host");
 }
 
+// An expectation the gateway met itself: it reads a request's body whole
+// before it sends it on (and told a client that asked to go on), so an
+// instance asked again would answer "100 Continue" first, which is no
+// answer to relay.
+bool IsMetByTheGateway(std::string_view name) {
+  return text::EqualsIgnoreCase(name, "expect");
+}
+
 }  // namespace
 
 namespace {
@@ -85,7 +93,7 @@ BackendRequest BuildBackendRequest(const Request& client_request,
   for (const auto& field : client_request.base()) {
     const auto name = field.name_string();
     if (IsHopByHop(name) || IsListed(listed, name) ||
-        IsClientCredentialOrOrigin(name) ||
+        IsClientCredentialOrOrigin(name) || IsMetByTheGateway(name) ||
         field.name() == http::field::content_length) {
       continue;
     }

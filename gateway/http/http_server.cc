@@ -25,6 +25,7 @@
 #include "gateway/http/internal_errors.h"
 #include "gateway/http/plain_request.h"
 #include "gateway/http/read_deadline.h"
+#include "gateway/http/write_now.h"
 #include "gateway/mcp/jsonrpc_error.h"
 #include "policies/target.h"
 
@@ -116,6 +117,27 @@ asio::awaitable<void> WriteInternalError(beast::tcp_stream& stream,
   co_await WriteErrorReply(stream, reply, limits);
 }
 
+// "HTTP/1.1 100 Continue": a client that sent "Expect: 100-continue" may
+// wait for it before it sends the body (RFC 9110, 10.1.1); without it, such
+// a client waited until the read timed out. Its own coroutine, made only
+// then.
+asio::awaitable<beast::error_code> SendContinue(beast::tcp_stream& stream,
+                                                const ServerLimits& limits) {
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  const WritePieces pieces{asio::buffer(kContinue), asio::const_buffer()};
+  beast::error_code ec;
+  const std::size_t sent = WriteNow(stream.socket(), pieces, ec);
+  if (!ec && sent < kContinue.size()) {
+    ec = co_await WriteRest(stream, pieces, sent, limits.write_timeout);
+  }
+  co_return ec;
+}
+
+bool ExpectsContinue(const Request& request) {
+  const auto expect = FindHeader(request, http::field::expect);
+  return expect && text::EqualsIgnoreCase(*expect, "100-continue");
+}
+
 // Beast reads the request that ParsePlainRequest left to it, from the
 // bytes read so far on. Its own coroutine, made only then: the parser (some
 // 800 bytes) stays out of ReadAndHandle's frame.
@@ -127,8 +149,17 @@ asio::awaitable<beast::error_code> ReadWithBeast(beast::tcp_stream& stream,
   parser.body_limit(limits.max_body_bytes);
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   auto [ec, bytes] =
-      co_await http::async_read(stream, buffer, parser, kUseTuple);
+      co_await http::async_read_header(stream, buffer, parser, kUseTuple);
   (void)bytes;
+  if (!ec && !parser.is_done()) {
+    if (ExpectsContinue(parser.get()) && buffer.size() == 0) {
+      ec = co_await SendContinue(stream, limits);
+    }
+    if (!ec) {
+      std::tie(ec, bytes) =
+          co_await http::async_read(stream, buffer, parser, kUseTuple);
+    }
+  }
   if (!ec) request = parser.release();
   co_return ec;
 }
@@ -152,6 +183,7 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
   stream.expires_never();
   read_deadline.Start(limits.read_timeout);
   beast::error_code ec;
+  bool continue_sent = false;
   for (;;) {
     const auto bytes = buffer.data();
     const PlainParse plain = ParsePlainRequest(
@@ -165,6 +197,11 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
       request = Request{};
       ec = co_await ReadWithBeast(stream, buffer, limits, request);
       break;
+    }
+    if (plain.awaits_continue && !continue_sent) {
+      continue_sent = true;
+      ec = co_await SendContinue(stream, limits);
+      if (ec) break;
     }
     // Up to 64 KB at a time, as Beast reads; at least kFirstReadBytes.
     auto [read_error, read] = co_await stream.socket().async_read_some(

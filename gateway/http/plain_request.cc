@@ -108,6 +108,7 @@ struct PlainHead {
   std::array<PlainField, kMaxPlainFields> fields;
   std::size_t field_count = 0;
   std::uint64_t content_length = 0;
+  bool expects_continue = false;  // "Expect: 100-continue"
   std::size_t size = 0;  // bytes, the blank line included
 };
 
@@ -164,6 +165,11 @@ bool TakeSpecialField(const PlainField& field, PlainHead& head,
       return text::EqualsIgnoreCase(value, "keep-alive") ||
              text::EqualsIgnoreCase(value, "close");
     }
+    case http::field::expect:
+      head.expects_continue = head.expects_continue ||
+                              text::EqualsIgnoreCase(TrimOws(field.value),
+                                                     "100-continue");
+      return true;
     case http::field::transfer_encoding:
     case http::field::upgrade:
     case http::field::proxy_connection:
@@ -258,6 +264,9 @@ PlainParse ParsePlainRequest(std::string_view bytes,
   const std::size_t whole = head.size + head.content_length;
   if (bytes.size() < whole) {
     parse.outcome = Outcome::kNeedMore;
+    // Told only while none of the body has come: a client that sends it
+    // anyway is not waiting.
+    parse.awaits_continue = head.expects_continue && bytes.size() == head.size;
     return parse;
   }
   request.method(head.method);

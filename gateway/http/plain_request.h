@@ -42,6 +42,9 @@ struct PlainParse {
   };
   Outcome outcome = Outcome::kUseBeast;
   std::size_t consumed = 0;
+  // kNeedMore with the head whole and none of its body yet: the client
+  // asked, with "Expect: 100-continue", to be told to send it.
+  bool awaits_continue = false;
 };
 
 // Parses the request at the start of `bytes`. On kParsed `request` holds it

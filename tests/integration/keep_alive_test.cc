@@ -55,5 +55,34 @@ TEST_F(KeepAliveTest, ManyRequestsOnOneConnectionEachEndExactly) {
   }
 }
 
+// A client that sends "Expect: 100-continue" and waits before it sends the
+// body (curl with the header given, some SDKs for large bodies) is told to
+// go on; before, it waited until the gateway's read timed out.
+TEST_F(KeepAliveTest, AClientThatWaitsForContinueIsToldToSendItsBody) {
+  auto& gateway = StartGateway();
+  const std::string dsn = NewSqliteDsn("continue.db");
+  ASSERT_EQ(Client(dsn).Call("ping").status, 200);
+
+  const std::string request = PingRequest(dsn, 41);
+  const std::size_t body_at = request.find("\r\n\r\n") + 4;
+  const std::string head = request.substr(0, body_at - 2) +
+                           "Expect: 100-continue\r\n\r\n";
+  RawConnection connection(gateway.mcp_port());
+  ASSERT_TRUE(connection.connected());
+  ASSERT_TRUE(connection.Send(head));
+  EXPECT_EQ(connection.ReadUntilEndsWith("\r\n\r\n", 5'000),
+            "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(connection.Send(request.substr(body_at)));
+  const std::string answer = connection.ReadUntilEndsWith("0\r\n\r\n", 10'000);
+  ASSERT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+  EXPECT_NE(answer.find("\"id\":41"), std::string::npos) << answer;
+
+  // The same request sent whole: no interim answer, only the final one.
+  const std::string whole = head + request.substr(body_at);
+  ASSERT_TRUE(connection.Send(whole));
+  const std::string second = connection.ReadUntilEndsWith("0\r\n\r\n", 10'000);
+  EXPECT_TRUE(second.starts_with("HTTP/1.1 200 OK\r\n")) << second;
+}
+
 }  // namespace
 }  // namespace mcpgw::it

@@ -67,6 +67,15 @@ TEST(BuildBackendRequest, DropsCredentialsOriginAndHopByHopHeaders) {
   EXPECT_EQ(out.count("Last-Event-ID"), 0u);
 }
 
+TEST(BuildBackendRequest, DropsAnExpectationTheGatewayMet) {
+  auto request = ClientRequest();
+  request.set(http::field::expect, "100-continue");
+  const auto out = OnTheWire(
+      BuildBackendRequest(request, {"127.0.0.1", 41234, "instance-token"}));
+  EXPECT_EQ(out.count(http::field::expect), 0u);
+  EXPECT_EQ(out.body(), request.body());
+}
+
 TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
   const auto out = OnTheWire(BuildBackendRequest(
       ClientRequest(), {"127.0.0.1", 41234, "instance-token"}));

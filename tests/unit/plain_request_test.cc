@@ -135,6 +135,25 @@ TEST(PlainRequestTest, AWrongByteGoesToBeastWithoutWaitingForTheLineEnd) {
   EXPECT_EQ(OutcomeOf("GET /mcp HTTP/1.1\r\nX-A: b"), Outcome::kNeedMore);
 }
 
+TEST(PlainRequestTest, SaysWhenAClientWaitsForContinue) {
+  const std::string head =
+      "POST /mcp HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n";
+  Request request;
+  PlainParse parse = Parse(head, request);
+  EXPECT_EQ(parse.outcome, Outcome::kNeedMore);
+  EXPECT_TRUE(parse.awaits_continue);
+  // Part of the body came: the client is sending it, not waiting.
+  parse = Parse(head + "ab", request);
+  EXPECT_EQ(parse.outcome, Outcome::kNeedMore);
+  EXPECT_FALSE(parse.awaits_continue);
+  ExpectSameAsBeast(head + "abcd");
+  // Without the expectation, or with another one, nobody waits.
+  EXPECT_FALSE(Parse("POST /mcp HTTP/1.1\r\nContent-Length: 4\r\n\r\n",
+                     request).awaits_continue);
+  EXPECT_FALSE(Parse("POST /mcp HTTP/1.1\r\nExpect: x\r\nContent-Length: 4\r\n\r\n",
+                     request).awaits_continue);
+}
+
 TEST(PlainRequestTest, LeavesHeadsAndBodiesOverTheLimitsToBeast) {
   const std::string head = "GET /mcp HTTP/1.1\r\nX-Pad: " +
                            std::string(100, 'p') + "\r\n\r\n";
