@@ -133,11 +133,6 @@ asio::awaitable<beast::error_code> SendContinue(beast::tcp_stream& stream,
   co_return ec;
 }
 
-bool ExpectsContinue(const Request& request) {
-  const auto expect = FindHeader(request, http::field::expect);
-  return expect && text::EqualsIgnoreCase(*expect, "100-continue");
-}
-
 // Beast reads the request that ParsePlainRequest left to it, from the
 // bytes read so far on. Its own coroutine, made only then: the parser (some
 // 800 bytes) stays out of ReadAndHandle's frame.
@@ -152,7 +147,8 @@ asio::awaitable<beast::error_code> ReadWithBeast(beast::tcp_stream& stream,
       co_await http::async_read_header(stream, buffer, parser, kUseTuple);
   (void)bytes;
   if (!ec && !parser.is_done()) {
-    if (ExpectsContinue(parser.get()) && buffer.size() == 0) {
+    const auto expect = FindHeader(parser.get(), http::field::expect);
+    if (expect && AsksToContinue(*expect) && buffer.size() == 0) {
       ec = co_await SendContinue(stream, limits);
     }
     if (!ec) {
@@ -194,7 +190,6 @@ asio::awaitable<Handled> ReadAndHandle(beast::tcp_stream& stream,
       break;
     }
     if (plain.outcome == PlainParse::Outcome::kUseBeast) {
-      request = Request{};
       ec = co_await ReadWithBeast(stream, buffer, limits, request);
       break;
     }

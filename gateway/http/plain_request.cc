@@ -74,16 +74,6 @@ const char* SkipFieldText(const char* p, const char* end) {
   return p;
 }
 
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-// A field value without the spaces and tabs around it, as Beast reads the
-// value of a field it acts on. (Beast's fields trim what they store.)
-std::string_view TrimOws(std::string_view value) {
-  while (!value.empty() && IsOws(value.front())) value.remove_prefix(1);
-  while (!value.empty() && IsOws(value.back())) value.remove_suffix(1);
-  return value;
-}
-
 // All digits, no more than fit: what Beast reads as that same length.
 bool ParseLength(std::string_view text, std::uint64_t& length) {
   if (text.empty() || text.size() > 18) return false;
@@ -153,22 +143,25 @@ Outcome ParseRequestLine(const char*& p, const char* end, PlainHead& head) {
 }
 
 // What a field means for reading the request: plain, or Beast's to read.
+// The values read here are trimmed as Beast's parser trims the fields it
+// acts on (a plain value holds no whitespace but spaces and tabs; Beast's
+// fields trim what they store).
 bool TakeSpecialField(const PlainField& field, PlainHead& head,
                       bool& has_length) {
   switch (field.name) {
     case http::field::content_length:
       if (has_length) return false;  // Beast decides about two of them
       has_length = true;
-      return ParseLength(TrimOws(field.value), head.content_length);
+      return ParseLength(text::StripWhitespace(field.value),
+                         head.content_length);
     case http::field::connection: {
-      const std::string_view value = TrimOws(field.value);
+      const std::string_view value = text::StripWhitespace(field.value);
       return text::EqualsIgnoreCase(value, "keep-alive") ||
              text::EqualsIgnoreCase(value, "close");
     }
     case http::field::expect:
-      head.expects_continue = head.expects_continue ||
-                              text::EqualsIgnoreCase(TrimOws(field.value),
-                                                     "100-continue");
+      head.expects_continue =
+          head.expects_continue || AsksToContinue(field.value);
       return true;
     case http::field::transfer_encoding:
     case http::field::upgrade:
@@ -226,6 +219,10 @@ Outcome ParseFields(const char*& p, const char* end, PlainHead& head) {
 }
 
 }  // namespace
+
+bool AsksToContinue(std::string_view expect) {
+  return text::EqualsIgnoreCase(text::StripWhitespace(expect), "100-continue");
+}
 
 PlainParse ParsePlainRequest(std::string_view bytes,
                              const PlainRequestLimits& limits,

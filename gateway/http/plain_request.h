@@ -47,9 +47,13 @@ struct PlainParse {
   bool awaits_continue = false;
 };
 
+// Whether an Expect field's value asks for "100 Continue" before the body
+// is sent (RFC 9110, 10.1.1).
+bool AsksToContinue(std::string_view expect);
+
 // Parses the request at the start of `bytes`. On kParsed `request` holds it
-// (it must be a default-constructed request); otherwise `request` may hold
-// part of it and is to be discarded.
+// (it must be a default-constructed request); otherwise `request` is left
+// as it was.
 PlainParse ParsePlainRequest(std::string_view bytes,
                              const PlainRequestLimits& limits,
                              Request& request);
