@@ -1,110 +1,23 @@
 #include "gateway/mcp/json_parse.h"
 
-#include <cmath>
-#include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
-#include <boost/json/basic_parser_impl.hpp>
 // Boost.JSON's compiled part (error categories, number tables), built here
 // once: Debian ships its headers, not the library.
 #include <boost/json/src.hpp>
 
 #include "absl/container/inlined_vector.h"
+#include "gateway/mcp/json_handler.h"
 
 namespace mcpgw::gateway {
 namespace {
 
 namespace bj = boost::json;
 
-// The members every Boost.JSON handler has; the limits are those of the
-// text itself (the body limit already bounds it). Numbers, booleans and
-// null become nlohmann values, handed to Derived::OnScalar.
-template <typename Derived>
-class HandlerBase {
- public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
-  bool on_document_begin(bj::error_code&) { return true; }
-  bool on_document_end(bj::error_code&) { return true; }
-  bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
-  bool on_comment(bj::string_view, bj::error_code&) { return true; }
-  bool on_number_part(bj::string_view s, bj::error_code&) {
-    number_text_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_int64(std::int64_t i, bj::string_view s, bj::error_code&) {
-    Self().OnScalar(Integer(i, s));
-    return true;
-  }
-  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
-    Self().OnScalar(nlohmann::json(u));
-    return true;
-  }
-  bool on_double(double, bj::string_view s, bj::error_code& ec) {
-    auto value = Double(s);
-    if (!value) return Refuse(ec);
-    Self().OnScalar(std::move(*value));
-    return true;
-  }
-  bool on_bool(bool b, bj::error_code&) {
-    Self().OnScalar(nlohmann::json(b));
-    return true;
-  }
-  bool on_null(bj::error_code&) {
-    Self().OnScalar(nlohmann::json(nullptr));
-    return true;
-  }
-
- private:
-  Derived& Self() { return static_cast<Derived&>(*this); }
-
-  // A number as nlohmann types it: unsigned when not negative, a double
-  // read from its text by strtod (nlohmann's own reading) when it has a
-  // fraction or an exponent or does not fit 64 bits.
-  nlohmann::json Integer(std::int64_t value, bj::string_view rest) {
-    const bool minus = number_text_.empty()
-                           ? (!rest.empty() && rest.front() == '-')
-                           : number_text_.front() == '-';
-    number_text_.clear();
-    if (minus) return nlohmann::json(value);
-    return nlohmann::json(static_cast<std::uint64_t>(value));
-  }
-  // nullopt for a number out of a double's range, which nlohmann refuses
-  // (Boost.JSON would take it as infinite).
-  std::optional<nlohmann::json> Double(bj::string_view rest) {
-    number_text_.append(rest.data(), rest.size());
-    const double value = std::strtod(number_text_.c_str(), nullptr);
-    number_text_.clear();
-    if (!std::isfinite(value)) return std::nullopt;
-    return nlohmann::json(value);
-  }
-  // Stops the parse: nlohmann's parse of the text then decides.
-  static bool Refuse(bj::error_code& ec) {
-    ec = bj::error::exponent_overflow;
-    return false;
-  }
-
-  std::string number_text_;
-};
-
-// Parses `text` with `handler`; false when Boost.JSON refuses it.
-template <typename Handler>
-bool Run(bj::basic_parser<Handler>& parser, std::string_view text) {
-  bj::error_code ec;
-  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
-  return !ec && used == text.size();
-}
-
-bj::parse_options Options() {
-  bj::parse_options options;
-  options.max_depth = kMaxFastDepth;
-  return options;
-}
+using json_handler::HandlerBase;
+using json_handler::Options;
+using json_handler::Run;
 
 // Builds the nlohmann value as Boost.JSON reads the text.
 class DomBuilder : public HandlerBase<DomBuilder> {
@@ -151,7 +64,10 @@ class DomBuilder : public HandlerBase<DomBuilder> {
     }
     return true;
   }
-  void OnScalar(nlohmann::json value) { Put(std::move(value)); }
+  bool OnScalar(nlohmann::json value, bj::error_code&) {
+    Put(std::move(value));
+    return true;
+  }
 
  private:
   // Places `value` where the text has it; returns where it now lives.
@@ -222,13 +138,14 @@ class TopLevelReader : public HandlerBase<TopLevelReader> {
   bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
     if (IdAtTop()) {
       id_text_.append(s.data(), s.size());
-      OnScalar(nlohmann::json(std::move(id_text_)));
+      members_.scalar_id = nlohmann::json(std::move(id_text_));
       id_text_.clear();
     }
     return true;
   }
-  void OnScalar(nlohmann::json value) {
+  bool OnScalar(nlohmann::json value, bj::error_code&) {
     if (IdAtTop()) members_.scalar_id = std::move(value);
+    return true;
   }
 
  private:

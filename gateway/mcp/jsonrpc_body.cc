@@ -163,6 +163,41 @@ JsonRpcBody ToJsonRpcBody(nlohmann::json json) {
   return parsed;
 }
 
+PostBody ReadPostBody(std::string_view body) {
+  PostBody post;
+  post.summary = SummarizeMessage(body);
+  if (!post.summary) post.value = ParseBodyJson(body);
+  return post;
+}
+
+nlohmann::json& BodyValue(PostBody& post, std::string_view text) {
+  if (post.summary && post.value.is_null()) post.value = ParseBodyJson(text);
+  return post.value;
+}
+
+std::optional<ErrorReply> CheckPostBody(const PostBody& post) {
+  if (post.summary) return std::nullopt;
+  return CheckParsedJsonRpcBody(post.value);
+}
+
+JsonRpcBody ToJsonRpcBody(PostBody post) {
+  if (post.summary && post.value.is_null()) {
+    JsonRpcBody body;
+    body.shape = JsonRpcBody::Shape::kSingle;
+    body.summary = std::move(post.summary);
+    return body;
+  }
+  JsonRpcBody body = ToJsonRpcBody(std::move(post.value));
+  body.summary = std::move(post.summary);
+  return body;
+}
+
+bool IsSingleInitialize(const JsonRpcBody& body) {
+  // A summary is never of an initialize.
+  return body.shape == JsonRpcBody::Shape::kSingle && !body.messages.empty() &&
+         IsInitialize(body.messages.front());
+}
+
 namespace {
 
 // A request's "method" member (an object with an id and a string method),

@@ -12,15 +12,37 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/mcp/jsonrpc_error.h"
+#include "gateway/mcp/message_summary.h"
 
 namespace mcpgw::gateway {
 
 struct JsonRpcBody {
   enum class Shape { kSingle, kBatch, kNotJson };
   Shape shape = Shape::kNotJson;
-  // kSingle: one element; kBatch: the array's elements, in order.
+  // kSingle: one element, or none when `summary` stands for it; kBatch:
+  // the array's elements, in order.
   std::vector<nlohmann::json> messages;
+  // kSingle: the message as SummarizeMessage read it, when it did.
+  std::optional<MessageSummary> summary;
 };
+
+// A POST body as the request path reads it, once (McpHandler::Handle): the
+// summary of one plain message when it is one, else its value; a step that
+// needs the value of a summarized body builds it then (BodyValue).
+struct PostBody {
+  std::optional<MessageSummary> summary;
+  nlohmann::json value;  // null while only summarized
+};
+PostBody ReadPostBody(std::string_view body);
+// The value of `post` (read from `text`, its body, if not yet).
+nlohmann::json& BodyValue(PostBody& post, std::string_view text);
+// CheckParsedJsonRpcBody of the value: a summarized body passed it.
+std::optional<ErrorReply> CheckPostBody(const PostBody& post);
+// ToJsonRpcBody; a summarized body whose value was never built becomes a
+// kSingle without messages.
+JsonRpcBody ToJsonRpcBody(PostBody post);
+// A single message that is an initialize.
+bool IsSingleInitialize(const JsonRpcBody& body);
 
 JsonRpcBody ParseJsonRpcBody(std::string_view body);
 // The same from a body already parsed with ParseBodyJson (taken over).

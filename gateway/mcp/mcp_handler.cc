@@ -226,11 +226,13 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
                                          beast::tcp_stream& stream,
                                          ConnectionTail& tail) {
   Accounting accounting(clock_);
-  // A POST body is parsed here, once, for the access log, the route's check
-  // and the handler.
-  nlohmann::json body;
-  if (request.method() == http::verb::post) body = ParseBodyJson(request.body());
-  accounting.info = DescribeParsedMcpRequest(request.method(), body);
+  // A POST body is read here, once, for the access log, the route's check
+  // and the handler: summarized when it is one plain message, else parsed.
+  PostBody body;
+  if (request.method() == http::verb::post) body = ReadPostBody(request.body());
+  accounting.info =
+      body.summary ? DescribeSummarizedMcpRequest(*body.summary)
+                   : DescribeParsedMcpRequest(request.method(), body.value);
   accounting.bytes_in = request.body().size();
   // Verifying an OAuth token uses cached keys only; what they lack is
   // fetched first, off the I/O thread. (Without OAuth no coroutine is made.)
@@ -253,8 +255,9 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
     case McpEndpoint::kLegacyStream:
       co_return co_await ServeLegacyStream(request, stream, proxy, accounting);
     case McpEndpoint::kLegacyMessage:
-      co_return co_await AcceptLegacyMessage(request, stream, proxy,
-                                             std::move(body), accounting);
+      co_return co_await AcceptLegacyMessage(
+          request, stream, proxy, std::move(BodyValue(body, request.body())),
+          accounting);
     case McpEndpoint::kStreamableHttp:
       break;
   }
@@ -264,7 +267,7 @@ asio::awaitable<bool> McpHandler::Handle(Request request,
 
 McpHandler::StreamableStep McpHandler::StepFor(const Request& request,
                                                const ProxyTo& route,
-                                               nlohmann::json parsed_body) {
+                                               PostBody parsed_body) {
   StreamableStep step;
   const auto refuse = [&step](ErrorReply reply) {
     step.kind = StreamableStep::Kind::kRefuse;
@@ -273,23 +276,25 @@ McpHandler::StreamableStep McpHandler::StepFor(const Request& request,
   };
   const auto version_header = FindHeader(request, kProtocolVersionHeader);
   if (version_header && !IsSupportedProtocolVersion(*version_header)) {
-    return refuse(UnsupportedVersionReply(*version_header, parsed_body));
+    return refuse(UnsupportedVersionReply(
+        *version_header, BodyValue(parsed_body, request.body())));
   }
   // The stateless era mirrors the body into headers; a client of it that
   // left the version header out is caught here too (else it would be taken
-  // as 2025-03-26).
+  // as 2025-03-26). Its checks and its bridge (Forward) read the message's
+  // value; a summarized body has no params._meta.
   if (request.method() == http::verb::post &&
       ((version_header && IsStatelessRevision(*version_header)) ||
-       (!version_header && !MetaProtocolVersion(parsed_body).empty()))) {
-    if (auto mismatch = CheckRequestMetadata(request, parsed_body)) {
+       (!version_header && !MetaProtocolVersion(parsed_body.value).empty()))) {
+    if (auto mismatch = CheckRequestMetadata(
+            request, BodyValue(parsed_body, request.body()))) {
       return refuse(std::move(*mismatch));
     }
   }
   if (request.method() == http::verb::post) {
     step.body = ToJsonRpcBody(std::move(parsed_body));
   }
-  const bool initialize = step.body.shape == JsonRpcBody::Shape::kSingle &&
-                          IsInitialize(step.body.messages.front());
+  const bool initialize = IsSingleInitialize(step.body);
 
   // A session id is checked on everything but initialize, which starts a
   // new session whatever the client still holds.
@@ -334,8 +339,7 @@ McpHandler::StreamableStep McpHandler::StepFor(const Request& request,
 
 asio::awaitable<bool> McpHandler::HandleStreamableHttp(
     Request& request, beast::tcp_stream& client, const ProxyTo& route,
-    nlohmann::json parsed_body, Accounting& accounting,
-    ConnectionTail& tail) {
+    PostBody parsed_body, Accounting& accounting, ConnectionTail& tail) {
   // Decided outside the coroutine: its checks' temporaries (error replies,
   // the session's claims being read) stay out of this frame.
   StreamableStep step = StepFor(request, route, std::move(parsed_body));
@@ -386,7 +390,8 @@ asio::awaitable<bool> McpHandler::Forward(
                               refusal->second);
   }
   accounting.instance_id = lease->instance_id();
-  // A 2026-07-28 request to a backend of the initialize era is bridged.
+  // A 2026-07-28 request to a backend of the initialize era is bridged
+  // (its message's value is built: StepFor's checks of that era read it).
   // (No co_await inside a condition: GCC 12 miscompiles the temporaries.)
   const auto version = FindHeader(request, kProtocolVersionHeader);
   if (request.method() == http::verb::post && version &&
@@ -417,8 +422,7 @@ asio::awaitable<bool> McpHandler::Forward(
   if (options_.oauth) {
     for (const auto& [name, value] : CorsHeaders(request)) head.set(name, value);
   }
-  if (body.shape == JsonRpcBody::Shape::kSingle &&
-      IsInitialize(body.messages.front())) {
+  if (IsSingleInitialize(body)) {
     co_return co_await AnswerInitialize(request, client, exchange, *lease,
                                         target, body.messages.front(),
                                         backend_start, accounting);
@@ -486,6 +490,11 @@ McpHandler::AnswerShape McpHandler::ShapeOfAnswer(const Request& request,
   AnswerShape shape;
   shape.post = request.method() == http::verb::post;
   const bool single = shape.post && body.shape == JsonRpcBody::Shape::kSingle;
+  if (single && body.summary) {
+    shape.awaited_id = body.summary->id;
+    shape.listen = body.summary->method == kSubscriptionsListen;
+    return shape;
+  }
   if (single && IsJsonRpcRequest(body.messages.front())) {
     shape.awaited_id = body.messages.front()["id"];
   }

@@ -95,17 +95,17 @@ class McpHandler final : public RequestHandler {
     std::string_view last_event_id;  // kResume: into the request
   };
   StreamableStep StepFor(const Request& request, const ProxyTo& route,
-                         nlohmann::json parsed_body);
+                         PostBody parsed_body);
   // DELETE /mcp with the session's id: ends it, 204.
   asio::awaitable<bool> EndSession(const Request& request,
                                    beast::tcp_stream& client,
                                    const policies::SessionClaims& session,
                                    Accounting& accounting);
-  // `parsed_body`: a POST's body, parsed by Handle (ParseBodyJson).
+  // `parsed_body`: a POST's body, read by Handle (ReadPostBody).
   asio::awaitable<bool> HandleStreamableHttp(Request& request,
                                              beast::tcp_stream& client,
                                              const ProxyTo& route,
-                                             nlohmann::json parsed_body,
+                                             PostBody parsed_body,
                                              Accounting& accounting,
                                              ConnectionTail& tail);
   asio::awaitable<bool> HandleBatch(

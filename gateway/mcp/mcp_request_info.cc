@@ -18,6 +18,18 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
+// A message with the string method `method` and, when params.name is a
+// string, `name`.
+McpRequestInfo DescribeMessage(std::string_view method,
+                               const std::string* name) {
+  McpRequestInfo info;
+  info.method = Printable(method);
+  if (info.method == "tools/call" && name != nullptr) {
+    info.tool = Printable(*name);
+  }
+  return info;
+}
+
 }  // namespace
 
 McpRequestInfo DescribeMcpRequest(http::verb verb, std::string_view body) {
@@ -43,17 +55,20 @@ McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
     info.method = "invalid";
     return info;
   }
-  info.method = Printable(method->get_ref<const std::string&>());
-  if (info.method == "tools/call") {
-    const auto params = parsed.find("params");
-    if (params != parsed.end() && params->is_object()) {
-      const auto name = params->find("name");
-      if (name != params->end() && name->is_string()) {
-        info.tool = Printable(name->get_ref<const std::string&>());
-      }
+  const std::string* name = nullptr;
+  const auto params = parsed.find("params");
+  if (params != parsed.end() && params->is_object()) {
+    const auto name_it = params->find("name");
+    if (name_it != params->end() && name_it->is_string()) {
+      name = &name_it->get_ref<const std::string&>();
     }
   }
-  return info;
+  return DescribeMessage(method->get_ref<const std::string&>(), name);
+}
+
+McpRequestInfo DescribeSummarizedMcpRequest(const MessageSummary& summary) {
+  return DescribeMessage(summary.method,
+                         summary.name ? &*summary.name : nullptr);
 }
 
 }  // namespace mcpgw::gateway

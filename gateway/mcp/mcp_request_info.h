@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "gateway/http/http_types.h"
+#include "gateway/mcp/message_summary.h"
 
 namespace mcpgw::gateway {
 
@@ -22,5 +23,7 @@ McpRequestInfo DescribeMcpRequest(http::verb verb, std::string_view body);
 // is not looked at for other verbs.
 McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
                                         const nlohmann::json& parsed_body);
+// The same from a POST body's summary (SummarizeMessage).
+McpRequestInfo DescribeSummarizedMcpRequest(const MessageSummary& summary);
 
 }  // namespace mcpgw::gateway

@@ -77,7 +77,7 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::OriginPolicy& origin_policy,
                         const policies::TargetPolicy& policy,
-                        const nlohmann::json* parsed_body,
+                        const PostBody* post_body,
                         const OAuthResource* oauth) {
   const std::string_view target = request.target();
   const auto question = target.find('?');
@@ -184,8 +184,8 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
   // JSON itself (on the request, not on the stream).
   if (method == http::verb::post &&
       proxy.endpoint == McpEndpoint::kStreamableHttp) {
-    auto bad_body = parsed_body != nullptr ? CheckParsedJsonRpcBody(*parsed_body)
-                                           : CheckJsonRpcBody(request.body());
+    auto bad_body = post_body != nullptr ? CheckPostBody(*post_body)
+                                         : CheckJsonRpcBody(request.body());
     if (bad_body) return *bad_body;
   }
   proxy.target = std::get<policies::Target>(std::move(decision));

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "gateway/auth/protected_resource.h"
 #include "gateway/http/http_types.h"
+#include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/jsonrpc_error.h"
 #include "policies/origin.h"
 #include "policies/target.h"
@@ -50,14 +51,14 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::TargetPolicy& policy = {});
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::TargetPolicy& policy);
-// The same with a POST body already parsed (ParseBodyJson), so that the
-// request path parses it once; null: parsed here when needed.
+// The same with a POST body already read (ReadPostBody), so that the
+// request path reads it once; null: read here when needed.
 // `oauth`: set on the OAuth listener (policy.oauth set too): the resource
 // metadata is served, and refusals carry the Bearer challenge.
 McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
                         const policies::OriginPolicy& origin_policy,
                         const policies::TargetPolicy& policy,
-                        const nlohmann::json* parsed_body,
+                        const PostBody* post_body,
                         const OAuthResource* oauth = nullptr);
 
 // CORS headers for an answer to an allowed browser origin on the OAuth

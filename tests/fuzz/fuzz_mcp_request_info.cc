@@ -6,10 +6,14 @@
 // message it lets through has every field the gateway reads of the type the
 // gateway reads it as, so that the handler's own reads cannot throw either.
 // And the body's parse (Boost.JSON, gateway/mcp/json_parse.h) gives what
-// nlohmann's gives, for any bytes.
+// nlohmann's gives, for any bytes; and the body's summary (the request path's
+// read of a common message, gateway/mcp/message_summary.h) says what the
+// parsed value says.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +21,7 @@
 #include "gateway/mcp/json_parse.h"
 #include "gateway/mcp/jsonrpc_body.h"
 #include "gateway/mcp/mcp_request_info.h"
+#include "tests/common/message_summary_check.h"
 
 namespace {
 
@@ -88,6 +93,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const nlohmann::json by_nlohmann = nlohmann::json::parse(body, nullptr, false);
     if (!gw::SameJson(parsed, by_nlohmann)) std::abort();
     CheckTopLevel(gw::ScanTopLevel(body), by_nlohmann);
+    if (const std::string difference = gw::testing::SummaryDifference(body);
+        !difference.empty()) {
+      std::fprintf(stderr, "summary: %s\n", difference.c_str());
+      std::abort();
+    }
     const auto refused = gw::CheckParsedJsonRpcBody(parsed);
     if (refused) {
       // A refusal is a client error with a message, never empty.

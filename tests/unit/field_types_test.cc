@@ -133,12 +133,16 @@ Request Post(const std::string& target, const std::string& body) {
 // nullopt when it goes on to the instance.
 std::optional<ErrorReply> Route(const std::string& body) {
   const Request request = Post("/mcp", body);
-  const json parsed = ParseBodyJson(request.body());
+  const PostBody post = ReadPostBody(request.body());
   McpRoute route;
   EXPECT_NO_THROW(route = DecideMcpRoute(request, kSecret,
                                           policies::OriginPolicy{},
-                                          policies::TargetPolicy{}, &parsed));
-  EXPECT_NO_THROW(DescribeParsedMcpRequest(http::verb::post, parsed));
+                                          policies::TargetPolicy{}, &post));
+  if (post.summary) {
+    EXPECT_NO_THROW(DescribeSummarizedMcpRequest(*post.summary));
+  } else {
+    EXPECT_NO_THROW(DescribeParsedMcpRequest(http::verb::post, post.value));
+  }
   if (auto* error = std::get_if<ErrorReply>(&route)) return *error;
   EXPECT_TRUE(std::holds_alternative<ProxyTo>(route)) << body;
   return std::nullopt;

@@ -89,8 +89,8 @@ TEST(DecideMcpRoute, PostBodyMustBeJsonRpc) {
     ASSERT_TRUE(std::holds_alternative<ErrorReply>(route)) << c.body;
     EXPECT_EQ(std::get<ErrorReply>(route).status, http::status::bad_request) << c.body;
     EXPECT_EQ(std::get<ErrorReply>(route).rpc_code, c.code) << c.body;
-    // The same with the body parsed beforehand (McpHandler parses it once).
-    const auto parsed = ParseBodyJson(request.body());
+    // The same with the body read beforehand (McpHandler reads it once).
+    const auto parsed = ReadPostBody(request.body());
     auto preparsed = DecideMcpRoute(request, kSecret, {}, {}, &parsed);
     ASSERT_TRUE(std::holds_alternative<ErrorReply>(preparsed)) << c.body;
     EXPECT_EQ(std::get<ErrorReply>(preparsed).rpc_code, c.code) << c.body;
@@ -102,7 +102,7 @@ TEST(DecideMcpRoute, PostBodyMustBeJsonRpc) {
     auto request = Make(http::verb::post, "/mcp", "sqlite:///a.db");
     request.body() = body;
     EXPECT_TRUE(std::holds_alternative<ProxyTo>(DecideMcpRoute(request, kSecret))) << body;
-    const auto parsed = ParseBodyJson(request.body());
+    const auto parsed = ReadPostBody(request.body());
     EXPECT_TRUE(std::holds_alternative<ProxyTo>(
         DecideMcpRoute(request, kSecret, {}, {}, &parsed))) << body;
   }
