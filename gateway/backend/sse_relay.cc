@@ -31,16 +31,74 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // put together by the SSE parser from several reads.
 constexpr std::size_t kPumpChunkBytes = 4 * 1024;
 
-// Appends the events in `events`, noting whether one answers the request
-// the client waits on.
-void AppendEvents(PumpJob& job, std::vector<SseEvent>& events) {
-  for (auto& event : events) {
-    if (job.awaited_id && IsResponseTo(event.data, *job.awaited_id)) {
+// Appends the events read so far. Whether one answers the request the
+// client waits on matters only when the answer is cut short (an error for
+// that request is added then): `note_answer` is false for an answer known
+// to be whole.
+void AppendEvents(PumpJob& job, bool note_answer) {
+  for (auto& event : job.events) {
+    if (note_answer && job.awaited_id &&
+        IsResponseTo(event.data, *job.awaited_id)) {
       job.awaited_id.reset();
     }
     job.stream->Append(event.type, event.data);
   }
-  events.clear();
+  job.events.clear();
+}
+
+constexpr std::string_view kEventTooLarge =
+    "an event larger than the gateway accepts";
+
+// The connection's buffer for the answer's body, offered to the parser.
+char* OfferChunk(PumpJob& job) {
+  auto& connection = *job.exchange.connection;
+  if (connection.event_chunk == nullptr) {
+    connection.event_chunk =
+        std::make_unique_for_overwrite<char[]>(kPumpChunkBytes);
+  }
+  auto& body = job.exchange.parser->get().body();
+  body.data = connection.event_chunk.get();
+  body.size = kPumpChunkBytes;
+  return connection.event_chunk.get();
+}
+
+// Feeds what the last parse put in `chunk` to the job's SSE parser; false
+// when an event is larger than the gateway accepts.
+bool FeedChunk(PumpJob& job, const char* chunk) {
+  const std::size_t got =
+      kPumpChunkBytes - job.exchange.parser->get().body().size;
+  return job.sse.Feed(std::string_view(chunk, got), job.events);
+}
+
+// The answer has ended (`ok`: as it should) or the job was abandoned: the
+// last events, the connection back to the pool if the instance keeps it,
+// or the failure told; the stream finished.
+void EndAnswer(PumpJob& job, bool ok, std::string_view failure) {
+  auto& parser = *job.exchange.parser;
+  job.backend_time = job.stream->clock().Now() - job.started;
+  if (ok && !job.abandoned) {
+    job.sse.Feed("\n\n", job.events);  // an unterminated last event counts
+    AppendEvents(job, /*note_answer=*/false);
+    if (parser.get().keep_alive()) {
+      job.exchange.connection->stream.expires_never();
+      job.connections->Give(job.lease.instance_id(),
+                            std::move(job.exchange.connection));
+    }
+  } else if (!job.abandoned) {
+    AppendEvents(job, /*note_answer=*/true);  // the whole ones before it
+    spdlog::warn("instance {}: event stream cut short: {}",
+                 job.lease.instance_id(), failure);
+    job.backend_failed = true;
+    job.lease.CountError();
+    if (job.awaited_id) {
+      // The answer will never come: say so on the stream, as a JSON-RPC
+      // error for the waiting request, rather than leave the client hanging.
+      job.stream->Append("message",
+                         BackendStoppedBody(*job.awaited_id, failure));
+    }
+  }
+  job.exchange.connection.reset();
+  job.stream->Finish();
 }
 
 // Waits until `subscribe`'s wake-up comes or `timeout` passes; returns
@@ -114,18 +172,41 @@ void AbandonPump(PumpJob& job) {
   }
 }
 
+bool PumpWhatIsRead(PumpJob& job) {
+  auto& parser = *job.exchange.parser;
+  auto& buffer = job.exchange.connection->buffer;
+  std::string failure;
+  // The parser takes what is buffered a part at a time (a chunk's size
+  // line, its data); it needs more once the buffer holds only part of one.
+  while (!parser.is_done() && buffer.size() > 0) {
+    const char* const chunk = OfferChunk(job);
+    beast::error_code ec;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) break;
+    if (ec && ec != http::error::need_buffer) {
+      failure = ec.message();
+      break;
+    }
+    if (!FeedChunk(job, chunk)) {
+      failure = kEventTooLarge;
+      break;
+    }
+    if (used == 0) break;
+  }
+  if (failure.empty() && !parser.is_done()) {
+    AppendEvents(job, /*note_answer=*/true);
+    return false;
+  }
+  EndAnswer(job, failure.empty(), failure);
+  return true;
+}
+
 asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
   auto& exchange = job->exchange;
   auto& parser = *exchange.parser;
   auto& connection = *exchange.connection;
   job->lease.StreamOpened();
-  SseParser sse;
-  std::vector<SseEvent> events;
-  if (connection.event_chunk == nullptr) {
-    connection.event_chunk =
-        std::make_unique_for_overwrite<char[]>(kPumpChunkBytes);
-  }
-  char* const chunk = connection.event_chunk.get();
   bool ok = true;
   std::string failure;
   while (!parser.is_done() && !job->abandoned) {
@@ -139,8 +220,7 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
           std::chrono::seconds(1));
       continue;
     }
-    parser.get().body().data = chunk;
-    parser.get().body().size = kPumpChunkBytes;
+    const char* const chunk = OfferChunk(*job);
     connection.stream.expires_after(job->limits.backend_idle_timeout);
     auto [ec, read] = co_await http::async_read_some(
         connection.stream, connection.buffer, parser, kUseTuple);
@@ -150,37 +230,14 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
       failure = ec.message();
       break;
     }
-    const std::size_t got = kPumpChunkBytes - parser.get().body().size;
-    if (!sse.Feed(std::string_view(chunk, got), events)) {
+    if (!FeedChunk(*job, chunk)) {
       ok = false;
-      failure = "an event larger than the gateway accepts";
+      failure = kEventTooLarge;
       break;
     }
-    AppendEvents(*job, events);
+    AppendEvents(*job, /*note_answer=*/true);
   }
-  job->backend_time = job->stream->clock().Now() - job->started;
-  if (ok && !job->abandoned) {
-    sse.Feed("\n\n", events);  // an unterminated last event still counts
-    AppendEvents(*job, events);
-    if (parser.get().keep_alive()) {
-      connection.stream.expires_never();
-      job->connections->Give(job->lease.instance_id(),
-                             std::move(exchange.connection));
-    }
-  } else if (!job->abandoned) {
-    spdlog::warn("instance {}: event stream cut short: {}",
-                 job->lease.instance_id(), failure);
-    job->backend_failed = true;
-    job->lease.CountError();
-    if (job->awaited_id) {
-      // The answer will never come: say so on the stream, as a JSON-RPC
-      // error for the waiting request, rather than leave the client hanging.
-      job->stream->Append("message",
-                          BackendStoppedBody(*job->awaited_id, failure));
-    }
-  }
-  exchange.connection.reset();
-  job->stream->Finish();
+  EndAnswer(*job, ok, failure);
   job->lease.StreamClosed();
   // The lease goes with the job, when its last holder lets go.
 }

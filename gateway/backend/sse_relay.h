@@ -11,11 +11,13 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "gateway/backend/instance_exchange.h"
 #include "gateway/backend/relay.h"
+#include "gateway/backend/sse.h"
 #include "gateway/mcp/event_stream.h"
 
 namespace mcpgw::gateway {
@@ -44,10 +46,21 @@ struct PumpJob {
   // Timed on its stream's clock.
   std::chrono::steady_clock::time_point started = stream->clock().Now();
   std::chrono::steady_clock::duration backend_time{};
+  // The answer's events as they are read (PumpWhatIsRead, then the pump).
+  SseParser sse;
+  std::vector<SseEvent> events;
 };
 
+// Takes the part of the answer already read with its head, without waiting
+// for more. When that is the whole answer (a short one commonly is), its
+// events are on the stream, the stream is finished and the instance
+// connection is back in the pool: true, and no pump is needed. Otherwise
+// its events so far are on the stream and PumpInstanceEvents reads on.
+bool PumpWhatIsRead(PumpJob& job);
+
 // Runs on the client connection's loop until the instance's answer ends
-// (or the job is abandoned); then releases the lease.
+// (or the job is abandoned); then releases the lease. (After
+// PumpWhatIsRead, if that returned false.)
 asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job);
 
 // Stops a pump whose reader left: closes its connection to the instance.

@@ -545,8 +545,12 @@ asio::awaitable<bool> McpHandler::StreamEvents(
   auto job = std::make_shared<PumpJob>(std::move(exchange), std::move(lease),
                                        stream, connections_, limits);
   job->awaited_id = shape.awaited_id;
-  asio::co_spawn(co_await asio::this_coro::executor,
-                 PumpInstanceEvents(job), asio::detached);
+  // A short answer is commonly whole in what was read with its head: it is
+  // then on the stream at once, and the writer sends it in one write.
+  if (!PumpWhatIsRead(*job)) {
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   PumpInstanceEvents(job), asio::detached);
+  }
   const bool delivered = co_await WriteEventStream(
       client, std::move(out_head), request.version(), *stream, 1,
       options_.limits, &accounting.bytes_out);

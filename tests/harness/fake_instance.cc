@@ -275,6 +275,12 @@ void FakeInstance::Serve(int fd) {
       for (const auto& piece : reply.pieces) whole += piece.bytes;
       head += "Content-Length: " + std::to_string(whole.size()) + "\r\n\r\n";
     }
+    if (reply.chunked && reply.whole_in_one_write) {
+      for (const auto& piece : reply.pieces) head += ChunkOf(piece.bytes);
+      if (!SendAll(fd, head + "0\r\n\r\n")) break;
+      ++answers_finished_;
+      continue;
+    }
     std::size_t first_piece = 0;
     if (reply.chunked && reply.head_with_first_piece && !reply.pieces.empty()) {
       head += ChunkOf(reply.pieces[0].bytes);

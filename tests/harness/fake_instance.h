@@ -69,6 +69,9 @@ struct Reply {
   // Chunked: the head and the first piece (ungated) in one write, so that
   // the gateway reads them together.
   bool head_with_first_piece = false;
+  // Chunked: the head, every piece and the last chunk in one write (no
+  // gates), so that the gateway reads the whole answer with its head.
+  bool whole_in_one_write = false;
 
   static Reply Json(const nlohmann::json& body, unsigned status = 200);
   static Reply EventStream(std::vector<Piece> pieces, End end = End::kComplete);

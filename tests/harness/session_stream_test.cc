@@ -139,5 +139,86 @@ TEST_F(SessionStream, InstanceStoppingBetweenEventsAppendsTheError) {
   EXPECT_EQ(pool_.counts().errors.load(), 1);
 }
 
+// The whole answer comes with its head (a short answer commonly does): it is
+// on the stream before the writer starts (no pump), goes out with the
+// gateway's ids, the instance connection goes back to the pool, and the
+// stream, delivered whole, is not kept.
+TEST_F(SessionStream, AnAnswerReadWholeWithItsHeadGoesOutAtOnce) {
+  Reply reply = Reply::EventStream(
+      {Piece{SseEvent(kProgress)}, Piece{SseEvent(RpcResult(5, {{"done", true}}))}});
+  reply.whole_in_one_write = true;
+  for (int call = 0; call < 2; ++call) {
+    instance_.Script("tools/call", reply);
+    RawClient client(gateway_.mcp_port());
+    const auto response = client.Exchange(PostRequest(
+        gateway_.mcp_port(), "/mcp", RpcRequest(5, "tools/call"),
+        SessionHeaders(session_)));
+    ASSERT_EQ(response.status, 200u);
+    EXPECT_TRUE(response.complete);
+    const auto frames = ParseSse(response.body);
+    ASSERT_EQ(frames.size(), 3u);  // the priming event, then the two
+    for (const auto& frame : frames) {
+      EXPECT_TRUE(gateway::ParseEventId(frame.id).has_value()) << frame.id;
+    }
+    EXPECT_EQ(nlohmann::json::parse(frames[1].data), kProgress);
+    EXPECT_EQ(nlohmann::json::parse(frames[2].data),
+              RpcResult(5, {{"done", true}}));
+    RawClient resume(gateway_.mcp_port());
+    const auto resumed = resume.Exchange(GetRequest(
+        gateway_.mcp_port(), "/mcp",
+        SessionHeaders(session_).Add("Last-Event-ID", frames[1].id)));
+    EXPECT_EQ(resumed.status, 410u) << "a stream delivered whole was kept";
+  }
+  EXPECT_TRUE(WaitFor([&] { return pool_.outstanding() == 0; }));
+  EXPECT_EQ(instance_.closed_by_gateway(), 0);
+  EXPECT_EQ(pool_.counts().errors.load(), 0);
+}
+
+// Part of the answer comes with its head, the rest never (the instance
+// stops): what came first is taken at once, the pump reads on, and the
+// request's error ends the stream.
+TEST_F(SessionStream, AnAnswerCutShortAfterWhatCameWithItsHeadEndsWithTheError) {
+  Reply reply =
+      Reply::EventStream({Piece{SseEvent(kProgress)}}, Reply::End::kCloseCut);
+  reply.head_with_first_piece = true;
+  instance_.Script("tools/call", reply);
+  RawClient client(gateway_.mcp_port());
+  const auto response = client.Exchange(PostRequest(
+      gateway_.mcp_port(), "/mcp", RpcRequest(11, "tools/call"),
+      SessionHeaders(session_)));
+  ASSERT_EQ(response.status, 200u);
+  EXPECT_TRUE(response.complete);
+  const auto frames = ParseSse(response.body);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(frames[1].data), kProgress);
+  const auto last = nlohmann::json::parse(frames[2].data, nullptr, false);
+  EXPECT_EQ(last["id"], 11);
+  EXPECT_EQ(last["error"]["code"], policies::rpc_code::kBackendFailed);
+  EXPECT_TRUE(WaitFor([&] { return pool_.outstanding() == 0; }));
+  EXPECT_EQ(pool_.counts().errors.load(), 1);
+}
+
+// The answer itself came with the head, then the instance stopped before
+// the end of the body: the client has its answer, so no error is added
+// for it (the failure is still counted).
+TEST_F(SessionStream, AnAnswerThatCameWithItsHeadGetsNoErrorWhenTheRestIsCut) {
+  Reply reply = Reply::EventStream(
+      {Piece{SseEvent(RpcResult(12, {{"done", true}}))}}, Reply::End::kCloseCut);
+  reply.head_with_first_piece = true;
+  instance_.Script("tools/call", reply);
+  RawClient client(gateway_.mcp_port());
+  const auto response = client.Exchange(PostRequest(
+      gateway_.mcp_port(), "/mcp", RpcRequest(12, "tools/call"),
+      SessionHeaders(session_)));
+  ASSERT_EQ(response.status, 200u);
+  EXPECT_TRUE(response.complete);
+  const auto frames = ParseSse(response.body);
+  ASSERT_EQ(frames.size(), 2u) << response.body;
+  EXPECT_EQ(nlohmann::json::parse(frames[1].data),
+            RpcResult(12, {{"done", true}}));
+  EXPECT_TRUE(WaitFor([&] { return pool_.outstanding() == 0; }));
+  EXPECT_EQ(pool_.counts().errors.load(), 1);
+}
+
 }  // namespace
 }  // namespace mcpgw::harness
