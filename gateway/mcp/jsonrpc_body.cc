@@ -29,11 +29,6 @@ bool IsStringEqualTo(const nlohmann::json& value, std::string_view text) {
   return value.is_string() && value.get_ref<const std::string&>() == text;
 }
 
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.substr(text.size() - suffix.size()) == suffix;
-}
-
 }  // namespace
 
 std::optional<FieldProblem> MessageFieldProblem(const nlohmann::json& message) {
@@ -91,7 +86,7 @@ std::optional<FieldProblem> MessageFieldProblem(const nlohmann::json& message) {
     if (auto problem = field("name", &nlohmann::json::is_string, "a string")) {
       return problem;
     }
-  } else if (EndsWith(method, "/list")) {
+  } else if (method.ends_with("/list")) {
     if (auto problem = field("cursor", &nlohmann::json::is_string, "a string")) {
       return problem;
     }

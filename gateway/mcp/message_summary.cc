@@ -10,11 +10,6 @@ namespace {
 namespace bj = boost::json;
 using json_handler::HandlerBase;
 
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.substr(text.size() - suffix.size()) == suffix;
-}
-
 // Reads the members of the top-level object and of its "params" that
 // MessageFieldProblem and the request path read; stops the parse (no
 // summary) at the first thing it leaves to the value.
@@ -27,7 +22,7 @@ class MessageReader : public HandlerBase<MessageReader> {
     const std::string_view method = summary_.method;
     const bool named = method == "tools/call" || method == "prompts/get";
     if (named && name_ == Type::kOther) return std::nullopt;
-    if (EndsWith(method, "/list") && cursor_ == Type::kOther) {
+    if (method.ends_with("/list") && cursor_ == Type::kOther) {
       return std::nullopt;
     }
     return std::move(summary_);

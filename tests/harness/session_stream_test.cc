@@ -21,6 +21,29 @@ class SessionStream : public testing::Test {
     ASSERT_FALSE(session_.empty());
   }
 
+  // A tools/call with `id` within the session, the instance answering
+  // with `reply`.
+  ClientResponse CallInSession(Reply reply, int id) {
+    instance_.Script("tools/call", std::move(reply));
+    RawClient client(gateway_.mcp_port());
+    return client.Exchange(PostRequest(gateway_.mcp_port(), "/mcp",
+                                       RpcRequest(id, "tools/call"),
+                                       SessionHeaders(session_)));
+  }
+
+  // The frames a call with `id` gets when the instance sends its head with
+  // `first` (one event) and then closes, the body unfinished.
+  std::vector<SseFrame> FramesWhenCutAfterTheHead(const nlohmann::json& first,
+                                                  int id) {
+    Reply reply =
+        Reply::EventStream({Piece{SseEvent(first)}}, Reply::End::kCloseCut);
+    reply.head_with_first_piece = true;
+    const auto response = CallInSession(std::move(reply), id);
+    EXPECT_EQ(response.status, 200u);
+    EXPECT_TRUE(response.complete);
+    return ParseSse(response.body);
+  }
+
   FakeInstance instance_;
   FakePool pool_{{"127.0.0.1", instance_.port(), "instance-token"}};
   GatewayUnderTest gateway_{pool_};
@@ -28,14 +51,10 @@ class SessionStream : public testing::Test {
 };
 
 TEST_F(SessionStream, EventsAreReframedWithTheGatewaysIds) {
-  instance_.Script(
-      "tools/call",
+  const auto response = CallInSession(
       Reply::EventStream({Piece{"id: instance-7\n" + SseEvent(kProgress)},
-                          Piece{SseEvent(RpcResult(7, {{"done", true}}))}}));
-  RawClient client(gateway_.mcp_port());
-  const auto response = client.Exchange(PostRequest(
-      gateway_.mcp_port(), "/mcp", RpcRequest(7, "tools/call"),
-      SessionHeaders(session_)));
+                          Piece{SseEvent(RpcResult(7, {{"done", true}}))}}),
+      7);
 
   ASSERT_EQ(response.status, 200u);
   EXPECT_TRUE(response.complete);
@@ -120,13 +139,9 @@ TEST_F(SessionStream, ResumingAnUnknownStreamIsGone) {
 // The instance stops between events while the session's client waits: the
 // pump appends the JSON-RPC error itself, with a gateway event id.
 TEST_F(SessionStream, InstanceStoppingBetweenEventsAppendsTheError) {
-  instance_.Script("tools/call",
-                   Reply::EventStream({Piece{SseEvent(kProgress)}},
-                                      Reply::End::kCloseCut));
-  RawClient client(gateway_.mcp_port());
-  const auto response = client.Exchange(PostRequest(
-      gateway_.mcp_port(), "/mcp", RpcRequest(9, "tools/call"),
-      SessionHeaders(session_)));
+  const auto response = CallInSession(
+      Reply::EventStream({Piece{SseEvent(kProgress)}}, Reply::End::kCloseCut),
+      9);
   ASSERT_EQ(response.status, 200u);
   EXPECT_TRUE(response.complete);
   const auto frames = ParseSse(response.body);
@@ -148,11 +163,7 @@ TEST_F(SessionStream, AnAnswerReadWholeWithItsHeadGoesOutAtOnce) {
       {Piece{SseEvent(kProgress)}, Piece{SseEvent(RpcResult(5, {{"done", true}}))}});
   reply.whole_in_one_write = true;
   for (int call = 0; call < 2; ++call) {
-    instance_.Script("tools/call", reply);
-    RawClient client(gateway_.mcp_port());
-    const auto response = client.Exchange(PostRequest(
-        gateway_.mcp_port(), "/mcp", RpcRequest(5, "tools/call"),
-        SessionHeaders(session_)));
+    const auto response = CallInSession(reply, 5);
     ASSERT_EQ(response.status, 200u);
     EXPECT_TRUE(response.complete);
     const auto frames = ParseSse(response.body);
@@ -178,17 +189,7 @@ TEST_F(SessionStream, AnAnswerReadWholeWithItsHeadGoesOutAtOnce) {
 // stops): what came first is taken at once, the pump reads on, and the
 // request's error ends the stream.
 TEST_F(SessionStream, AnAnswerCutShortAfterWhatCameWithItsHeadEndsWithTheError) {
-  Reply reply =
-      Reply::EventStream({Piece{SseEvent(kProgress)}}, Reply::End::kCloseCut);
-  reply.head_with_first_piece = true;
-  instance_.Script("tools/call", reply);
-  RawClient client(gateway_.mcp_port());
-  const auto response = client.Exchange(PostRequest(
-      gateway_.mcp_port(), "/mcp", RpcRequest(11, "tools/call"),
-      SessionHeaders(session_)));
-  ASSERT_EQ(response.status, 200u);
-  EXPECT_TRUE(response.complete);
-  const auto frames = ParseSse(response.body);
+  const auto frames = FramesWhenCutAfterTheHead(kProgress, 11);
   ASSERT_EQ(frames.size(), 3u);
   EXPECT_EQ(nlohmann::json::parse(frames[1].data), kProgress);
   const auto last = nlohmann::json::parse(frames[2].data, nullptr, false);
@@ -202,18 +203,9 @@ TEST_F(SessionStream, AnAnswerCutShortAfterWhatCameWithItsHeadEndsWithTheError) 
 // the end of the body: the client has its answer, so no error is added
 // for it (the failure is still counted).
 TEST_F(SessionStream, AnAnswerThatCameWithItsHeadGetsNoErrorWhenTheRestIsCut) {
-  Reply reply = Reply::EventStream(
-      {Piece{SseEvent(RpcResult(12, {{"done", true}}))}}, Reply::End::kCloseCut);
-  reply.head_with_first_piece = true;
-  instance_.Script("tools/call", reply);
-  RawClient client(gateway_.mcp_port());
-  const auto response = client.Exchange(PostRequest(
-      gateway_.mcp_port(), "/mcp", RpcRequest(12, "tools/call"),
-      SessionHeaders(session_)));
-  ASSERT_EQ(response.status, 200u);
-  EXPECT_TRUE(response.complete);
-  const auto frames = ParseSse(response.body);
-  ASSERT_EQ(frames.size(), 2u) << response.body;
+  const auto frames =
+      FramesWhenCutAfterTheHead(RpcResult(12, {{"done", true}}), 12);
+  ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(nlohmann::json::parse(frames[1].data),
             RpcResult(12, {{"done", true}}));
   EXPECT_TRUE(WaitFor([&] { return pool_.outstanding() == 0; }));
