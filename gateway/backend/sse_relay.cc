@@ -183,16 +183,18 @@ bool PumpWhatIsRead(PumpJob& job) {
     beast::error_code ec;
     const std::size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
-    if (ec == http::error::need_more) break;
-    if (ec && ec != http::error::need_buffer) {
+    const bool needs_more = ec == http::error::need_more;
+    if (ec && ec != http::error::need_buffer && !needs_more) {
       failure = ec.message();
       break;
     }
+    // (Body bytes before a "need more" count too, should the parser have
+    // taken several parts in one call.)
     if (!FeedChunk(job, chunk)) {
       failure = kEventTooLarge;
       break;
     }
-    if (used == 0) break;
+    if (needs_more || used == 0) break;
   }
   if (failure.empty() && !parser.is_done()) {
     AppendEvents(job, /*note_answer=*/true);
