@@ -82,16 +82,18 @@ std::optional<FieldProblem> MessageFieldProblem(const nlohmann::json& message) {
             field("clientInfo", &nlohmann::json::is_object, "an object")) {
       return problem;
     }
-  } else if (method == "tools/call" || method == "prompts/get") {
-    if (auto problem = field("name", &nlohmann::json::is_string, "a string")) {
-      return problem;
-    }
-  } else if (method.ends_with("/list")) {
-    if (auto problem = field("cursor", &nlohmann::json::is_string, "a string")) {
+  } else if (const auto name = StringParamOf(method); !name.empty()) {
+    if (auto problem = field(name, &nlohmann::json::is_string, "a string")) {
       return problem;
     }
   }
   return std::nullopt;
+}
+
+std::string_view StringParamOf(std::string_view method) {
+  if (method == "tools/call" || method == "prompts/get") return "name";
+  if (method.ends_with("/list")) return "cursor";
+  return {};
 }
 
 std::optional<FieldProblem> BatchElementProblem(const nlohmann::json& message) {

@@ -81,6 +81,10 @@ struct FieldProblem {
   std::string message;
 };
 std::optional<FieldProblem> MessageFieldProblem(const nlohmann::json& message);
+// The member of params that MessageFieldProblem wants a string for
+// `method` (initialize's aside): "name" for tools/call and prompts/get,
+// "cursor" for */list; empty for the others.
+std::string_view StringParamOf(std::string_view method);
 
 // A string member of `object`, or `fallback` when `object` is no object, or
 // the member is missing or no string. Never throws.

@@ -55,15 +55,18 @@ McpRequestInfo DescribeParsedMcpRequest(http::verb verb,
     info.method = "invalid";
     return info;
   }
+  const std::string& method_name = method->get_ref<const std::string&>();
   const std::string* name = nullptr;
-  const auto params = parsed.find("params");
+  // Only a tools/call names its tool (Printable keeps "tools/call" as is).
+  const auto params = method_name == "tools/call" ? parsed.find("params")
+                                                  : parsed.end();
   if (params != parsed.end() && params->is_object()) {
     const auto name_it = params->find("name");
     if (name_it != params->end() && name_it->is_string()) {
       name = &name_it->get_ref<const std::string&>();
     }
   }
-  return DescribeMessage(method->get_ref<const std::string&>(), name);
+  return DescribeMessage(method_name, name);
 }
 
 McpRequestInfo DescribeSummarizedMcpRequest(const MessageSummary& summary) {

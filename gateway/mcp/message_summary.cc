@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "gateway/mcp/json_handler.h"
+#include "gateway/mcp/jsonrpc_body.h"
 
 namespace mcpgw::gateway {
 namespace {
@@ -19,12 +20,14 @@ class MessageReader : public HandlerBase<MessageReader> {
     if (!jsonrpc_ || !has_method_ || summary_.method == "initialize") {
       return std::nullopt;
     }
-    const std::string_view method = summary_.method;
-    const bool named = method == "tools/call" || method == "prompts/get";
-    if (named && name_ == Type::kOther) return std::nullopt;
-    if (method.ends_with("/list") && cursor_ == Type::kOther) {
-      return std::nullopt;
-    }
+    // The params member the body check wants a string for this method; one
+    // the reader does not note is left to the value.
+    const std::string_view checked = StringParamOf(summary_.method);
+    const Type type = checked.empty()       ? Type::kNone
+                      : checked == "name"   ? name_
+                      : checked == "cursor" ? cursor_
+                                            : Type::kOther;
+    if (type == Type::kOther) return std::nullopt;
     return std::move(summary_);
   }
 
