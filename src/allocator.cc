@@ -10,7 +10,16 @@
 #include <malloc.h>
 #endif
 
+#if defined(MCPGW_WITH_BLOCK_CACHE)
+#include "src/block_cache_new.h"
+#endif
+
 namespace mcpgw {
+
+#if defined(MCPGW_WITH_BLOCK_CACHE)
+// Small enough for the cache's classes.
+constexpr std::size_t kBlockCacheProbeBytes = 100;
+#endif
 
 #if defined(MCPGW_WITH_JEMALLOC)
 
@@ -68,7 +77,26 @@ void ConfigureAllocator() {
   mallopt(M_ARENA_MAX, 2);
 }
 
+#if defined(MCPGW_WITH_BLOCK_CACHE)
+
+std::string AllocatorDescription() {
+  // Our operator delete is the one every caller gets when a block freed
+  // here lands in this thread's cache.
+  // (Called as functions: a new-expression's pair may be elided.)
+  void* volatile block = ::operator new(kBlockCacheProbeBytes);
+  const std::size_t before = ThreadBlockCacheBytes();
+  ::operator delete(block, kBlockCacheProbeBytes);
+  if (ThreadBlockCacheBytes() <= before) {
+    return "system malloc (block cache linked but not serving delete)";
+  }
+  return "system malloc with a per-thread block cache";
+}
+
+#else
+
 std::string AllocatorDescription() { return "system malloc"; }
+
+#endif
 
 #endif
 
