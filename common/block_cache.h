@@ -19,6 +19,7 @@
 // Used by the gateway's operator new and delete (src/block_cache_new.cc);
 // not in sanitized builds, whose allocator must see every block.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -68,11 +69,7 @@ class BlockCache {
 
   // Constant-initialized and trivially destructible: usable as a
   // thread_local from the first allocation of a thread to its last.
-  constexpr BlockCache() {
-    for (std::size_t cls = 0; cls < kClasses; ++cls) {
-      max_blocks_[cls] = static_cast<std::uint8_t>(MaxBlocksOf(cls));
-    }
-  }
+  constexpr BlockCache() = default;
 
   // A cached block of class `cls` (< kClasses), or nullptr.
   void* Take(std::size_t cls) noexcept {
@@ -80,18 +77,25 @@ class BlockCache {
     if (block == nullptr) return nullptr;
     heads_[cls] = *static_cast<void**>(block);
     --counts_[cls];
-    bytes_ -= BytesOf(cls);
     return block;
   }
 
   // Keeps `block`, which holds at least BytesOf(cls) bytes (cls <
   // kClasses); false when the cache is full or drained: free it.
   bool Keep(void* block, std::size_t cls) noexcept {
-    if (drained_ || counts_[cls] >= max_blocks_[cls]) return false;
+    // Looked up: a division by the class's size a free would cost more
+    // than the rest of Keep.
+    static constexpr auto kMaxBlocks = [] {
+      std::array<std::uint8_t, kClasses> max{};
+      for (std::size_t c = 0; c < kClasses; ++c) {
+        max[c] = static_cast<std::uint8_t>(MaxBlocksOf(c));
+      }
+      return max;
+    }();
+    if (drained_ || counts_[cls] >= kMaxBlocks[cls]) return false;
     *static_cast<void**>(block) = heads_[cls];
     heads_[cls] = block;
     ++counts_[cls];
-    bytes_ += BytesOf(cls);
     return true;
   }
 
@@ -99,14 +103,21 @@ class BlockCache {
   // ending; its last frees go straight to free()).
   void Drain() noexcept;
 
-  std::size_t cached_bytes() const { return bytes_; }
+  // Counted when asked (at start-up, in tests), not kept up to date on
+  // every allocation.
+  std::size_t cached_bytes() const {
+    std::size_t bytes = 0;
+    for (std::size_t cls = 0; cls < kClasses; ++cls) {
+      bytes += counts_[cls] * BytesOf(cls);
+    }
+    return bytes;
+  }
   std::size_t cached_blocks(std::size_t cls) const { return counts_[cls]; }
 
  private:
   void* heads_[kClasses] = {};
-  std::uint8_t max_blocks_[kClasses] = {};  // MaxBlocksOf, looked up
-  std::uint16_t counts_[kClasses] = {};
-  std::size_t bytes_ = 0;
+  static_assert(kMaxBlocksPerClass <= UINT8_MAX);
+  std::uint8_t counts_[kClasses] = {};
   bool drained_ = false;
 };
 

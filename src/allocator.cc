@@ -16,11 +16,6 @@
 
 namespace mcpgw {
 
-#if defined(MCPGW_WITH_BLOCK_CACHE)
-// Small enough for the cache's classes.
-constexpr std::size_t kBlockCacheProbeBytes = 100;
-#endif
-
 #if defined(MCPGW_WITH_JEMALLOC)
 
 constexpr std::size_t kProbeBytes = 4096;
@@ -78,6 +73,9 @@ void ConfigureAllocator() {
 }
 
 #if defined(MCPGW_WITH_BLOCK_CACHE)
+
+// Small enough for the cache's classes.
+constexpr std::size_t kBlockCacheProbeBytes = 100;
 
 std::string AllocatorDescription() {
   // Our operator delete is the one every caller gets when a block freed
