@@ -22,6 +22,7 @@ struct PooledInstance {
   std::optional<std::chrono::milliseconds> idle_timeout;
   InstanceState state = InstanceState::kStarting;
   std::unique_ptr<RunningInstance> running;  // set once Launch returned
+  std::shared_ptr<const LeaseTarget> lease_target;  // made at its first lease
   bool ready_signalled = false;  // OnReady came, maybe before `running`
   bool stop_pending = false;     // asked to stop before `running` was set
   bool exited = false;
@@ -173,8 +174,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
         existing->last_used = clock_.Now();
         existing->last_used_wall = clock_.WallNow();
         if (existing->running) existing->running->NoteUse();
-        Lease lease(existing->id, existing->running->endpoint(),
-                    std::make_unique<Holder>(this, existing));
+        Lease lease = LeaseLocked(existing);
         lock.Unlock();
         done(std::move(lease));
         return;
@@ -303,6 +303,17 @@ absl::StatusOr<std::string> InstancePool::Adopt(AcquireRequest request,
   return instance->id;
 }
 
+Lease InstancePool::LeaseLocked(
+    const std::shared_ptr<PooledInstance>& instance) {
+  // The endpoint is known once the instance is ready and stays what it is
+  // while it runs (`running` is set once).
+  if (instance->lease_target == nullptr) {
+    instance->lease_target = std::make_shared<const LeaseTarget>(
+        instance->id, instance->running->endpoint());
+  }
+  return Lease(instance->lease_target, std::make_unique<Holder>(this, instance));
+}
+
 void InstancePool::HandleReady(const std::string& id) {
   std::vector<AcquireCallback> waiters;
   std::vector<Lease> leases;
@@ -327,8 +338,7 @@ void InstancePool::HandleReady(const std::string& id) {
     for (std::size_t i = 0; i < waiters.size(); ++i) {
       instance->in_flight += 1;
       instance->requests += 1;
-      leases.push_back(Lease(instance->id, instance->running->endpoint(),
-                             std::make_unique<Holder>(this, instance)));
+      leases.push_back(LeaseLocked(instance));
     }
     spdlog::info("instance {}: ready ({} waiting)", id, waiters.size());
     QueueEventLocked(PoolEvent::Type::kReady, *instance);

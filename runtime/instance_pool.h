@@ -115,6 +115,9 @@ class InstancePool final : public InstancePoolApi {
   absl::Status Start(const std::shared_ptr<PooledInstance>& instance,
                      AcquireRequest request, AttachFunction start);
   void HandleReady(const std::string& id);
+  // A lease on a ready instance; the caller has counted it in flight.
+  Lease LeaseLocked(const std::shared_ptr<PooledInstance>& instance)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void HandleExit(const std::string& id, const std::string& reason);
   void Release(const std::shared_ptr<PooledInstance>& instance, bool stream);
   void StreamOpened(const std::shared_ptr<PooledInstance>& instance);

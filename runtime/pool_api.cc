@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/text.h"
+
 namespace mcpgw::runtime {
 
 const char* ToString(InstanceState state) {
@@ -70,27 +72,39 @@ const char* ToString(WarmPoolState state) {
   return "unknown";
 }
 
+std::string InstanceRequestFields(const Endpoint& endpoint) {
+  return text::Cat("Host: ", endpoint.host, ":", endpoint.port,
+                   "\r\nAuthorization: Bearer ", endpoint.bearer_token, "\r\n");
+}
+
+LeaseTarget::LeaseTarget(std::string id, Endpoint at)
+    : instance_id(std::move(id)),
+      endpoint(std::move(at)),
+      request_fields(InstanceRequestFields(endpoint)) {}
+
+Lease::Lease(std::shared_ptr<const LeaseTarget> target,
+             std::unique_ptr<LeaseHolder> holder)
+    : holder_(std::move(holder)), target_(std::move(target)) {}
+
 Lease::Lease(std::string instance_id, Endpoint endpoint,
              std::unique_ptr<LeaseHolder> holder)
-    : holder_(std::move(holder)),
-      id_(std::move(instance_id)),
-      endpoint_(std::move(endpoint)) {}
-
-Lease::Lease(Lease&& other) noexcept
-    : holder_(std::move(other.holder_)),
-      id_(std::move(other.id_)),
-      endpoint_(std::move(other.endpoint_)),
-      stream_open_(other.stream_open_) {}
+    : Lease(std::make_shared<const LeaseTarget>(std::move(instance_id),
+                                                std::move(endpoint)),
+            std::move(holder)) {}
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     Release();
     holder_ = std::move(other.holder_);
-    id_ = std::move(other.id_);
-    endpoint_ = std::move(other.endpoint_);
+    target_ = std::move(other.target_);
     stream_open_ = other.stream_open_;
   }
   return *this;
+}
+
+const LeaseTarget& Lease::Target() const {
+  static const LeaseTarget kNone;
+  return target_ != nullptr ? *target_ : kNone;
 }
 
 Lease::~Lease() { Release(); }

@@ -131,20 +131,45 @@ class LeaseHolder {
   virtual void CountError() = 0;
 };
 
+// Where a lease's requests go: one per ready instance, shared by all its
+// leases. A lease is moved a dozen times a request (through the pool's
+// callback and the handler's frames): two pointers move cheaper than the
+// three strings this holds (issue 19).
+struct LeaseTarget {
+  LeaseTarget() = default;
+  LeaseTarget(std::string instance_id, Endpoint endpoint);
+
+  std::string instance_id;
+  Endpoint endpoint;
+  // The fields every HTTP request to the instance carries, as they go on
+  // the wire: "Host: <host>:<port>\r\nAuthorization: Bearer <token>\r\n"
+  // (DBHub refuses a Host it does not know and a request without its
+  // token). Written once here, not on every request.
+  std::string request_fields;
+};
+
+// LeaseTarget::request_fields for `endpoint`.
+std::string InstanceRequestFields(const Endpoint& endpoint);
+
 // The right to send requests to one ready instance. While any lease is held
 // the instance is neither reaped nor evicted. Move-only.
 class Lease {
  public:
+  Lease(std::shared_ptr<const LeaseTarget> target,
+        std::unique_ptr<LeaseHolder> holder);
+  // A lease with a target of its own (tests, fakes).
   Lease(std::string instance_id, Endpoint endpoint,
         std::unique_ptr<LeaseHolder> holder);
-  Lease(Lease&& other) noexcept;
+  Lease(Lease&& other) noexcept = default;
   Lease& operator=(Lease&& other) noexcept;
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   ~Lease();
 
-  const std::string& instance_id() const { return id_; }
-  const Endpoint& endpoint() const { return endpoint_; }
+  // Empty (and a default endpoint) once moved from.
+  const std::string& instance_id() const { return Target().instance_id; }
+  const Endpoint& endpoint() const { return Target().endpoint; }
+  const std::string& request_fields() const { return Target().request_fields; }
 
   // An open response stream (SSE) counts as activity until closed.
   void StreamOpened();
@@ -154,10 +179,10 @@ class Lease {
 
  private:
   void Release();
+  const LeaseTarget& Target() const;
 
   std::unique_ptr<LeaseHolder> holder_;
-  std::string id_;
-  Endpoint endpoint_;
+  std::shared_ptr<const LeaseTarget> target_;
   bool stream_open_ = false;
 };
 

@@ -19,6 +19,8 @@ class BackendRequest {
   BackendRequest(http::verb method, std::string_view target);
 
   void AddField(std::string_view name, std::string_view value);
+  // Fields already written as "Name: value\r\n" lines.
+  void AddRenderedFields(std::string_view lines) { start_.append(lines); }
   // Mcp-Session-Id for the instance (replaces the previous one; empty: none).
   void SetSession(std::string_view session) { session_ = session; }
   void SetBody(std::string body) { body_ = std::move(body); }

@@ -77,17 +77,8 @@ bool IsMetByTheGateway(std::string_view name) {
 
 }  // namespace
 
-namespace {
-
-void AddInstanceFields(BackendRequest& out, const runtime::Endpoint& endpoint) {
-  out.AddField("Host", text::Cat(endpoint.host, ":", endpoint.port));
-  out.AddField("Authorization", text::Cat("Bearer ", endpoint.bearer_token));
-}
-
-}  // namespace
-
 BackendRequest BuildBackendRequest(const Request& client_request,
-                                   const runtime::Endpoint& endpoint) {
+                                   std::string_view instance_fields) {
   BackendRequest out(client_request.method(), client_request.target());
   const auto listed = ConnectionListed(client_request.base());
   for (const auto& field : client_request.base()) {
@@ -99,16 +90,16 @@ BackendRequest BuildBackendRequest(const Request& client_request,
     }
     out.AddField(name, field.value());
   }
-  AddInstanceFields(out, endpoint);
+  out.AddRenderedFields(instance_fields);
   out.SetBody(client_request.body());
   return out;
 }
 
 BackendRequest NewBackendRequest(http::verb method, std::string body,
                                  std::string_view protocol_version,
-                                 const runtime::Endpoint& endpoint) {
+                                 std::string_view instance_fields) {
   BackendRequest out(method, "/mcp");
-  AddInstanceFields(out, endpoint);
+  out.AddRenderedFields(instance_fields);
   out.AddField("Content-Type", "application/json");
   out.AddField("Accept", "application/json, text/event-stream");
   if (!protocol_version.empty()) {

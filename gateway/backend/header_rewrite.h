@@ -3,7 +3,6 @@
 
 #include "gateway/backend/backend_request.h"
 #include "gateway/http/http_types.h"
-#include "runtime/runtime.h"
 
 namespace mcpgw::gateway {
 
@@ -13,15 +12,16 @@ namespace mcpgw::gateway {
 // hop-by-hop header; with Host rewritten for
 // the instance (DBHub refuses hosts it does not know) and the instance's own
 // bearer token. HTTP/1.1 whatever the client spoke, kept alive, the body
-// with its length.
+// with its length. `instance_fields`: the instance's Host and token as they
+// go on the wire (runtime::Lease::request_fields).
 BackendRequest BuildBackendRequest(const Request& client_request,
-                                   const runtime::Endpoint& endpoint);
+                                   std::string_view instance_fields);
 
 // A request of the gateway's own to an instance's MCP endpoint (a batch's
 // part, a legacy-transport message, a re-initialization).
 BackendRequest NewBackendRequest(http::verb method, std::string body,
                                  std::string_view protocol_version,
-                                 const runtime::Endpoint& endpoint);
+                                 std::string_view instance_fields);
 
 // Strips from an instance's response what must not reach the client:
 // hop-by-hop headers (framing is redone by the gateway) and headers that

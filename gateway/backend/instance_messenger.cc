@@ -23,7 +23,7 @@ asio::awaitable<MessageAnswer> PostToInstance(
   BackendRequest request = NewBackendRequest(
       http::verb::post,
       message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-      protocol_version, lease.endpoint());
+      protocol_version, lease.request_fields());
   request.SetSession(backend_session);
   // 2026-07-28 mirrors the method into a header the server checks.
   if (IsStatelessRevision(protocol_version)) {

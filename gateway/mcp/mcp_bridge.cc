@@ -52,7 +52,7 @@ asio::awaitable<void> McpHandler::EndBackendSession(
     const runtime::Lease& lease, const std::string& backend_session,
     std::string_view version) {
   BackendRequest end = NewBackendRequest(http::verb::delete_, "", version,
-                                         lease.endpoint());
+                                         lease.request_fields());
   end.SetSession(backend_session);
   auto exchange = co_await SendToInstance(end, lease, *connections_,
                                           options_.limits);

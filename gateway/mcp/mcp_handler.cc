@@ -406,7 +406,7 @@ asio::awaitable<bool> McpHandler::Forward(
 
   const auto backend_start = clock_.Now();
   BackendRequest backend_request =
-      BuildBackendRequest(request, lease->endpoint());
+      BuildBackendRequest(request, lease->request_fields());
   auto exchange = co_await SendWithinSession(backend_request, session,
                                              backend_session, *lease);
   if (exchange.connection == nullptr) {

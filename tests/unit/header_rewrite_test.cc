@@ -4,8 +4,15 @@
 
 #include <boost/beast/http/parser.hpp>
 
+#include "runtime/pool_api.h"
+
 namespace mcpgw::gateway {
 namespace {
+
+// The instance's own fields, as a lease gives them.
+std::string Fields(const runtime::Endpoint& endpoint) {
+  return runtime::InstanceRequestFields(endpoint);
+}
 
 // What the instance reads: the request as Beast's parser takes it off the
 // wire, which also proves the text is well-formed HTTP/1.1.
@@ -51,7 +58,7 @@ Request ClientRequest() {
 
 TEST(BuildBackendRequest, DropsCredentialsOriginAndHopByHopHeaders) {
   const auto out = OnTheWire(BuildBackendRequest(
-      ClientRequest(), {"127.0.0.1", 41234, "instance-token"}));
+      ClientRequest(), Fields({"127.0.0.1", 41234, "instance-token"})));
   EXPECT_EQ(out[http::field::host], "127.0.0.1:41234");
   EXPECT_EQ(out[http::field::authorization], "Bearer instance-token");
   EXPECT_EQ(out.count(http::field::origin), 0u);
@@ -71,14 +78,14 @@ TEST(BuildBackendRequest, DropsAnExpectationTheGatewayMet) {
   auto request = ClientRequest();
   request.set(http::field::expect, "100-continue");
   const auto out = OnTheWire(
-      BuildBackendRequest(request, {"127.0.0.1", 41234, "instance-token"}));
+      BuildBackendRequest(request, Fields({"127.0.0.1", 41234, "instance-token"})));
   EXPECT_EQ(out.count(http::field::expect), 0u);
   EXPECT_EQ(out.body(), request.body());
 }
 
 TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
   const auto out = OnTheWire(BuildBackendRequest(
-      ClientRequest(), {"127.0.0.1", 41234, "instance-token"}));
+      ClientRequest(), Fields({"127.0.0.1", 41234, "instance-token"})));
   EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
   EXPECT_EQ(out["Mcp-Method"], "tools/call");
   EXPECT_EQ(out["Mcp-Name"], "execute_sql");
@@ -89,7 +96,7 @@ TEST(BuildBackendRequest, KeepsProtocolHeadersUnchanged) {
 
 TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {
   const auto client = ClientRequest();
-  const auto out = OnTheWire(BuildBackendRequest(client, {"127.0.0.1", 1, "t"}));
+  const auto out = OnTheWire(BuildBackendRequest(client, Fields({"127.0.0.1", 1, "t"})));
   EXPECT_EQ(out.method(), http::verb::post);
   EXPECT_EQ(out.target(), "/mcp");
   EXPECT_EQ(out["MCP-Protocol-Version"], "2025-06-18");
@@ -103,14 +110,14 @@ TEST(BuildBackendRequest, KeepsEndToEndHeadersBodyAndTarget) {
 TEST(BuildBackendRequest, AnHttp10ClientsRequestGoesAsHttp11) {
   auto client = ClientRequest();
   client.version(10);
-  const auto out = OnTheWire(BuildBackendRequest(client, {"127.0.0.1", 1, "t"}));
+  const auto out = OnTheWire(BuildBackendRequest(client, Fields({"127.0.0.1", 1, "t"})));
   EXPECT_EQ(out.version(), 11u);
   EXPECT_TRUE(out.keep_alive());
   EXPECT_EQ(out.body(), client.body());
 }
 
 TEST(BackendRequest, TheInstancesSessionIsOneFieldReplacedWhenSetAgain) {
-  auto request = BuildBackendRequest(ClientRequest(), {"127.0.0.1", 1, "t"});
+  auto request = BuildBackendRequest(ClientRequest(), Fields({"127.0.0.1", 1, "t"}));
   request.SetSession("first");
   request.SetSession("second");
   auto out = OnTheWire(request);
@@ -123,7 +130,7 @@ TEST(BackendRequest, TheInstancesSessionIsOneFieldReplacedWhenSetAgain) {
 
 TEST(NewBackendRequest, CarriesTheInstancesCredentialsAndTheRevision) {
   auto post = NewBackendRequest(http::verb::post, R"({"jsonrpc":"2.0"})",
-                                "2025-06-18", {"127.0.0.1", 7, "tok"});
+                                "2025-06-18", Fields({"127.0.0.1", 7, "tok"}));
   post.AddField("Mcp-Method", "tools/list");
   const auto out = OnTheWire(post);
   EXPECT_EQ(out.method(), http::verb::post);
@@ -136,7 +143,7 @@ TEST(NewBackendRequest, CarriesTheInstancesCredentialsAndTheRevision) {
   EXPECT_EQ(out.body(), R"({"jsonrpc":"2.0"})");
 
   // A DELETE without a body says no length, as Beast would not either.
-  auto end = NewBackendRequest(http::verb::delete_, "", "", {"127.0.0.1", 7, "tok"});
+  auto end = NewBackendRequest(http::verb::delete_, "", "", Fields({"127.0.0.1", 7, "tok"}));
   end.SetSession("s-1");
   const auto ended = OnTheWire(end);
   EXPECT_EQ(ended.method(), http::verb::delete_);

@@ -200,6 +200,32 @@ TEST_F(InstancePoolTest, ReadyInstanceIsReusedAndDifferentKeysGetTheirOwn) {
   EXPECT_FALSE(other.done());
 }
 
+TEST_F(InstancePoolTest, LeasesOnOneInstanceShareItsTargetAndMoveWithIt) {
+  auto& pool = MakePool();
+  Outcome first, second;
+  pool.Acquire(RequestFor("k1"), first.Callback());
+  runtime_.launches[0]->Ready();
+  pool.Acquire(RequestFor("k1"), second.Callback());
+  ASSERT_TRUE(first.ok() && second.ok());
+  Lease& a = **first.result;
+  Lease& b = **second.result;
+  // One target for the instance, its fields written once for the wire.
+  EXPECT_EQ(&a.endpoint(), &b.endpoint());
+  EXPECT_EQ(a.request_fields(),
+            "Host: 127.0.0.1:40001\r\nAuthorization: Bearer token\r\n");
+  const std::string id = a.instance_id();
+  Lease moved = std::move(a);
+  EXPECT_EQ(moved.instance_id(), id);
+  EXPECT_EQ(moved.endpoint().port, 40001);
+  // The lease moved from is empty: no target, nothing to release.
+  EXPECT_EQ(a.instance_id(), "");
+  EXPECT_EQ(a.request_fields(), "");
+  EXPECT_EQ(Find(id)->in_flight, 2);
+  b = std::move(moved);  // b's own lease goes back, moved's stays held
+  EXPECT_EQ(Find(id)->in_flight, 1);
+  EXPECT_EQ(b.instance_id(), id);
+}
+
 TEST_F(InstancePoolTest, LeaseReleaseDropsInFlight) {
   auto& pool = MakePool();
   Outcome a;
