@@ -17,7 +17,9 @@
 
 namespace mcpgw::policies {
 
-template <typename Value>
+// `Hash`: of the keys; the default unless all keys share a property a
+// cheaper hash can rely on (UnsealedIdHash).
+template <typename Value, typename Hash = std::hash<std::string_view>>
 class LruCache {
  public:
   // At most `capacity` entries (at least one).
@@ -84,7 +86,8 @@ class LruCache {
   using Entry = std::pair<std::string, Value>;
   std::size_t capacity_;
   std::list<Entry> entries_;  // most recently used first
-  std::unordered_map<std::string_view, typename std::list<Entry>::iterator>
+  std::unordered_map<std::string_view, typename std::list<Entry>::iterator,
+                     Hash>
       index_;
 };
 

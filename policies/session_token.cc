@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -191,6 +192,13 @@ absl::Status CheckSession(const SessionClaims& claims,
     return UnknownSession("the session has expired");
   }
   return absl::OkStatus();
+}
+
+std::size_t UnsealedIdHash::operator()(std::string_view session_id) const {
+  constexpr std::size_t kTail = 32;  // the tag's 22 characters and more
+  const std::size_t from =
+      session_id.size() > kTail ? session_id.size() - kTail : 0;
+  return std::hash<std::string_view>{}(session_id.substr(from));
 }
 
 }  // namespace mcpgw::policies

@@ -102,7 +102,8 @@ class SessionManager {
   std::unordered_map<std::string, std::string> backend_ ABSL_GUARDED_BY(mutex_);
   // session id -> its unsealed claims (authentic; not yet checked for a
   // target or the time).
-  policies::LruCache<policies::SessionClaims> opened_ ABSL_GUARDED_BY(mutex_);
+  policies::LruCache<policies::SessionClaims, policies::UnsealedIdHash> opened_
+      ABSL_GUARDED_BY(mutex_);
   Stats stats_ ABSL_GUARDED_BY(mutex_);
   // Set before the gateway serves, then only read.
   EndListener end_listener_;

@@ -3,6 +3,7 @@
 
 #include "policies/session_token.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,28 @@ TEST(SessionTokenTest, OpensWithTheSameSecretAndKeyAndKeepsEverything) {
   EXPECT_EQ(opened->expires_at, 1'800'003'600);
   EXPECT_EQ(opened->protocol_version, "2025-06-18");
   EXPECT_EQ(opened->initialize_params, claims.initialize_params);
+}
+
+TEST(SessionTokenTest, UnsealedIdHashReadsTheTailWhereTheTagIs) {
+  const SessionClaims claims = Claims();
+  const UnsealedIdHash hash;
+  // The same claims sealed again: a new IV and tag, so a new hash.
+  std::set<std::size_t> hashes;
+  for (int i = 0; i < 64; ++i) hashes.insert(hash(SealSession(claims, kSecret)));
+  EXPECT_EQ(hashes.size(), 64u);
+  const std::string id = SealSession(claims, kSecret);
+  ASSERT_GT(id.size(), 32u);
+  // The head does not count; each of the tag's last 22 characters does.
+  std::string head_changed = id;
+  head_changed[8] = head_changed[8] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(hash(head_changed), hash(id));
+  for (std::size_t i = id.size() - 22; i < id.size(); ++i) {
+    std::string tail_changed = id;
+    tail_changed[i] = tail_changed[i] == 'A' ? 'B' : 'A';
+    EXPECT_NE(hash(tail_changed), hash(id)) << "character " << i;
+  }
+  // An id shorter than the tail is hashed whole.
+  EXPECT_NE(hash("mcps1_short"), hash("mcps1_shorT"));
 }
 
 TEST(SessionTokenTest, IsVisibleAsciiAndRevealsNothing) {
