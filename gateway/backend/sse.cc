@@ -1,19 +1,27 @@
 #include "gateway/backend/sse.h"
 
+#include <cstring>
+
 #include "common/text.h"
 
 namespace mcpgw::gateway {
 
 namespace {
 
-// The first CR or LF at or after `from`, or npos. One comparison a byte:
-// string_view::find_first_of searches its set for each byte, and every
-// byte of an event in a session passes here twice (issue 19).
+// The first CR or LF at or after `from`, or npos. Two memchr (the C
+// library's, tens of bytes a step): every byte of an event in a session
+// passes here twice, once read and once written, and a loop comparing each
+// byte with both cost ~4 instructions a byte (issue 19).
 std::size_t FindLineEnd(std::string_view text, std::size_t from) {
-  for (std::size_t i = from; i < text.size(); ++i) {
-    if (text[i] == '\r' || text[i] == '\n') return i;
-  }
-  return std::string_view::npos;
+  if (from >= text.size()) return std::string_view::npos;
+  const char* const begin = text.data() + from;
+  const std::size_t length = text.size() - from;
+  const auto* lf = static_cast<const char*>(std::memchr(begin, '\n', length));
+  const std::size_t before_lf =
+      lf != nullptr ? static_cast<std::size_t>(lf - begin) : length;
+  const auto* cr = static_cast<const char*>(std::memchr(begin, '\r', before_lf));
+  if (cr != nullptr) return from + static_cast<std::size_t>(cr - begin);
+  return lf != nullptr ? from + before_lf : std::string_view::npos;
 }
 
 }  // namespace
