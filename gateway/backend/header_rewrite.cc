@@ -1,5 +1,6 @@
 #include "gateway/backend/header_rewrite.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -75,17 +76,56 @@ bool IsMetByTheGateway(std::string_view name) {
   return text::EqualsIgnoreCase(name, "expect");
 }
 
+// The client's fields an instance never sees, whatever Connection lists.
+bool DroppedFromRequest(std::string_view name) {
+  return IsHopByHop(name) || IsClientCredentialOrOrigin(name) ||
+         IsMetByTheGateway(name) || text::EqualsIgnoreCase(name, "content-length");
+}
+
+// The instance's fields a client never sees, whatever Connection lists.
+// Transfer-Encoding and Content-Length stay: they describe the body the
+// gateway relays as it arrives, and the serializer honours them.
+bool DroppedFromResponse(std::string_view name) {
+  if (text::EqualsIgnoreCase(name, "transfer-encoding")) return false;
+  return IsHopByHop(name) ||
+         text::StartsWithIgnoreCase(name, "access-control-") ||
+         text::EqualsIgnoreCase(name, "x-powered-by") ||
+         text::EqualsIgnoreCase(name, "www-authenticate");
+}
+
+// A rule's verdict for every name Beast knows (its field enum), worked out
+// once: a field with a known name is judged by one lookup, the others by
+// the rule itself. (Each field of each request was compared with some
+// sixteen names, issue 19.)
+constexpr std::size_t kKnownFields = static_cast<std::size_t>(http::field::xref) + 1;
+using KnownVerdicts = std::array<bool, kKnownFields>;
+
+KnownVerdicts VerdictsOf(bool (*rule)(std::string_view)) {
+  KnownVerdicts verdicts{};
+  for (std::size_t i = 1; i < kKnownFields; ++i) {
+    verdicts[i] = rule(http::to_string(static_cast<http::field>(i)));
+  }
+  return verdicts;
+}
+
+template <typename Field>
+bool Judge(const KnownVerdicts& verdicts, bool (*rule)(std::string_view),
+           const Field& field) {
+  const auto known = static_cast<std::size_t>(field.name());
+  return known != 0 && known < kKnownFields ? verdicts[known]
+                                            : rule(field.name_string());
+}
+
 }  // namespace
 
 BackendRequest BuildBackendRequest(const Request& client_request,
                                    std::string_view instance_fields) {
   BackendRequest out(client_request.method(), client_request.target());
+  static const KnownVerdicts kDropped = VerdictsOf(DroppedFromRequest);
   const auto listed = ConnectionListed(client_request.base());
   for (const auto& field : client_request.base()) {
     const auto name = field.name_string();
-    if (IsHopByHop(name) || IsListed(listed, name) ||
-        IsClientCredentialOrOrigin(name) || IsMetByTheGateway(name) ||
-        field.name() == http::field::content_length) {
+    if (Judge(kDropped, DroppedFromRequest, field) || IsListed(listed, name)) {
       continue;
     }
     out.AddField(name, field.value());
@@ -113,15 +153,12 @@ void CleanBackendResponseHeaders(http::fields& fields) {
   const auto listed = ConnectionListed(fields);
   // Erased once all are judged: `listed` points into Connection's value.
   absl::InlinedVector<http::fields::const_iterator, 8> drop;
+  static const KnownVerdicts kDropped = VerdictsOf(DroppedFromResponse);
   for (auto it = fields.begin(); it != fields.end(); ++it) {
-    const auto name = it->name_string();
-    // Transfer-Encoding and Content-Length stay: they describe the body the
-    // gateway relays as it arrives, and the serializer honours them.
+    // The body's framing stays, even where Connection lists it.
     if (it->name() == http::field::transfer_encoding) continue;
-    if ((IsHopByHop(name) || IsListed(listed, name)) ||
-        text::StartsWithIgnoreCase(name, "access-control-") ||
-        text::EqualsIgnoreCase(name, "x-powered-by") ||
-        text::EqualsIgnoreCase(name, "www-authenticate")) {
+    if (Judge(kDropped, DroppedFromResponse, *it) ||
+        IsListed(listed, it->name_string())) {
       drop.push_back(it);
     }
   }
