@@ -1,5 +1,6 @@
 #include "gateway/observability/access_accounting.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <spdlog/spdlog.h>
@@ -27,7 +28,8 @@ void Account(const Accounting& a, GatewayMetrics* metrics) {
   logs::EventFields fields;
   fields.Unsigned("bytes_in", a.bytes_in)
       .Unsigned("bytes_out", a.bytes_out)
-      .Double("duration_ms", std::round(seconds * 10000.0) / 10.0)
+      .Tenths("duration_ms", static_cast<unsigned long long>(
+                                 std::llround(std::max(seconds, 0.0) * 10000.0)))
       .StringOrNull("instance", a.instance_id)
       .StringOrNull("key", a.key_prefix)
       .String("method", a.info.method)

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "common/redaction.h"
 
@@ -167,29 +168,82 @@ void Event(spdlog::level::level_enum level, std::string_view event,
   spdlog::log(level, "{}", payload);
 }
 
+// A line's payload written on the stack: an access line is some 200 bytes
+// in some 40 pieces, and std::string's append is a call with its checks for
+// each (issue 19). A payload past the buffer goes on in a string.
+class PayloadWriter {
+ public:
+  [[gnu::always_inline]] void Put(std::string_view piece) {
+    if (spill_.empty() && piece.size() <= sizeof(buffer_) - size_) {
+      std::memcpy(buffer_ + size_, piece.data(), piece.size());
+      size_ += piece.size();
+      return;
+    }
+    Spill(piece);
+  }
+  [[gnu::always_inline]] void Put(char c) {
+    if (spill_.empty() && size_ < sizeof(buffer_)) {
+      buffer_[size_++] = c;
+      return;
+    }
+    Spill(std::string_view(&c, 1));
+  }
+  std::string_view view() const {
+    return spill_.empty() ? std::string_view(buffer_, size_) : spill_;
+  }
+
+ private:
+  [[gnu::noinline]] void Spill(std::string_view piece) {
+    if (spill_.empty()) spill_.assign(buffer_, size_);
+    spill_.append(piece);
+  }
+
+  char buffer_[1024];
+  std::size_t size_ = 0;
+  std::string spill_;  // everything, once the buffer was too small
+};
+
 namespace {
 
 // A string as nlohmann dumps it (ensure_ascii off, invalid UTF-8
 // replaced): printable ASCII without '"' and '\\' goes as it is; the rest
 // is left to nlohmann, so that the line stays the same.
-void AppendJsonString(std::string& out, std::string_view s) {
+void AppendJsonString(PayloadWriter& out, std::string_view s) {
   const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
     return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
   });
   if (!plain) {
-    out += Dump(nlohmann::json(std::string(s)));
+    out.Put(Dump(nlohmann::json(std::string(s))));
     return;
   }
-  out += '"';
-  out.append(s);
-  out += '"';
+  out.Put('"');
+  out.Put(s);
+  out.Put('"');
 }
 
 template <typename Number>
-void AppendNumber(std::string& out, Number value) {
+void AppendNumber(PayloadWriter& out, Number value) {
   char buffer[24];
   const char* end = std::to_chars(buffer, buffer + sizeof(buffer), value).ptr;
-  out.append(buffer, static_cast<std::size_t>(end - buffer));
+  out.Put(std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
+}
+
+// Below this, tenths / 10.0 is written by nlohmann as the tenths' digits
+// with a point before the last: the double's shortest form has at most 15
+// significant digits.
+constexpr unsigned long long kExactTenths = 100'000'000'000'000ULL;
+
+void AppendDouble(PayloadWriter& out, double value) {
+  if (!std::isfinite(value)) {
+    out.Put("null");
+    return;
+  }
+  // nlohmann's own float formatting, digit for digit.
+  std::array<char, 64> buffer;
+  const char* end = nlohmann::detail::to_chars(
+      buffer.data(), buffer.data() + buffer.size(), value);
+  out.Put(std::string_view(buffer.data(),
+                           static_cast<std::size_t>(end - buffer.data())));
 }
 
 }  // namespace
@@ -241,15 +295,24 @@ EventFields& EventFields::Double(std::string_view key, double value) {
   return Add(field);
 }
 
-void EventFields::AppendValue(std::string& out, const Field& field,
+EventFields& EventFields::Tenths(std::string_view key,
+                                 unsigned long long tenths) {
+  Field field;
+  field.key = key;
+  field.kind = Field::Kind::kTenths;
+  field.unsigned_integer = tenths;
+  return Add(field);
+}
+
+void EventFields::AppendValue(PayloadWriter& out, const Field& field,
                               bool text) {
   switch (field.kind) {
     case Field::Kind::kNull:
-      out += "null";
+      out.Put("null");
       return;
     case Field::Kind::kString:
       if (text && BareInText(field.text)) {
-        out.append(field.text);
+        out.Put(field.text);
       } else {
         AppendJsonString(out, field.text);
       }
@@ -260,18 +323,18 @@ void EventFields::AppendValue(std::string& out, const Field& field,
     case Field::Kind::kUnsigned:
       AppendNumber(out, field.unsigned_integer);
       return;
-    case Field::Kind::kDouble: {
-      if (!std::isfinite(field.real)) {
-        out += "null";
+    case Field::Kind::kDouble:
+      AppendDouble(out, field.real);
+      return;
+    case Field::Kind::kTenths:
+      if (field.unsigned_integer >= kExactTenths) {
+        AppendDouble(out, static_cast<double>(field.unsigned_integer) / 10.0);
         return;
       }
-      // nlohmann's own float formatting, digit for digit.
-      std::array<char, 64> buffer;
-      const char* end = nlohmann::detail::to_chars(
-          buffer.data(), buffer.data() + buffer.size(), field.real);
-      out.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+      AppendNumber(out, field.unsigned_integer / 10);
+      out.Put('.');
+      out.Put(static_cast<char>('0' + field.unsigned_integer % 10));
       return;
-    }
   }
 }
 
@@ -279,24 +342,27 @@ void Event(spdlog::level::level_enum level, std::string_view event,
            const EventFields& fields) {
   if (!spdlog::should_log(level)) return;
   using Field = EventFields::Field;
-  // In key order, as a nlohmann object (a std::map) holds them.
+  // In key order, as a nlohmann object (a std::map) holds them. The access
+  // log adds its fields in that order: one comparison each finds it so.
   std::array<const Field*, EventFields::kMaxFields> sorted{};
   const std::size_t count = fields.size_;
   for (std::size_t i = 0; i < count; ++i) sorted[i] = &fields.fields_[i];
-  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(count),
-            [](const Field* a, const Field* b) { return a->key < b->key; });
-  std::string payload(1, kStructuredMark);
-  payload.reserve(256);
+  const auto by_key = [](const Field* a, const Field* b) { return a->key < b->key; };
+  const auto first = sorted.begin();
+  const auto last = first + static_cast<std::ptrdiff_t>(count);
+  if (!std::is_sorted(first, last, by_key)) std::sort(first, last, by_key);
+  PayloadWriter payload;
+  payload.Put(kStructuredMark);
   if (g_format.load() == Format::kJson) {
-    bool first = true;
+    bool first_field = true;
     const auto separate = [&] {
-      payload += first ? '{' : ',';
-      first = false;
+      payload.Put(first_field ? '{' : ',');
+      first_field = false;
     };
     bool event_written = false;
     const auto write_event = [&] {
       separate();
-      payload += "\"event\":";
+      payload.Put("\"event\":");
       AppendJsonString(payload, event);
       event_written = true;
     };
@@ -305,24 +371,25 @@ void Event(spdlog::level::level_enum level, std::string_view event,
       if (!event_written && field.key > "event") write_event();
       separate();
       AppendJsonString(payload, field.key);
-      payload += ':';
+      payload.Put(':');
       EventFields::AppendValue(payload, field, false);
     }
     if (!event_written) write_event();
-    payload += '}';
+    payload.Put('}');
   } else {
-    payload.append(event);
+    payload.Put(event);
     for (std::size_t i = 0; i < count; ++i) {
       const Field& field = *sorted[i];
-      payload += ' ';
-      payload.append(field.key);
-      payload += '=';
+      payload.Put(' ');
+      payload.Put(field.key);
+      payload.Put('=');
       EventFields::AppendValue(payload, field, true);
     }
   }
   // As it is: no format string to read, no copy into fmt's buffer.
+  const std::string_view line = payload.view();
   spdlog::default_logger_raw()->log(
-      level, spdlog::string_view_t(payload.data(), payload.size()));
+      level, spdlog::string_view_t(line.data(), line.size()));
 }
 
 void LifecycleLogger::OnPoolEvent(const runtime::PoolEvent& event) {

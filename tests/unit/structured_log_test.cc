@@ -119,6 +119,42 @@ TEST(StructuredLogTest, EventFieldsWriteTheLinesOfTheJsonObject) {
   }
 }
 
+// Tenths writes what Double writes for tenths / 10, without the float
+// formatting, up to the largest tenths and past it.
+TEST(StructuredLogTest, TenthsWriteWhatDoubleWritesForTheirValue) {
+  for (const Format format : {Format::kText, Format::kJson}) {
+    for (const unsigned long long tenths :
+         {0ULL, 1ULL, 9ULL, 10ULL, 283ULL, 1000ULL, 1234567ULL, 99999999999999ULL,
+          100000000000000ULL, 123456789012345678ULL}) {
+      const auto fast = Capture(format, [&] {
+        EventFields fields;
+        fields.Tenths("duration_ms", tenths).Unsigned("status", 200);
+        Event(spdlog::level::info, "access", fields);
+      });
+      const auto dom = Capture(format, [&] {
+        EventFields fields;
+        fields.Double("duration_ms", static_cast<double>(tenths) / 10.0)
+            .Unsigned("status", 200);
+        Event(spdlog::level::info, "access", fields);
+      });
+      EXPECT_EQ(WithoutTime(fast), WithoutTime(dom)) << tenths;
+    }
+  }
+}
+
+// A payload longer than the writer's stack buffer comes out whole.
+TEST(StructuredLogTest, AnEventLongerThanTheStackBufferIsWrittenWhole) {
+  const std::string long_value(3000, 'x');
+  const auto line = Capture(Format::kText, [&] {
+    EventFields fields;
+    fields.String("a", "first").String("b", long_value).String("c", "last");
+    Event(spdlog::level::info, "access", fields);
+  });
+  EXPECT_NE(line.find("access a=first b=" + long_value + " c=last"),
+            std::string::npos)
+      << line.size();
+}
+
 std::string Contents(std::FILE* file) {
   std::fflush(file);
   std::rewind(file);
