@@ -1,6 +1,7 @@
 #include "gateway/backend/wire_head.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace mcpgw::gateway {
 namespace {
@@ -46,10 +47,20 @@ bool SetByEventStream(http::field name) {
 
 void AppendField(std::string& out, std::string_view name,
                  std::string_view value) {
-  out.append(name);
-  out.append(": ");
-  out.append(value);
-  out.append("\r\n");
+  // The line's room made at once, then copied in: four appends, each a call
+  // with its checks, cost twice this for the ~20 lines a request writes
+  // (issue 19).
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
 }
 
 std::string ResponseHead(const http::response_header<>& response) {

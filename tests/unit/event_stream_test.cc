@@ -88,10 +88,22 @@ TEST(EventStream, WakesReadersOnAppendAndFinish) {
 TEST(EventStreams, EveryStreamGetsAnIdOfItsOwnThatEventIdsCarry) {
   EventStreams streams({}, kStillClock);
   std::set<std::string> ids;
+  std::uint64_t previous = 0;
   for (int i = 0; i < 100; ++i) {
     const auto stream = streams.Create("nonce");
     EXPECT_TRUE(ids.insert(stream->id()).second) << stream->id();
     EXPECT_EQ(stream->id().find('-'), std::string::npos);
+    // "s", the process's 16 random hex digits, a counter in 8 or more.
+    const std::string& id = stream->id();
+    ASSERT_GE(id.size(), 25u) << id;
+    EXPECT_EQ(id[0], 's');
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef", 1), std::string::npos)
+        << id;
+    const std::uint64_t counter = std::stoull(id.substr(17), nullptr, 16);
+    if (i > 0) {
+      EXPECT_EQ(counter, previous + 1) << id;
+    }
+    previous = counter;
     const auto parsed = ParseEventId(stream->id() + "-7");
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(parsed->stream_id, stream->id());
