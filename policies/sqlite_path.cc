@@ -179,7 +179,7 @@ std::optional<fs::path> SqliteFilePath(std::string_view dsn) {
   return fs::path(read->path);
 }
 
-fs::path ResolveAsOpened(const fs::path& path) {
+std::string ResolveAsOpened(const fs::path& path) {
   // Runs on every request with a sqlite DSN: plain strings and views, no
   // path object per component. The components still to walk, the next one
   // last; they point into `path` or into the link targets read so far.
@@ -233,15 +233,13 @@ fs::path ResolveAsOpened(const fs::path& path) {
       }
     }
   }
-  return fs::path(std::move(resolved));
+  return resolved;
 }
 
-bool PathInsideOrAt(const fs::path& path, const fs::path& dir) {
+bool PathInsideOrAt(std::string_view p, std::string_view d) {
   // On the text, component by component (runs on every request with a
   // sqlite DSN; fs::path's iterator and comparisons split each path into
   // path objects). Separators in a row count as one, like fs::path's.
-  const std::string_view p = path.native();
-  const std::string_view d = dir.native();
   if (d.starts_with('/') && !p.starts_with('/')) return false;
   if (p.starts_with('/') && !d.starts_with('/') &&
       d.find_first_not_of('/') != std::string_view::npos) {
@@ -294,9 +292,9 @@ absl::Status CheckSqliteFilesOutsideProtected(
     const std::vector<ProtectedDir>& dirs, const PathResolver& resolve) {
   if (dirs.empty()) return absl::OkStatus();
   for (const auto& file : distinct_files) {
-    const fs::path resolved = resolve(file.written);
+    const std::string resolved = resolve(file.written);
     for (const auto& dir : dirs) {
-      if (PathInsideOrAt(file.normal, dir.lexical) ||
+      if (PathInsideOrAt(file.normal.native(), dir.lexical.native()) ||
           PathInsideOrAt(resolved, dir.resolved)) {
         return absl::PermissionDeniedError(
             "the sqlite DSN names a file in the gateway's own state directory");

@@ -50,23 +50,24 @@ std::optional<std::filesystem::path> SqliteFilePath(std::string_view dsn);
 // Resolves `path` as the kernel would when opening it: `.` and `..` one
 // component at a time, symbolic links followed (at most 40), and the
 // components that do not exist yet appended as they are. The filesystem is
-// read (lstat, readlink), nothing is opened. Absolute input only.
-std::filesystem::path ResolveAsOpened(const std::filesystem::path& path);
+// read (lstat, readlink), nothing is opened. Absolute input only. The
+// path's text: a path object made of it would split it into components
+// (some 650 instructions a request, issue 19) that no caller reads.
+std::string ResolveAsOpened(const std::filesystem::path& path);
 
 // `path` lies inside `dir` or is `dir` itself, both absolute and normal,
-// by whole components.
-bool PathInsideOrAt(const std::filesystem::path& path,
-                    const std::filesystem::path& dir);
+// by whole components (paths' texts: `.native()` of a path object).
+bool PathInsideOrAt(std::string_view path, std::string_view dir);
 
 // How a path is resolved for the protected-directory check
 // (ResolveAsOpened; tests may inject their own).
-using PathResolver = std::function<std::filesystem::path(const std::filesystem::path&)>;
+using PathResolver = std::function<std::string(const std::filesystem::path&)>;
 
 // A protected directory as written (lexically normal) and as the OS
 // resolves it.
 struct ProtectedDir {
   std::filesystem::path lexical;
-  std::filesystem::path resolved;
+  std::string resolved;
 };
 std::vector<ProtectedDir> ResolveProtectedDirs(
     const std::vector<std::filesystem::path>& dirs,

@@ -182,8 +182,9 @@ bool CoveredByWritePaths(const InstanceSandbox& sandbox,
     bool covered = false;
     for (const auto& dir : sandbox.write_paths) {
       covered = covered ||
-                policies::PathInsideOrAt(fs::path(file).lexically_normal(),
-                                         fs::path(dir).lexically_normal());
+                policies::PathInsideOrAt(
+                    fs::path(file).lexically_normal().native(),
+                    fs::path(dir).lexically_normal().native());
     }
     if (!covered) return false;
   }

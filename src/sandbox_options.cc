@@ -90,8 +90,8 @@ absl::Status SandboxOptions::Finish(const std::filesystem::path& state_dir,
                          ? DefaultInstanceDir(state_dir)
                          : std::filesystem::absolute(instance_dir_).lexically_normal();
   const auto state = state_dir.lexically_normal();
-  if (policies::PathInsideOrAt(out.instance_dir, state) ||
-      policies::PathInsideOrAt(state, out.instance_dir)) {
+  if (policies::PathInsideOrAt(out.instance_dir.native(), state.native()) ||
+      policies::PathInsideOrAt(state.native(), out.instance_dir.native())) {
     return absl::InvalidArgumentError(
         "--instance-dir may neither lie in the state directory nor hold it: "
         "instances may not enter the state directory");
