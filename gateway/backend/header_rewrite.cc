@@ -35,11 +35,15 @@ bool IsHopByHop(std::string_view name) {
 using Listed = absl::InlinedVector<std::string_view, 4>;
 Listed ConnectionListed(const http::fields& fields) {
   Listed names;
-  const auto [first, last] = fields.equal_range(http::field::connection);
-  for (auto it = first; it != last; ++it) {
+  // A walk over the fields in order, comparing Beast's enum: equal_range
+  // looks the name up in Beast's tree, a case-blind string comparison a
+  // level, some 450 instructions a message with no Connection field at all
+  // (issue 19); the caller walks every field anyway.
+  for (const auto& field : fields) {
+    if (field.name() != http::field::connection) continue;
     // Split lazily: text::SplitList would build a vector per field.
     for (const absl::string_view piece :
-         absl::StrSplit(text::Absl(it->value()), ',')) {
+         absl::StrSplit(text::Absl(field.value()), ',')) {
       const auto name =
           text::StripWhitespace(std::string_view(piece.data(), piece.size()));
       if (!name.empty()) names.push_back(name);
