@@ -308,7 +308,8 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   RelayStats stats;
   auto& response = parser.get();
   const bool backend_keep_alive = response.keep_alive();
-  const bool event_stream = IsEventStream(response[http::field::content_type]);
+  const bool event_stream = IsEventStream(
+      FindHeader(response, http::field::content_type).value_or(""));
   stats.status = response.result_int();
   response.keep_alive(client_keep_alive);
   if (const auto body_size = WholeBodyBuffered(parser, connection.buffer)) {

@@ -23,13 +23,14 @@ using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-// A request header's value as sent (the first one of that name), if any.
-// A walk over the request's few fields, lengths compared first: Beast's
-// find walks its tree with case-blind comparisons, some 870 instructions
-// a lookup, and the request path makes several (issue 19).
-template <typename Name>
-std::optional<std::string_view> FindHeader(const Request& request, Name name) {
-  for (const auto& field : request) {
+// A header's value as sent (the first one of that name), if any, in a
+// message or its fields. A walk over the few fields, lengths compared
+// first (Beast's enum where the name is one): Beast's find walks its tree
+// with case-blind comparisons, some 500-870 instructions a lookup, and a
+// request's path makes several (issue 19).
+template <typename Fields, typename Name>
+std::optional<std::string_view> FindHeader(const Fields& fields, Name name) {
+  for (const auto& field : fields) {
     if constexpr (std::is_same_v<std::decay_t<Name>, http::field>) {
       if (field.name() != name) continue;
     } else {

@@ -437,7 +437,8 @@ asio::awaitable<bool> McpHandler::Forward(
   // without a session nothing can resume them, and they stream through as
   // they come (no event held whole).
   if ((session || shape.listen) &&
-      IsEventStream(head[http::field::content_type])) {
+      IsEventStream(
+          FindHeader(head, http::field::content_type).value_or(""))) {
     co_return co_await StreamEvents(request, client, session, shape,
                                     std::move(exchange), std::move(*lease),
                                     accounting);
@@ -618,7 +619,8 @@ asio::awaitable<bool> McpHandler::AnswerInitialize(
   // issued only for a result, never for a JSON-RPC error, and the header
   // that carries it goes before the body.
   const auto& head = exchange.parser->get();
-  const std::string content_type(head[http::field::content_type]);
+  const std::string content_type(
+      FindHeader(head, http::field::content_type).value_or(""));
   auto whole = co_await ReadWholeBody(exchange, lease, *connections_,
                                       options_.limits, kMaxWholeAnswerBytes);
   accounting.backend_seconds =

@@ -160,16 +160,16 @@ McpRoute DecideMcpRoute(const Request& request, std::string_view key_secret,
   }
   policies::RequestCredentials credentials;
   credentials.query = query;
-  auto [first, last] = request.base().equal_range(policies::kDsnHeader);
-  for (auto it = first; it != last; ++it) {
-    if (!credentials.dsn_header) credentials.dsn_header = it->value();
-    ++credentials.dsn_header_count;
-  }
-  auto [auth_first, auth_last] =
-      request.base().equal_range(http::field::authorization);
-  for (auto it = auth_first; it != auth_last; ++it) {
-    if (!credentials.authorization) credentials.authorization = it->value();
-    ++credentials.authorization_count;
+  // One walk over the fields for both (Beast's equal_range looked each
+  // name up in its tree, case-blind, ~580 instructions the two, issue 19).
+  for (const auto& field : request.base()) {
+    if (field.name() == http::field::authorization) {
+      if (!credentials.authorization) credentials.authorization = field.value();
+      ++credentials.authorization_count;
+    } else if (text::EqualsIgnoreCase(field.name_string(), policies::kDsnHeader)) {
+      if (!credentials.dsn_header) credentials.dsn_header = field.value();
+      ++credentials.dsn_header_count;
+    }
   }
   const std::string resource_url =
       oauth != nullptr ? McpResourceUrl(base_url) : std::string();
