@@ -296,7 +296,7 @@ asio::awaitable<nlohmann::json> AdminHandler::AllInstancesJsonOffIo() {
 asio::awaitable<bool> AdminHandler::Handle(Request request,
                                            beast::tcp_stream& stream,
                                            ConnectionTail& tail) {
-  const bool keep_alive = request.keep_alive();
+  const bool keep_alive = KeepAlive(request);
   std::optional<std::string_view> authorization;
   if (auto it = request.find(http::field::authorization); it != request.end()) {
     authorization = it->value();

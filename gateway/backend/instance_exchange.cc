@@ -118,7 +118,7 @@ asio::awaitable<std::optional<std::string>> ReadWholeBody(
     body.append(chunk, sizeof(chunk) - parser.get().body().size);
     if (body.size() > max_bytes) co_return std::nullopt;
   }
-  if (parser.get().keep_alive()) {
+  if (KeepAlive(parser.get())) {
     connection.stream.expires_never();
     connections.Give(lease.instance_id(), std::move(exchange.connection));
   }

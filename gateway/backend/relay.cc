@@ -307,7 +307,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   const bool client_keep_alive = relay->client_keep_alive;
   RelayStats stats;
   auto& response = parser.get();
-  const bool backend_keep_alive = response.keep_alive();
+  const bool backend_keep_alive = KeepAlive(response);
   const bool event_stream = IsEventStream(
       FindHeader(response, http::field::content_type).value_or(""));
   stats.status = response.result_int();

@@ -79,7 +79,7 @@ void EndAnswer(PumpJob& job, bool ok, std::string_view failure) {
   if (ok && !job.abandoned) {
     job.sse.Feed("\n\n", job.events);  // an unterminated last event counts
     AppendEvents(job, /*note_answer=*/false);
-    if (parser.get().keep_alive()) {
+    if (KeepAlive(parser.get())) {
       job.exchange.connection->stream.expires_never();
       job.connections->Give(job.lease.instance_id(),
                             std::move(job.exchange.connection));

@@ -72,7 +72,7 @@ asio::awaitable<bool> McpHandler::Bridge(Request& request,
   if (!IsJsonRpcRequest(message)) {
     // 2026-07-28 defines no client notification over HTTP: nothing to carry.
     Response accepted{http::status::accepted, request.version()};
-    accepted.keep_alive(request.keep_alive());
+    accepted.keep_alive(KeepAlive(request));
     accepted.prepare_payload();
     co_return co_await Answer(request, client, std::move(accepted), accounting);
   }
@@ -162,7 +162,7 @@ asio::awaitable<bool> McpHandler::Bridge(Request& request,
       Seconds(clock_.Now() - backend_start);
   accounting.outcome = outcome::kOk;
   Response response = MakeJsonResponse(http::status::ok, answer,
-                                       request.version(), request.keep_alive());
+                                       request.version(), KeepAlive(request));
   co_return co_await Answer(request, client, std::move(response), accounting);
 }
 

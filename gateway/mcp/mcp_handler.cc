@@ -129,7 +129,7 @@ asio::awaitable<bool> McpHandler::Answer(const Request& request,
   const bool written = co_await WriteResponse(
       client, std::move(response), options_.limits.client_write_timeout);
   Account(accounting, metrics_);
-  co_return written && request.keep_alive();
+  co_return written && KeepAlive(request);
 }
 
 asio::awaitable<bool> McpHandler::Refuse(const Request& request,
@@ -141,7 +141,7 @@ asio::awaitable<bool> McpHandler::Refuse(const Request& request,
   accounting.refusal_code = reply.rpc_code;
   Response response = MakeErrorResponse(reply, RequestIdOf(request.body()),
                                         request.version(),
-                                        request.keep_alive());
+                                        KeepAlive(request));
   if (options_.oauth) {
     // A browser client must be able to read the challenge.
     for (const auto& [name, value] : CorsHeaders(request)) {
@@ -202,10 +202,10 @@ asio::awaitable<bool> McpHandler::AnswerWithoutInstance(
     Response response{own->status, request.version()};
     if (!own->body.is_null()) {
       response = MakeJsonResponse(own->status, own->body, request.version(),
-                                  request.keep_alive());
+                                  KeepAlive(request));
     }
     for (const auto& [name, value] : own->headers) response.set(name, value);
-    response.keep_alive(request.keep_alive());
+    response.keep_alive(KeepAlive(request));
     response.prepare_payload();
     co_return co_await Answer(request, stream, std::move(response), accounting);
   }
@@ -216,10 +216,10 @@ asio::awaitable<bool> McpHandler::AnswerWithoutInstance(
   // HealthCheck: not a request to account.
   const nlohmann::json healthy = {{"status", "ok"}};
   Response response = MakeJsonResponse(http::status::ok, healthy,
-                                       request.version(), request.keep_alive());
+                                       request.version(), KeepAlive(request));
   co_return co_await WriteResponse(stream, std::move(response),
                                    options_.limits.client_write_timeout) &&
-      request.keep_alive();
+      KeepAlive(request);
 }
 
 asio::awaitable<bool> McpHandler::Handle(Request request,
@@ -369,7 +369,7 @@ asio::awaitable<bool> McpHandler::EndSession(
     const policies::SessionClaims& session, Accounting& accounting) {
   sessions_->End(session);
   Response ended{http::status::no_content, request.version()};
-  ended.keep_alive(request.keep_alive());
+  ended.keep_alive(KeepAlive(request));
   ended.prepare_payload();
   accounting.info.method = "DELETE";
   co_return co_await Answer(request, client, std::move(ended), accounting);
@@ -446,7 +446,7 @@ asio::awaitable<bool> McpHandler::Forward(
   RelayThrough(request, std::move(exchange), std::move(*lease),
                std::move(slot), shape, std::move(accounting), backend_start,
                tail);
-  co_return request.keep_alive();
+  co_return KeepAlive(request);
 }
 
 policies::SessionClaims McpHandler::NewSessionClaims(
@@ -513,7 +513,7 @@ asio::awaitable<bool> McpHandler::StreamEvents(
     const std::optional<policies::SessionClaims>& session,
     const AnswerShape& shape, OpenExchange&& exchange, runtime::Lease&& lease,
     Accounting& accounting) {
-  const bool keep_alive = request.keep_alive();
+  const bool keep_alive = KeepAlive(request);
   // Answers to POSTs can be resumed within their session; a GET stream
   // (server-to-client messages) or a listen stream ends with its client's
   // connection, or when the gateway ends it with a reconnection hint.
@@ -598,7 +598,7 @@ void McpHandler::RelayThrough(
   }
   tail = DeferRelay(std::make_shared<DeferredRelay>(
       std::move(exchange), std::move(lease), connections_, options_.limits,
-      request.keep_alive(), std::move(ending), std::move(finished)));
+      KeepAlive(request), std::move(ending), std::move(finished)));
 }
 
 asio::awaitable<bool> McpHandler::AnswerInitialize(
@@ -663,7 +663,7 @@ asio::awaitable<bool> McpHandler::AnswerInitialize(
   } else {
     response.body() = std::move(*whole);
   }
-  response.keep_alive(request.keep_alive());
+  response.keep_alive(KeepAlive(request));
   response.prepare_payload();
   co_return co_await Answer(request, client, std::move(response), accounting);
 }
@@ -703,12 +703,12 @@ asio::awaitable<bool> McpHandler::Resume(Request& request,
   }
   accounting.status = 200;
   const bool delivered = co_await WriteEventStream(
-      client, OwnEventStreamHead(request.version(), request.keep_alive()),
+      client, OwnEventStreamHead(request.version(), KeepAlive(request)),
       request.version(),
       *stream, id->sequence + 1, options_.limits, &accounting.bytes_out);
   accounting.outcome = delivered ? outcome::kOk : outcome::kClientGone;
   Account(accounting, metrics_);
-  co_return delivered && request.keep_alive() && request.version() >= 11;
+  co_return delivered && KeepAlive(request) && request.version() >= 11;
 }
 
 asio::awaitable<bool> McpHandler::HandleBatch(
@@ -777,7 +777,7 @@ asio::awaitable<bool> McpHandler::HandleBatch(
     // Notifications and responses only: nothing to answer (as a single
     // message would get).
     Response accepted{http::status::accepted, request.version()};
-    accepted.keep_alive(request.keep_alive());
+    accepted.keep_alive(KeepAlive(request));
     accepted.prepare_payload();
     co_return co_await Answer(request, client, std::move(accepted),
                               accounting);
@@ -785,7 +785,7 @@ asio::awaitable<bool> McpHandler::HandleBatch(
   co_return co_await Answer(
       request, client,
       MakeJsonResponse(http::status::ok, answers, request.version(),
-                       request.keep_alive()),
+                       KeepAlive(request)),
       accounting);
 }
 

@@ -39,14 +39,14 @@ asio::awaitable<bool> McpHandler::ServeLegacyStream(Request& request,
   spdlog::debug("legacy SSE session {} opened", session->id);
   accounting.status = 200;
   const bool delivered = co_await WriteEventStream(
-      client, OwnEventStreamHead(request.version(), request.keep_alive()),
+      client, OwnEventStreamHead(request.version(), KeepAlive(request)),
       request.version(),
       *session->stream, 1, options_.limits, &accounting.bytes_out);
   legacy_.Close(session->id);
   spdlog::debug("legacy SSE session {} closed", session->id);
   accounting.outcome = outcome::kOk;
   Account(accounting, metrics_);
-  co_return delivered && request.keep_alive() && request.version() >= 11;
+  co_return delivered && KeepAlive(request) && request.version() >= 11;
 }
 
 asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
@@ -76,7 +76,7 @@ asio::awaitable<bool> McpHandler::AcceptLegacyMessage(
   Response accepted{http::status::accepted, request.version()};
   accepted.set(http::field::content_type, "text/plain");
   accepted.body() = "Accepted";
-  accepted.keep_alive(request.keep_alive());
+  accepted.keep_alive(KeepAlive(request));
   accepted.prepare_payload();
   co_return co_await Answer(request, client, std::move(accepted), accounting);
 }
