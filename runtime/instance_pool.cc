@@ -155,6 +155,26 @@ void StopOutsideLock(const std::vector<std::shared_ptr<PooledInstance>>& list) {
 }
 }  // namespace
 
+Lease InstancePool::LeaseReadyLocked(
+    const std::shared_ptr<PooledInstance>& instance) {
+  instance->in_flight += 1;
+  instance->requests += 1;
+  instance->last_used = clock_.Now();
+  instance->last_used_wall = clock_.WallNow();
+  if (instance->running) instance->running->NoteUse();
+  return LeaseLocked(instance);
+}
+
+std::optional<Lease> InstancePool::TryAcquireReady(const std::string& key) {
+  MutexLock lock(mutex_);
+  if (stopping_) return std::nullopt;  // Acquire refuses it
+  const auto it = by_key_.find(key);
+  if (it == by_key_.end() || it->second->state != InstanceState::kReady) {
+    return std::nullopt;
+  }
+  return LeaseReadyLocked(it->second);
+}
+
 void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
   std::vector<std::shared_ptr<PooledInstance>> to_stop;
   std::shared_ptr<PooledInstance> instance;
@@ -169,12 +189,7 @@ void InstancePool::Acquire(AcquireRequest request, AcquireCallback done) {
     if (it != by_key_.end()) {
       auto& existing = it->second;
       if (existing->state == InstanceState::kReady) {
-        existing->in_flight += 1;
-        existing->requests += 1;
-        existing->last_used = clock_.Now();
-        existing->last_used_wall = clock_.WallNow();
-        if (existing->running) existing->running->NoteUse();
-        Lease lease = LeaseLocked(existing);
+        Lease lease = LeaseReadyLocked(existing);
         lock.Unlock();
         done(std::move(lease));
         return;

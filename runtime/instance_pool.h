@@ -56,6 +56,7 @@ class InstancePool final : public InstancePoolApi {
   // Unavailable (the instance could not start), Aborted (the pool is
   // stopping).
   void Acquire(AcquireRequest request, AcquireCallback done) override;
+  std::optional<Lease> TryAcquireReady(const std::string& key) override;
 
   // Takes over a running instance for `request.key` (request.dsn may be
   // empty): `attach` is called with the pool's id and events for it, and the
@@ -115,6 +116,9 @@ class InstancePool final : public InstancePoolApi {
   absl::Status Start(const std::shared_ptr<PooledInstance>& instance,
                      AcquireRequest request, AttachFunction start);
   void HandleReady(const std::string& id);
+  // A lease on a ready instance, counted in flight and as used now.
+  Lease LeaseReadyLocked(const std::shared_ptr<PooledInstance>& instance)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // A lease on a ready instance; the caller has counted it in flight.
   Lease LeaseLocked(const std::shared_ptr<PooledInstance>& instance)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

@@ -219,6 +219,15 @@ class InstancePoolApi {
   // Unavailable (the instance could not start), Aborted (the pool is
   // stopping).
   virtual void Acquire(AcquireRequest request, AcquireCallback done) = 0;
+  // A lease on the instance for `key` when it is ready now, as Acquire
+  // would give it; nullopt otherwise (none, starting, or the pool
+  // stopping), and Acquire decides. The usual request's path: no launch
+  // request built, no completion posted back (issue 19). By default there
+  // never is one.
+  virtual std::optional<Lease> TryAcquireReady(const std::string& key) {
+    (void)key;
+    return std::nullopt;
+  }
   // Every instance with what its runtime tells (memory from /proc, a pod's
   // details): may read files or ask an API, so never on an I/O thread.
   virtual std::vector<InstanceSnapshot> Snapshot() const = 0;

@@ -266,8 +266,7 @@ std::optional<std::string> RequestGuard::TenantOfKeyPrefix(
 }
 
 asio::awaitable<std::optional<ErrorReply>> RequestGuard::Admit(
-    const policies::Target& target, runtime::AcquireRequest& acquire,
-    Slot& slot) {
+    const policies::Target& target, Slot& slot) {
   if (auto refused = CheckRate(target)) co_return refused;
   if (auto hosts = HostsToResolve(target); !hosts.empty()) {
     // Named, not inside the condition (GCC 12 and co_await, mcp_bridge.cc).
@@ -276,7 +275,6 @@ asio::awaitable<std::optional<ErrorReply>> RequestGuard::Admit(
   }
   if (auto refused = CheckTenantInstances(target)) co_return refused;
 
-  acquire = LaunchRequest(target, options_.dsn_tools);
   if (options_.max_concurrent_per_instance <= 0) co_return std::nullopt;
   co_return co_await TakeSlot(target.key, slot);
 }

@@ -67,13 +67,18 @@ class RequestGuard {
   RequestGuard(runtime::InstancePoolApi& pool, const policies::DsnPolicy& rules,
                const common::Clock& clock, GuardOptions options);
 
-  // Admits a request for `target`: fills `acquire` with what the pool is
-  // to launch and, under max-concurrent-per-instance, `slot` with the slot
-  // it holds; else the refusal. (Out-parameters, not a result holding
-  // both: the caller's coroutine frame keeps them once, not twice.)
+  // Admits a request for `target`: under max-concurrent-per-instance,
+  // fills `slot` with the slot it holds; else the refusal. (An
+  // out-parameter: the caller's coroutine frame keeps it once.)
   asio::awaitable<std::optional<ErrorReply>> Admit(
-      const policies::Target& target, runtime::AcquireRequest& acquire,
-      Slot& slot);
+      const policies::Target& target, Slot& slot);
+
+  // What the pool launches for a target admitted here (with the DSN's tool
+  // rules). Built only where the instance is not ready: it copies the
+  // target's DSN and secrets.
+  runtime::AcquireRequest LaunchRequestFor(const policies::Target& target) const {
+    return LaunchRequest(target, options_.dsn_tools);
+  }
 
   // What the pool launches for a target (pure; exposed for tests).
   static runtime::AcquireRequest LaunchRequest(

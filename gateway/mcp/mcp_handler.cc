@@ -164,24 +164,31 @@ McpHandler::Bind(const policies::Target& target,
                  const std::optional<policies::SessionClaims>& session,
                  std::optional<runtime::Lease>& lease,
                  std::string& backend_session, Slot& slot) {
-  // Admission builds the launch request itself (with the DSN's tool
-  // rules); without a guard it is built here. Once: it copies the target.
-  runtime::AcquireRequest acquire;
   if (guard_ != nullptr) {
-    auto refused = co_await guard_->Admit(target, acquire, slot);
+    auto refused = co_await guard_->Admit(target, slot);
     if (refused) {
       co_return std::make_pair(std::move(*refused), outcome::kRefused);
     }
+  }
+  // The usual request finds its instance ready: the lease at once, with no
+  // launch request built (it copies the target) and no round through the
+  // pool's callback and the loop.
+  if (auto ready = pool_.TryAcquireReady(target.key)) {
+    lease.emplace(std::move(*ready));
   } else {
-    acquire = RequestGuard::LaunchRequest(target, {});
+    // Named first: GCC 12 destroys a temporary made in a co_await's
+    // operands twice (see mcp_bridge.cc).
+    runtime::AcquireRequest acquire =
+        guard_ != nullptr ? guard_->LaunchRequestFor(target)
+                          : RequestGuard::LaunchRequest(target, {});
+    auto acquired = co_await AsyncAcquire(pool_, std::move(acquire),
+                                          asio::use_awaitable);
+    if (!acquired.ok()) {
+      co_return std::make_pair(AcquireFailureReply(acquired.status()),
+                               AcquireOutcome(acquired.status()));
+    }
+    lease.emplace(std::move(*acquired));
   }
-  auto acquired = co_await AsyncAcquire(pool_, std::move(acquire),
-                                        asio::use_awaitable);
-  if (!acquired.ok()) {
-    co_return std::make_pair(AcquireFailureReply(acquired.status()),
-                             AcquireOutcome(acquired.status()));
-  }
-  lease.emplace(std::move(*acquired));
   if (!session) co_return std::nullopt;
   auto known = co_await BackendSessionFor(*session, *lease, *sessions_,
                                           *connections_, options_.limits);

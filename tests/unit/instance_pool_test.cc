@@ -226,6 +226,33 @@ TEST_F(InstancePoolTest, LeasesOnOneInstanceShareItsTargetAndMoveWithIt) {
   EXPECT_EQ(b.instance_id(), id);
 }
 
+TEST_F(InstancePoolTest, TryAcquireReadyLeasesOnlyAReadyInstance) {
+  auto& pool = MakePool();
+  const std::string key = RequestFor("k1").key;
+  EXPECT_FALSE(pool.TryAcquireReady(key).has_value());  // none yet
+  Outcome first;
+  pool.Acquire(RequestFor("k1"), first.Callback());
+  EXPECT_FALSE(pool.TryAcquireReady(key).has_value());  // starting
+  EXPECT_EQ(runtime_.launches.size(), 1u);              // and none started
+  runtime_.launches[0]->Ready();
+  ASSERT_TRUE(first.ok());
+  const std::string id = (*first.result)->instance_id();
+  clock_.Advance(seconds(5));
+  auto ready = pool.TryAcquireReady(key);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->instance_id(), id);
+  EXPECT_EQ(&ready->endpoint(), &(*first.result)->endpoint());
+  // Counted as Acquire counts it: in flight, one more request, used now.
+  EXPECT_EQ(Find(id)->in_flight, 2);
+  EXPECT_EQ(Find(id)->requests, 2u);
+  ready.reset();
+  EXPECT_EQ(Find(id)->in_flight, 1);
+  EXPECT_FALSE(pool.TryAcquireReady(RequestFor("k2").key).has_value());
+  first.result.reset();
+  pool.StopAll(seconds(5));
+  EXPECT_FALSE(pool.TryAcquireReady(key).has_value());  // stopping
+}
+
 TEST_F(InstancePoolTest, LeaseReleaseDropsInFlight) {
   auto& pool = MakePool();
   Outcome a;
