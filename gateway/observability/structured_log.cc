@@ -254,10 +254,15 @@ EventFields& EventFields::Add(const Field& field) {
   return *this;
 }
 
-EventFields& EventFields::String(std::string_view key, std::string_view value) {
+EventFields::Field EventFields::Named(std::string_view key, Field::Kind kind) {
   Field field;
   field.key = key;
-  field.kind = Field::Kind::kString;
+  field.kind = kind;
+  return field;
+}
+
+EventFields& EventFields::String(std::string_view key, std::string_view value) {
+  Field field = Named(key, Field::Kind::kString);
   field.text = value;
   return Add(field);
 }
@@ -265,41 +270,31 @@ EventFields& EventFields::String(std::string_view key, std::string_view value) {
 EventFields& EventFields::StringOrNull(std::string_view key,
                                        std::string_view value) {
   if (!value.empty()) return String(key, value);
-  Field field;
-  field.key = key;
-  return Add(field);
+  return Add(Named(key, Field::Kind::kNull));
 }
 
 EventFields& EventFields::Integer(std::string_view key, long long value) {
-  Field field;
-  field.key = key;
-  field.kind = Field::Kind::kInteger;
+  Field field = Named(key, Field::Kind::kInteger);
   field.integer = value;
   return Add(field);
 }
 
 EventFields& EventFields::Unsigned(std::string_view key,
                                    unsigned long long value) {
-  Field field;
-  field.key = key;
-  field.kind = Field::Kind::kUnsigned;
+  Field field = Named(key, Field::Kind::kUnsigned);
   field.unsigned_integer = value;
   return Add(field);
 }
 
 EventFields& EventFields::Double(std::string_view key, double value) {
-  Field field;
-  field.key = key;
-  field.kind = Field::Kind::kDouble;
+  Field field = Named(key, Field::Kind::kDouble);
   field.real = value;
   return Add(field);
 }
 
 EventFields& EventFields::Tenths(std::string_view key,
                                  unsigned long long tenths) {
-  Field field;
-  field.key = key;
-  field.kind = Field::Kind::kTenths;
+  Field field = Named(key, Field::Kind::kTenths);
   field.unsigned_integer = tenths;
   return Add(field);
 }

@@ -105,6 +105,7 @@ class EventFields {
     double real = 0;
   };
   static constexpr std::size_t kMaxFields = 16;
+  static Field Named(std::string_view key, Field::Kind kind);
   EventFields& Add(const Field& field);
   static void AppendValue(PayloadWriter& out, const Field& field, bool text);
 
