@@ -5,6 +5,26 @@
 
 namespace mcpgw::gateway {
 
+void BackendConnection::StartRead(std::chrono::steady_clock::duration timeout,
+                                  const asio::any_io_executor& here) {
+  if (stream.get_executor() == here) {
+    read_deadline.Start(timeout);
+  } else {
+    stream.expires_after(timeout);
+    beast_bound = true;
+  }
+}
+
+beast::error_code BackendConnection::EndRead(beast::error_code ec) {
+  if (beast_bound) {
+    stream.expires_never();
+    beast_bound = false;
+  }
+  read_deadline.Stop();
+  if (ec && read_deadline.expired()) return beast::error::timeout;
+  return ec;
+}
+
 std::unique_ptr<BackendConnection> BackendConnections::Take(
     const std::string& instance_id, const asio::any_io_executor& preferred) {
   MutexLock lock(mutex_);

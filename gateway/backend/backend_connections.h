@@ -13,12 +13,27 @@
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "gateway/http/http_types.h"
+#include "gateway/http/read_deadline.h"
 
 namespace mcpgw::gateway {
 
 struct BackendConnection {
   explicit BackendConnection(const asio::any_io_executor& executor)
-      : stream(executor) {}
+      : stream(executor), read_deadline(stream) {}
+
+  // A read of the instance's answer starts, bounded by `timeout`; `here`
+  // is the executor of the coroutine that reads. On the connection's own
+  // loop the bound is `read_deadline`, which arms its timer at most once
+  // per period (Beast's arms and cancels one around every read: some 1,100
+  // instructions a request, issue 19); on another loop's connection (taken
+  // from another I/O thread's) it is Beast's, whose timer runs there as the
+  // socket's completions do.
+  void StartRead(std::chrono::steady_clock::duration timeout,
+                 const asio::any_io_executor& here);
+  // The read ended with `ec`. Returns the error to report: a read either
+  // bound cut ends with Beast's timeout error.
+  beast::error_code EndRead(beast::error_code ec);
+
   beast::tcp_stream stream;
   beast::flat_buffer buffer;  // bytes read past the previous response
   std::chrono::steady_clock::time_point idle_since;
@@ -26,6 +41,9 @@ struct BackendConnection {
   // first event stream and kept with it: in the pump's coroutine frame it
   // made a 4.5 KB block a request, which takes malloc's slow path.
   std::unique_ptr<char[]> event_chunk;
+  ReadDeadline read_deadline;
+  // Beast's timer bounds the read running (StartRead on another loop).
+  bool beast_bound = false;
 };
 
 class BackendConnections {

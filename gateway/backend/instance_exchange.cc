@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -21,6 +22,7 @@ asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
                                       const BackendRequest& backend_request,
                                       BackendParser& parser,
                                       const RelayLimits& limits,
+                                      const asio::any_io_executor& here,
                                       beast::error_code& error) {
   // Head and body in one gathered write, at once when the socket takes it.
   const std::string head = backend_request.Head();
@@ -37,12 +39,12 @@ asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
     error = write_ec;
     co_return false;
   }
-  connection.stream.expires_after(limits.backend_idle_timeout);
+  connection.StartRead(limits.backend_idle_timeout, here);
   auto [read_ec, read] = co_await http::async_read_header(
       connection.stream, connection.buffer, parser, kUseTuple);
   (void)read;
-  error = read_ec;
-  co_return !read_ec;
+  error = connection.EndRead(read_ec);
+  co_return !error;
 }
 
 asio::awaitable<std::unique_ptr<BackendConnection>> Connect(
@@ -63,6 +65,7 @@ asio::awaitable<std::unique_ptr<BackendConnection>> Connect(
     error = connect_ec;
     co_return nullptr;
   }
+  connection->stream.expires_never();  // reads: StartRead
   connection->stream.socket().set_option(tcp::no_delay(true), ec);
   co_return connection;
 }
@@ -89,7 +92,8 @@ asio::awaitable<OpenExchange> SendToInstance(const BackendRequest& backend_reque
     exchange.parser = std::make_unique<BackendParser>();
     exchange.parser->body_limit(boost::none);  // streamed, never held whole
     if (co_await SendAndReadHead(*exchange.connection, backend_request,
-                                 *exchange.parser, limits, exchange.error)) {
+                                 *exchange.parser, limits, executor,
+                                 exchange.error)) {
       co_return exchange;
     }
     exchange.connection.reset();
@@ -105,21 +109,22 @@ asio::awaitable<std::optional<std::string>> ReadWholeBody(
     std::size_t max_bytes) {
   auto& parser = *exchange.parser;
   auto& connection = *exchange.connection;
+  const auto here = co_await asio::this_coro::executor;
   std::string body;
   char chunk[16 * 1024];
   while (!parser.is_done()) {
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof(chunk);
-    connection.stream.expires_after(limits.backend_idle_timeout);
-    auto [ec, read] = co_await http::async_read_some(
+    connection.StartRead(limits.backend_idle_timeout, here);
+    auto [read_ec, read] = co_await http::async_read_some(
         connection.stream, connection.buffer, parser, kUseTuple);
     (void)read;
+    const auto ec = connection.EndRead(read_ec);
     if (ec && ec != http::error::need_buffer) co_return std::nullopt;
     body.append(chunk, sizeof(chunk) - parser.get().body().size);
     if (body.size() > max_bytes) co_return std::nullopt;
   }
   if (KeepAlive(parser.get())) {
-    connection.stream.expires_never();
     connections.Give(lease.instance_id(), std::move(exchange.connection));
   }
   co_return body;

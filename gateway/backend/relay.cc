@@ -14,6 +14,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -252,7 +253,6 @@ asio::awaitable<bool> RelayWholeAnswer(DeferredRelay& relay,
   // The instance's answer was read whole: its connection may serve another
   // request whatever became of the client.
   if (backend_keep_alive) {
-    connection.stream.expires_never();
     relay.connections->Give(relay.lease.instance_id(),
                             std::move(relay.exchange.connection));
   }
@@ -302,6 +302,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
                                   beast::tcp_stream& client) {
   auto& parser = *relay->exchange.parser;
   auto& connection = *relay->exchange.connection;
+  const auto here = co_await asio::this_coro::executor;
   auto& lease = relay->lease;
   const RelayLimits& limits = relay->limits;
   const bool client_keep_alive = relay->client_keep_alive;
@@ -369,7 +370,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
       }
       response.body().data = nullptr;
       response.body().size = 0;
-      connection.stream.expires_after(limits.backend_idle_timeout);
+      connection.StartRead(limits.backend_idle_timeout, here);
       beast::error_code read_ec;
       if (watch) {
         // A stream's long wait for the instance's next event holds no read
@@ -418,6 +419,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         read_ec = parse_ec;
         got = chunk_size - response.body().size;
       }
+      read_ec = connection.EndRead(read_ec);
       if (read_ec && read_ec != http::error::need_buffer && watch &&
           watch->client_gone()) {
         // Cancelled: nobody reads the rest. The instance connection, mid-
@@ -478,7 +480,6 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
   stats.client_gone = !client_ok;
 
   if (backend_ok && parser.is_done() && backend_keep_alive) {
-    connection.stream.expires_never();
     relay->connections->Give(lease.instance_id(),
                              std::move(relay->exchange.connection));
   }

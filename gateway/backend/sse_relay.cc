@@ -3,6 +3,7 @@
 #include <functional>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -80,7 +81,6 @@ void EndAnswer(PumpJob& job, bool ok, std::string_view failure) {
     job.sse.Feed("\n\n", job.events);  // an unterminated last event counts
     AppendEvents(job, /*note_answer=*/false);
     if (KeepAlive(parser.get())) {
-      job.exchange.connection->stream.expires_never();
       job.connections->Give(job.lease.instance_id(),
                             std::move(job.exchange.connection));
     }
@@ -208,6 +208,7 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
   auto& exchange = job->exchange;
   auto& parser = *exchange.parser;
   auto& connection = *exchange.connection;
+  const auto here = co_await asio::this_coro::executor;
   job->lease.StreamOpened();
   bool ok = true;
   std::string failure;
@@ -223,10 +224,11 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
       continue;
     }
     const char* const chunk = OfferChunk(*job);
-    connection.stream.expires_after(job->limits.backend_idle_timeout);
-    auto [ec, read] = co_await http::async_read_some(
+    connection.StartRead(job->limits.backend_idle_timeout, here);
+    auto [read_ec, read] = co_await http::async_read_some(
         connection.stream, connection.buffer, parser, kUseTuple);
     (void)read;
+    const auto ec = connection.EndRead(read_ec);
     if (ec && ec != http::error::need_buffer) {
       ok = false;
       failure = ec.message();

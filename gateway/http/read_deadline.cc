@@ -49,7 +49,9 @@ void ReadDeadline::Arm(const std::shared_ptr<State>& state) {
   state->timer.async_wait([state, generation](const beast::error_code& ec) {
     if (generation != state->generation) return;
     state->armed = false;
-    if (ec || state->stream == nullptr || !state->reading) return;
+    // `reading` first: a ReadDeadline may be destroyed on another thread
+    // while no read runs (read_deadline.h), and then nothing else is read.
+    if (ec || !state->reading || state->stream == nullptr) return;
     if (std::chrono::steady_clock::now() < state->deadline) {
       Arm(state);  // the read started after the one the timer was armed for
       return;

@@ -11,7 +11,11 @@
 // without it (expires_never) and use this instead; its writes keep Beast's.
 //
 // Single-threaded: every call, and the timer's handler, runs on the
-// connection's loop (a client connection never leaves it, io_threads.h).
+// connection's loop (a client connection never leaves it, io_threads.h; an
+// instance connection uses it only on its own loop, backend_connections.h).
+// The one exception is the destructor, which may run on another thread
+// while no read runs (an idle instance connection dropped): the handler
+// then reads only `reading`, which nobody writes any more.
 
 #include <chrono>
 #include <memory>
