@@ -31,7 +31,9 @@ Usage: load-tests/raw_proxy.sh [--smoke] [options]
   --duration S     seconds measured per target and round (env DURATION, default 10)
   --concurrency N  connections, closed loop (env CONCURRENCY, default 32)
   --warmup S       unrecorded traffic before each measurement (env WARMUP, default 1)
-  --rounds N       rounds of direct, nginx, gateway (env ROUNDS, default 1)
+  --rounds N       rounds of direct, nginx, gateway (env ROUNDS, default 1); even
+                   rounds run the gateway before nginx, so that a machine getting
+                   busier or quieter favours neither; figures over all rounds
   --nginx-workers N  nginx worker_processes (env NGINX_WORKERS, default: nproc, like
                    the gateway's I/O threads)
   --gateway PATH   mcp-gateway binary (env MCP_GATEWAY_BIN, default build/mcp-gateway)
@@ -241,8 +243,15 @@ run_load() { # TARGET VARIANT ROUND URL HEADER...
 for ((r = 1; r <= ROUNDS; r++)); do
   for v in "${VARIANTS[@]}"; do
     run_load direct "$v" "$r" "http://127.0.0.1:$R1_PORT/mcp" --header "Authorization: Bearer $TOKEN"
-    run_load nginx "$v" "$r" "http://127.0.0.1:$NGINX_PORT/mcp" --header "X-DBHub-DSN: $DSN"
-    run_load gateway "$v" "$r" "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN"
+    proxies=(nginx gateway)
+    ((r % 2 == 0)) && proxies=(gateway nginx)
+    for p in "${proxies[@]}"; do
+      if [[ $p == nginx ]]; then
+        run_load nginx "$v" "$r" "http://127.0.0.1:$NGINX_PORT/mcp" --header "X-DBHub-DSN: $DSN"
+      else
+        run_load gateway "$v" "$r" "http://$MCP_ADDR/mcp" --header "X-DBHub-DSN: $DSN"
+      fi
+    done
   done
 done
 LOADAVG_AFTER=$(loadavg)

@@ -5,7 +5,8 @@
 #   warm_overhead  DBHub direct vs through the gateway (5 s each)
 #   raw_proxy      mcp-responder direct / nginx / gateway (5 s each, concurrency 32)
 #   raw_capacity   raw_proxy.sh --backend static --pin: a backend that never limits,
-#                  JSON and SSE answers, without and with a session (5 s each)
+#                  JSON and SSE answers, without and with a session (5 s each, three
+#                  rounds: the proxies' order swapped in the second; about 4 minutes)
 #   cold_start     50 new DSNs with the warm pool and 50 without; 10 in a container
 #                  (Podman; left out, with a note, when podman is missing)
 #   spawn_storm    200 concurrent first requests for one DSN; 50 for 50 DSNs
@@ -14,8 +15,8 @@
 # Writes <dir>/results.json (every scenario's results, the machine, the load
 # average before and after, the command), <dir>/summary.md (the figures as the
 # Markdown tables of docs/benchmarks.md) and <dir>/*.png (gnuplot), where <dir> is
-# load-tests/results/run-<UTC timestamp>/ unless --out-dir is given. Under 5 minutes
-# on a quiet 2-core machine (cold_start alone needs 2 of them). Exits 1 when a scenario failed (the others still run).
+# load-tests/results/run-<UTC timestamp>/ unless --out-dir is given. About 9 minutes
+# on a quiet 2-core machine (cold_start needs 2 of them, raw_capacity 4). Exits 1 when a scenario failed (the others still run).
 # --smoke: every scenario's --smoke (seconds each; checks that they work, never
 # timings), results and charts in a temporary directory unless --out-dir is given.
 set -euo pipefail
@@ -82,7 +83,7 @@ scenario_flags() {
   case "$name" in
     warm_overhead) echo "--duration 5 --warmup 1 --rounds 1" ;;
     raw_proxy) echo "--duration 5 --warmup 1 --rounds 1 --concurrency 32" ;;
-    raw_capacity) echo "--backend static --pin --duration 5 --warmup 1 --rounds 1 --concurrency 16" ;;
+    raw_capacity) echo "--backend static --pin --duration 5 --warmup 1 --rounds 3 --concurrency 16" ;;
     cold_start) echo "--dsns 50 --modes pool,bare --pace 1.2 --pace-other 0.1" ;;
     cold_start_docker) echo "--dsns 50 --modes docker --pace-other 0.1" ;;
     spawn_storm) echo "--burst 200 --dsns 50 --max 10" ;;
