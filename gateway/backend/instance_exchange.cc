@@ -7,9 +7,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include "common/text.h"
+#include "gateway/backend/answer_read.h"
 #include "gateway/backend/sse.h"
 #include "gateway/http/write_now.h"
 
@@ -40,9 +40,8 @@ asio::awaitable<bool> SendAndReadHead(BackendConnection& connection,
     co_return false;
   }
   connection.StartRead(limits.backend_idle_timeout, here);
-  auto [read_ec, read] = co_await http::async_read_header(
-      connection.stream, connection.buffer, parser, kUseTuple);
-  (void)read;
+  const auto read_ec =
+      co_await ReadAnswer(connection, parser, ReadUntil::kHead);
   error = connection.EndRead(read_ec);
   co_return !error;
 }
@@ -116,9 +115,8 @@ asio::awaitable<std::optional<std::string>> ReadWholeBody(
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof(chunk);
     connection.StartRead(limits.backend_idle_timeout, here);
-    auto [read_ec, read] = co_await http::async_read_some(
-        connection.stream, connection.buffer, parser, kUseTuple);
-    (void)read;
+    const auto read_ec =
+        co_await ReadAnswer(connection, parser, ReadUntil::kProgress);
     const auto ec = connection.EndRead(read_ec);
     if (ec && ec != http::error::need_buffer) co_return std::nullopt;
     body.append(chunk, sizeof(chunk) - parser.get().body().size);

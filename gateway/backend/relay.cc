@@ -18,12 +18,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/backend/answer_read.h"
 #include "gateway/backend/sse.h"
 #include "gateway/backend/wire_head.h"
 #include "gateway/http/write_now.h"
@@ -397,10 +397,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         }
       }
       if (!read_ec && !parser.is_done()) {
-        auto [some_ec, read] = co_await http::async_read_some(
-            connection.stream, connection.buffer, parser, kUseTuple);
-        (void)read;
-        read_ec = some_ec;
+        read_ec = co_await ReadAnswer(connection, parser, ReadUntil::kProgress);
       }
       if (read_ec == http::error::need_buffer) {
         // Body bytes are buffered: this read only parses them.
@@ -413,10 +410,7 @@ asio::awaitable<bool> RelayAnswer(std::shared_ptr<DeferredRelay> relay,
         }
         response.body().data = chunk.get();
         response.body().size = chunk_size;
-        auto [parse_ec, parsed] = co_await http::async_read_some(
-            connection.stream, connection.buffer, parser, kUseTuple);
-        (void)parsed;
-        read_ec = parse_ec;
+        read_ec = co_await ReadAnswer(connection, parser, ReadUntil::kProgress);
         got = chunk_size - response.body().size;
       }
       read_ec = connection.EndRead(read_ec);

@@ -8,12 +8,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include "common/text.h"
+#include "gateway/backend/answer_read.h"
 #include "gateway/backend/sse.h"
 #include "gateway/backend/wire_head.h"
 #include "gateway/http/write_now.h"
@@ -225,9 +225,8 @@ asio::awaitable<void> PumpInstanceEvents(std::shared_ptr<PumpJob> job) {
     }
     const char* const chunk = OfferChunk(*job);
     connection.StartRead(job->limits.backend_idle_timeout, here);
-    auto [read_ec, read] = co_await http::async_read_some(
-        connection.stream, connection.buffer, parser, kUseTuple);
-    (void)read;
+    const auto read_ec =
+        co_await ReadAnswer(connection, parser, ReadUntil::kProgress);
     const auto ec = connection.EndRead(read_ec);
     if (ec && ec != http::error::need_buffer) {
       ok = false;
