@@ -177,7 +177,7 @@ std::optional<ErrorReply> CheckPostBody(const PostBody& post) {
   return CheckParsedJsonRpcBody(post.value);
 }
 
-JsonRpcBody ToJsonRpcBody(PostBody post) {
+JsonRpcBody ToJsonRpcBody(PostBody&& post) {
   if (post.summary && post.value.is_null()) {
     JsonRpcBody body;
     body.shape = JsonRpcBody::Shape::kSingle;

@@ -40,7 +40,7 @@ nlohmann::json& BodyValue(PostBody& post, std::string_view text);
 std::optional<ErrorReply> CheckPostBody(const PostBody& post);
 // ToJsonRpcBody; a summarized body whose value was never built becomes a
 // kSingle without messages.
-JsonRpcBody ToJsonRpcBody(PostBody post);
+JsonRpcBody ToJsonRpcBody(PostBody&& post);
 // A single message that is an initialize.
 bool IsSingleInitialize(const JsonRpcBody& body);
 

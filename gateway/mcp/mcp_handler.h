@@ -94,18 +94,20 @@ class McpHandler final : public RequestHandler {
     std::optional<policies::SessionClaims> session;
     std::string_view last_event_id;  // kResume: into the request
   };
+  // Takes `parsed_body` over (its messages go into the step's body).
   StreamableStep StepFor(const Request& request, const ProxyTo& route,
-                         PostBody parsed_body);
+                         PostBody& parsed_body);
   // DELETE /mcp with the session's id: ends it, 204.
   asio::awaitable<bool> EndSession(const Request& request,
                                    beast::tcp_stream& client,
                                    const policies::SessionClaims& session,
                                    Accounting& accounting);
-  // `parsed_body`: a POST's body, read by Handle (ReadPostBody).
+  // `parsed_body`: a POST's body, read by Handle (ReadPostBody), taken
+  // over.
   asio::awaitable<bool> HandleStreamableHttp(Request& request,
                                              beast::tcp_stream& client,
                                              const ProxyTo& route,
-                                             PostBody parsed_body,
+                                             PostBody& parsed_body,
                                              Accounting& accounting,
                                              ConnectionTail& tail);
   asio::awaitable<bool> HandleBatch(
