@@ -151,7 +151,7 @@ class McpHandler final : public RequestHandler {
       runtime::Lease&& lease, Accounting& accounting);
   void RelayThrough(const Request& request, OpenExchange exchange,
                     runtime::Lease lease, Slot slot, const AnswerShape& shape,
-                    Accounting accounting,
+                    Accounting&& accounting,
                     std::chrono::steady_clock::time_point backend_start,
                     ConnectionTail& tail);
 
