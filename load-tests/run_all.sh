@@ -6,7 +6,7 @@
 #   raw_proxy      mcp-responder direct / nginx / gateway (5 s each, concurrency 32)
 #   raw_capacity   raw_proxy.sh --backend static --pin: a backend that never limits,
 #                  JSON and SSE answers, without and with a session (5 s each, three
-#                  rounds: the proxies' order swapped in the second; about 4 minutes)
+#                  rounds: the proxies' order swapped in the second; nearly 4 minutes)
 #   cold_start     50 new DSNs with the warm pool and 50 without; 10 in a container
 #                  (Podman; left out, with a note, when podman is missing)
 #   spawn_storm    200 concurrent first requests for one DSN; 50 for 50 DSNs
@@ -15,8 +15,9 @@
 # Writes <dir>/results.json (every scenario's results, the machine, the load
 # average before and after, the command), <dir>/summary.md (the figures as the
 # Markdown tables of docs/benchmarks.md) and <dir>/*.png (gnuplot), where <dir> is
-# load-tests/results/run-<UTC timestamp>/ unless --out-dir is given. About 9 minutes
-# on a quiet 2-core machine (cold_start needs 2 of them, raw_capacity 4). Exits 1 when a scenario failed (the others still run).
+# load-tests/results/run-<UTC timestamp>/ unless --out-dir is given. About 7.5
+# minutes on a quiet 2-core machine (cold_start needs nearly 2 of them,
+# raw_capacity nearly 4). Exits 1 when a scenario failed (the others still run).
 # --smoke: every scenario's --smoke (seconds each; checks that they work, never
 # timings), results and charts in a temporary directory unless --out-dir is given.
 set -euo pipefail
