@@ -17,8 +17,11 @@ void BackendConnection::StartRead(std::chrono::steady_clock::duration timeout,
 
 beast::error_code BackendConnection::EndRead(beast::error_code ec) {
   if (beast_bound) {
+    // `read_deadline` is left alone: its timer's handler may be running on
+    // the connection's own loop, and reads its state there.
     stream.expires_never();
     beast_bound = false;
+    return ec;
   }
   read_deadline.Stop();
   if (ec && read_deadline.expired()) return beast::error::timeout;
