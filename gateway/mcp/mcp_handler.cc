@@ -596,6 +596,10 @@ void McpHandler::RelayThrough(
   // callback shares (a std::function, copied with it: the record moved
   // with the callback cost some 300 instructions a request, issue 19).
   struct Held {
+    // (A constructor: clang 14 has no aggregate initialization by
+    // parentheses, which make_shared would need.)
+    Held(Accounting&& a, Slot&& s)
+        : accounting(std::move(a)), slot(std::move(s)) {}
     Accounting accounting;
     Slot slot;
   };
