@@ -31,15 +31,21 @@ asio::awaitable<beast::error_code> ReadAnswer(BackendConnection& connection,
                                               http::basic_parser<false>& parser,
                                               ReadUntil until) {
   auto& buffer = connection.buffer;
-  const auto done = [&parser, until] {
-    return until == ReadUntil::kProgress || parser.is_header_done();
-  };
-  if (until == ReadUntil::kHead && parser.is_header_done()) co_return beast::error_code{};
-  beast::error_code ec;
-  if (buffer.size() > 0 && !ParseBuffered(buffer, parser, ec) && (ec || done())) {
-    co_return ec;
+  // As Beast's read of a head: a head already read is not read on into.
+  if (until == ReadUntil::kHead && parser.is_header_done()) {
+    co_return beast::error_code{};
   }
   for (;;) {
+    // What is buffered first: bytes read past the previous answer, or by
+    // the read below.
+    if (buffer.size() > 0) {
+      beast::error_code ec;
+      const bool needs_more = ParseBuffered(buffer, parser, ec);
+      if (!needs_more && (ec || until == ReadUntil::kProgress ||
+                          parser.is_header_done())) {
+        co_return ec;
+      }
+    }
     const std::size_t size = beast::read_size(buffer, kMaxReadBytes);
     if (size == 0) co_return http::error::buffer_overflow;
     const auto space = buffer.prepare(size);
@@ -62,8 +68,6 @@ asio::awaitable<beast::error_code> ReadAnswer(BackendConnection& connection,
       co_return eof_ec;
     }
     if (read_ec) co_return read_ec;
-    if (ParseBuffered(buffer, parser, ec)) continue;
-    if (ec || done()) co_return ec;
   }
 }
 
